@@ -1,0 +1,28 @@
+//! Scaling-law fitting on plain `(N, D, loss)` data.
+//!
+//! This crate is pure numerics: it depends on neither candle nor HDF5, so it can be
+//! used and tested on plain slices of points (argmin's separation of algorithms from
+//! backends is the model). What it offers:
+//!
+//! - [`Points`]: validated `(N, D, loss)` observations, read from CSV or built in code;
+//! - [`ChinchillaLaw`]: `L(N, D) = E + A/N^α + B/D^β` and its compute-optimal allocation
+//!   (Hoffmann et al. 2022, eq. 2 and 4);
+//! - [`fit_approach3`]: Chinchilla approach 3, the Huber fit in log space from
+//!   Hoffmann's grid of starts, as replicated by Besiroglu et al. 2024;
+//! - [`FitReport`]: the derived quantities, JSON output and the verdict lines.
+#![deny(missing_docs)]
+
+mod approach3;
+mod error;
+mod huber;
+mod law;
+mod minimize;
+mod points;
+mod report;
+
+pub use approach3::{fit_approach3, Approach3Fit, Approach3Options, StartGrid};
+pub use error::FitError;
+pub use huber::{huber, huber_derivative};
+pub use law::ChinchillaLaw;
+pub use points::{Point, Points};
+pub use report::{FitReport, OptimalAllocation, TokensPerParam, CHINCHILLA_TOKENS_PER_PARAM};
