@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! A GPT-style decoder-only transformer in candle, and its parameter and FLOP counts.
+//!
+//! - [`GptConfig`]: the shape (width, depth, heads, MLP width, context, vocabulary,
+//!   positions, tied head), validated at construction;
+//! - [`Gpt`]: the model, built from a candle `VarBuilder` (nanoGPT's layout);
+//! - [`ParamStore`]: a seeded variable store, so that initialisation is reproducible
+//!   on CPU (candle cannot seed its CPU RNG);
+//! - [`ParamCounts`] and [`FlopCounts`]: closed-form counts under both conventions
+//!   (Kaplan et al. 2020 non-embedding, Hoffmann et al. 2022 total).
+//!
+//! Every op used here records gradients: candle's fused `softmax_last_dim`, `layer_norm`
+//! and `rope` kernels do not (../shared/notes/candle-cpu.md), so the model composes them.
+#![deny(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod config;
+mod counts;
+mod error;
+mod gpt;
+mod layers;
+mod store;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::{GptConfig, PositionEncoding};
+pub use counts::{FlopCounts, ParamCounts};
+pub use error::ModelError;
+pub use gpt::Gpt;
+pub use store::ParamStore;

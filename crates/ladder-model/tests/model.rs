@@ -1,0 +1,128 @@
+//! The model's counts match its variables, and autograd reaches every parameter with
+//! the gradient that central finite differences give.
+
+use candle_core::{DType, Device, Tensor};
+use ladder_model::{FlopCounts, Gpt, GptConfig, ParamCounts, ParamStore, PositionEncoding};
+
+fn shape(positions: PositionEncoding, tied_head: bool) -> GptConfig {
+    GptConfig::new(GptConfig {
+        vocab: 11,
+        context: 6,
+        d_model: 8,
+        n_layer: 2,
+        n_head: 2,
+        d_ff: 12,
+        positions,
+        tied_head,
+    })
+    .unwrap()
+}
+
+fn build(cfg: GptConfig, dtype: DType, seed: u64) -> (Gpt, ParamStore) {
+    let store = ParamStore::new(seed);
+    let gpt = Gpt::new(cfg, store.var_builder(dtype, &Device::Cpu)).unwrap();
+    (gpt, store)
+}
+
+#[test]
+fn parameter_counts_match_the_variables() {
+    for positions in [PositionEncoding::Learned, PositionEncoding::Rope] {
+        for tied in [true, false] {
+            let cfg = shape(positions, tied);
+            let (_, store) = build(cfg, DType::F32, 0);
+            let counts = ParamCounts::of(&cfg);
+            assert_eq!(counts.total as usize, store.num_params(), "{positions:?} tied={tied}");
+            let embedding: usize = store
+                .named_vars()
+                .iter()
+                .filter(|(n, _)| n.starts_with("wte") || n.starts_with("wpe") || n.starts_with("lm_head"))
+                .map(|(_, v)| v.elem_count())
+                .sum();
+            assert_eq!(counts.non_embedding as usize, store.num_params() - embedding);
+        }
+    }
+}
+
+#[test]
+fn kaplan_flops_follow_table_one() {
+    let cfg = shape(PositionEncoding::Learned, true);
+    let n = ParamCounts::of(&cfg).non_embedding as f64;
+    let f = FlopCounts::of(&cfg);
+    assert_eq!(f.kaplan, 6.0 * n + 6.0 * 2.0 * 6.0 * 8.0);
+    // Matmul weights: 2 blocks x (4d^2 + 2d*d_ff) plus the (tied) head 11*8; attention
+    // over the causal window: 6 * n_layer * d * (context + 1).
+    let matmul = 2.0 * (4.0 * 64.0 + 2.0 * 8.0 * 12.0) + 11.0 * 8.0;
+    assert_eq!(f.exact, 6.0 * matmul + 6.0 * 2.0 * 8.0 * 7.0);
+}
+
+#[test]
+fn same_seed_same_model() {
+    let cfg = shape(PositionEncoding::Learned, true);
+    let (_, a) = build(cfg, DType::F32, 7);
+    let (_, b) = build(cfg, DType::F32, 7);
+    let (_, c) = build(cfg, DType::F32, 8);
+    let flat = |s: &ParamStore| -> Vec<f32> {
+        s.vars().iter().flat_map(|v| v.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect()
+    };
+    assert_eq!(flat(&a), flat(&b));
+    assert_ne!(flat(&a), flat(&c));
+}
+
+#[test]
+fn first_loss_is_near_uniform() {
+    let cfg = shape(PositionEncoding::Learned, true);
+    let (gpt, _) = build(cfg, DType::F32, 0);
+    let idx = Tensor::new(&[[1u32, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]], &Device::Cpu).unwrap();
+    let tgt = Tensor::new(&[[2u32, 3, 4, 5, 6, 7], [5, 4, 3, 2, 1, 0]], &Device::Cpu).unwrap();
+    let loss = gpt.loss(&idx, &tgt).unwrap().to_scalar::<f32>().unwrap();
+    assert!((loss - (11f32).ln()).abs() < 0.05, "loss {loss}");
+}
+
+/// Gradients of every parameter against central finite differences in f64.
+fn check_gradients(cfg: GptConfig) {
+    let (gpt, store) = build(cfg, DType::F64, 3);
+    // Larger weights than the init so that every path carries signal.
+    for v in store.vars() {
+        let noise = Tensor::randn(0.0, 0.3, v.shape(), &Device::Cpu).unwrap();
+        v.set(&(v.as_tensor() + noise).unwrap()).unwrap();
+    }
+    let idx = Tensor::new(&[[1u32, 4, 2, 9, 0, 3], [7, 7, 1, 10, 5, 2]], &Device::Cpu).unwrap();
+    let tgt = Tensor::new(&[[4u32, 2, 9, 0, 3, 8], [7, 1, 10, 5, 2, 6]], &Device::Cpu).unwrap();
+    let loss = gpt.loss(&idx, &tgt).unwrap();
+    let grads = loss.backward().unwrap();
+    let eval = || gpt.loss(&idx, &tgt).unwrap().to_scalar::<f64>().unwrap();
+    for (name, var) in store.named_vars() {
+        let g = grads
+            .get(var.as_tensor())
+            .unwrap_or_else(|| panic!("{name} received no gradient"))
+            .flatten_all()
+            .unwrap()
+            .to_vec1::<f64>()
+            .unwrap();
+        let base = var.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        // Up to 4 entries per variable keep the test fast while touching every tensor.
+        for i in (0..base.len()).step_by((base.len() / 4).max(1)) {
+            let h = 1e-5;
+            let at = |delta: f64| {
+                let mut x = base.clone();
+                x[i] += delta;
+                var.set(&Tensor::from_vec(x, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                eval()
+            };
+            let fd = (at(h) - at(-h)) / (2.0 * h);
+            at(0.0);
+            let err = (fd - g[i]).abs() / fd.abs().max(g[i].abs()).max(1e-6);
+            assert!(err < 1e-4, "{name}[{i}]: autograd {} vs finite difference {fd}", g[i]);
+        }
+    }
+}
+
+#[test]
+fn gradients_match_finite_differences_learned_tied() {
+    check_gradients(shape(PositionEncoding::Learned, true));
+}
+
+#[test]
+fn gradients_match_finite_differences_rope_untied() {
+    check_gradients(shape(PositionEncoding::Rope, false));
+}
