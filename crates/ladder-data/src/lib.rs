@@ -1,14 +1,21 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Token sources for ladder.
+//!
+//! - [`MarkovSource`]: the embedded default, a seeded order-k Markov chain with a
+//!   Zipf-distributed vocabulary and sparse next-token distributions, whose exact
+//!   entropy rate is known;
+//! - [`TextSource`]: a UTF-8 text file as bytes (vocabulary 256) with a validation split
+//!   by fraction or byte offset.
+//!
+//! Both implement [`TokenSource`]: a single-epoch stream of training sequences (no
+//! training token is used twice) and one fixed validation set.
+#![deny(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod error;
+mod markov;
+mod source;
+mod text;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::DataError;
+pub use markov::{MarkovConfig, MarkovSource};
+pub use source::{Sequences, TokenSource};
+pub use text::{Split, TextSource};

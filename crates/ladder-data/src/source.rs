@@ -1,0 +1,31 @@
+//! The interface between token sources and training.
+
+use crate::DataError;
+
+/// A boxed stream of training sequences.
+pub type Sequences<'a> = Box<dyn Iterator<Item = Vec<u32>> + Send + 'a>;
+
+/// A source of token ids for one sweep: every run reads the same stream in the same
+/// order, so a run on `D` tokens sees a prefix of what a longer run sees.
+pub trait TokenSource: Send + Sync {
+    /// Number of distinct token ids.
+    fn vocab_size(&self) -> usize;
+
+    /// Training target tokens the source can deliver in sequences of `context + 1`
+    /// tokens without reusing any; `None` when unbounded.
+    fn train_capacity(&self, context: usize) -> Option<u64>;
+
+    /// Training sequences of `context + 1` tokens. Consecutive sequences share no
+    /// target token: each yields `context` new targets.
+    fn train_sequences(&self, context: usize) -> Sequences<'_>;
+
+    /// The fixed validation set: `ceil(tokens / context)` sequences of `context + 1`
+    /// tokens, always the same for the same source.
+    fn validation_sequences(&self, context: usize, tokens: u64) -> Result<Vec<Vec<u32>>, DataError>;
+
+    /// Exact entropy rate in nats/token, when known (synthetic sources).
+    fn entropy_rate(&self) -> Option<f64>;
+
+    /// One line describing the source, stored with every run.
+    fn describe(&self) -> String;
+}
