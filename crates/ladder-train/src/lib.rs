@@ -1,14 +1,17 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! One training run: AdamW with gradient clipping, a warmup-cosine schedule, periodic
+//! evaluation on a fixed validation set, and an [`Observer`] that receives everything
+//! the run produces (storage, progress display and tests are observers; nothing is
+//! scraped from logs).
+#![deny(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod adamw;
+mod error;
+mod observer;
+mod run;
+mod schedule;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use adamw::{AdamW, AdamWConfig};
+pub use error::TrainError;
+pub use observer::{EvalPoint, Observer, ObserverError, Recorder, RunStart, RunSummary};
+pub use run::{train, RunSpec};
+pub use schedule::CosineSchedule;
