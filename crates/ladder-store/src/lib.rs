@@ -1,14 +1,26 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Crash-safe HDF5 storage of runs and sweeps, in pure Rust (`hdf5-pure`).
+//!
+//! - [`RunWriter`]: an [`Observer`](ladder_train::Observer) that keeps one run in
+//!   `runs/<id>.h5.tmp`, appending a row to each curve at every evaluation, and renames
+//!   it to `runs/<id>.h5` when the run finishes;
+//! - [`write_sweep`]: rebuilds `sweep.h5` from the finished run files, through a
+//!   temporary file and a rename;
+//! - [`read_runs`]: reads a run or sweep file back into [`RunRecord`]s.
+//!
+//! The schema is documented in `results/README.md`.
+#![deny(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod attrs;
+mod error;
+mod read;
+mod run_file;
+mod sweep_file;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use attrs::{Attr, RunAttrs};
+pub use error::StoreError;
+pub use read::{read_runs, RunRecord};
+pub use run_file::{finished_path, tmp_path, RunWriter, CURVES};
+pub use sweep_file::write_sweep;
+
+/// Version of the file layout, stored as the `schema` attribute.
+pub const SCHEMA_VERSION: i64 = 1;
