@@ -1,14 +1,21 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Sweeps: the TOML config, the plan of runs it expands to, and the parallel,
+//! resumable runner.
+//!
+//! - [`SweepConfig`]: serde structs that mirror the TOML file exactly;
+//! - [`Plan`]: the validated, fully derived list of [`PlannedRun`]s, with every bad
+//!   field reported by its TOML path;
+//! - [`run_sweep`]: trains every unfinished run on a rayon pool, each into its own
+//!   crash-safe HDF5 file, then rebuilds `sweep.h5`.
+#![deny(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod config;
+mod error;
+mod plan;
+mod runner;
+mod size;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use config::SweepConfig;
+pub use error::SweepError;
+pub use plan::{DataSpec, Plan, PlannedRun};
+pub use runner::{run_sweep, ExtraObserver, RunContext, SweepOutcome};
+pub use size::shape_for_size;

@@ -12,6 +12,6 @@ mod schedule;
 
 pub use adamw::{AdamW, AdamWConfig};
 pub use error::TrainError;
-pub use observer::{EvalPoint, Observer, ObserverError, Recorder, RunStart, RunSummary};
+pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
 pub use schedule::CosineSchedule;

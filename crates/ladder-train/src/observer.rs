@@ -82,18 +82,20 @@ impl Observer for Recorder {
     }
 }
 
-/// Forwards every event to each of several observers, in order.
-impl Observer for [&mut dyn Observer] {
+/// Forwards every event to each of several observers, in order; the first error stops.
+pub struct Fanout<'a>(pub Vec<&'a mut dyn Observer>);
+
+impl Observer for Fanout<'_> {
     fn on_start(&mut self, start: &RunStart) -> Result<(), ObserverError> {
-        self.iter_mut().try_for_each(|o| o.on_start(start))
+        self.0.iter_mut().try_for_each(|o| o.on_start(start))
     }
     fn on_step(&mut self, step: u64, tokens: u64, loss: f64) -> Result<(), ObserverError> {
-        self.iter_mut().try_for_each(|o| o.on_step(step, tokens, loss))
+        self.0.iter_mut().try_for_each(|o| o.on_step(step, tokens, loss))
     }
     fn on_eval(&mut self, point: &EvalPoint) -> Result<(), ObserverError> {
-        self.iter_mut().try_for_each(|o| o.on_eval(point))
+        self.0.iter_mut().try_for_each(|o| o.on_eval(point))
     }
     fn on_finish(&mut self, summary: &RunSummary) -> Result<(), ObserverError> {
-        self.iter_mut().try_for_each(|o| o.on_finish(summary))
+        self.0.iter_mut().try_for_each(|o| o.on_finish(summary))
     }
 }

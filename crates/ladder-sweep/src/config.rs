@@ -1,0 +1,185 @@
+//! The sweep file as written: serde structs that mirror the TOML exactly. Unknown keys
+//! are errors. [`crate::Plan::new`] validates and derives everything else.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::SweepError;
+
+/// A sweep config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepConfig {
+    /// Name of the sweep.
+    pub name: String,
+    /// Seed of the data order and of every run's initial weights.
+    #[serde(default)]
+    pub seed: u64,
+    /// Token source.
+    pub data: DataConfig,
+    /// Model shapes.
+    pub model: ModelConfig,
+    /// Token budgets.
+    pub tokens: TokensConfig,
+    /// Optimiser and schedule.
+    pub train: TrainConfig,
+    /// Evaluation cadence and set.
+    pub eval: EvalConfig,
+}
+
+/// `[data]`: the synthetic chain or a text file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum DataConfig {
+    /// The embedded synthetic Markov source.
+    Markov {
+        /// Vocabulary size.
+        vocab: usize,
+        /// Chain order.
+        order: usize,
+        /// Next-token support per context.
+        successors: usize,
+        /// Zipf exponent of token frequencies.
+        #[serde(default = "one")]
+        zipf: f64,
+        /// Unigram mixing weight.
+        #[serde(default = "default_smoothing")]
+        smoothing: f64,
+    },
+    /// A UTF-8 text file read as bytes.
+    Text {
+        /// Path, relative to the config file's directory when not absolute.
+        path: String,
+        /// Validation fraction at the end of the file.
+        split_fraction: Option<f64>,
+        /// Byte offset where validation starts.
+        split_offset: Option<u64>,
+    },
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+fn default_smoothing() -> f64 {
+    0.05
+}
+
+/// One explicit model shape.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShapeConfig {
+    /// Residual width.
+    pub d_model: usize,
+    /// Blocks.
+    pub n_layer: usize,
+    /// Heads.
+    pub n_head: usize,
+    /// MLP width (default `4·d_model`).
+    pub d_ff: Option<usize>,
+}
+
+/// `[model]`: shapes listed or derived from a size knob, plus shared settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Context length.
+    pub context: usize,
+    /// `learned` or `rope`.
+    #[serde(default = "learned")]
+    pub positions: String,
+    /// Tie the LM head to the embedding.
+    #[serde(default = "yes")]
+    pub tied_head: bool,
+    /// Explicit shapes.
+    pub shapes: Option<Vec<ShapeConfig>>,
+    /// Size knobs, each expanded by [`crate::shape_for_size`].
+    pub sizes: Option<Vec<usize>>,
+}
+
+fn learned() -> String {
+    "learned".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `[tokens]`: D as counts or as multiples of the parameter count.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensConfig {
+    /// Training tokens per run.
+    pub counts: Option<Vec<f64>>,
+    /// Tokens per parameter.
+    pub per_param: Option<Vec<f64>>,
+    /// Parameter count that `per_param` multiplies: `total` or `non-embedding`.
+    #[serde(default = "total")]
+    pub params: String,
+}
+
+fn total() -> String {
+    "total".into()
+}
+
+/// `[train]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Sequences per step.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub lr: f64,
+    /// Warmup steps (capped at a tenth of each run).
+    #[serde(default = "default_warmup")]
+    pub warmup_steps: u64,
+    /// Final learning rate as a fraction of the peak.
+    #[serde(default = "default_floor")]
+    pub lr_floor: f64,
+    /// AdamW β1.
+    #[serde(default = "default_beta1")]
+    pub beta1: f64,
+    /// AdamW β2.
+    #[serde(default = "default_beta2")]
+    pub beta2: f64,
+    /// Decoupled weight decay on matrices.
+    #[serde(default = "default_wd")]
+    pub weight_decay: f64,
+    /// Global gradient-norm clip (0 disables).
+    #[serde(default = "one")]
+    pub grad_clip: f64,
+}
+
+fn default_warmup() -> u64 {
+    20
+}
+fn default_floor() -> f64 {
+    0.1
+}
+fn default_beta1() -> f64 {
+    0.9
+}
+fn default_beta2() -> f64 {
+    0.95
+}
+fn default_wd() -> f64 {
+    0.1
+}
+
+/// `[eval]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvalConfig {
+    /// Evaluate every this many training tokens (rounded to whole steps).
+    pub every_tokens: u64,
+    /// Size of the fixed validation set in tokens.
+    pub tokens: u64,
+}
+
+impl SweepConfig {
+    /// Parses TOML text; `path` labels errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SweepError> {
+        toml::from_str(text).map_err(|e| SweepError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    }
+}

@@ -1,0 +1,252 @@
+//! The validated plan: every run with its shape, counts, budget and settings.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ladder_data::{MarkovConfig, MarkovSource, Split, TextSource, TokenSource};
+use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding};
+use ladder_train::{AdamWConfig, RunSpec};
+
+use crate::config::{DataConfig, ShapeConfig, SweepConfig};
+use crate::{shape_for_size, SweepError};
+
+/// Where the tokens come from, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSpec {
+    /// The synthetic chain.
+    Markov(MarkovConfig),
+    /// A text file.
+    Text {
+        /// Resolved path.
+        path: PathBuf,
+        /// Validation split.
+        split: Split,
+    },
+}
+
+/// One run of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedRun {
+    /// Stable id, used for file names.
+    pub id: String,
+    /// Everything the trainer needs.
+    pub spec: RunSpec,
+    /// Parameter counts.
+    pub params: ParamCounts,
+    /// Training FLOPs per token.
+    pub flops: FlopCounts,
+}
+
+impl PlannedRun {
+    /// Training tokens D.
+    pub fn tokens(&self) -> u64 {
+        self.spec.tokens
+    }
+
+    /// `C = 6·N·D` with N the total parameter count.
+    pub fn c_6nd_total(&self) -> f64 {
+        6.0 * self.params.total as f64 * self.tokens() as f64
+    }
+
+    /// `C = 6·N·D` with N the non-embedding count.
+    pub fn c_6nd_nonemb(&self) -> f64 {
+        6.0 * self.params.non_embedding as f64 * self.tokens() as f64
+    }
+}
+
+/// A sweep, planned: the token source is open and every run is derived.
+pub struct Plan {
+    /// The sweep's name.
+    pub name: String,
+    /// The config file's text, stored with every run.
+    pub config_text: String,
+    /// The data source spec.
+    pub data: DataSpec,
+    /// The open token source.
+    pub source: Arc<dyn TokenSource>,
+    /// Size of the fixed validation set.
+    pub eval_tokens: u64,
+    /// The runs, in order.
+    pub runs: Vec<PlannedRun>,
+}
+
+fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(SweepError::invalid(field, format!("{v} must be a finite number > 0")))
+    }
+}
+
+fn open_source(cfg: &SweepConfig, base: &Path) -> Result<(DataSpec, Arc<dyn TokenSource>), SweepError> {
+    let data_err = |field: &str| {
+        let field = field.to_string();
+        move |e: ladder_data::DataError| match e {
+            ladder_data::DataError::BadParameter { field: f, message } => {
+                SweepError::invalid(format!("{field}.{}", f.trim_start_matches("split.")), message)
+            }
+            other => SweepError::Data(other),
+        }
+    };
+    match &cfg.data {
+        DataConfig::Markov { vocab, order, successors, zipf, smoothing } => {
+            let m = MarkovConfig {
+                vocab: *vocab,
+                order: *order,
+                successors: *successors,
+                zipf: *zipf,
+                smoothing: *smoothing,
+                seed: cfg.seed,
+            };
+            let src = MarkovSource::new(m).map_err(data_err("data"))?;
+            Ok((DataSpec::Markov(m), Arc::new(src)))
+        }
+        DataConfig::Text { path, split_fraction, split_offset } => {
+            let split = match (split_fraction, split_offset) {
+                (Some(f), None) => Split::Fraction(*f),
+                (None, Some(o)) => Split::Offset(*o),
+                _ => return Err(SweepError::invalid("data", "give exactly one of split_fraction and split_offset")),
+            };
+            let path = base.join(path);
+            let src = TextSource::open(&path, split, cfg.seed).map_err(data_err("data.split"))?;
+            Ok((DataSpec::Text { path, split }, Arc::new(src)))
+        }
+    }
+}
+
+fn shapes(cfg: &SweepConfig) -> Result<Vec<(String, ShapeConfig)>, SweepError> {
+    match (&cfg.model.shapes, &cfg.model.sizes) {
+        (Some(list), None) if !list.is_empty() => {
+            Ok(list.iter().enumerate().map(|(i, s)| (format!("model.shapes[{i}]"), s.clone())).collect())
+        }
+        (None, Some(sizes)) if !sizes.is_empty() => sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| {
+                if s == 0 {
+                    return Err(SweepError::invalid(format!("model.sizes[{i}]"), "must be at least 1"));
+                }
+                Ok((format!("model.sizes[{i}]"), shape_for_size(s)))
+            })
+            .collect(),
+        _ => Err(SweepError::invalid("model", "give exactly one non-empty list: shapes or sizes")),
+    }
+}
+
+impl Plan {
+    /// Validates `cfg` (read from `path`, whose directory resolves relative data paths)
+    /// and derives every run.
+    pub fn new(cfg: &SweepConfig, config_text: &str, path: &Path) -> Result<Self, SweepError> {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let (data, source) = open_source(cfg, base)?;
+        let positions = match cfg.model.positions.as_str() {
+            "learned" => PositionEncoding::Learned,
+            "rope" => PositionEncoding::Rope,
+            other => return Err(SweepError::invalid("model.positions", format!("`{other}`: use \"learned\" or \"rope\""))),
+        };
+        let t = &cfg.train;
+        if t.batch_size == 0 {
+            return Err(SweepError::invalid("train.batch_size", "must be at least 1"));
+        }
+        positive("train.lr", t.lr)?;
+        for (field, v) in [("train.beta1", t.beta1), ("train.beta2", t.beta2)] {
+            if !(0.0..1.0).contains(&v) {
+                return Err(SweepError::invalid(field, format!("{v} must be in [0, 1)")));
+            }
+        }
+        if !(0.0..=1.0).contains(&t.lr_floor) {
+            return Err(SweepError::invalid("train.lr_floor", format!("{} must be in [0, 1]", t.lr_floor)));
+        }
+        if !(t.weight_decay >= 0.0 && t.grad_clip >= 0.0) {
+            return Err(SweepError::invalid("train", "weight_decay and grad_clip must be >= 0"));
+        }
+        if cfg.eval.every_tokens == 0 || cfg.eval.tokens == 0 {
+            return Err(SweepError::invalid("eval", "every_tokens and tokens must be at least 1"));
+        }
+        let tokens_per_step = (t.batch_size * cfg.model.context) as u64;
+        let mut runs = Vec::new();
+        for (field, shape) in shapes(cfg)? {
+            let model = GptConfig::new(GptConfig {
+                vocab: source.vocab_size(),
+                context: cfg.model.context,
+                d_model: shape.d_model,
+                n_layer: shape.n_layer,
+                n_head: shape.n_head,
+                d_ff: shape.d_ff.unwrap_or(4 * shape.d_model),
+                positions,
+                tied_head: cfg.model.tied_head,
+            })
+            .map_err(|e| match e {
+                ladder_model::ModelError::BadShape { field: f, message } => {
+                    let prefix = if f == "context" { "model".to_string() } else { field.clone() };
+                    SweepError::invalid(format!("{prefix}.{f}"), message)
+                }
+                other => SweepError::invalid(&field, other.to_string()),
+            })?;
+            let params = ParamCounts::of(&model);
+            for (tfield, d) in budgets(cfg, &params)? {
+                let steps = (d / tokens_per_step as f64).round().max(1.0) as u64;
+                let tokens = steps * tokens_per_step;
+                if let Some(capacity) = source.train_capacity(model.context) {
+                    if tokens > capacity {
+                        return Err(SweepError::invalid(
+                            tfield,
+                            format!(
+                                "asks for {tokens} training tokens but the training split holds {capacity}: \
+                                 lower it or use a larger corpus (each token is used at most once)"
+                            ),
+                        ));
+                    }
+                }
+                let spec = RunSpec {
+                    model,
+                    batch_size: t.batch_size,
+                    tokens,
+                    lr: t.lr,
+                    warmup_steps: t.warmup_steps.min(steps / 10),
+                    lr_floor: t.lr_floor,
+                    adamw: AdamWConfig {
+                        beta1: t.beta1,
+                        beta2: t.beta2,
+                        eps: 1e-8,
+                        weight_decay: t.weight_decay,
+                        grad_clip: (t.grad_clip > 0.0).then_some(t.grad_clip),
+                    },
+                    eval_every_steps: (cfg.eval.every_tokens / tokens_per_step).max(1),
+                    seed: cfg.seed,
+                };
+                let id = format!("d{}-l{}-h{}-D{}", model.d_model, model.n_layer, model.n_head, tokens);
+                runs.push(PlannedRun { id, spec, params, flops: FlopCounts::of(&model) });
+            }
+        }
+        for (i, r) in runs.iter().enumerate() {
+            if runs[..i].iter().any(|q| q.id == r.id) {
+                return Err(SweepError::invalid("model", format!("run {} appears twice: remove the duplicate shape or budget", r.id)));
+            }
+        }
+        source.validation_sequences(cfg.model.context, cfg.eval.tokens).map_err(SweepError::Data)?;
+        Ok(Self { name: cfg.name.clone(), config_text: config_text.to_string(), data, source, eval_tokens: cfg.eval.tokens, runs })
+    }
+}
+
+/// The budgets D of one shape with the TOML path of each.
+fn budgets(cfg: &SweepConfig, params: &ParamCounts) -> Result<Vec<(String, f64)>, SweepError> {
+    let n = match cfg.tokens.params.as_str() {
+        "total" => params.total as f64,
+        "non-embedding" => params.non_embedding as f64,
+        other => return Err(SweepError::invalid("tokens.params", format!("`{other}`: use \"total\" or \"non-embedding\""))),
+    };
+    match (&cfg.tokens.counts, &cfg.tokens.per_param) {
+        (Some(c), None) if !c.is_empty() => c
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| Ok((format!("tokens.counts[{i}]"), positive(&format!("tokens.counts[{i}]"), d)?)))
+            .collect(),
+        (None, Some(k)) if !k.is_empty() => k
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| Ok((format!("tokens.per_param[{i}]"), positive(&format!("tokens.per_param[{i}]"), m)? * n)))
+            .collect(),
+        _ => Err(SweepError::invalid("tokens", "give exactly one non-empty list: counts or per_param")),
+    }
+}

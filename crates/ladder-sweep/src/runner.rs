@@ -1,0 +1,139 @@
+//! Runs a plan: every unfinished run, in parallel, each into its own file.
+
+use std::path::Path;
+
+use candle_core::Device;
+use ladder_store::{finished_path, write_sweep, RunAttrs, RunWriter};
+use ladder_train::{train, Fanout, Observer};
+use rayon::prelude::*;
+
+use crate::{Plan, PlannedRun, SweepError};
+
+/// Facts about the environment stored with every run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunContext {
+    /// Git commit of the code, when known.
+    pub git_commit: Option<String>,
+    /// Versions of ladder and its key crates.
+    pub versions: String,
+}
+
+/// Makes an extra observer (for example a progress display) for each run.
+pub type ExtraObserver<'a> = &'a (dyn Fn(&PlannedRun) -> Box<dyn Observer + Send> + Sync);
+
+/// What a sweep did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SweepOutcome {
+    /// Runs trained now.
+    pub trained: usize,
+    /// Runs already finished before, left untouched.
+    pub skipped: usize,
+    /// Runs in `sweep.h5`.
+    pub in_sweep: usize,
+}
+
+fn run_attrs(plan: &Plan, run: &PlannedRun, ctx: &RunContext, threads: usize) -> RunAttrs {
+    let (m, s) = (&run.spec.model, &run.spec);
+    let mut a = RunAttrs::default();
+    a.text("run_id", &run.id)
+        .text("sweep", &plan.name)
+        .text("config", &plan.config_text)
+        .int("N_total", run.params.total as i64)
+        .int("N_nonemb", run.params.non_embedding as i64)
+        .int("D", run.tokens() as i64)
+        .float("C_6nd_total", run.c_6nd_total())
+        .float("C_6nd_nonemb", run.c_6nd_nonemb())
+        .float("C_kaplan", run.flops.kaplan * run.tokens() as f64)
+        .float("C_exact", run.flops.exact * run.tokens() as f64)
+        .float("flops_per_token_kaplan", run.flops.kaplan)
+        .float("flops_per_token_exact", run.flops.exact)
+        .int("seed", s.seed as i64)
+        .int("vocab", m.vocab as i64)
+        .int("context", m.context as i64)
+        .int("d_model", m.d_model as i64)
+        .int("n_layer", m.n_layer as i64)
+        .int("n_head", m.n_head as i64)
+        .int("d_ff", m.d_ff as i64)
+        .text("positions", format!("{:?}", m.positions).to_lowercase())
+        .int("tied_head", i64::from(m.tied_head))
+        .int("batch_size", s.batch_size as i64)
+        .int("steps", s.steps() as i64)
+        .float("lr", s.lr)
+        .int("warmup_steps", s.warmup_steps as i64)
+        .float("lr_floor", s.lr_floor)
+        .float("beta1", s.adamw.beta1)
+        .float("beta2", s.adamw.beta2)
+        .float("weight_decay", s.adamw.weight_decay)
+        .float("grad_clip", s.adamw.grad_clip.unwrap_or(0.0))
+        .text("data", plan.source.describe())
+        .int("eval_tokens", plan.eval_tokens as i64)
+        .text("git_commit", ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()))
+        .text("versions", &ctx.versions)
+        .text("device", "cpu")
+        .int("threads", threads as i64);
+    // NaN marks "not synthetic" so that every run has the same attributes.
+    a.float("entropy_rate", plan.source.entropy_rate().unwrap_or(f64::NAN));
+    a
+}
+
+/// Writes `dir/config.toml` on the first run; on later runs checks it matches.
+fn claim_dir(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| SweepError::Io { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let path = dir.join("config.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if existing == plan.config_text => Ok(()),
+        Ok(_) => Err(SweepError::ConfigMismatch { dir: dir.to_path_buf(), found: path }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let tmp = dir.join("config.toml.tmp");
+            std::fs::write(&tmp, &plan.config_text).map_err(io(&tmp))?;
+            std::fs::rename(&tmp, &path).map_err(io(&path))
+        }
+        Err(e) => Err(io(&path)(e)),
+    }
+}
+
+/// Trains every run of `plan` not yet finished under `dir`, `jobs` at a time, then
+/// rebuilds `dir/sweep.h5`. Finished runs are never retrained or rewritten; runs
+/// interrupted earlier restart from scratch. A failing run does not stop the others.
+pub fn run_sweep(
+    plan: &Plan,
+    dir: &Path,
+    jobs: usize,
+    ctx: &RunContext,
+    extra: ExtraObserver,
+) -> Result<SweepOutcome, SweepError> {
+    claim_dir(plan, dir)?;
+    let context = plan.runs.first().map_or(1, |r| r.spec.model.context);
+    let val = plan.source.validation_sequences(context, plan.eval_tokens)?;
+    let pending: Vec<&PlannedRun> = plan.runs.iter().filter(|r| !finished_path(dir, &r.id).exists()).collect();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()
+        .map_err(|e| SweepError::invalid("--jobs", e.to_string()))?;
+    let results: Vec<Result<(), String>> = pool.install(|| {
+        pending
+            .par_iter()
+            .with_max_len(1)
+            .map(|run| {
+                let threads = rayon::current_num_threads();
+                let mut writer = RunWriter::new(dir, &run.id, run_attrs(plan, run, ctx, threads))
+                    .map_err(|e| format!("{}: {e}", run.id))?;
+                let mut other = extra(run);
+                let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
+                train(&run.spec, plan.source.as_ref(), &val, &Device::Cpu, &mut observers)
+                    .map(|_| ())
+                    .map_err(|e| format!("{}: {e}", run.id))
+            })
+            .collect()
+    });
+    let in_sweep = write_sweep(dir, &plan.config_text)?;
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if let Some(first) = failures.first() {
+        return Err(SweepError::RunsFailed { failed: failures.len(), total: plan.runs.len(), first: first.clone() });
+    }
+    Ok(SweepOutcome { trained: pending.len(), skipped: plan.runs.len() - pending.len(), in_sweep })
+}
