@@ -1,14 +1,54 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The `ladder` command line: argument parsing and calls into the library crates.
+//!
+//! Exit codes: 0 success, 1 a run or I/O failed, 2 bad input (config, corpus, CSV,
+//! HDF5 or arguments), with a message naming the field or file and the fix.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod exit;
+mod fit;
+mod plan;
+mod progress;
+mod run;
+
+pub use exit::Failure;
+
+/// Train a ladder of tiny GPTs and check neural scaling laws.
+#[derive(Debug, Parser)]
+#[command(name = "ladder", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print every run of a sweep config (shape, N, D, C, D/N) without training.
+    Plan(plan::PlanArgs),
+    /// Train every run of a sweep config (resuming), write HDF5, and print the fit.
+    Run(run::RunArgs),
+    /// Fit the Chinchilla law (approach 3) to a sweep.h5 or a CSV of N,D,loss.
+    Fit(fit::FitArgs),
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+/// Parses the arguments, runs the command and maps the outcome to an exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let result = match cli.command {
+        Command::Plan(args) => plan::plan(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Fit(args) => fit::fit(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
     }
 }

@@ -41,7 +41,10 @@ impl MarkovConfig {
     fn validate(&self) -> Result<(), DataError> {
         let bad = |field, message: String| Err(DataError::BadParameter { field, message });
         if !(2..=65_536).contains(&self.vocab) {
-            return bad("vocab", format!("{} is out of range: use 2..=65536", self.vocab));
+            return bad(
+                "vocab",
+                format!("{} is out of range: use 2..=65536", self.vocab),
+            );
         }
         if self.order == 0 {
             return bad("order", "must be at least 1".into());
@@ -54,13 +57,22 @@ impl MarkovConfig {
             );
         }
         if self.successors == 0 || self.successors > self.vocab {
-            return bad("successors", format!("must be in 1..=vocab ({})", self.vocab));
+            return bad(
+                "successors",
+                format!("must be in 1..=vocab ({})", self.vocab),
+            );
         }
         if !(self.zipf.is_finite() && self.zipf >= 0.0) {
             return bad("zipf", format!("{} must be finite and >= 0", self.zipf));
         }
         if !(self.smoothing > 0.0 && self.smoothing <= 1.0) {
-            return bad("smoothing", format!("{} must be in (0, 1]: 0 would leave the chain reducible", self.smoothing));
+            return bad(
+                "smoothing",
+                format!(
+                    "{} must be in (0, 1]: 0 would leave the chain reducible",
+                    self.smoothing
+                ),
+            );
         }
         Ok(())
     }
@@ -82,7 +94,11 @@ impl MarkovSource {
     pub fn new(config: MarkovConfig) -> Result<Self, DataError> {
         config.validate()?;
         let v = config.vocab;
-        let unigram = normalised((0..v).map(|x| ((x + 1) as f64).powf(-config.zipf)).collect());
+        let unigram = normalised(
+            (0..v)
+                .map(|x| ((x + 1) as f64).powf(-config.zipf))
+                .collect(),
+        );
         let unigram_cdf = cumulative(&unigram);
         let contexts = v.pow(config.order as u32);
         let s = config.successors;
@@ -90,7 +106,9 @@ impl MarkovSource {
         let rank_cdf = cumulative(&rank_weights);
         let mut next_tokens = Vec::with_capacity(contexts * s);
         for c in 0..contexts {
-            let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let mut rng = ChaCha8Rng::seed_from_u64(
+                config.seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
             let mut chosen: Vec<u32> = Vec::with_capacity(s);
             while chosen.len() < s {
                 let x = sample_cdf(&unigram_cdf, rng.random());
@@ -122,7 +140,11 @@ impl MarkovSource {
 
     /// π over contexts by power iteration, until the L1 change is below 1e-13.
     fn stationary(&self, unigram: &[f64], rank_weights: &[f64]) -> Vec<f64> {
-        let (v, s, eps) = (self.config.vocab, self.config.successors, self.config.smoothing);
+        let (v, s, eps) = (
+            self.config.vocab,
+            self.config.successors,
+            self.config.smoothing,
+        );
         let contexts = self.next_tokens.len() / s;
         let suffixes = contexts / v;
         let mut pi = vec![1.0 / contexts as f64; contexts];
@@ -176,7 +198,10 @@ impl MarkovSource {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(stream);
         let start = sample_cdf(&self.stationary_cdf, rng.random()) as usize;
-        let mut prefix: Vec<u32> = (0..order).rev().map(|i| ((start / v.pow(i as u32)) % v) as u32).collect();
+        let mut prefix: Vec<u32> = (0..order)
+            .rev()
+            .map(|i| ((start / v.pow(i as u32)) % v) as u32)
+            .collect();
         let suffixes = v.pow(order as u32 - 1);
         let mut context = start;
         std::iter::from_fn(move || {
@@ -197,7 +222,10 @@ impl MarkovSource {
 }
 
 /// Sequences of `context + 1` tokens overlapping by one token.
-fn windows(mut tokens: impl Iterator<Item = u32> + Send, context: usize) -> impl Iterator<Item = Vec<u32>> + Send {
+fn windows(
+    mut tokens: impl Iterator<Item = u32> + Send,
+    context: usize,
+) -> impl Iterator<Item = Vec<u32>> + Send {
     let mut last: Option<u32> = None;
     std::iter::from_fn(move || {
         let mut seq = Vec::with_capacity(context + 1);
@@ -226,7 +254,11 @@ impl TokenSource for MarkovSource {
         Box::new(windows(self.tokens(1), context))
     }
 
-    fn validation_sequences(&self, context: usize, tokens: u64) -> Result<Vec<Vec<u32>>, DataError> {
+    fn validation_sequences(
+        &self,
+        context: usize,
+        tokens: u64,
+    ) -> Result<Vec<Vec<u32>>, DataError> {
         let n = tokens.div_ceil(context as u64) as usize;
         Ok(windows(self.tokens(2), context).take(n).collect())
     }
@@ -270,7 +302,14 @@ mod tests {
     use super::*;
 
     fn config() -> MarkovConfig {
-        MarkovConfig { vocab: 8, order: 2, successors: 3, zipf: 1.0, smoothing: 0.1, seed: 5 }
+        MarkovConfig {
+            vocab: 8,
+            order: 2,
+            successors: 3,
+            zipf: 1.0,
+            smoothing: 0.1,
+            seed: 5,
+        }
     }
 
     /// The empirical conditional entropy of a long sample approaches the exact rate.
@@ -287,9 +326,14 @@ mod tests {
             *ctx.entry((w[0], w[1])).or_default() += 1.0;
         }
         let total = (n - 2) as f64;
-        let empirical: f64 =
-            counts.iter().map(|(&(a, b, _), &k)| -(k / total) * (k / ctx[&(a, b)]).ln()).sum();
-        assert!((empirical - h).abs() < 0.01, "exact {h}, empirical {empirical}");
+        let empirical: f64 = counts
+            .iter()
+            .map(|(&(a, b, _), &k)| -(k / total) * (k / ctx[&(a, b)]).ln())
+            .sum();
+        assert!(
+            (empirical - h).abs() < 0.01,
+            "exact {h}, empirical {empirical}"
+        );
         assert!(h > 0.5 && h < (8f64).ln(), "{h}");
     }
 
@@ -308,7 +352,13 @@ mod tests {
 
     #[test]
     fn too_many_contexts_is_refused() {
-        let err = MarkovSource::new(MarkovConfig { vocab: 4096, order: 3, ..config() }).err().unwrap();
+        let err = MarkovSource::new(MarkovConfig {
+            vocab: 4096,
+            order: 3,
+            ..config()
+        })
+        .err()
+        .unwrap();
         assert!(err.to_string().starts_with("order:"), "{err}");
     }
 }

@@ -21,7 +21,8 @@ pub trait TokenSource: Send + Sync {
 
     /// The fixed validation set: `ceil(tokens / context)` sequences of `context + 1`
     /// tokens, always the same for the same source.
-    fn validation_sequences(&self, context: usize, tokens: u64) -> Result<Vec<Vec<u32>>, DataError>;
+    fn validation_sequences(&self, context: usize, tokens: u64)
+        -> Result<Vec<Vec<u32>>, DataError>;
 
     /// Exact entropy rate in nats/token, when known (synthetic sources).
     fn entropy_rate(&self) -> Option<f64>;

@@ -36,9 +36,15 @@ pub struct TextSource {
 impl TextSource {
     /// Reads `path`, checks that it is UTF-8 and splits it.
     pub fn open(path: &Path, split: Split, seed: u64) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if let Err(e) = std::str::from_utf8(&bytes) {
-            return Err(DataError::NotUtf8 { path: path.to_path_buf(), offset: e.valid_up_to() });
+            return Err(DataError::NotUtf8 {
+                path: path.to_path_buf(),
+                offset: e.valid_up_to(),
+            });
         }
         let len = bytes.len();
         let cut = match split {
@@ -53,11 +59,18 @@ impl TextSource {
             Split::Offset(o) => {
                 return Err(DataError::BadParameter {
                     field: "split.offset",
-                    message: format!("{o} must be inside the file (1..{len}) so that both splits are non-empty"),
+                    message: format!(
+                        "{o} must be inside the file (1..{len}) so that both splits are non-empty"
+                    ),
                 })
             }
         };
-        Ok(Self { path: path.to_path_buf(), bytes: Arc::new(bytes), cut, seed })
+        Ok(Self {
+            path: path.to_path_buf(),
+            bytes: Arc::new(bytes),
+            cut,
+            seed,
+        })
     }
 
     /// Bytes in the training split.
@@ -91,11 +104,18 @@ impl TokenSource for TextSource {
         let train = &self.bytes[..self.cut];
         Box::new(order.into_iter().map(move |w| {
             let start = w as usize * context;
-            train[start..start + context + 1].iter().map(|&b| u32::from(b)).collect()
+            train[start..start + context + 1]
+                .iter()
+                .map(|&b| u32::from(b))
+                .collect()
         }))
     }
 
-    fn validation_sequences(&self, context: usize, tokens: u64) -> Result<Vec<Vec<u32>>, DataError> {
+    fn validation_sequences(
+        &self,
+        context: usize,
+        tokens: u64,
+    ) -> Result<Vec<Vec<u32>>, DataError> {
         let val = &self.bytes[self.cut..];
         let n = tokens.div_ceil(context as u64) as usize;
         let available = (val.len().saturating_sub(1) / context * context) as u64;
@@ -108,7 +128,12 @@ impl TokenSource for TextSource {
             });
         }
         Ok((0..n)
-            .map(|i| val[i * context..i * context + context + 1].iter().map(|&b| u32::from(b)).collect())
+            .map(|i| {
+                val[i * context..i * context + context + 1]
+                    .iter()
+                    .map(|&b| u32::from(b))
+                    .collect()
+            })
             .collect())
     }
 
@@ -141,7 +166,9 @@ mod tests {
 
     #[test]
     fn splits_never_overlap_and_no_target_repeats() {
-        let text: String = (0..1000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let text: String = (0..1000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
         let f = corpus(&text);
         let src = TextSource::open(f.path(), Split::Fraction(0.1), 3).unwrap();
         assert_eq!(src.train_bytes(), 900);
@@ -156,12 +183,19 @@ mod tests {
     #[test]
     fn training_order_is_a_permutation_of_windows() {
         // Non-periodic text, so that every window is distinct.
-        let text: String = (0..300u32).map(|i| char::from(b'a' + ((i * i + 7 * i) % 23) as u8)).collect();
+        let text: String = (0..300u32)
+            .map(|i| char::from(b'a' + ((i * i + 7 * i) % 23) as u8))
+            .collect();
         let f = corpus(&text);
         let src = TextSource::open(f.path(), Split::Offset(200), 1).unwrap();
         let mut firsts: Vec<Vec<u32>> = src.train_sequences(10).collect();
         let mut expected: Vec<Vec<u32>> = (0..19)
-            .map(|w| text.as_bytes()[w * 10..w * 10 + 11].iter().map(|&b| u32::from(b)).collect())
+            .map(|w| {
+                text.as_bytes()[w * 10..w * 10 + 11]
+                    .iter()
+                    .map(|&b| u32::from(b))
+                    .collect()
+            })
             .collect();
         assert_ne!(firsts, expected, "order is shuffled");
         firsts.sort();
@@ -172,13 +206,22 @@ mod tests {
     #[test]
     fn bad_inputs_name_the_problem() {
         let f = corpus("hello world");
-        let e = TextSource::open(f.path(), Split::Fraction(1.5), 0).err().unwrap().to_string();
+        let e = TextSource::open(f.path(), Split::Fraction(1.5), 0)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.starts_with("split.fraction"), "{e}");
-        let e = TextSource::open(f.path(), Split::Offset(99), 0).err().unwrap().to_string();
+        let e = TextSource::open(f.path(), Split::Offset(99), 0)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.starts_with("split.offset"), "{e}");
         let mut bad = tempfile::NamedTempFile::new().unwrap();
         bad.write_all(&[b'a', 0xff, b'b']).unwrap();
-        let e = TextSource::open(bad.path(), Split::Fraction(0.5), 0).err().unwrap().to_string();
+        let e = TextSource::open(bad.path(), Split::Fraction(0.5), 0)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("byte 1"), "{e}");
         let src = TextSource::open(f.path(), Split::Fraction(0.5), 0).unwrap();
         let e = src.validation_sequences(4, 100).unwrap_err().to_string();

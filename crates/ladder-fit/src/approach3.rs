@@ -30,7 +30,8 @@ impl StartGrid {
     /// Hoffmann's grid: `α, β ∈ {0, 0.5, …, 2}`, `e ∈ {−1, −0.5, …, 1}`,
     /// `a, b ∈ {0, 5, …, 25}`: 4,500 starts.
     pub fn hoffmann() -> Self {
-        let steps = |start: f64, step: f64, n: usize| (0..n).map(|i| start + step * i as f64).collect();
+        let steps =
+            |start: f64, step: f64, n: usize| (0..n).map(|i| start + step * i as f64).collect();
         Self {
             alpha: steps(0.0, 0.5, 5),
             beta: steps(0.0, 0.5, 5),
@@ -71,7 +72,11 @@ pub struct Approach3Options {
 
 impl Default for Approach3Options {
     fn default() -> Self {
-        Self { delta: 1e-3, grid: StartGrid::hoffmann(), max_iters: 1000 }
+        Self {
+            delta: 1e-3,
+            grid: StartGrid::hoffmann(),
+            max_iters: 1000,
+        }
     }
 }
 
@@ -109,7 +114,11 @@ impl HuberObjective {
 
     /// The three LSE terms of point `i` for `x = [a, b, e, α, β]`.
     fn terms(&self, x: &[f64], i: usize) -> [f64; 3] {
-        [x[0] - x[3] * self.log_n[i], x[1] - x[4] * self.log_d[i], x[2]]
+        [
+            x[0] - x[3] * self.log_n[i],
+            x[1] - x[4] * self.log_d[i],
+            x[2],
+        ]
     }
 }
 
@@ -124,7 +133,12 @@ fn log_sum_exp(t: [f64; 3]) -> (f64, [f64; 3]) {
 impl Objective for HuberObjective {
     fn value(&self, x: &[f64]) -> f64 {
         (0..self.log_loss.len())
-            .map(|i| huber(self.delta, self.log_loss[i] - log_sum_exp(self.terms(x, i)).0))
+            .map(|i| {
+                huber(
+                    self.delta,
+                    self.log_loss[i] - log_sum_exp(self.terms(x, i)).0,
+                )
+            })
             .sum()
     }
 
@@ -148,9 +162,15 @@ impl Objective for HuberObjective {
 ///
 /// Ties between starts are broken by grid order, so the result does not depend on
 /// the number of threads.
-pub fn fit_approach3(points: &Points, options: &Approach3Options) -> Result<Approach3Fit, FitError> {
+pub fn fit_approach3(
+    points: &Points,
+    options: &Approach3Options,
+) -> Result<Approach3Fit, FitError> {
     if points.len() < N_PARAMS {
-        return Err(FitError::TooFewPoints { got: points.len(), needed: N_PARAMS });
+        return Err(FitError::TooFewPoints {
+            got: points.len(),
+            needed: N_PARAMS,
+        });
     }
     let objective = HuberObjective::new(points, options.delta);
     let starts = options.grid.starts();
@@ -167,8 +187,19 @@ pub fn fit_approach3(points: &Points, options: &Approach3Options) -> Result<Appr
             _ => Some(r),
         })
         .ok_or(FitError::NoConvergence)?;
-    let law = ChinchillaLaw { e: x[2].exp(), a: x[0].exp(), b: x[1].exp(), alpha: x[3], beta: x[4] };
-    Ok(Approach3Fit { law, objective, converged_starts, total_starts: starts.len() })
+    let law = ChinchillaLaw {
+        e: x[2].exp(),
+        a: x[0].exp(),
+        b: x[1].exp(),
+        alpha: x[3],
+        beta: x[4],
+    };
+    Ok(Approach3Fit {
+        law,
+        objective,
+        converged_starts,
+        total_starts: starts.len(),
+    })
 }
 
 #[cfg(test)]
@@ -181,7 +212,14 @@ mod tests {
         let pts: Vec<Point> = (0..12)
             .map(|i| {
                 let (n, d) = (1e6 * 3f64.powi(i % 4), 1e8 * 2f64.powi(i / 4));
-                Point { n, d, loss: 2.0 + 300.0 / n.powf(0.3) + 200.0 / d.powf(0.25) + 0.01 * (i as f64).sin() }
+                Point {
+                    n,
+                    d,
+                    loss: 2.0
+                        + 300.0 / n.powf(0.3)
+                        + 200.0 / d.powf(0.25)
+                        + 0.01 * (i as f64).sin(),
+                }
             })
             .collect();
         let obj = HuberObjective::new(&Points::new(pts).unwrap(), 0.05);
@@ -193,13 +231,25 @@ mod tests {
             xp[k] += h;
             xm[k] -= h;
             let fd = (obj.value(&xp) - obj.value(&xm)) / (2.0 * h);
-            assert!((fd - g[k]).abs() <= 1e-6 * fd.abs().max(1e-3), "param {k}: fd {fd} vs {}", g[k]);
+            assert!(
+                (fd - g[k]).abs() <= 1e-6 * fd.abs().max(1e-3),
+                "param {k}: fd {fd} vs {}",
+                g[k]
+            );
         }
     }
 
     #[test]
     fn too_few_points_is_an_error() {
-        let pts = Points::new(vec![Point { n: 1.0, d: 1.0, loss: 1.0 }; 4]).unwrap();
+        let pts = Points::new(vec![
+            Point {
+                n: 1.0,
+                d: 1.0,
+                loss: 1.0
+            };
+            4
+        ])
+        .unwrap();
         assert!(matches!(
             fit_approach3(&pts, &Approach3Options::default()),
             Err(FitError::TooFewPoints { got: 4, needed: 5 })

@@ -27,7 +27,9 @@ pub enum FitError {
         value: f64,
     },
     /// There are fewer points than the law has free parameters.
-    #[error("{got} points cannot determine a {needed}-parameter law: add runs (at least {needed})")]
+    #[error(
+        "{got} points cannot determine a {needed}-parameter law: add runs (at least {needed})"
+    )]
     TooFewPoints {
         /// Number of points given.
         got: usize,

@@ -53,8 +53,13 @@ mod tests {
 
     /// Epoch AI's fit of the Chinchilla points (Besiroglu et al. 2024); the ratios
     /// 25.6 at 1e18 and 18.3 at 5.88e23 are quoted in ../shared/reference/README.md.
-    const EPOCH: ChinchillaLaw =
-        ChinchillaLaw { e: 1.8172, a: 482.01, b: 2085.43, alpha: 0.3478, beta: 0.3658 };
+    const EPOCH: ChinchillaLaw = ChinchillaLaw {
+        e: 1.8172,
+        a: 482.01,
+        b: 2085.43,
+        alpha: 0.3478,
+        beta: 0.3658,
+    };
 
     #[test]
     fn optimum_spends_the_whole_budget_and_minimises_loss() {

@@ -75,6 +75,9 @@ mod tests {
     fn finds_the_rosenbrock_minimum() {
         let (x, v) = lbfgs(&Rosenbrock, vec![-1.2, 1.0], 500).unwrap();
         assert!(v < 1e-12, "{v}");
-        assert!((x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-5 && (x[1] - 1.0).abs() < 1e-5,
+            "{x:?}"
+        );
     }
 }

@@ -24,7 +24,11 @@ impl Points {
         for (index, p) in points.iter().enumerate() {
             for (field, value) in [("N", p.n), ("D", p.d), ("loss", p.loss)] {
                 if !(value.is_finite() && value > 0.0) {
-                    return Err(FitError::BadPoint { index, field, value });
+                    return Err(FitError::BadPoint {
+                        index,
+                        field,
+                        value,
+                    });
                 }
             }
         }
@@ -39,7 +43,10 @@ impl Points {
             line,
             message,
         };
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let (_, header) = lines
             .next()
             .ok_or_else(|| err(1, "empty file: expected a header with N,D,loss".into()))?;
@@ -58,15 +65,30 @@ impl Points {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
             let field = |c: usize, name: &str| -> Result<f64, FitError> {
                 let cell = cells.get(c).ok_or_else(|| {
-                    err(i + 1, format!("{} cells, but column `{name}` is number {}", cells.len(), c + 1))
+                    err(
+                        i + 1,
+                        format!(
+                            "{} cells, but column `{name}` is number {}",
+                            cells.len(),
+                            c + 1
+                        ),
+                    )
                 })?;
                 cell.parse::<f64>()
                     .map_err(|_| err(i + 1, format!("column `{name}`: `{cell}` is not a number")))
             };
-            points.push(Point { n: field(cn, "N")?, d: field(cd, "D")?, loss: field(cl, "loss")? });
+            points.push(Point {
+                n: field(cn, "N")?,
+                d: field(cd, "D")?,
+                loss: field(cl, "loss")?,
+            });
         }
         Self::new(points).map_err(|e| match e {
-            FitError::BadPoint { index, field, value } => err(
+            FitError::BadPoint {
+                index,
+                field,
+                value,
+            } => err(
                 index + 2,
                 format!("column `{field}`: {value} must be finite and > 0"),
             ),
@@ -97,20 +119,33 @@ mod tests {
     #[test]
     fn parses_columns_in_any_order() {
         let p = Points::from_csv("loss,N,extra,D\n3.5,1e6,x,2e7\n", "t.csv").unwrap();
-        assert_eq!(p.as_slice(), &[Point { n: 1e6, d: 2e7, loss: 3.5 }]);
+        assert_eq!(
+            p.as_slice(),
+            &[Point {
+                n: 1e6,
+                d: 2e7,
+                loss: 3.5
+            }]
+        );
     }
 
     #[test]
     fn missing_column_is_named() {
-        let e = Points::from_csv("N,loss\n1,2\n", "t.csv").unwrap_err().to_string();
+        let e = Points::from_csv("N,loss\n1,2\n", "t.csv")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("t.csv") && e.contains("`D`"), "{e}");
     }
 
     #[test]
     fn bad_value_names_line_and_column() {
-        let e = Points::from_csv("N,D,loss\n1,2,3\n1,-2,3\n", "t.csv").unwrap_err().to_string();
+        let e = Points::from_csv("N,D,loss\n1,2,3\n1,-2,3\n", "t.csv")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3") && e.contains("`D`"), "{e}");
-        let e = Points::from_csv("N,D,loss\n1,2,abc\n", "t.csv").unwrap_err().to_string();
+        let e = Points::from_csv("N,D,loss\n1,2,abc\n", "t.csv")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("abc"), "{e}");
     }
 }

@@ -67,7 +67,12 @@ impl FitReport {
             .iter()
             .map(|&c| {
                 let (n_opt, d_opt) = law.compute_optimal(c);
-                TokensPerParam { c, n_opt, d_opt, ratio: d_opt / n_opt }
+                TokensPerParam {
+                    c,
+                    n_opt,
+                    d_opt,
+                    ratio: d_opt / n_opt,
+                }
             })
             .collect();
         Self {
@@ -79,7 +84,11 @@ impl FitReport {
                 converged_starts: fit.converged_starts,
                 total_starts: fit.total_starts,
             },
-            optimal: OptimalAllocation { a: law.n_exponent(), b: law.d_exponent(), tokens_per_param },
+            optimal: OptimalAllocation {
+                a: law.n_exponent(),
+                b: law.d_exponent(),
+                tokens_per_param,
+            },
         }
     }
 
@@ -97,6 +106,13 @@ impl FitReport {
             if v <= 1e-3 || v >= 2.5 {
                 lines.push(format!("{name} = {v:.4} is at the edge of its range: the fit is degenerate, do not trust it"));
             }
+        }
+        if law.e < 1e-3 {
+            lines.push(format!(
+                "E = {:.2e} sits at its lower bound: the points do not show an irreducible loss, so E, and the \
+                 exponents with it, are not identified",
+                law.e
+            ));
         }
         lines.push(format!(
             "N* ∝ C^{:.3}, D* ∝ C^{:.3} (Chinchilla approach 3: a ≈ 0.46, b ≈ 0.54; equal scaling is 0.5)",
@@ -121,19 +137,40 @@ impl FitReport {
 impl fmt::Display for FitReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let law = self.law();
-        writeln!(f, "Chinchilla approach 3 ({} points, N = {} parameters)", self.points, self.params)?;
+        writeln!(
+            f,
+            "Chinchilla approach 3 ({} points, N = {} parameters)",
+            self.points, self.params
+        )?;
         writeln!(f, "  L(N, D) = E + A/N^alpha + B/D^beta")?;
         writeln!(f, "  {:<10} {:>14}", "E", format!("{:.4}", law.e))?;
         writeln!(f, "  {:<10} {:>14}", "A", format!("{:.4e}", law.a))?;
         writeln!(f, "  {:<10} {:>14}", "B", format!("{:.4e}", law.b))?;
         writeln!(f, "  {:<10} {:>14}", "alpha", format!("{:.4}", law.alpha))?;
         writeln!(f, "  {:<10} {:>14}", "beta", format!("{:.4}", law.beta))?;
-        writeln!(f, "  {:<10} {:>14}", "objective", format!("{:.6e}", self.approach3.objective))?;
-        writeln!(f, "  starts converged: {}/{}", self.approach3.converged_starts, self.approach3.total_starts)?;
+        writeln!(
+            f,
+            "  {:<10} {:>14}",
+            "objective",
+            format!("{:.6e}", self.approach3.objective)
+        )?;
+        writeln!(
+            f,
+            "  starts converged: {}/{}",
+            self.approach3.converged_starts, self.approach3.total_starts
+        )?;
         writeln!(f)?;
-        writeln!(f, "  {:>12} {:>12} {:>12} {:>8}", "C (FLOPs)", "N*", "D*", "D*/N*")?;
+        writeln!(
+            f,
+            "  {:>12} {:>12} {:>12} {:>8}",
+            "C (FLOPs)", "N*", "D*", "D*/N*"
+        )?;
         for t in &self.optimal.tokens_per_param {
-            writeln!(f, "  {:>12.3e} {:>12.3e} {:>12.3e} {:>8.1}", t.c, t.n_opt, t.d_opt, t.ratio)?;
+            writeln!(
+                f,
+                "  {:>12.3e} {:>12.3e} {:>12.3e} {:>8.1}",
+                t.c, t.n_opt, t.d_opt, t.ratio
+            )?;
         }
         Ok(())
     }

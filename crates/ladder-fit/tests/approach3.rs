@@ -1,6 +1,9 @@
 //! Known-answer tests of approach 3: synthetic points from a known law, and the
 //! Chinchilla points with Epoch AI's published refit.
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use ladder_fit::{fit_approach3, Approach3Options, ChinchillaLaw, Point, Points};
@@ -11,7 +14,7 @@ use rand_distr::{Distribution, Normal};
 /// Points on a log grid of N and D from `law`, with multiplicative Gaussian noise.
 fn synthetic(law: ChinchillaLaw, noise: f64, seed: u64) -> Points {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let normal = Normal::new(0.0, noise).unwrap();
+    let normal = Normal::new(0.0, noise).expect("noise is a valid std");
     let mut pts = Vec::new();
     // N over 1e6..1e11 and D over 1e7..1e13: a ladder wide enough to pin down E.
     for i in 0..12 {
@@ -22,27 +25,52 @@ fn synthetic(law: ChinchillaLaw, noise: f64, seed: u64) -> Points {
             pts.push(Point { n, d, loss });
         }
     }
-    Points::new(pts).unwrap()
+    Points::new(pts).expect("synthetic points are positive")
 }
 
 #[test]
 fn recovers_known_law_from_points_with_one_percent_noise() {
-    let truth = ChinchillaLaw { e: 1.7, a: 400.0, b: 400.0, alpha: 0.34, beta: 0.28 };
+    let truth = ChinchillaLaw {
+        e: 1.7,
+        a: 400.0,
+        b: 400.0,
+        alpha: 0.34,
+        beta: 0.28,
+    };
     for seed in 0..3 {
-        let fit = fit_approach3(&synthetic(truth, 0.01, seed), &Approach3Options::default()).unwrap();
+        let fit =
+            fit_approach3(&synthetic(truth, 0.01, seed), &Approach3Options::default()).unwrap();
         let law = fit.law;
-        assert!((law.alpha - truth.alpha).abs() < 0.02, "seed {seed}: alpha {}", law.alpha);
-        assert!((law.beta - truth.beta).abs() < 0.02, "seed {seed}: beta {}", law.beta);
+        assert!(
+            (law.alpha - truth.alpha).abs() < 0.02,
+            "seed {seed}: alpha {}",
+            law.alpha
+        );
+        assert!(
+            (law.beta - truth.beta).abs() < 0.02,
+            "seed {seed}: beta {}",
+            law.beta
+        );
         assert!((law.e - truth.e).abs() < 0.02, "seed {seed}: E {}", law.e);
     }
 }
 
 #[test]
 fn recovers_exact_law_from_noiseless_points() {
-    let truth = ChinchillaLaw { e: 1.7, a: 400.0, b: 400.0, alpha: 0.34, beta: 0.28 };
+    let truth = ChinchillaLaw {
+        e: 1.7,
+        a: 400.0,
+        b: 400.0,
+        alpha: 0.34,
+        beta: 0.28,
+    };
     let fit = fit_approach3(&synthetic(truth, 0.0, 0), &Approach3Options::default()).unwrap();
     assert!(fit.objective < 1e-12, "objective {}", fit.objective);
-    assert!((fit.law.alpha - 0.34).abs() < 1e-3 && (fit.law.beta - 0.28).abs() < 1e-3, "{:?}", fit.law);
+    assert!(
+        (fit.law.alpha - 0.34).abs() < 1e-3 && (fit.law.beta - 0.28).abs() < 1e-3,
+        "{:?}",
+        fit.law
+    );
 }
 
 /// `../shared` beside the repository root, or `$LADDER_SHARED`.
@@ -58,7 +86,10 @@ fn shared_dir() -> Option<PathBuf> {
         "CI=true but the shared data folder {} is missing",
         dir.display()
     );
-    eprintln!("skipped: no shared data at {} (set LADDER_SHARED)", dir.display());
+    eprintln!(
+        "skipped: no shared data at {} (set LADDER_SHARED)",
+        dir.display()
+    );
     None
 }
 
@@ -85,5 +116,9 @@ fn reproduces_epoch_refit_of_chinchilla_points() {
     assert!((law.e - 1.8172).abs() < 0.005, "E {}", law.e);
     assert!((law.a.ln() - 477.85f64.ln()).abs() < 0.05, "A {}", law.a);
     assert!((law.b.ln() - 2143.0f64.ln()).abs() < 0.05, "B {}", law.b);
-    assert!((fit.objective - 0.001018274).abs() < 2e-9, "objective {}", fit.objective);
+    assert!(
+        (fit.objective - 0.001018274).abs() < 2e-9,
+        "objective {}",
+        fit.objective
+    );
 }

@@ -49,10 +49,13 @@ impl GptConfig {
             ("d_ff", c.d_ff),
         ] {
             if v == 0 {
-                return Err(ModelError::BadShape { field, message: "must be at least 1".into() });
+                return Err(ModelError::BadShape {
+                    field,
+                    message: "must be at least 1".into(),
+                });
             }
         }
-        if c.d_model % c.n_head != 0 {
+        if !c.d_model.is_multiple_of(c.n_head) {
             return Err(ModelError::BadShape {
                 field: "n_head",
                 message: format!(
@@ -63,7 +66,7 @@ impl GptConfig {
                 ),
             });
         }
-        if c.positions == PositionEncoding::Rope && c.head_dim() % 2 != 0 {
+        if c.positions == PositionEncoding::Rope && !c.head_dim().is_multiple_of(2) {
             return Err(ModelError::BadShape {
                 field: "n_head",
                 message: format!(
@@ -82,7 +85,10 @@ impl GptConfig {
 }
 
 fn largest_divisor_at_most(n: usize, k: usize) -> usize {
-    (1..=k.min(n)).rev().find(|d| n % d == 0).unwrap_or(1)
+    (1..=k.min(n))
+        .rev()
+        .find(|d| n.is_multiple_of(*d))
+        .unwrap_or(1)
 }
 
 #[cfg(test)]
@@ -104,20 +110,42 @@ mod tests {
 
     #[test]
     fn head_count_must_divide_width() {
-        let err = GptConfig::new(GptConfig { n_head: 5, ..shape() }).unwrap_err().to_string();
-        assert!(err.starts_with("n_head:") && err.contains("48") && err.contains('4'), "{err}");
+        let err = GptConfig::new(GptConfig {
+            n_head: 5,
+            ..shape()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("n_head:") && err.contains("48") && err.contains('4'),
+            "{err}"
+        );
     }
 
     #[test]
     fn zero_sizes_are_refused() {
-        let err = GptConfig::new(GptConfig { n_layer: 0, ..shape() }).unwrap_err().to_string();
+        let err = GptConfig::new(GptConfig {
+            n_layer: 0,
+            ..shape()
+        })
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("n_layer:"), "{err}");
     }
 
     #[test]
     fn rope_needs_even_head_width() {
-        let c = GptConfig { d_model: 12, n_head: 4, positions: PositionEncoding::Rope, ..shape() };
+        let c = GptConfig {
+            d_model: 12,
+            n_head: 4,
+            positions: PositionEncoding::Rope,
+            ..shape()
+        };
         assert!(GptConfig::new(c).is_err());
-        assert!(GptConfig::new(GptConfig { positions: PositionEncoding::Rope, ..shape() }).is_ok());
+        assert!(GptConfig::new(GptConfig {
+            positions: PositionEncoding::Rope,
+            ..shape()
+        })
+        .is_ok());
     }
 }

@@ -34,7 +34,10 @@ impl ParamCounts {
             PositionEncoding::Rope => 0,
         };
         let head = if config.tied_head { 0 } else { v * d };
-        Self { total: non_embedding + v * d + positions + head, non_embedding }
+        Self {
+            total: non_embedding + v * d + positions + head,
+            non_embedding,
+        }
     }
 }
 

@@ -18,7 +18,12 @@ impl CausalSelfAttention {
     fn new(cfg: &GptConfig, proj_std: f64, vb: VarBuilder) -> Result<Self> {
         let d = cfg.d_model;
         let rotary = match cfg.positions {
-            PositionEncoding::Rope => Some(Rotary::new(cfg.head_dim(), cfg.context, vb.dtype(), vb.device())?),
+            PositionEncoding::Rope => Some(Rotary::new(
+                cfg.head_dim(),
+                cfg.context,
+                vb.dtype(),
+                vb.device(),
+            )?),
             PositionEncoding::Learned => None,
         };
         Ok(Self {
@@ -113,7 +118,10 @@ impl Gpt {
     /// Builds the model, creating its variables through `vb`.
     pub fn new(config: GptConfig, vb: VarBuilder) -> Result<Self> {
         let d = config.d_model;
-        let init = Init::Randn { mean: 0.0, stdev: INIT_STD };
+        let init = Init::Randn {
+            mean: 0.0,
+            stdev: INIT_STD,
+        };
         let wte = vb.get_with_hints((config.vocab, d), "wte.weight", init)?;
         let wpe = match config.positions {
             PositionEncoding::Learned => Some(Embedding::new(
@@ -129,10 +137,21 @@ impl Gpt {
         let head = if config.tied_head {
             None
         } else {
-            Some(Linear::new(vb.get_with_hints((config.vocab, d), "lm_head.weight", init)?, None))
+            Some(Linear::new(
+                vb.get_with_hints((config.vocab, d), "lm_head.weight", init)?,
+                None,
+            ))
         };
         let mask = causal_mask(config.context, vb.dtype(), vb.device())?;
-        Ok(Self { config, wte: Embedding::new(wte, d), wpe, blocks, ln_f, head, mask })
+        Ok(Self {
+            config,
+            wte: Embedding::new(wte, d),
+            wpe,
+            blocks,
+            ln_f,
+            head,
+            mask,
+        })
     }
 
     /// The model's shape.
@@ -144,7 +163,10 @@ impl Gpt {
     pub fn forward(&self, idx: &Tensor) -> Result<Tensor> {
         let (_, t) = idx.dims2()?;
         if t > self.config.context {
-            candle_core::bail!("sequence of {t} tokens exceeds the context of {}", self.config.context);
+            candle_core::bail!(
+                "sequence of {t} tokens exceeds the context of {}",
+                self.config.context
+            );
         }
         let mut x = self.wte.forward(idx)?; // (B, T, C)
         if let Some(wpe) = &self.wpe {

@@ -30,13 +30,27 @@ impl Module for LayerNorm {
         let centred = x.broadcast_sub(&mean)?;
         let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
         let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        normed.broadcast_mul(&self.weight)?.broadcast_add(&self.bias)
+        normed
+            .broadcast_mul(&self.weight)?
+            .broadcast_add(&self.bias)
     }
 }
 
 /// A linear layer `y = x·Wᵀ + b` with weights drawn from N(0, `std`²) and zero bias.
-pub(crate) fn linear(in_dim: usize, out_dim: usize, std: f64, vb: VarBuilder) -> Result<candle_nn::Linear> {
-    let weight = vb.get_with_hints((out_dim, in_dim), "weight", Init::Randn { mean: 0.0, stdev: std })?;
+pub(crate) fn linear(
+    in_dim: usize,
+    out_dim: usize,
+    std: f64,
+    vb: VarBuilder,
+) -> Result<candle_nn::Linear> {
+    let weight = vb.get_with_hints(
+        (out_dim, in_dim),
+        "weight",
+        Init::Randn {
+            mean: 0.0,
+            stdev: std,
+        },
+    )?;
     let bias = vb.get_with_hints(out_dim, "bias", Init::Const(0.0))?;
     Ok(candle_nn::Linear::new(weight, Some(bias)))
 }
@@ -49,14 +63,24 @@ pub(crate) struct Rotary {
 }
 
 impl Rotary {
-    pub(crate) fn new(head_dim: usize, context: usize, dtype: DType, device: &Device) -> Result<Self> {
+    pub(crate) fn new(
+        head_dim: usize,
+        context: usize,
+        dtype: DType,
+        device: &Device,
+    ) -> Result<Self> {
         let half = head_dim / 2;
-        let inv_freq: Vec<f64> =
-            (0..half).map(|i| 1.0 / 10_000f64.powf(2.0 * i as f64 / head_dim as f64)).collect();
-        let angles: Vec<f64> =
-            (0..context).flat_map(|t| inv_freq.iter().map(move |f| t as f64 * f)).collect();
+        let inv_freq: Vec<f64> = (0..half)
+            .map(|i| 1.0 / 10_000f64.powf(2.0 * i as f64 / head_dim as f64))
+            .collect();
+        let angles: Vec<f64> = (0..context)
+            .flat_map(|t| inv_freq.iter().map(move |f| t as f64 * f))
+            .collect();
         let angles = Tensor::from_vec(angles, (context, half), device)?;
-        Ok(Self { cos: angles.cos()?.to_dtype(dtype)?, sin: angles.sin()?.to_dtype(dtype)? })
+        Ok(Self {
+            cos: angles.cos()?.to_dtype(dtype)?,
+            sin: angles.sin()?.to_dtype(dtype)?,
+        })
     }
 
     /// Rotates `x` of shape `(B, H, T, hd)` by position, with composed ops.

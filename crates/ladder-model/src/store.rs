@@ -24,7 +24,12 @@ struct Inner {
 impl ParamStore {
     /// An empty store whose initial values will be drawn from `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { inner: Mutex::new(Inner { rng: ChaCha8Rng::seed_from_u64(seed), vars: Vec::new() }) }
+        Self {
+            inner: Mutex::new(Inner {
+                rng: ChaCha8Rng::seed_from_u64(seed),
+                vars: Vec::new(),
+            }),
+        }
     }
 
     /// A `VarBuilder` that creates its variables in this store.
@@ -74,7 +79,10 @@ impl SimpleBackend for ParamStore {
         let mut inner = self.lock();
         if let Some((_, v)) = inner.vars.iter().find(|(n, _)| n == name) {
             if v.shape() != &s {
-                candle_core::bail!("variable {name} exists with shape {:?}, not {s:?}", v.shape());
+                candle_core::bail!(
+                    "variable {name} exists with shape {:?}, not {s:?}",
+                    v.shape()
+                );
             }
             return Ok(v.as_tensor().clone());
         }
@@ -86,7 +94,9 @@ impl SimpleBackend for ParamStore {
     }
 
     fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> Result<Tensor> {
-        candle_core::bail!("ParamStore creates variables with a shape; {name} was asked for without one")
+        candle_core::bail!(
+            "ParamStore creates variables with a shape; {name} was asked for without one"
+        )
     }
 
     fn contains_tensor(&self, name: &str) -> bool {

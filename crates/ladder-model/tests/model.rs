@@ -1,6 +1,9 @@
 //! The model's counts match its variables, and autograd reaches every parameter with
 //! the gradient that central finite differences give.
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use candle_core::{DType, Device, Tensor};
 use ladder_model::{FlopCounts, Gpt, GptConfig, ParamCounts, ParamStore, PositionEncoding};
 
@@ -31,14 +34,23 @@ fn parameter_counts_match_the_variables() {
             let cfg = shape(positions, tied);
             let (_, store) = build(cfg, DType::F32, 0);
             let counts = ParamCounts::of(&cfg);
-            assert_eq!(counts.total as usize, store.num_params(), "{positions:?} tied={tied}");
+            assert_eq!(
+                counts.total as usize,
+                store.num_params(),
+                "{positions:?} tied={tied}"
+            );
             let embedding: usize = store
                 .named_vars()
                 .iter()
-                .filter(|(n, _)| n.starts_with("wte") || n.starts_with("wpe") || n.starts_with("lm_head"))
+                .filter(|(n, _)| {
+                    n.starts_with("wte") || n.starts_with("wpe") || n.starts_with("lm_head")
+                })
                 .map(|(_, v)| v.elem_count())
                 .sum();
-            assert_eq!(counts.non_embedding as usize, store.num_params() - embedding);
+            assert_eq!(
+                counts.non_embedding as usize,
+                store.num_params() - embedding
+            );
         }
     }
 }
@@ -62,7 +74,10 @@ fn same_seed_same_model() {
     let (_, b) = build(cfg, DType::F32, 7);
     let (_, c) = build(cfg, DType::F32, 8);
     let flat = |s: &ParamStore| -> Vec<f32> {
-        s.vars().iter().flat_map(|v| v.flatten_all().unwrap().to_vec1::<f32>().unwrap()).collect()
+        s.vars()
+            .iter()
+            .flat_map(|v| v.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+            .collect()
     };
     assert_eq!(flat(&a), flat(&b));
     assert_ne!(flat(&a), flat(&c));
@@ -106,13 +121,18 @@ fn check_gradients(cfg: GptConfig) {
             let at = |delta: f64| {
                 let mut x = base.clone();
                 x[i] += delta;
-                var.set(&Tensor::from_vec(x, var.shape(), &Device::Cpu).unwrap()).unwrap();
+                var.set(&Tensor::from_vec(x, var.shape(), &Device::Cpu).unwrap())
+                    .unwrap();
                 eval()
             };
             let fd = (at(h) - at(-h)) / (2.0 * h);
             at(0.0);
             let err = (fd - g[i]).abs() / fd.abs().max(g[i].abs()).max(1e-6);
-            assert!(err < 1e-4, "{name}[{i}]: autograd {} vs finite difference {fd}", g[i]);
+            assert!(
+                err < 1e-4,
+                "{name}[{i}]: autograd {} vs finite difference {fd}",
+                g[i]
+            );
         }
     }
 }

@@ -36,10 +36,16 @@ pub enum StoreError {
 
 impl StoreError {
     pub(crate) fn hdf5(path: &std::path::Path) -> impl FnOnce(hdf5_pure::Error) -> Self + '_ {
-        move |source| Self::Hdf5 { path: path.to_path_buf(), source }
+        move |source| Self::Hdf5 {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 
     pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
-        move |source| Self::Io { path: path.to_path_buf(), source }
+        move |source| Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

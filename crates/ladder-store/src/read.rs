@@ -34,7 +34,9 @@ impl RunRecord {
     /// A text attribute.
     pub fn text(&self, name: &str) -> Option<&str> {
         match self.attrs.get(name)? {
-            AttrValue::VarLenString(s) | AttrValue::String(s) | AttrValue::AsciiString(s) => Some(s),
+            AttrValue::VarLenString(s) | AttrValue::String(s) | AttrValue::AsciiString(s) => {
+                Some(s)
+            }
             AttrValue::VarLenAsciiString(s) => Some(s),
             _ => None,
         }
@@ -54,7 +56,10 @@ fn read_group(group: &Group, id: String, path: &Path) -> Result<RunRecord, Store
             path: path.to_path_buf(),
             message: format!("run {id}: dataset `{name}` is missing ({e})"),
         })?;
-        curves.insert(name.to_string(), ds.read_f64().map_err(StoreError::hdf5(path))?);
+        curves.insert(
+            name.to_string(),
+            ds.read_f64().map_err(StoreError::hdf5(path))?,
+        );
     }
     Ok(RunRecord { id, attrs, curves })
 }

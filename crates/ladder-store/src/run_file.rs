@@ -9,7 +9,15 @@ use ladder_train::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
 use crate::{RunAttrs, StoreError, SCHEMA_VERSION};
 
 /// The 1-D datasets of a run, one row per evaluation, in order.
-pub const CURVES: [&str; 7] = ["step", "tokens", "flops", "train_loss", "val_loss", "lr", "wall_s"];
+pub const CURVES: [&str; 7] = [
+    "step",
+    "tokens",
+    "flops",
+    "train_loss",
+    "val_loss",
+    "lr",
+    "wall_s",
+];
 
 /// Rows per HDF5 chunk of a curve.
 const CHUNK: u64 = 64;
@@ -46,7 +54,11 @@ impl RunWriter {
         if tmp.exists() {
             std::fs::remove_file(&tmp).map_err(StoreError::io(&tmp))?;
         }
-        Ok(Self { tmp, finished: finished_path(dir, id), attrs })
+        Ok(Self {
+            tmp,
+            finished: finished_path(dir, id),
+            attrs,
+        })
     }
 
     fn create(&self) -> Result<(), StoreError> {
@@ -66,7 +78,9 @@ impl RunWriter {
             } else {
                 ds.with_f64_data(&[]);
             }
-            ds.with_shape(&[0]).with_maxshape(&[MaxExtent::Unlimited]).with_chunks(&[CHUNK]);
+            ds.with_shape(&[0])
+                .with_maxshape(&[MaxExtent::Unlimited])
+                .with_chunks(&[CHUNK]);
         }
         b.write(&self.tmp).map_err(StoreError::hdf5(&self.tmp))
     }

@@ -1,5 +1,8 @@
 //! Run files grow one row per evaluation, finish by rename, and gather into sweep.h5.
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use ladder_store::{finished_path, read_runs, tmp_path, write_sweep, RunAttrs, RunWriter};
 use ladder_train::{EvalPoint, Observer, RunStart, RunSummary};
 
@@ -19,9 +22,17 @@ fn point(step: u64) -> EvalPoint {
 fn run_file_lifecycle_and_sweep() {
     let dir = tempfile::tempdir().unwrap();
     let mut attrs = RunAttrs::default();
-    attrs.text("run_id", "r0").int("N_total", 1234).float("D", 1e5).text("config", "a = 1\n");
+    attrs
+        .text("run_id", "r0")
+        .int("N_total", 1234)
+        .float("D", 1e5)
+        .text("config", "a = 1\n");
     let mut w = RunWriter::new(dir.path(), "r0", attrs).unwrap();
-    w.on_start(&RunStart { steps: 3, tokens: 300 }).unwrap();
+    w.on_start(&RunStart {
+        steps: 3,
+        tokens: 300,
+    })
+    .unwrap();
     for s in 1..=3 {
         w.on_eval(&point(s)).unwrap();
         let mid = read_runs(&tmp_path(dir.path(), "r0")).unwrap();
@@ -49,7 +60,11 @@ fn run_file_lifecycle_and_sweep() {
 fn a_new_writer_discards_a_stale_tmp_file() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = RunWriter::new(dir.path(), "r1", RunAttrs::default()).unwrap();
-    w.on_start(&RunStart { steps: 1, tokens: 1 }).unwrap();
+    w.on_start(&RunStart {
+        steps: 1,
+        tokens: 1,
+    })
+    .unwrap();
     w.on_eval(&point(1)).unwrap();
     drop(w);
     assert!(tmp_path(dir.path(), "r1").exists());

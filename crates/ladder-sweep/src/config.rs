@@ -180,6 +180,9 @@ pub struct EvalConfig {
 impl SweepConfig {
     /// Parses TOML text; `path` labels errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, SweepError> {
-        toml::from_str(text).map_err(|e| SweepError::Parse { path: path.to_path_buf(), message: e.to_string() })
+        toml::from_str(text).map_err(|e| SweepError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 }

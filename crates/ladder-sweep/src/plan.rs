@@ -43,6 +43,11 @@ impl PlannedRun {
         self.spec.tokens
     }
 
+    /// Exact training FLOPs of the run, the measure of its cost.
+    pub fn cost(&self) -> f64 {
+        self.flops.exact * self.tokens() as f64
+    }
+
     /// `C = 6·N·D` with N the total parameter count.
     pub fn c_6nd_total(&self) -> f64 {
         6.0 * self.params.total as f64 * self.tokens() as f64
@@ -74,22 +79,35 @@ fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
     } else {
-        Err(SweepError::invalid(field, format!("{v} must be a finite number > 0")))
+        Err(SweepError::invalid(
+            field,
+            format!("{v} must be a finite number > 0"),
+        ))
     }
 }
 
-fn open_source(cfg: &SweepConfig, base: &Path) -> Result<(DataSpec, Arc<dyn TokenSource>), SweepError> {
+fn open_source(
+    cfg: &SweepConfig,
+    base: &Path,
+) -> Result<(DataSpec, Arc<dyn TokenSource>), SweepError> {
     let data_err = |field: &str| {
         let field = field.to_string();
         move |e: ladder_data::DataError| match e {
-            ladder_data::DataError::BadParameter { field: f, message } => {
-                SweepError::invalid(format!("{field}.{}", f.trim_start_matches("split.")), message)
-            }
+            ladder_data::DataError::BadParameter { field: f, message } => SweepError::invalid(
+                format!("{field}.{}", f.trim_start_matches("split.")),
+                message,
+            ),
             other => SweepError::Data(other),
         }
     };
     match &cfg.data {
-        DataConfig::Markov { vocab, order, successors, zipf, smoothing } => {
+        DataConfig::Markov {
+            vocab,
+            order,
+            successors,
+            zipf,
+            smoothing,
+        } => {
             let m = MarkovConfig {
                 vocab: *vocab,
                 order: *order,
@@ -101,11 +119,20 @@ fn open_source(cfg: &SweepConfig, base: &Path) -> Result<(DataSpec, Arc<dyn Toke
             let src = MarkovSource::new(m).map_err(data_err("data"))?;
             Ok((DataSpec::Markov(m), Arc::new(src)))
         }
-        DataConfig::Text { path, split_fraction, split_offset } => {
+        DataConfig::Text {
+            path,
+            split_fraction,
+            split_offset,
+        } => {
             let split = match (split_fraction, split_offset) {
                 (Some(f), None) => Split::Fraction(*f),
                 (None, Some(o)) => Split::Offset(*o),
-                _ => return Err(SweepError::invalid("data", "give exactly one of split_fraction and split_offset")),
+                _ => {
+                    return Err(SweepError::invalid(
+                        "data",
+                        "give exactly one of split_fraction and split_offset",
+                    ))
+                }
             };
             let path = base.join(path);
             let src = TextSource::open(&path, split, cfg.seed).map_err(data_err("data.split"))?;
@@ -116,20 +143,28 @@ fn open_source(cfg: &SweepConfig, base: &Path) -> Result<(DataSpec, Arc<dyn Toke
 
 fn shapes(cfg: &SweepConfig) -> Result<Vec<(String, ShapeConfig)>, SweepError> {
     match (&cfg.model.shapes, &cfg.model.sizes) {
-        (Some(list), None) if !list.is_empty() => {
-            Ok(list.iter().enumerate().map(|(i, s)| (format!("model.shapes[{i}]"), s.clone())).collect())
-        }
+        (Some(list), None) if !list.is_empty() => Ok(list
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("model.shapes[{i}]"), s.clone()))
+            .collect()),
         (None, Some(sizes)) if !sizes.is_empty() => sizes
             .iter()
             .enumerate()
             .map(|(i, &s)| {
                 if s == 0 {
-                    return Err(SweepError::invalid(format!("model.sizes[{i}]"), "must be at least 1"));
+                    return Err(SweepError::invalid(
+                        format!("model.sizes[{i}]"),
+                        "must be at least 1",
+                    ));
                 }
                 Ok((format!("model.sizes[{i}]"), shape_for_size(s)))
             })
             .collect(),
-        _ => Err(SweepError::invalid("model", "give exactly one non-empty list: shapes or sizes")),
+        _ => Err(SweepError::invalid(
+            "model",
+            "give exactly one non-empty list: shapes or sizes",
+        )),
     }
 }
 
@@ -142,11 +177,19 @@ impl Plan {
         let positions = match cfg.model.positions.as_str() {
             "learned" => PositionEncoding::Learned,
             "rope" => PositionEncoding::Rope,
-            other => return Err(SweepError::invalid("model.positions", format!("`{other}`: use \"learned\" or \"rope\""))),
+            other => {
+                return Err(SweepError::invalid(
+                    "model.positions",
+                    format!("`{other}`: use \"learned\" or \"rope\""),
+                ))
+            }
         };
         let t = &cfg.train;
         if t.batch_size == 0 {
-            return Err(SweepError::invalid("train.batch_size", "must be at least 1"));
+            return Err(SweepError::invalid(
+                "train.batch_size",
+                "must be at least 1",
+            ));
         }
         positive("train.lr", t.lr)?;
         for (field, v) in [("train.beta1", t.beta1), ("train.beta2", t.beta2)] {
@@ -155,13 +198,22 @@ impl Plan {
             }
         }
         if !(0.0..=1.0).contains(&t.lr_floor) {
-            return Err(SweepError::invalid("train.lr_floor", format!("{} must be in [0, 1]", t.lr_floor)));
+            return Err(SweepError::invalid(
+                "train.lr_floor",
+                format!("{} must be in [0, 1]", t.lr_floor),
+            ));
         }
         if !(t.weight_decay >= 0.0 && t.grad_clip >= 0.0) {
-            return Err(SweepError::invalid("train", "weight_decay and grad_clip must be >= 0"));
+            return Err(SweepError::invalid(
+                "train",
+                "weight_decay and grad_clip must be >= 0",
+            ));
         }
         if cfg.eval.every_tokens == 0 || cfg.eval.tokens == 0 {
-            return Err(SweepError::invalid("eval", "every_tokens and tokens must be at least 1"));
+            return Err(SweepError::invalid(
+                "eval",
+                "every_tokens and tokens must be at least 1",
+            ));
         }
         let tokens_per_step = (t.batch_size * cfg.model.context) as u64;
         let mut runs = Vec::new();
@@ -178,7 +230,11 @@ impl Plan {
             })
             .map_err(|e| match e {
                 ladder_model::ModelError::BadShape { field: f, message } => {
-                    let prefix = if f == "context" { "model".to_string() } else { field.clone() };
+                    let prefix = if f == "context" {
+                        "model".to_string()
+                    } else {
+                        field.clone()
+                    };
                     SweepError::invalid(format!("{prefix}.{f}"), message)
                 }
                 other => SweepError::invalid(&field, other.to_string()),
@@ -215,17 +271,40 @@ impl Plan {
                     eval_every_steps: (cfg.eval.every_tokens / tokens_per_step).max(1),
                     seed: cfg.seed,
                 };
-                let id = format!("d{}-l{}-h{}-D{}", model.d_model, model.n_layer, model.n_head, tokens);
-                runs.push(PlannedRun { id, spec, params, flops: FlopCounts::of(&model) });
+                let id = format!(
+                    "d{}-l{}-h{}-D{}",
+                    model.d_model, model.n_layer, model.n_head, tokens
+                );
+                runs.push(PlannedRun {
+                    id,
+                    spec,
+                    params,
+                    flops: FlopCounts::of(&model),
+                });
             }
         }
         for (i, r) in runs.iter().enumerate() {
             if runs[..i].iter().any(|q| q.id == r.id) {
-                return Err(SweepError::invalid("model", format!("run {} appears twice: remove the duplicate shape or budget", r.id)));
+                return Err(SweepError::invalid(
+                    "model",
+                    format!(
+                        "run {} appears twice: remove the duplicate shape or budget",
+                        r.id
+                    ),
+                ));
             }
         }
-        source.validation_sequences(cfg.model.context, cfg.eval.tokens).map_err(SweepError::Data)?;
-        Ok(Self { name: cfg.name.clone(), config_text: config_text.to_string(), data, source, eval_tokens: cfg.eval.tokens, runs })
+        source
+            .validation_sequences(cfg.model.context, cfg.eval.tokens)
+            .map_err(SweepError::Data)?;
+        Ok(Self {
+            name: cfg.name.clone(),
+            config_text: config_text.to_string(),
+            data,
+            source,
+            eval_tokens: cfg.eval.tokens,
+            runs,
+        })
     }
 }
 
@@ -234,19 +313,37 @@ fn budgets(cfg: &SweepConfig, params: &ParamCounts) -> Result<Vec<(String, f64)>
     let n = match cfg.tokens.params.as_str() {
         "total" => params.total as f64,
         "non-embedding" => params.non_embedding as f64,
-        other => return Err(SweepError::invalid("tokens.params", format!("`{other}`: use \"total\" or \"non-embedding\""))),
+        other => {
+            return Err(SweepError::invalid(
+                "tokens.params",
+                format!("`{other}`: use \"total\" or \"non-embedding\""),
+            ))
+        }
     };
     match (&cfg.tokens.counts, &cfg.tokens.per_param) {
         (Some(c), None) if !c.is_empty() => c
             .iter()
             .enumerate()
-            .map(|(i, &d)| Ok((format!("tokens.counts[{i}]"), positive(&format!("tokens.counts[{i}]"), d)?)))
+            .map(|(i, &d)| {
+                Ok((
+                    format!("tokens.counts[{i}]"),
+                    positive(&format!("tokens.counts[{i}]"), d)?,
+                ))
+            })
             .collect(),
         (None, Some(k)) if !k.is_empty() => k
             .iter()
             .enumerate()
-            .map(|(i, &m)| Ok((format!("tokens.per_param[{i}]"), positive(&format!("tokens.per_param[{i}]"), m)? * n)))
+            .map(|(i, &m)| {
+                Ok((
+                    format!("tokens.per_param[{i}]"),
+                    positive(&format!("tokens.per_param[{i}]"), m)? * n,
+                ))
+            })
             .collect(),
-        _ => Err(SweepError::invalid("tokens", "give exactly one non-empty list: counts or per_param")),
+        _ => Err(SweepError::invalid(
+            "tokens",
+            "give exactly one non-empty list: counts or per_param",
+        )),
     }
 }

@@ -1,11 +1,12 @@
 //! Runs a plan: every unfinished run, in parallel, each into its own file.
 
+use std::collections::VecDeque;
 use std::path::Path;
+use std::sync::Mutex;
 
 use candle_core::Device;
 use ladder_store::{finished_path, write_sweep, RunAttrs, RunWriter};
 use ladder_train::{train, Fanout, Observer};
-use rayon::prelude::*;
 
 use crate::{Plan, PlannedRun, SweepError};
 
@@ -67,12 +68,18 @@ fn run_attrs(plan: &Plan, run: &PlannedRun, ctx: &RunContext, threads: usize) ->
         .float("grad_clip", s.adamw.grad_clip.unwrap_or(0.0))
         .text("data", plan.source.describe())
         .int("eval_tokens", plan.eval_tokens as i64)
-        .text("git_commit", ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()))
+        .text(
+            "git_commit",
+            ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()),
+        )
         .text("versions", &ctx.versions)
         .text("device", "cpu")
         .int("threads", threads as i64);
     // NaN marks "not synthetic" so that every run has the same attributes.
-    a.float("entropy_rate", plan.source.entropy_rate().unwrap_or(f64::NAN));
+    a.float(
+        "entropy_rate",
+        plan.source.entropy_rate().unwrap_or(f64::NAN),
+    );
     a
 }
 
@@ -86,7 +93,10 @@ fn claim_dir(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
     let path = dir.join("config.toml");
     match std::fs::read_to_string(&path) {
         Ok(existing) if existing == plan.config_text => Ok(()),
-        Ok(_) => Err(SweepError::ConfigMismatch { dir: dir.to_path_buf(), found: path }),
+        Ok(_) => Err(SweepError::ConfigMismatch {
+            dir: dir.to_path_buf(),
+            found: path,
+        }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let tmp = dir.join("config.toml.tmp");
             std::fs::write(&tmp, &plan.config_text).map_err(io(&tmp))?;
@@ -94,6 +104,35 @@ fn claim_dir(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
         }
         Err(e) => Err(io(&path)(e)),
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Trains one run into its file; the error names the run.
+fn train_one(
+    plan: &Plan,
+    run: &PlannedRun,
+    dir: &Path,
+    ctx: &RunContext,
+    extra: ExtraObserver,
+    val: &[Vec<u32>],
+) -> Result<(), String> {
+    let threads = rayon::current_num_threads();
+    let mut writer = RunWriter::new(dir, &run.id, run_attrs(plan, run, ctx, threads))
+        .map_err(|e| format!("{}: {e}", run.id))?;
+    let mut other = extra(run);
+    let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
+    train(
+        &run.spec,
+        plan.source.as_ref(),
+        val,
+        &Device::Cpu,
+        &mut observers,
+    )
+    .map(|_| ())
+    .map_err(|e| format!("{}: {e}", run.id))
 }
 
 /// Trains every run of `plan` not yet finished under `dir`, `jobs` at a time, then
@@ -108,32 +147,46 @@ pub fn run_sweep(
 ) -> Result<SweepOutcome, SweepError> {
     claim_dir(plan, dir)?;
     let context = plan.runs.first().map_or(1, |r| r.spec.model.context);
-    let val = plan.source.validation_sequences(context, plan.eval_tokens)?;
-    let pending: Vec<&PlannedRun> = plan.runs.iter().filter(|r| !finished_path(dir, &r.id).exists()).collect();
+    let val = plan
+        .source
+        .validation_sequences(context, plan.eval_tokens)?;
+    // Longest runs first (by FLOPs), each worker taking the next from a shared queue:
+    // the classic LPT rule keeps the makespan close to the total work / jobs.
+    let mut pending: Vec<&PlannedRun> = plan
+        .runs
+        .iter()
+        .filter(|r| !finished_path(dir, &r.id).exists())
+        .collect();
+    pending.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
+    let queue = Mutex::new(pending.iter().copied().collect::<VecDeque<_>>());
+    let failures = Mutex::new(Vec::new());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs.max(1))
         .build()
         .map_err(|e| SweepError::invalid("--jobs", e.to_string()))?;
-    let results: Vec<Result<(), String>> = pool.install(|| {
-        pending
-            .par_iter()
-            .with_max_len(1)
-            .map(|run| {
-                let threads = rayon::current_num_threads();
-                let mut writer = RunWriter::new(dir, &run.id, run_attrs(plan, run, ctx, threads))
-                    .map_err(|e| format!("{}: {e}", run.id))?;
-                let mut other = extra(run);
-                let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
-                train(&run.spec, plan.source.as_ref(), &val, &Device::Cpu, &mut observers)
-                    .map(|_| ())
-                    .map_err(|e| format!("{}: {e}", run.id))
-            })
-            .collect()
+    pool.scope(|scope| {
+        for _ in 0..jobs.max(1) {
+            scope.spawn(|_| {
+                while let Some(run) = lock(&queue).pop_front() {
+                    if let Err(e) = train_one(plan, run, dir, ctx, extra, &val) {
+                        lock(&failures).push(e);
+                    }
+                }
+            });
+        }
     });
+    let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     let in_sweep = write_sweep(dir, &plan.config_text)?;
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
     if let Some(first) = failures.first() {
-        return Err(SweepError::RunsFailed { failed: failures.len(), total: plan.runs.len(), first: first.clone() });
+        return Err(SweepError::RunsFailed {
+            failed: failures.len(),
+            total: plan.runs.len(),
+            first: first.clone(),
+        });
     }
-    Ok(SweepOutcome { trained: pending.len(), skipped: plan.runs.len() - pending.len(), in_sweep })
+    Ok(SweepOutcome {
+        trained: pending.len(),
+        skipped: plan.runs.len() - pending.len(),
+        in_sweep,
+    })
 }

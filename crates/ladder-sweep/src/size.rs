@@ -10,5 +10,10 @@ use crate::config::ShapeConfig;
 /// 4. MLP: `d_ff = 4·d_model` (GPT-2).
 pub fn shape_for_size(size: usize) -> ShapeConfig {
     let d_model = 32 * size;
-    ShapeConfig { d_model, n_layer: size, n_head: d_model / 16, d_ff: Some(4 * d_model) }
+    ShapeConfig {
+        d_model,
+        n_layer: size,
+        n_head: d_model / 16,
+        d_ff: Some(4 * d_model),
+    }
 }

@@ -49,7 +49,11 @@ impl AdamW {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Self { config, slots, step: 0 })
+        Ok(Self {
+            config,
+            slots,
+            step: 0,
+        })
     }
 
     /// Global L2 norm of the gradients of the optimised variables.
@@ -57,7 +61,11 @@ impl AdamW {
         let mut total = 0.0;
         for slot in &self.slots {
             if let Some(g) = grads.get(slot.var.as_tensor()) {
-                total += g.sqr()?.sum_all()?.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+                total += g
+                    .sqr()?
+                    .sum_all()?
+                    .to_dtype(candle_core::DType::F64)?
+                    .to_scalar::<f64>()?;
             }
         }
         Ok(total.sqrt())
@@ -75,7 +83,9 @@ impl AdamW {
         let bias1 = 1.0 - c.beta1.powi(self.step);
         let bias2 = 1.0 - c.beta2.powi(self.step);
         for slot in &mut self.slots {
-            let Some(g) = grads.get(slot.var.as_tensor()) else { continue };
+            let Some(g) = grads.get(slot.var.as_tensor()) else {
+                continue;
+            };
             let g = (g * scale)?;
             slot.m = ((&slot.m * c.beta1)? + (&g * (1.0 - c.beta1))?)?;
             slot.v = ((&slot.v * c.beta2)? + (g.sqr()? * (1.0 - c.beta2))?)?;
@@ -83,7 +93,11 @@ impl AdamW {
             let v_hat = (&slot.v / bias2)?;
             let update = (m_hat / (v_hat.sqrt()? + c.eps)?)?;
             let theta = slot.var.as_tensor();
-            let decayed = if slot.decay { (theta * (1.0 - lr * c.weight_decay))? } else { theta.clone() };
+            let decayed = if slot.decay {
+                (theta * (1.0 - lr * c.weight_decay))?
+            } else {
+                theta.clone()
+            };
             slot.var.set(&(decayed - (update * lr)?)?)?;
         }
         Ok(norm)
@@ -102,12 +116,21 @@ mod tests {
     fn matches_pytorch_reference_steps() {
         let w = Var::new(&[[1.0f64]], &Device::Cpu).unwrap();
         let b = Var::new(&[1.0f64], &Device::Cpu).unwrap();
-        let config = AdamWConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.1, grad_clip: None };
+        let config = AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.1,
+            grad_clip: None,
+        };
         let mut opt = AdamW::new(vec![w.clone(), b.clone()], config).unwrap();
         let expected_w = [0.89, 0.7811];
         let expected_b = [0.9, 0.8]; // rank 1: no decay
         for i in 0..2 {
-            let loss = ((w.as_tensor().sum_all().unwrap() + b.as_tensor().sum_all().unwrap()).unwrap() * 0.5).unwrap();
+            let loss = ((w.as_tensor().sum_all().unwrap() + b.as_tensor().sum_all().unwrap())
+                .unwrap()
+                * 0.5)
+                .unwrap();
             let grads = loss.backward().unwrap();
             opt.step(&grads, 0.1).unwrap();
             let wv = w.flatten_all().unwrap().to_vec1::<f64>().unwrap()[0];
@@ -120,7 +143,13 @@ mod tests {
     #[test]
     fn reports_the_unclipped_gradient_norm() {
         let w = Var::new(&[3.0f64, 4.0], &Device::Cpu).unwrap();
-        let config = AdamWConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0, grad_clip: Some(1.0) };
+        let config = AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            grad_clip: Some(1.0),
+        };
         let mut opt = AdamW::new(vec![w.clone()], config).unwrap();
         let loss = (w.as_tensor().sqr().unwrap().sum_all().unwrap() * 0.5).unwrap();
         let grads = loss.backward().unwrap();

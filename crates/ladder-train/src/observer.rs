@@ -90,7 +90,9 @@ impl Observer for Fanout<'_> {
         self.0.iter_mut().try_for_each(|o| o.on_start(start))
     }
     fn on_step(&mut self, step: u64, tokens: u64, loss: f64) -> Result<(), ObserverError> {
-        self.0.iter_mut().try_for_each(|o| o.on_step(step, tokens, loss))
+        self.0
+            .iter_mut()
+            .try_for_each(|o| o.on_step(step, tokens, loss))
     }
     fn on_eval(&mut self, point: &EvalPoint) -> Result<(), ObserverError> {
         self.0.iter_mut().try_for_each(|o| o.on_eval(point))

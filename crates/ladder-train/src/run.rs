@@ -6,7 +6,9 @@ use candle_core::{DType, Device, Tensor};
 use ladder_data::TokenSource;
 use ladder_model::{FlopCounts, Gpt, GptConfig, ParamStore};
 
-use crate::{AdamW, AdamWConfig, CosineSchedule, EvalPoint, Observer, RunStart, RunSummary, TrainError};
+use crate::{
+    AdamW, AdamWConfig, CosineSchedule, EvalPoint, Observer, RunStart, RunSummary, TrainError,
+};
 
 /// Everything that determines one run, given the data.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,16 +49,27 @@ fn batch(seqs: &[Vec<u32>], t: usize, device: &Device) -> candle_core::Result<(T
     let b = seqs.len();
     let x: Vec<u32> = seqs.iter().flat_map(|s| s[..t].iter().copied()).collect();
     let y: Vec<u32> = seqs.iter().flat_map(|s| s[1..=t].iter().copied()).collect();
-    Ok((Tensor::from_vec(x, (b, t), device)?, Tensor::from_vec(y, (b, t), device)?))
+    Ok((
+        Tensor::from_vec(x, (b, t), device)?,
+        Tensor::from_vec(y, (b, t), device)?,
+    ))
 }
 
 /// Mean loss of `model` over `val`, in batches of `batch_size` sequences.
-fn evaluate(model: &Gpt, val: &[Vec<u32>], batch_size: usize, device: &Device) -> Result<f64, TrainError> {
+fn evaluate(
+    model: &Gpt,
+    val: &[Vec<u32>],
+    batch_size: usize,
+    device: &Device,
+) -> Result<f64, TrainError> {
     let t = model.config().context;
     let mut total = 0.0;
     for chunk in val.chunks(batch_size) {
         let (x, y) = batch(chunk, t, device)?;
-        let loss = model.loss(&x, &y)?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+        let loss = model
+            .loss(&x, &y)?
+            .to_dtype(DType::F64)?
+            .to_scalar::<f64>()?;
         total += loss * chunk.len() as f64;
     }
     Ok(total / val.len() as f64)
@@ -74,16 +87,29 @@ pub fn train(
     let t = spec.model.context;
     if let Some(capacity) = source.train_capacity(t) {
         if capacity < spec.tokens {
-            return Err(TrainError::SourceExhausted { delivered: capacity, needed: spec.tokens });
+            return Err(TrainError::SourceExhausted {
+                delivered: capacity,
+                needed: spec.tokens,
+            });
         }
     }
     let store = ParamStore::new(spec.seed);
     let model = Gpt::new(spec.model, store.var_builder(DType::F32, device))?;
     let mut opt = AdamW::new(store.vars(), spec.adamw)?;
     let steps = spec.steps();
-    let schedule = CosineSchedule { peak: spec.lr, warmup: spec.warmup_steps, total: steps, floor: spec.lr_floor };
+    let schedule = CosineSchedule {
+        peak: spec.lr,
+        warmup: spec.warmup_steps,
+        total: steps,
+        floor: spec.lr_floor,
+    };
     let flops_per_token = FlopCounts::of(&spec.model).exact;
-    observer.on_start(&RunStart { steps, tokens: spec.tokens }).map_err(TrainError::Observer)?;
+    observer
+        .on_start(&RunStart {
+            steps,
+            tokens: spec.tokens,
+        })
+        .map_err(TrainError::Observer)?;
 
     let start = Instant::now();
     let mut sequences = source.train_sequences(t);
@@ -92,7 +118,10 @@ pub fn train(
         let seqs: Vec<Vec<u32>> = sequences.by_ref().take(spec.batch_size).collect();
         if seqs.len() < spec.batch_size {
             let delivered = step * spec.tokens_per_step() + (seqs.len() * t) as u64;
-            return Err(TrainError::SourceExhausted { delivered, needed: spec.tokens });
+            return Err(TrainError::SourceExhausted {
+                delivered,
+                needed: spec.tokens,
+            });
         }
         let (x, y) = batch(&seqs, t, device)?;
         let loss = model.loss(&x, &y)?;
@@ -103,7 +132,9 @@ pub fn train(
         let lr = schedule.lr(step);
         opt.step(&loss.backward()?, lr)?;
         let tokens = (step + 1) * spec.tokens_per_step();
-        observer.on_step(step + 1, tokens, loss_value).map_err(TrainError::Observer)?;
+        observer
+            .on_step(step + 1, tokens, loss_value)
+            .map_err(TrainError::Observer)?;
         loss_sum += loss_value;
         loss_count += 1;
         if (step + 1) % spec.eval_every_steps == 0 || step + 1 == steps {
@@ -120,7 +151,12 @@ pub fn train(
             (loss_sum, loss_count, last) = (0.0, 0, Some(point));
         }
     }
-    let summary = RunSummary { last: last.ok_or(TrainError::SourceExhausted { delivered: 0, needed: spec.tokens })? };
+    let summary = RunSummary {
+        last: last.ok_or(TrainError::SourceExhausted {
+            delivered: 0,
+            needed: spec.tokens,
+        })?,
+    };
     observer.on_finish(&summary).map_err(TrainError::Observer)?;
     Ok(summary)
 }

@@ -34,11 +34,19 @@ mod tests {
 
     #[test]
     fn warms_up_then_decays_to_ten_percent() {
-        let s = CosineSchedule { peak: 1e-3, warmup: 10, total: 110, floor: 0.1 };
+        let s = CosineSchedule {
+            peak: 1e-3,
+            warmup: 10,
+            total: 110,
+            floor: 0.1,
+        };
         assert!((s.lr(0) - 1e-4).abs() < 1e-15);
         assert!((s.lr(9) - 1e-3).abs() < 1e-15);
         assert!((s.lr(10) - 1e-3).abs() < 1e-15);
-        assert!((s.lr(60) - 0.55e-3).abs() < 1e-12, "half way is the midpoint");
+        assert!(
+            (s.lr(60) - 0.55e-3).abs() < 1e-12,
+            "half way is the midpoint"
+        );
         assert!((s.lr(110) - 1e-4).abs() < 1e-15);
         assert!((1..110).all(|i| s.lr(i + 10) <= s.lr(i + 9)));
     }

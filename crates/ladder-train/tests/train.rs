@@ -1,5 +1,8 @@
 //! A tiny run on the synthetic source learns, and reports to its observer.
 
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use candle_core::Device;
 use ladder_data::{MarkovConfig, MarkovSource, TokenSource};
 use ladder_model::{GptConfig, PositionEncoding};
@@ -17,13 +20,19 @@ fn spec(tokens: u64) -> RunSpec {
             positions: PositionEncoding::Learned,
             tied_head: true,
         })
-        .unwrap(),
+        .expect("a valid shape"),
         batch_size: 8,
         tokens,
         lr: 3e-3,
         warmup_steps: 5,
         lr_floor: 0.1,
-        adamw: AdamWConfig { beta1: 0.9, beta2: 0.99, eps: 1e-8, weight_decay: 0.1, grad_clip: Some(1.0) },
+        adamw: AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.1,
+            grad_clip: Some(1.0),
+        },
         eval_every_steps: 10,
         seed: 0,
     }
@@ -31,8 +40,15 @@ fn spec(tokens: u64) -> RunSpec {
 
 #[test]
 fn loss_falls_towards_the_entropy_rate_and_observer_sees_everything() {
-    let src = MarkovSource::new(MarkovConfig { vocab: 16, order: 1, successors: 2, zipf: 1.0, smoothing: 0.05, seed: 1 })
-        .unwrap();
+    let src = MarkovSource::new(MarkovConfig {
+        vocab: 16,
+        order: 1,
+        successors: 2,
+        zipf: 1.0,
+        smoothing: 0.05,
+        seed: 1,
+    })
+    .unwrap();
     let val = src.validation_sequences(16, 2048).unwrap();
     let mut rec = Recorder::default();
     let s = spec(128 * 100);
@@ -43,15 +59,32 @@ fn loss_falls_towards_the_entropy_rate_and_observer_sees_everything() {
     assert_eq!(rec.evals.last().unwrap().tokens, 12_800);
     let first = rec.evals[0].val_loss;
     let h = src.entropy_rate().unwrap();
-    assert!(summary.last.val_loss < first, "{first} -> {}", summary.last.val_loss);
-    assert!(summary.last.val_loss < 0.5 * (h + (16f64).ln()), "closer to H={h} than to uniform");
-    assert!(summary.last.val_loss > h - 0.05, "cannot beat the entropy rate by much");
+    assert!(
+        summary.last.val_loss < first,
+        "{first} -> {}",
+        summary.last.val_loss
+    );
+    assert!(
+        summary.last.val_loss < 0.5 * (h + (16f64).ln()),
+        "closer to H={h} than to uniform"
+    );
+    assert!(
+        summary.last.val_loss > h - 0.05,
+        "cannot beat the entropy rate by much"
+    );
 }
 
 #[test]
 fn same_seed_same_curve() {
-    let src = MarkovSource::new(MarkovConfig { vocab: 16, order: 1, successors: 2, zipf: 1.0, smoothing: 0.05, seed: 1 })
-        .unwrap();
+    let src = MarkovSource::new(MarkovConfig {
+        vocab: 16,
+        order: 1,
+        successors: 2,
+        zipf: 1.0,
+        smoothing: 0.05,
+        seed: 1,
+    })
+    .unwrap();
     let val = src.validation_sequences(16, 512).unwrap();
     let run = || {
         let mut rec = Recorder::default();

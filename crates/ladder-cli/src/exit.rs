@@ -1,0 +1,39 @@
+//! How a command fails: bad input (exit 2) or a failure while working (exit 1).
+
+use std::process::ExitCode;
+
+/// A command's failure, with its exit code.
+#[derive(Debug)]
+pub enum Failure {
+    /// The input is wrong; the message says which field or file and how to fix it.
+    Input(anyhow::Error),
+    /// Something failed while working.
+    Runtime(anyhow::Error),
+}
+
+impl Failure {
+    /// Prints the error chain to stderr and returns the exit code.
+    pub fn report(self) -> ExitCode {
+        let (code, e) = match self {
+            Failure::Input(e) => (2, e),
+            Failure::Runtime(e) => (1, e),
+        };
+        eprintln!("error: {e:#}");
+        ExitCode::from(code)
+    }
+}
+
+/// Marks errors as bad input or runtime failures.
+pub(crate) trait ResultExt<T> {
+    fn input(self) -> Result<T, Failure>;
+    fn runtime(self) -> Result<T, Failure>;
+}
+
+impl<T, E: Into<anyhow::Error>> ResultExt<T> for Result<T, E> {
+    fn input(self) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Input(e.into()))
+    }
+    fn runtime(self) -> Result<T, Failure> {
+        self.map_err(|e| Failure::Runtime(e.into()))
+    }
+}

@@ -1,0 +1,92 @@
+//! `ladder run CONFIG [--out DIR] [--jobs J]`.
+
+use std::path::PathBuf;
+
+use ladder_store::finished_path;
+use ladder_sweep::{run_sweep, PlannedRun, RunContext, SweepError};
+
+use crate::exit::Failure;
+use crate::fit::{fit_and_report, read_points, ParamConvention};
+use crate::plan::load;
+use crate::progress::Progress;
+
+/// Arguments of `ladder run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Sweep config (TOML).
+    pub config: PathBuf,
+    /// Output directory (default: results/<sweep name>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Runs trained in parallel (default: the number of cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let plan = load(&args.config)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    if jobs == 0 {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "--jobs: must be at least 1"
+        )));
+    }
+    let pending: Vec<&PlannedRun> = plan
+        .runs
+        .iter()
+        .filter(|r| !finished_path(&out, &r.id).exists())
+        .collect();
+    eprintln!(
+        "sweep {}: {} runs, {} to train, {} jobs, output {}",
+        plan.name,
+        plan.runs.len(),
+        pending.len(),
+        jobs,
+        out.display()
+    );
+    let progress = Progress::new(&pending);
+    let ctx = RunContext {
+        git_commit: git_commit(),
+        versions: format!(
+            "ladder {}, {}",
+            env!("CARGO_PKG_VERSION"),
+            env!("LADDER_DEP_VERSIONS")
+        ),
+    };
+    let outcome =
+        run_sweep(&plan, &out, jobs, &ctx, &|run| progress.observer(run)).map_err(|e| match e {
+            e @ SweepError::ConfigMismatch { .. } => Failure::Input(e.into()),
+            e => Failure::Runtime(e.into()),
+        })?;
+    progress.finish();
+    let sweep = out.join("sweep.h5");
+    println!(
+        "trained {} runs, skipped {} finished; {} runs in {}",
+        outcome.trained,
+        outcome.skipped,
+        outcome.in_sweep,
+        sweep.display()
+    );
+    let points = read_points(&sweep, ParamConvention::Total)?;
+    if points.len() >= 5 {
+        println!();
+        fit_and_report(&points, ParamConvention::Total, Some(&out.join("fit.json")))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! `ladder run` end to end: HDF5 output, resume without retraining, and SIGKILL safety.
+
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime};
+
+use common::*;
+use ladder_store::read_runs;
+
+fn finished_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir.join("runs"))
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "h5"))
+                .map(|p| {
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        std::fs::read(&p).unwrap(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn run_writes_every_run_and_a_rerun_retrains_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = ladder(&[
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 6 runs"), "{stdout}");
+    assert!(
+        stdout.contains("Chinchilla approach 3") && stdout.contains("verdict:"),
+        "{stdout}"
+    );
+    let runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    assert_eq!(runs.len(), 6);
+    for r in &runs {
+        assert_eq!(r.text("status"), Some("finished"));
+        for key in [
+            "N_total",
+            "N_nonemb",
+            "D",
+            "C_6nd_total",
+            "C_kaplan",
+            "C_exact",
+            "entropy_rate",
+            "threads",
+        ] {
+            assert!(
+                r.number(key).is_some_and(f64::is_finite),
+                "{} lacks {key}",
+                r.id
+            );
+        }
+        let evals = r.curves["val_loss"].len();
+        assert_eq!(
+            evals as f64,
+            r.number("D").unwrap() / 1024.0,
+            "{}: one evaluation per 1024 tokens",
+            r.id
+        );
+        assert!(r.text("config").unwrap().contains("name = \"micro\""));
+    }
+    let before = finished_files(&out_dir);
+    let again = ladder(&[
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(again.status.success());
+    assert!(
+        text(&again).0.contains("trained 0 runs, skipped 6"),
+        "{}",
+        text(&again).0
+    );
+    assert_eq!(
+        before,
+        finished_files(&out_dir),
+        "finished runs are never rewritten"
+    );
+}
+
+#[test]
+fn another_config_in_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("config.toml"), "name = \"other\"\n").unwrap();
+    let out = ladder(&[
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_input_error(&out, &["different config"]);
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("config.toml")).unwrap(),
+        "name = \"other\"\n"
+    );
+}
+
+#[test]
+fn sigkill_at_a_random_moment_loses_no_finished_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let delay = Duration::from_millis(200 + u64::from(nanos) % 1500);
+    eprintln!("killing after {delay:?}");
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            &fixture("micro.toml"),
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--jobs",
+            "2",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(delay);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = finished_files(&out_dir);
+    let out = ladder(&[
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--jobs",
+        "2",
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let after = finished_files(&out_dir);
+    assert_eq!(after.len(), 6);
+    for (name, bytes) in &before {
+        assert_eq!(
+            Some(bytes),
+            after.get(name),
+            "{name} changed after the rerun"
+        );
+    }
+    assert_eq!(read_runs(&out_dir.join("sweep.h5")).unwrap().len(), 6);
+}
