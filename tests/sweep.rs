@@ -30,18 +30,23 @@ fn finished_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .unwrap_or_default()
 }
 
-#[test]
-fn run_writes_every_run_and_a_rerun_retrains_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("out");
-    let out = ladder(&[
+/// `ladder run micro.toml --out DIR --jobs 2`.
+fn run_micro(out_dir: &Path) -> std::process::Output {
+    ladder(&[
         "run",
         &fixture("micro.toml"),
         "--out",
         out_dir.to_str().unwrap(),
         "--jobs",
         "2",
-    ]);
+    ])
+}
+
+#[test]
+fn run_writes_every_run_and_a_rerun_retrains_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let out = run_micro(&out_dir);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("trained 6 runs"), "{stdout}");
@@ -144,14 +149,7 @@ fn sigkill_at_a_random_moment_loses_no_finished_run() {
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let before = finished_files(&out_dir);
-    let out = ladder(&[
-        "run",
-        &fixture("micro.toml"),
-        "--out",
-        out_dir.to_str().unwrap(),
-        "--jobs",
-        "2",
-    ]);
+    let out = run_micro(&out_dir);
     assert!(out.status.success(), "{}", text(&out).1);
     let after = finished_files(&out_dir);
     assert_eq!(after.len(), 6);
