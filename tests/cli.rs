@@ -163,3 +163,19 @@ fn fit_on_csv_prints_verdicts_and_writes_json() {
     assert!(!tpp.is_empty() && tpp[0]["C"].is_number() && tpp[0]["ratio"].is_number());
     assert_eq!(v["params"], "total");
 }
+
+#[test]
+fn plan_into_a_closed_pipe_does_not_panic() {
+    let config = root().join("configs/smoke.toml");
+    let mut child = std::process::Command::new(bin())
+        .args(["plan", config.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // like `ladder plan | head -0`
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

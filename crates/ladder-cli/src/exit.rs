@@ -1,5 +1,6 @@
 //! How a command fails: bad input (exit 2) or a failure while working (exit 1).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 /// A command's failure, with its exit code.
@@ -35,5 +36,24 @@ impl<T, E: Into<anyhow::Error>> ResultExt<T> for Result<T, E> {
     }
     fn runtime(self) -> Result<T, Failure> {
         self.map_err(|e| Failure::Runtime(e.into()))
+    }
+}
+
+/// Appends `text` and a newline to `out`.
+pub(crate) fn line(out: &mut String, text: String) {
+    out.push_str(&text);
+    out.push('\n');
+}
+
+/// Writes a command's output to stdout. A reader that closed the pipe early (`| head`)
+/// is not an error: the output is simply no longer wanted.
+pub(crate) fn emit(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Runtime(e.into())),
+        _ => Ok(()),
     }
 }

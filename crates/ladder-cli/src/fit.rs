@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context};
 use ladder_fit::{fit_approach3, Approach3Options, FitReport, Point, Points};
 use ladder_store::read_runs;
 
-use crate::exit::{Failure, ResultExt};
+use crate::exit::{emit, line, Failure, ResultExt};
 
 /// Which parameter count is N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -103,20 +103,22 @@ pub(crate) fn fit_and_report(
 ) -> Result<(), Failure> {
     let fit = fit_approach3(points, &Approach3Options::default()).input()?;
     let report = FitReport::new(&fit, &budgets(points), params.label(), points.len());
-    print!("{report}");
-    println!();
-    for line in report.verdicts() {
-        println!("verdict: {line}");
+    let mut out = format!("{report}\n");
+    for verdict in report.verdicts() {
+        line(&mut out, format!("verdict: {verdict}"));
     }
-    println!("(point estimates; confidence intervals are not computed yet)");
+    line(
+        &mut out,
+        "(point estimates; confidence intervals are not computed yet)".into(),
+    );
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&report).runtime()?;
         std::fs::write(path, text + "\n")
             .with_context(|| format!("cannot write {}", path.display()))
             .runtime()?;
-        println!("fit written to {}", path.display());
+        line(&mut out, format!("fit written to {}", path.display()));
     }
-    Ok(())
+    emit(&out)
 }
 
 pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use ladder_store::finished_path;
 use ladder_sweep::{run_sweep, PlannedRun, RunContext, SweepError};
 
-use crate::exit::Failure;
+use crate::exit::{emit, Failure};
 use crate::fit::{fit_and_report, read_points, ParamConvention};
 use crate::plan::load;
 use crate::progress::Progress;
@@ -76,16 +76,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         })?;
     progress.finish();
     let sweep = out.join("sweep.h5");
-    println!(
-        "trained {} runs, skipped {} finished; {} runs in {}",
+    emit(&format!(
+        "trained {} runs, skipped {} finished; {} runs in {}\n",
         outcome.trained,
         outcome.skipped,
         outcome.in_sweep,
         sweep.display()
-    );
+    ))?;
     let points = read_points(&sweep, ParamConvention::Total)?;
     if points.len() >= 5 {
-        println!();
+        emit("\n")?;
         fit_and_report(&points, ParamConvention::Total, Some(&out.join("fit.json")))?;
     }
     Ok(())
