@@ -160,18 +160,30 @@ pub fn run_sweep(
     pending.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
     let queue = Mutex::new(pending.iter().copied().collect::<VecDeque<_>>());
     let failures = Mutex::new(Vec::new());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|e| SweepError::invalid("--jobs", e.to_string()))?;
-    pool.scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|_| {
-                while let Some(run) = lock(&queue).pop_front() {
+    // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
+    // run never runs nested inside another's matmul and the cores are shared out evenly.
+    let jobs = jobs.max(1);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads_per_job = (cores / jobs).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                let pool = match rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads_per_job)
+                    .build()
+                {
+                    Ok(pool) => pool,
+                    Err(e) => return lock(&failures).push(format!("cannot start a worker: {e}")),
+                };
+                pool.install(|| loop {
+                    // The guard must drop before training: in `while let` it would live
+                    // through the loop body and serialise the jobs.
+                    let next = lock(&queue).pop_front();
+                    let Some(run) = next else { break };
                     if let Err(e) = train_one(plan, run, dir, ctx, extra, &val) {
                         lock(&failures).push(e);
                     }
-                }
+                });
             });
         }
     });

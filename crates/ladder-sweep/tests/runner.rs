@@ -1,0 +1,93 @@
+//! The runner trains `--jobs` runs at the same time and never retrains a finished one.
+
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use ladder_sweep::{run_sweep, Plan, RunContext, SweepConfig};
+use ladder_train::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
+
+const CONFIG: &str = r#"
+name = "t"
+[data]
+kind = "markov"
+vocab = 16
+order = 1
+successors = 3
+[model]
+context = 16
+shapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, { d_model = 16, n_layer = 1, n_head = 2 }]
+[tokens]
+counts = [2048, 4096]
+[train]
+batch_size = 8
+lr = 1e-2
+[eval]
+every_tokens = 1024
+tokens = 512
+"#;
+
+/// Counts runs in flight and remembers the most at once.
+struct Concurrency {
+    active: Arc<AtomicUsize>,
+    most: Arc<AtomicUsize>,
+    started: Arc<AtomicUsize>,
+}
+
+impl Observer for Concurrency {
+    fn on_start(&mut self, _: &RunStart) -> Result<(), ObserverError> {
+        let now = self.active.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        self.started.fetch_add(1, Ordering::SeqCst);
+        // Hold the run open long enough for the other job to start.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        Ok(())
+    }
+    fn on_eval(&mut self, _: &EvalPoint) -> Result<(), ObserverError> {
+        Ok(())
+    }
+    fn on_finish(&mut self, _: &RunSummary) -> Result<(), ObserverError> {
+        self.active.fetch_sub(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+fn plan() -> Plan {
+    let cfg = SweepConfig::parse(CONFIG, Path::new("t.toml")).unwrap();
+    Plan::new(&cfg, CONFIG, Path::new("t.toml")).unwrap()
+}
+
+#[test]
+fn jobs_train_concurrently_and_finished_runs_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan();
+    let (active, most, started) = (
+        Arc::default(),
+        Arc::<AtomicUsize>::default(),
+        Arc::<AtomicUsize>::default(),
+    );
+    let make = |_: &ladder_sweep::PlannedRun| -> Box<dyn Observer + Send> {
+        Box::new(Concurrency {
+            active: Arc::clone(&active),
+            most: Arc::clone(&most),
+            started: Arc::clone(&started),
+        })
+    };
+    let outcome = run_sweep(&plan, dir.path(), 2, &RunContext::default(), &make).unwrap();
+    assert_eq!(
+        (outcome.trained, outcome.skipped, outcome.in_sweep),
+        (4, 0, 4)
+    );
+    assert_eq!(
+        most.load(Ordering::SeqCst),
+        2,
+        "two jobs must train two runs at once"
+    );
+
+    let again = run_sweep(&plan, dir.path(), 2, &RunContext::default(), &make).unwrap();
+    assert_eq!((again.trained, again.skipped), (0, 4));
+    assert_eq!(started.load(Ordering::SeqCst), 4, "no run started twice");
+}
