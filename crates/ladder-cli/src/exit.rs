@@ -40,8 +40,8 @@ impl<T, E: Into<anyhow::Error>> ResultExt<T> for Result<T, E> {
 }
 
 /// Appends `text` and a newline to `out`.
-pub(crate) fn line(out: &mut String, text: String) {
-    out.push_str(&text);
+pub(crate) fn line(out: &mut String, text: impl AsRef<str>) {
+    out.push_str(text.as_ref());
     out.push('\n');
 }
 

@@ -109,7 +109,7 @@ pub(crate) fn fit_and_report(
     }
     line(
         &mut out,
-        "(point estimates; confidence intervals are not computed yet)".into(),
+        "(point estimates; confidence intervals are not computed yet)",
     );
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&report).runtime()?;

@@ -66,10 +66,10 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         );
     }
     out.push('\n');
-    line(&mut out, format!("N_total counts every parameter (Chinchilla); N_nonemb leaves out embeddings and the LM head (Kaplan)."));
+    line(&mut out, "N_total counts every parameter (Chinchilla); N_nonemb leaves out embeddings and the LM head (Kaplan).");
     line(
         &mut out,
-        format!("C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts."),
+        "C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts.",
     );
     emit(&out)
 }
