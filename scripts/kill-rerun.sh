@@ -7,10 +7,14 @@ bin=$1 config=$2 out=$3 expected=$4
 rm -rf "$out"
 "$bin" run "$config" --out "$out" >/dev/null 2>&1 &
 pid=$!
-# A random moment in the first ~70% of a smoke sweep (about 60-90 s on 2 cores).
-delay=$(( 5 + RANDOM % 40 ))
+# A random moment between 10 s and 60 s: the smoke sweep takes 80-100 s on 2 cores, so some
+# runs are finished and some are mid-way when the kill lands.
+delay=$(( 10 + RANDOM % 51 ))
 sleep "$delay"
-kill -9 "$pid" 2>/dev/null || true
+if ! kill -9 "$pid" 2>/dev/null; then
+  echo "the sweep ended before the kill at ${delay}s: nothing was tested" >&2
+  exit 1
+fi
 wait "$pid" 2>/dev/null || true
 mkdir -p "$out/runs"
 before=$(cd "$out/runs" && ls -1 -- *.h5 2>/dev/null | xargs -r sha256sum)

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ladder_store::finished_path;
-use ladder_sweep::{run_sweep, PlannedRun, RunContext, SweepError};
+use ladder_sweep::{run_sweep, threads_per_job, PlannedRun, RunContext, SweepError};
 
 use crate::exit::{emit, Failure};
 use crate::fit::{fit_and_report, read_points, ParamConvention};
@@ -46,6 +46,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         return Err(Failure::Input(anyhow::anyhow!(
             "--jobs: must be at least 1"
         )));
+    }
+    // candle's matmuls take their thread count from RAYON_NUM_THREADS; give each job its
+    // share of the cores (unless the user chose). No other thread is running yet.
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", threads_per_job(jobs).to_string());
     }
     let pending: Vec<&PlannedRun> = plan
         .runs

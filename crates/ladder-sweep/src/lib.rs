@@ -17,5 +17,5 @@ mod size;
 pub use config::SweepConfig;
 pub use error::SweepError;
 pub use plan::{DataSpec, Plan, PlannedRun};
-pub use runner::{run_sweep, ExtraObserver, RunContext, SweepOutcome};
+pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
 pub use size::shape_for_size;

@@ -106,6 +106,17 @@ fn claim_dir(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
     }
 }
 
+/// Threads each of `jobs` parallel runs gets: the cores shared out evenly, at least one.
+///
+/// candle sizes its matmul parallelism from `RAYON_NUM_THREADS` (else the core count),
+/// not from the current rayon pool; a binary should set that variable to this value
+/// before starting threads. Measured here: two jobs whose matmuls asked for 2 threads
+/// inside 1-thread pools ran 2.3x slower than with serial matmuls (docs/LOG.md).
+pub fn threads_per_job(jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (cores / jobs.max(1)).max(1)
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -163,8 +174,7 @@ pub fn run_sweep(
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
     let jobs = jobs.max(1);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads_per_job = (cores / jobs).max(1);
+    let threads_per_job = threads_per_job(jobs);
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| {
