@@ -92,6 +92,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     if points.len() >= 5 {
         emit("\n")?;
         fit_and_report(&points, ParamConvention::Total, Some(&out.join("fit.json")))?;
+    } else {
+        emit(&format!(
+            "no fit: the 5-parameter law needs at least 5 finished runs, this sweep has {}\n",
+            points.len()
+        ))?;
     }
     Ok(())
 }

@@ -25,4 +25,6 @@ pub use error::FitError;
 pub use huber::{huber, huber_derivative};
 pub use law::ChinchillaLaw;
 pub use points::{Point, Points};
-pub use report::{FitReport, OptimalAllocation, TokensPerParam, CHINCHILLA_TOKENS_PER_PARAM};
+pub use report::{
+    Approach3Json, FitReport, OptimalAllocation, TokensPerParam, CHINCHILLA_TOKENS_PER_PARAM,
+};

@@ -3,6 +3,7 @@
 use candle_core::{DType, Device, Module, Result, Tensor, D};
 use candle_nn::{Embedding, Init, Linear, VarBuilder};
 
+use crate::gelu::gelu;
 use crate::layers::{linear, LayerNorm, Rotary, INIT_STD};
 use crate::{GptConfig, PositionEncoding};
 
@@ -73,7 +74,7 @@ impl Mlp {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.proj.forward(&self.fc.forward(x)?.gelu()?) // (B, T, C)
+        self.proj.forward(&gelu(&self.fc.forward(x)?)?) // (B, T, C)
     }
 }
 

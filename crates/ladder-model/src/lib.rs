@@ -15,6 +15,7 @@
 mod config;
 mod counts;
 mod error;
+mod gelu;
 mod gpt;
 mod layers;
 mod store;
