@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Read every dataset and attribute of a ladder sweep.h5 with h5py and check the schema.
 
-Usage: check_h5.py SWEEP_H5 EXPECTED_RUNS
+Usage: check_h5.py SWEEP_H5 EXPECTED_RUNS [--monotone]
 
 Exits non-zero on any gap: a missing or unreadable attribute or dataset, a text
 attribute that h5py does not return as str, curves of unequal length, or a run
 count other than expected. See results/README.md for the schema.
+
+With --monotone it also checks the ladder's basic claim: the final validation loss
+falls with N at the largest D, and with D at the largest N.
 """
 import math
 import sys
@@ -43,8 +46,20 @@ def check_run(name, g):
         g.attrs[key]
 
 
+def check_monotone(runs):
+    final = {(int(g.attrs["N_total"]), int(g.attrs["D"])): float(g["val_loss"][-1]) for g in runs.values()}
+    ns = sorted({n for n, _ in final})
+    ds = sorted({d for _, d in final})
+    along_n = [final[(n, ds[-1])] for n in ns]
+    along_d = [final[(ns[-1], d)] for d in ds]
+    for name, losses in (("N at the largest D", along_n), ("D at the largest N", along_d)):
+        assert all(a > b for a, b in zip(losses, losses[1:])), f"loss does not fall with {name}: {losses}"
+        print(f"loss falls with {name}: " + " > ".join(f"{x:.4f}" for x in losses))
+
+
 def main():
     path, expected = sys.argv[1], int(sys.argv[2])
+    monotone = "--monotone" in sys.argv[3:]
     with h5py.File(path, "r") as f:
         assert f.attrs["kind"] == "sweep", "not a sweep file"
         assert isinstance(f.attrs["config"], str)
@@ -52,6 +67,8 @@ def main():
         assert len(runs) == expected == int(f.attrs["n_runs"]), f"{len(runs)} runs, expected {expected}"
         for name in runs:
             check_run(name, runs[name])
+        if monotone:
+            check_monotone(runs)
     print(f"h5py read {expected} runs from {path}: every attribute and dataset present")
 
 
