@@ -5,8 +5,9 @@
 
 use rayon::prelude::*;
 
-use crate::minimize::{lbfgs, Objective};
-use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Points};
+use crate::bootstrap::{bootstrap, BootstrapOptions};
+use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
+use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Points, Spread};
 
 /// Number of free parameters of the law.
 const N_PARAMS: usize = 5;
@@ -67,7 +68,29 @@ pub struct Approach3Options {
     /// Starting points.
     pub grid: StartGrid,
     /// Iteration limit per start.
-    pub max_iters: u64,
+    pub max_iters: usize,
+    /// How many of the best grid results are polished with tight tolerances.
+    pub polish: usize,
+}
+
+impl Approach3Options {
+    /// Tolerances of the run from each start: scipy L-BFGS-B's default gradient
+    /// tolerance (`pgtol = 1e-5`) and a relative decrease of 1e-9.
+    fn grid_tolerances(&self) -> Tolerances {
+        Tolerances {
+            grad: 1e-5,
+            rel_cost: 1e-9,
+            max_iters: self.max_iters,
+        }
+    }
+
+    /// Tolerances of the polishing runs from the best few grid results.
+    fn polish_tolerances(&self) -> Tolerances {
+        Tolerances {
+            max_iters: self.max_iters,
+            ..Tolerances::default()
+        }
+    }
 }
 
 impl Default for Approach3Options {
@@ -76,6 +99,7 @@ impl Default for Approach3Options {
             delta: 1e-3,
             grid: StartGrid::hoffmann(),
             max_iters: 1000,
+            polish: 8,
         }
     }
 }
@@ -91,10 +115,12 @@ pub struct Approach3Fit {
     pub converged_starts: usize,
     /// How many starts there were.
     pub total_starts: usize,
+    /// Objective evaluations over all starts.
+    pub evaluations: usize,
 }
 
 /// The approach-3 objective over points held in log space.
-struct HuberObjective {
+pub(crate) struct HuberObjective {
     log_n: Vec<f64>,
     log_d: Vec<f64>,
     log_loss: Vec<f64>,
@@ -102,66 +128,116 @@ struct HuberObjective {
 }
 
 impl HuberObjective {
-    fn new(points: &Points, delta: f64) -> Self {
+    pub(crate) fn new(points: &Points, delta: f64) -> Self {
+        Self::from_indices(points, delta, 0..points.len())
+    }
+
+    /// The objective over `points[i]` for each `i` of `indices` (repeats allowed, as
+    /// in a bootstrap resample).
+    pub(crate) fn from_indices(
+        points: &Points,
+        delta: f64,
+        indices: impl IntoIterator<Item = usize>,
+    ) -> Self {
         let p = points.as_slice();
+        let (mut log_n, mut log_d, mut log_loss) = (Vec::new(), Vec::new(), Vec::new());
+        for i in indices {
+            log_n.push(p[i].n.ln());
+            log_d.push(p[i].d.ln());
+            log_loss.push(p[i].loss.ln());
+        }
         Self {
-            log_n: p.iter().map(|p| p.n.ln()).collect(),
-            log_d: p.iter().map(|p| p.d.ln()).collect(),
-            log_loss: p.iter().map(|p| p.loss.ln()).collect(),
+            log_n,
+            log_d,
+            log_loss,
             delta,
         }
     }
-
-    /// The three LSE terms of point `i` for `x = [a, b, e, α, β]`.
-    fn terms(&self, x: &[f64], i: usize) -> [f64; 3] {
-        [
-            x[0] - x[3] * self.log_n[i],
-            x[1] - x[4] * self.log_d[i],
-            x[2],
-        ]
-    }
 }
 
-/// `log(Σ exp t)` and the softmax weights of `t`.
-fn log_sum_exp(t: [f64; 3]) -> (f64, [f64; 3]) {
-    let m = t[0].max(t[1]).max(t[2]);
-    let w = t.map(|v| (v - m).exp());
-    let s: f64 = w.iter().sum();
-    (m + s.ln(), w.map(|v| v / s))
-}
-
-impl Objective for HuberObjective {
-    fn value(&self, x: &[f64]) -> f64 {
-        (0..self.log_loss.len())
-            .map(|i| {
-                huber(
-                    self.delta,
-                    self.log_loss[i] - log_sum_exp(self.terms(x, i)).0,
-                )
-            })
-            .sum()
-    }
-
-    fn gradient(&self, x: &[f64]) -> Vec<f64> {
-        let mut g = vec![0.0; N_PARAMS];
+impl Objective<N_PARAMS> for HuberObjective {
+    /// `x = [a, b, e, α, β]`.
+    fn value_grad(&self, x: &[f64; N_PARAMS], g: &mut [f64; N_PARAMS]) -> f64 {
+        let [a, b, e, alpha, beta] = *x;
+        *g = [0.0; N_PARAMS];
+        let big_e = e.exp();
+        let mut f = 0.0;
         for i in 0..self.log_loss.len() {
-            let (lse, w) = log_sum_exp(self.terms(x, i));
-            // d/dθ Huber(log L − LSE) = −Huber'(r)·dLSE/dθ, and dLSE/dt_k = w_k.
-            let h = -huber_derivative(self.delta, self.log_loss[i] - lse);
+            let (t0, t1) = (a - alpha * self.log_n[i], b - beta * self.log_d[i]);
+            // Terms of the sum exp(t0) + exp(t1) + exp(e), computed directly (two exps
+            // per point), or shifted by their maximum where that would over- or underflow.
+            let (mut w, mut lse) = ([t0.exp(), t1.exp(), big_e], 0.0);
+            let mut s = w[0] + w[1] + w[2];
+            if !(s.is_finite() && s > 1e-300) {
+                let m = t0.max(t1).max(e);
+                w = [t0, t1, e].map(|v| (v - m).exp());
+                s = w[0] + w[1] + w[2];
+                lse = m;
+            }
+            lse += s.ln();
+            let r = self.log_loss[i] - lse;
+            f += huber(self.delta, r);
+            // d/dθ Huber(log L − LSE) = −Huber'(r)·dLSE/dθ, and dLSE/dt_k = w_k/s.
+            let h = -huber_derivative(self.delta, r) / s;
             g[0] += h * w[0];
             g[1] += h * w[1];
             g[2] += h * w[2];
             g[3] -= h * w[0] * self.log_n[i];
             g[4] -= h * w[1] * self.log_d[i];
         }
-        g
+        f
     }
 }
 
-/// Fits the Chinchilla law to `points` by approach 3, in parallel over starts.
-///
-/// Ties between starts are broken by grid order, so the result does not depend on
-/// the number of threads.
+/// The law of a parameter vector `[a, b, e, α, β]`.
+fn law_of(x: &[f64; N_PARAMS]) -> ChinchillaLaw {
+    ChinchillaLaw {
+        e: x[2].exp(),
+        a: x[0].exp(),
+        b: x[1].exp(),
+        alpha: x[3],
+        beta: x[4],
+    }
+}
+
+/// Minimises from every start in parallel with loose tolerances, then polishes the
+/// `options.polish` best results with tight ones. Returns the best minimum (ties go to
+/// the earlier start, so the result does not depend on the number of threads), how
+/// many starts ended finite, and the number of objective evaluations.
+fn best_of(
+    objective: &HuberObjective,
+    starts: &[[f64; N_PARAMS]],
+    options: &Approach3Options,
+) -> (Option<Minimum<N_PARAMS>>, usize, usize) {
+    let tol = options.grid_tolerances();
+    let mut results: Vec<Minimum<N_PARAMS>> = starts
+        .par_iter()
+        .map(|s| lbfgs(objective, *s, tol))
+        .filter(|m| m.value.is_finite())
+        .collect();
+    let finite = results.len();
+    let mut evaluations: usize = results.iter().map(|m| m.evals).sum();
+    // A stable sort keeps grid order among equal values.
+    results.sort_by(|x, y| x.value.total_cmp(&y.value));
+    let tol = options.polish_tolerances();
+    let polished: Vec<Minimum<N_PARAMS>> = results
+        .par_iter()
+        .take(options.polish.max(1))
+        .map(|m| lbfgs(objective, m.x, tol))
+        .collect();
+    evaluations += polished.iter().map(|m| m.evals).sum::<usize>();
+    let best = polished.into_iter().filter(|m| m.value.is_finite()).fold(
+        None,
+        |best: Option<Minimum<N_PARAMS>>, m| match best {
+            Some(b) if b.value <= m.value => Some(b),
+            _ => Some(m),
+        },
+    );
+    (best, finite, evaluations)
+}
+
+/// Fits the Chinchilla law to `points` by approach 3: L-BFGS from every start of the
+/// grid, in parallel, keeping the lowest objective.
 pub fn fit_approach3(
     points: &Points,
     options: &Approach3Options,
@@ -174,32 +250,120 @@ pub fn fit_approach3(
     }
     let objective = HuberObjective::new(points, options.delta);
     let starts = options.grid.starts();
-    let results: Vec<Option<(Vec<f64>, f64)>> = starts
-        .par_iter()
-        .map(|s| lbfgs(&objective, s.to_vec(), options.max_iters))
-        .collect();
-    let converged_starts = results.iter().flatten().count();
-    let (x, objective) = results
-        .into_iter()
-        .flatten()
-        .fold(None, |best: Option<(Vec<f64>, f64)>, r| match best {
-            Some(b) if b.1 <= r.1 => Some(b),
-            _ => Some(r),
-        })
-        .ok_or(FitError::NoConvergence)?;
-    let law = ChinchillaLaw {
-        e: x[2].exp(),
-        a: x[0].exp(),
-        b: x[1].exp(),
-        alpha: x[3],
-        beta: x[4],
-    };
+    let (best, converged_starts, evaluations) = best_of(&objective, &starts, options);
+    let best = best.ok_or(FitError::NoConvergence)?;
     Ok(Approach3Fit {
-        law,
-        objective,
+        law: law_of(&best.x),
+        objective: best.value,
         converged_starts,
         total_starts: starts.len(),
+        evaluations,
     })
+}
+
+/// A refit for the bootstrap: the objective is evaluated at every start of the grid,
+/// and L-BFGS runs from the `keep` best of them and from `warm` (the fit to the full
+/// data). Returns the law and the objective, or `None` if nothing ended finite.
+pub(crate) fn refit_screened(
+    objective: &HuberObjective,
+    options: &Approach3Options,
+    keep: usize,
+    warm: &ChinchillaLaw,
+) -> Option<(ChinchillaLaw, f64)> {
+    let mut scored: Vec<(f64, [f64; N_PARAMS])> = options
+        .grid
+        .starts()
+        .into_iter()
+        .map(|s| {
+            let mut g = [0.0; N_PARAMS];
+            (objective.value_grad(&s, &mut g), s)
+        })
+        .filter(|(v, _)| v.is_finite())
+        .collect();
+    scored.sort_by(|x, y| x.0.total_cmp(&y.0));
+    let mut starts: Vec<[f64; N_PARAMS]> = vec![warm.log_params()];
+    starts.extend(scored.iter().take(keep).map(|(_, s)| *s));
+    let (grid, polish) = (options.grid_tolerances(), options.polish_tolerances());
+    starts
+        .iter()
+        .map(|s| lbfgs(objective, *s, grid))
+        .filter(|m| m.value.is_finite())
+        .min_by(|x, y| x.value.total_cmp(&y.value))
+        .map(|m| lbfgs(objective, m.x, polish))
+        .filter(|m| m.value.is_finite())
+        .map(|m| (law_of(&m.x), m.value))
+}
+
+/// Bootstrap spreads of an approach-3 fit and of what it implies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Approach3Bootstrap {
+    /// Spreads of `alpha, beta, E, A, B, a, b`, named.
+    pub params: Vec<(&'static str, Spread)>,
+    /// Spread of `D*/N*` at each budget.
+    pub tokens_per_param: Vec<Option<Spread>>,
+    /// Spread of the loss at the compute optimum at each budget.
+    pub loss_at_optimum: Vec<Option<Spread>>,
+    /// Resamples that were refitted.
+    pub resamples: usize,
+    /// Resamples whose refit failed.
+    pub failed: usize,
+}
+
+/// Names of the bootstrapped parameters, in the order of [`Approach3Bootstrap::params`].
+const PARAM_NAMES: [&str; 7] = ["alpha", "beta", "E", "A", "B", "a", "b"];
+
+/// The quantities recorded per bootstrap draw.
+fn quantities(law: &ChinchillaLaw, budgets: &[f64]) -> Vec<f64> {
+    let mut q = vec![
+        law.alpha,
+        law.beta,
+        law.e,
+        law.a,
+        law.b,
+        law.n_exponent(),
+        law.d_exponent(),
+    ];
+    for &c in budgets {
+        let (n, d) = law.compute_optimal(c);
+        q.push(d / n);
+        q.push(law.loss(n, d));
+    }
+    q
+}
+
+/// Bootstraps `fit` (made from `points` with `options`): resamples the points with
+/// replacement and refits each resample from the grid (see
+/// [`BootstrapOptions::screen_keep`]), in parallel.
+pub fn bootstrap_approach3(
+    points: &Points,
+    fit: &Approach3Fit,
+    options: &Approach3Options,
+    boot: &BootstrapOptions,
+    budgets: &[f64],
+) -> Approach3Bootstrap {
+    let all: Vec<usize> = (0..points.len()).collect();
+    let draws = bootstrap(&[all], boot, |idx| {
+        let objective = HuberObjective::from_indices(points, options.delta, idx.iter().copied());
+        let (law, _) = refit_screened(&objective, options, boot.screen_keep, &fit.law)?;
+        Some(quantities(&law, budgets))
+    });
+    let params = PARAM_NAMES
+        .iter()
+        .enumerate()
+        .filter_map(|(q, name)| Some((*name, draws.spread(q)?)))
+        .collect();
+    let per_budget = |offset: usize| {
+        (0..budgets.len())
+            .map(|k| draws.spread(PARAM_NAMES.len() + 2 * k + offset))
+            .collect()
+    };
+    Approach3Bootstrap {
+        params,
+        tokens_per_param: per_budget(0),
+        loss_at_optimum: per_budget(1),
+        resamples: draws.rows.len(),
+        failed: draws.failed,
+    }
 }
 
 #[cfg(test)]
@@ -224,13 +388,15 @@ mod tests {
             .collect();
         let obj = HuberObjective::new(&Points::new(pts).unwrap(), 0.05);
         let x = [5.0, 4.0, 0.6, 0.35, 0.3];
-        let g = obj.gradient(&x);
+        let mut g = [0.0; N_PARAMS];
+        obj.value_grad(&x, &mut g);
+        let value = |x: &[f64; N_PARAMS]| obj.value_grad(x, &mut [0.0; N_PARAMS]);
         for k in 0..N_PARAMS {
             let h = 1e-6;
             let (mut xp, mut xm) = (x, x);
             xp[k] += h;
             xm[k] -= h;
-            let fd = (obj.value(&xp) - obj.value(&xm)) / (2.0 * h);
+            let fd = (value(&xp) - value(&xm)) / (2.0 * h);
             assert!(
                 (fd - g[k]).abs() <= 1e-6 * fd.abs().max(1e-3),
                 "param {k}: fd {fd} vs {}",

@@ -26,6 +26,11 @@ impl ChinchillaLaw {
         self.e + self.a / n.powf(self.alpha) + self.b / d.powf(self.beta)
     }
 
+    /// The parameters as approach 3 optimises them: `[log A, log B, log E, α, β]`.
+    pub fn log_params(&self) -> [f64; 5] {
+        [self.a.ln(), self.b.ln(), self.e.ln(), self.alpha, self.beta]
+    }
+
     /// Exponent `a` of `N* ∝ C^a`: `β/(α+β)` (Hoffmann et al. 2022, eq. 4).
     pub fn n_exponent(&self) -> f64 {
         self.beta / (self.alpha + self.beta)

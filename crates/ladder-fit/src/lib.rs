@@ -13,14 +13,20 @@
 #![deny(missing_docs)]
 
 mod approach3;
+mod bootstrap;
 mod error;
 mod huber;
 mod law;
 mod minimize;
 mod points;
 mod report;
+mod stats;
 
-pub use approach3::{fit_approach3, Approach3Fit, Approach3Options, StartGrid};
+pub use approach3::{
+    bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
+    StartGrid,
+};
+pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use error::FitError;
 pub use huber::{huber, huber_derivative};
 pub use law::ChinchillaLaw;
@@ -28,3 +34,4 @@ pub use points::{Point, Points};
 pub use report::{
     Approach3Json, FitReport, OptimalAllocation, TokensPerParam, CHINCHILLA_TOKENS_PER_PARAM,
 };
+pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};

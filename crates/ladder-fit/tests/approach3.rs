@@ -4,9 +4,12 @@
 // In tests a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use std::path::PathBuf;
+mod common;
 
-use ladder_fit::{fit_approach3, Approach3Options, ChinchillaLaw, Point, Points};
+use ladder_fit::{
+    bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions, ChinchillaLaw, Point,
+    Points,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -73,52 +76,63 @@ fn recovers_exact_law_from_noiseless_points() {
     );
 }
 
-/// `../shared` beside the repository root, or `$LADDER_SHARED`.
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("LADDER_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but the shared data folder {} is missing",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: no shared data at {} (set LADDER_SHARED)",
-        dir.display()
-    );
-    None
-}
-
 /// Besiroglu et al. 2024 refit Hoffmann's approach 3 on 240 of the Chinchilla points:
-/// alpha 0.3473, beta 0.3672, E 1.8172, objective 0.001018274
-/// (../shared/reference/README.md).
+/// alpha 0.34731, beta 0.36718, E 1.8172, objective 0.0010182740
+/// (../shared/reference/README.md). The issue asks for 0.5% on alpha, beta and E.
 #[test]
 fn reproduces_epoch_refit_of_chinchilla_points() {
-    let Some(shared) = shared_dir() else { return };
-    let text = std::fs::read_to_string(shared.join("reference/chinchilla_points_ND.csv")).unwrap();
-    let mut lines = text.lines();
-    let header = lines.next().unwrap();
-    assert_eq!(header, "N_params,D_tokens,C_flops,loss,epoch_excluded");
-    let csv: String = std::iter::once("N,D,C,loss,excluded".to_string())
-        .chain(lines.filter(|l| l.ends_with(",0")).map(str::to_string))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let points = Points::from_csv(&csv, "chinchilla_points_ND.csv").unwrap();
-    assert_eq!(points.len(), 240);
+    let Some(points) = common::chinchilla_points() else {
+        return;
+    };
     let fit = fit_approach3(&points, &Approach3Options::default()).unwrap();
     let law = fit.law;
-    assert!((law.alpha - 0.3473).abs() < 0.005, "alpha {}", law.alpha);
-    assert!((law.beta - 0.3672).abs() < 0.005, "beta {}", law.beta);
-    assert!((law.e - 1.8172).abs() < 0.005, "E {}", law.e);
+    for (name, got, want) in [
+        ("alpha", law.alpha, 0.34731),
+        ("beta", law.beta, 0.36718),
+        ("E", law.e, 1.8172),
+    ] {
+        assert!((got / want - 1.0).abs() < 0.005, "{name} {got} vs {want}");
+    }
     assert!((law.a.ln() - 477.85f64.ln()).abs() < 0.05, "A {}", law.a);
     assert!((law.b.ln() - 2143.0f64.ln()).abs() < 0.05, "B {}", law.b);
+    assert!(fit.objective <= 0.0010183, "objective {}", fit.objective);
     assert!(
-        (fit.objective - 0.001018274).abs() < 2e-9,
-        "objective {}",
-        fit.objective
+        (law.n_exponent() - 0.513).abs() < 0.0015,
+        "a {}",
+        law.n_exponent()
+    );
+}
+
+/// Epoch's bootstrap SEs (4,000 resamples): alpha 0.0154, beta 0.0206; the issue asks
+/// for 25%. Their 95% intervals: alpha (0.317, 0.373), beta (0.331, 0.415).
+#[test]
+fn bootstrap_standard_errors_match_epoch() {
+    let Some(points) = common::chinchilla_points() else {
+        return;
+    };
+    let options = Approach3Options::default();
+    let fit = fit_approach3(&points, &options).unwrap();
+    let boot = BootstrapOptions {
+        resamples: 300,
+        seed: 1,
+        ..Default::default()
+    };
+    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21]);
+    assert_eq!(b.failed, 0);
+    let spread = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1;
+    for (name, se) in [("alpha", 0.0154), ("beta", 0.0206)] {
+        let got = spread(name).se;
+        assert!((got / se - 1.0).abs() < 0.25, "SE {name} {got} vs {se}");
+    }
+    let alpha = spread("alpha").ci95;
+    assert!(
+        (alpha[0] - 0.317).abs() < 0.01 && (alpha[1] - 0.373).abs() < 0.01,
+        "{alpha:?}"
+    );
+    // a = 0.513 with SE 0.020 (Epoch).
+    let a = spread("a");
+    assert!(
+        a.ci95[0] < 0.513 && 0.513 < a.ci95[1] && (a.se / 0.020 - 1.0).abs() < 0.35,
+        "{a:?}"
     );
 }

@@ -1,0 +1,47 @@
+//! Shared by the tests and the benchmark: the reference data in `../shared`.
+
+use std::path::PathBuf;
+
+use ladder_fit::Points;
+
+/// `../shared` beside the repository root, or `$LADDER_SHARED`. `None` (with the reason
+/// printed) when it is absent, except under `CI=true`, where absence is a failure.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("LADDER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but the shared data folder {} is missing",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: no shared data at {} (set LADDER_SHARED)",
+        dir.display()
+    );
+    None
+}
+
+/// The 240 Chinchilla points that Besiroglu et al. 2024 fit (`epoch_excluded = 0`).
+pub fn chinchilla_points() -> Option<Points> {
+    let shared = shared_dir()?;
+    let path = shared.join("reference/chinchilla_points_ND.csv");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("N_params,D_tokens,C_flops,loss,epoch_excluded")
+    );
+    let csv: String = std::iter::once("N,D,C,loss,excluded")
+        .chain(lines.filter(|l| l.ends_with(",0")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let points =
+        Points::from_csv(&csv, "chinchilla_points_ND.csv").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(points.len(), 240);
+    Some(points)
+}
