@@ -36,6 +36,27 @@ pub enum FitError {
         /// Number of free parameters.
         needed: usize,
     },
+    /// An IsoFLOP budget has too few distinct model sizes for a parabola.
+    #[error(
+        "the budget C = {budget:.3e} FLOPs has {sizes} distinct model size(s): an IsoFLOP parabola \
+         needs at least 3; add sizes at that budget or drop its points"
+    )]
+    BudgetTooNarrow {
+        /// The budget in FLOPs.
+        budget: f64,
+        /// Distinct model sizes at that budget.
+        sizes: usize,
+    },
+    /// Too few budgets have a usable (convex) IsoFLOP profile for a line fit.
+    #[error(
+        "{usable} of {total} budgets have a convex IsoFLOP profile: the exponent needs at least 2"
+    )]
+    TooFewBudgets {
+        /// Budgets with a minimum.
+        usable: usize,
+        /// All budgets.
+        total: usize,
+    },
     /// No start of the optimiser converged to a finite objective.
     #[error("no start of the optimiser reached a finite objective")]
     NoConvergence,

@@ -16,6 +16,7 @@ mod approach3;
 mod bootstrap;
 mod error;
 mod huber;
+mod isoflop;
 mod law;
 mod minimize;
 mod points;
@@ -29,6 +30,10 @@ pub use approach3::{
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use error::FitError;
 pub use huber::{huber, huber_derivative};
+pub use isoflop::{
+    bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
+    Profile,
+};
 pub use law::ChinchillaLaw;
 pub use points::{Point, Points};
 pub use report::{
