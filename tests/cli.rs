@@ -12,7 +12,7 @@ fn help_lists_the_commands() {
     let out = ladder(&["--help"]);
     let (stdout, _) = text(&out);
     assert!(out.status.success());
-    for cmd in ["plan", "run", "fit"] {
+    for cmd in ["plan", "run", "fit", "check"] {
         assert!(stdout.contains(cmd), "{stdout}");
     }
 }
@@ -122,6 +122,45 @@ fn bad_values_and_files_are_input_errors() {
     let h5 = write(dir.path(), "broken.h5", "not hdf5 at all");
     assert_input_error(&ladder(&["fit", &h5]), &["broken.h5"]);
     assert_input_error(&ladder(&["fit", "whatever.txt"]), &["whatever.txt", ".csv"]);
+    // The fitter's bad inputs: each names the file, line or budget.
+    let good = "1e6,1e9,3.0\n2e6,1e9,2.9\n4e6,1e9,2.8\n8e6,1e9,2.7\n";
+    let fit_cases = [
+        (
+            format!("N,D,loss\n{good}1e6,1e9,NaN\n"),
+            vec!["line 6", "loss"],
+        ),
+        (
+            format!("N,D,loss\n{good}1e6,inf,3\n"),
+            vec!["line 6", "`D`"],
+        ),
+        (format!("N,D,loss\n{good}0,1e9,3\n"), vec!["line 6", "`N`"]),
+        (
+            format!("N,D,loss\n{good}1e6,1e9,-3\n"),
+            vec!["line 6", "loss"],
+        ),
+        (String::new(), vec!["empty file"]),
+        ("N,D,loss\n".to_string(), vec!["no data rows"]),
+        (format!("N,D,loss\n{good}"), vec!["4 points", "at least 5"]),
+    ];
+    for (i, (body, needles)) in fit_cases.iter().enumerate() {
+        let csv = write(dir.path(), &format!("f{i}.csv"), body);
+        assert_input_error(&ladder(&["fit", &csv, "--bootstrap", "0"]), needles);
+    }
+    // A budget with a single model size cannot give an IsoFLOP parabola.
+    let csv = write(
+        dir.path(),
+        "single.csv",
+        &format!(
+            "N,D,loss,C\n{}",
+            (0..6)
+                .map(|i| format!("1e6,{}e9,{},6e15\n", i + 1, 3.0 - 0.1 * i as f64))
+                .collect::<String>()
+        ),
+    );
+    assert_input_error(
+        &ladder(&["fit", &csv, "--bootstrap", "0", "--approach2", "require"]),
+        &["6.000e15", "1 distinct model size"],
+    );
     assert_input_error(&ladder(&["run"]), &["CONFIG"]);
 }
 
@@ -141,12 +180,20 @@ fn fit_on_csv_prints_verdicts_and_writes_json() {
     }
     let csv = write(dir.path(), "pts.csv", &csv);
     let json = dir.path().join("fit.json");
-    let out = ladder(&["fit", &csv, "--json", json.to_str().unwrap()]);
+    let out = ladder(&[
+        "fit",
+        &csv,
+        "--json",
+        json.to_str().unwrap(),
+        "--bootstrap",
+        "50",
+    ]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(stdout.contains("verdict: D/N at C="), "{stdout}");
+    assert!(stdout.contains("verdict: D/N ≈ 20"), "{stdout}");
+    assert!(stdout.contains("verdict: the power law"), "{stdout}");
     let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(json).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(
         (v["approach3"]["alpha"].as_f64().unwrap() - 0.34).abs() < 1e-3,
         "{v}"
@@ -158,10 +205,47 @@ fn fit_on_csv_prints_verdicts_and_writes_json() {
     for key in ["B", "A", "beta", "objective"] {
         assert!(v["approach3"][key].is_number(), "{key}");
     }
-    assert!(v["optimal"]["a"].is_number() && v["optimal"]["b"].is_number());
-    let tpp = v["optimal"]["tokens_per_param"].as_array().unwrap();
+    for key in ["alpha", "beta", "E", "A", "B"] {
+        assert!(v["approach3"]["se"][key].is_number(), "se.{key}");
+        for ci in ["ci80", "ci95"] {
+            let [lo, hi] = [0, 1].map(|i| v["approach3"][ci][key][i].as_f64().unwrap());
+            assert!(lo <= hi, "{ci}.{key}");
+        }
+    }
+    assert!(v["approach3"]["a"].is_number() && v["approach3"]["b"].is_number());
+    let tpp = v["tokens_per_param"].as_array().unwrap();
     assert!(!tpp.is_empty() && tpp[0]["C"].is_number() && tpp[0]["ratio"].is_number());
+    assert!(tpp[0]["ratio_spread"]["ci80"][0].is_number());
     assert_eq!(v["params"], "total");
+    assert_eq!(v["flops"], "6nd");
+    assert_eq!(v["diagnostics"]["residuals"].as_array().unwrap().len(), 25);
+
+    // `ladder check`: 0 on pass, 1 on a regression, 2 on a bad baseline.
+    let json = json.to_str().unwrap();
+    let baseline = |name: &str, body: &str| write(dir.path(), name, body);
+    let pass = baseline(
+        "pass.toml",
+        "[[check]]\nkey = \"approach3.alpha\"\nexpected = 0.34\nabs_tol = 0.01\n\n\
+         [[check]]\nkey = \"approach3.objective\"\nat_most = 1e-6\n",
+    );
+    let out = ladder(&["check", json, "--baseline", &pass]);
+    assert!(out.status.success(), "{:?}", text(&out));
+    assert!(text(&out).0.contains("2 of 2 checks passed"));
+    let fail = baseline(
+        "fail.toml",
+        "[[check]]\nkey = \"approach3.beta\"\nexpected = 0.5\nrel_tol = 0.01\n",
+    );
+    let out = ladder(&["check", json, "--baseline", &fail]);
+    assert_eq!(out.status.code(), Some(1), "{:?}", text(&out));
+    assert!(text(&out).0.contains("FAIL"));
+    let bad = baseline(
+        "bad.toml",
+        "[[check]]\nkey = \"approach3.gamma\"\nat_most = 1\n",
+    );
+    assert_input_error(
+        &ladder(&["check", json, "--baseline", &bad]),
+        &["bad.toml", "gamma"],
+    );
 }
 
 #[test]

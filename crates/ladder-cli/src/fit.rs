@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
-use ladder_fit::{fit_approach3, Approach3Options, FitReport, Point, Points};
+use ladder_fit::{
+    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, Dataset, Point, Points,
+};
 use ladder_store::read_runs;
 
 use crate::exit::{emit, line, Failure, ResultExt};
@@ -26,52 +28,138 @@ impl ParamConvention {
     }
 }
 
+/// Which FLOP count labels a run's budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlopConvention {
+    /// `6·N·D` with the chosen parameter count (Hoffmann et al. 2022).
+    #[value(name = "6nd")]
+    SixNd,
+    /// Every matmul incl. the LM head and attention (the run file's `C_exact`).
+    Exact,
+}
+
+impl FlopConvention {
+    fn label(self) -> &'static str {
+        match self {
+            FlopConvention::SixNd => "6nd",
+            FlopConvention::Exact => "exact",
+        }
+    }
+}
+
+/// Whether to run approach 2 (IsoFLOP parabolas).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Approach2Arg {
+    /// When the data have IsoFLOP budgets; otherwise say why not.
+    Auto,
+    /// Always; bad input (exit 2) if the data do not allow it.
+    Require,
+    /// Never.
+    Off,
+}
+
+/// How to fit: conventions, bootstrap and approaches.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FitOptions {
+    /// Parameter count used as N.
+    #[arg(long, value_enum, default_value_t = ParamConvention::Total)]
+    pub params: ParamConvention,
+    /// FLOP count that labels each run's budget (`.h5` input; a CSV's `C` column is
+    /// taken as given).
+    #[arg(long, value_enum, default_value_t = FlopConvention::SixNd)]
+    pub flops: FlopConvention,
+    /// Bootstrap resamples for the intervals (0: no intervals).
+    #[arg(long, default_value_t = 1000)]
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Approach 2 (IsoFLOP parabolas).
+    #[arg(long, value_enum, default_value_t = Approach2Arg::Auto)]
+    pub approach2: Approach2Arg,
+    /// Budget labels within this relative difference form one IsoFLOP budget.
+    #[arg(long, default_value_t = 1e-3)]
+    pub budget_tolerance: f64,
+}
+
+impl FitOptions {
+    fn analysis(&self) -> AnalysisOptions {
+        AnalysisOptions {
+            params: self.params.label().into(),
+            flops: self.flops.label().into(),
+            bootstrap: BootstrapOptions {
+                resamples: self.bootstrap,
+                seed: self.seed,
+                ..BootstrapOptions::default()
+            },
+            approach2: match self.approach2 {
+                Approach2Arg::Auto => Approach2Mode::Auto,
+                Approach2Arg::Require => Approach2Mode::Required,
+                Approach2Arg::Off => Approach2Mode::Off,
+            },
+            budget_tolerance: self.budget_tolerance,
+            ..AnalysisOptions::default()
+        }
+    }
+}
+
 /// Arguments of `ladder fit`.
 #[derive(Debug, clap::Args)]
 pub struct FitArgs {
-    /// A sweep.h5 (or run .h5) written by `ladder run`, or a CSV with columns N,D,loss.
+    /// A sweep.h5 (or run .h5) written by `ladder run`, or a CSV with columns N,D,loss
+    /// and optionally C (budget label, FLOPs) and run (label).
     pub input: PathBuf,
     /// Also write the fit as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// Parameter count used as N.
-    #[arg(long, value_enum, default_value_t = ParamConvention::Total)]
-    pub params: ParamConvention,
+    #[command(flatten)]
+    pub options: FitOptions,
 }
 
 /// Points from a sweep file: every finished run's final validation loss.
-fn points_from_h5(path: &Path, params: ParamConvention) -> Result<Points, Failure> {
+fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
     let runs = read_runs(path).input()?;
-    let key = match params {
-        ParamConvention::Total => "N_total",
-        ParamConvention::NonEmbedding => "N_nonemb",
+    let (n_key, c_key) = match (options.params, options.flops) {
+        (ParamConvention::Total, FlopConvention::SixNd) => ("N_total", "C_6nd_total"),
+        (ParamConvention::NonEmbedding, FlopConvention::SixNd) => ("N_nonemb", "C_6nd_nonemb"),
+        (ParamConvention::Total, FlopConvention::Exact) => ("N_total", "C_exact"),
+        (ParamConvention::NonEmbedding, FlopConvention::Exact) => ("N_nonemb", "C_exact"),
     };
-    let mut points = Vec::new();
+    let (mut points, mut budgets, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
         let missing = |what: &str| anyhow!("{}: run {} has no {what}", path.display(), run.id);
+        let number = |key: &str| run.number(key).ok_or_else(|| missing(key)).input();
         points.push(Point {
-            n: run.number(key).ok_or_else(|| missing(key)).input()?,
-            d: run.number("D").ok_or_else(|| missing("D")).input()?,
+            n: number(n_key)?,
+            d: number("D")?,
             loss: run
                 .final_val_loss()
                 .ok_or_else(|| missing("evaluation"))
                 .input()?,
         });
+        budgets.push(number(c_key)?);
+        labels.push(run.id.clone());
     }
-    Points::new(points)
+    let points = Points::new(points)
         .with_context(|| format!("{}", path.display()))
-        .input()
+        .input()?;
+    Ok(Dataset {
+        points,
+        budgets,
+        budgets_given: false,
+        runs: labels,
+    })
 }
 
 /// Reads the points of `input`, by extension.
-pub(crate) fn read_points(input: &Path, params: ParamConvention) -> Result<Points, Failure> {
+pub(crate) fn read_dataset(input: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
     match input.extension().and_then(|e| e.to_str()) {
-        Some("h5") => points_from_h5(input, params),
+        Some("h5") => dataset_from_h5(input, options),
         Some("csv") => {
             let text = std::fs::read_to_string(input)
                 .with_context(|| format!("cannot read {}", input.display()))
                 .input()?;
-            Points::from_csv(&text, &input.display().to_string()).input()
+            Dataset::from_csv(&text, &input.display().to_string()).input()
         }
         _ => Err(Failure::Input(anyhow!(
             "{}: unknown input type: give a .h5 written by `ladder run` or a .csv with columns N,D,loss",
@@ -80,37 +168,14 @@ pub(crate) fn read_points(input: &Path, params: ParamConvention) -> Result<Point
     }
 }
 
-/// The budgets at which to report D*/N*: every distinct 6·N·D if there are at most
-/// eight, else eight log-spaced values across their range.
-fn budgets(points: &Points) -> Vec<f64> {
-    let mut c: Vec<f64> = points.as_slice().iter().map(|p| 6.0 * p.n * p.d).collect();
-    c.sort_by(f64::total_cmp);
-    c.dedup_by(|a, b| (*a / *b - 1.0).abs() < 1e-3);
-    if c.len() <= 8 {
-        return c;
-    }
-    let (lo, hi) = (c[0].ln(), c[c.len() - 1].ln());
-    (0..8)
-        .map(|i| (lo + (hi - lo) * i as f64 / 7.0).exp())
-        .collect()
-}
-
-/// Fits, prints the table and verdicts, and writes JSON if asked.
+/// Fits, prints the tables and verdicts, and writes JSON if asked.
 pub(crate) fn fit_and_report(
-    points: &Points,
-    params: ParamConvention,
+    data: &Dataset,
+    options: &FitOptions,
     json: Option<&Path>,
 ) -> Result<(), Failure> {
-    let fit = fit_approach3(points, &Approach3Options::default()).input()?;
-    let report = FitReport::new(&fit, &budgets(points), params.label(), points.len());
-    let mut out = format!("{report}\n");
-    for verdict in report.verdicts() {
-        line(&mut out, format!("verdict: {verdict}"));
-    }
-    line(
-        &mut out,
-        "(point estimates; confidence intervals are not computed yet)",
-    );
+    let report = analyse(data, &options.analysis()).input()?;
+    let mut out = format!("{report}");
     if let Some(path) = json {
         let text = serde_json::to_string_pretty(&report).runtime()?;
         std::fs::write(path, text + "\n")
@@ -122,6 +187,6 @@ pub(crate) fn fit_and_report(
 }
 
 pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
-    let points = read_points(&args.input, args.params)?;
-    fit_and_report(&points, args.params, args.json.as_deref())
+    let data = read_dataset(&args.input, &args.options)?;
+    fit_and_report(&data, &args.options, args.json.as_deref())
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod check;
 mod exit;
 mod fit;
 mod plan;
@@ -29,8 +30,12 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Train every run of a sweep config (resuming), write HDF5, and print the fit.
     Run(run::RunArgs),
-    /// Fit the Chinchilla law (approach 3) to a sweep.h5 or a CSV of N,D,loss.
+    /// Fit the scaling laws, with bootstrap intervals and verdicts, to a sweep.h5 or a
+    /// CSV of N,D,loss.
     Fit(fit::FitArgs),
+    /// Compare a fit.json with a baseline of expected values: exit 0 pass, 1 regression,
+    /// 2 bad input.
+    Check(check::CheckArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -46,6 +51,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::plan(&args),
         Command::Run(args) => run::run(&args),
         Command::Fit(args) => fit::fit(&args),
+        Command::Check(args) => check::check(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

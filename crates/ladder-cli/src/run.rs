@@ -6,7 +6,7 @@ use ladder_store::finished_path;
 use ladder_sweep::{run_sweep, threads_per_job, PlannedRun, RunContext, SweepError};
 
 use crate::exit::{emit, Failure};
-use crate::fit::{fit_and_report, read_points, ParamConvention};
+use crate::fit::{fit_and_report, read_dataset, FitOptions};
 use crate::plan::load;
 use crate::progress::Progress;
 
@@ -21,6 +21,9 @@ pub struct RunArgs {
     /// Runs trained in parallel (default: the number of cores).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// How the sweep is fitted when it finishes.
+    #[command(flatten)]
+    pub fit: FitOptions,
 }
 
 fn git_commit() -> Option<String> {
@@ -88,10 +91,11 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         outcome.in_sweep,
         sweep.display()
     ))?;
-    let points = read_points(&sweep, ParamConvention::Total)?;
+    let data = read_dataset(&sweep, &args.fit)?;
+    let points = &data.points;
     if points.len() >= 5 {
         emit("\n")?;
-        fit_and_report(&points, ParamConvention::Total, Some(&out.join("fit.json")))?;
+        fit_and_report(&data, &args.fit, Some(&out.join("fit.json")))?;
     } else {
         emit(&format!(
             "no fit: the 5-parameter law needs at least 5 finished runs, this sweep has {}\n",

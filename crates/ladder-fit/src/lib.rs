@@ -14,6 +14,8 @@
 
 mod approach3;
 mod bootstrap;
+mod check;
+mod diagnostics;
 mod error;
 mod huber;
 mod isoflop;
@@ -22,12 +24,15 @@ mod minimize;
 mod points;
 mod report;
 mod stats;
+pub mod verdict;
 
 pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,
 };
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
+pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
+pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use error::FitError;
 pub use huber::{huber, huber_derivative};
 pub use isoflop::{
@@ -35,8 +40,9 @@ pub use isoflop::{
     Profile,
 };
 pub use law::ChinchillaLaw;
-pub use points::{Point, Points};
+pub use points::{Dataset, Point, Points};
 pub use report::{
-    Approach3Json, FitReport, OptimalAllocation, TokensPerParam, CHINCHILLA_TOKENS_PER_PARAM,
+    analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
+    BootstrapInfo, FitReport, Intervals, TokensPerParam,
 };
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};

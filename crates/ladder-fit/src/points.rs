@@ -36,64 +36,9 @@ impl Points {
     }
 
     /// Parses CSV text with a header naming at least the columns `N`, `D` and `loss`
-    /// (other columns are ignored). `source_name` labels errors.
+    /// (see [`Dataset::from_csv`] for the optional ones). `source_name` labels errors.
     pub fn from_csv(text: &str, source_name: &str) -> Result<Self, FitError> {
-        let err = |line: usize, message: String| FitError::Csv {
-            source_name: source_name.to_string(),
-            line,
-            message,
-        };
-        let mut lines = text
-            .lines()
-            .enumerate()
-            .filter(|(_, l)| !l.trim().is_empty());
-        let (_, header) = lines
-            .next()
-            .ok_or_else(|| err(1, "empty file: expected a header with N,D,loss".into()))?;
-        let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        let column = |name: &str| {
-            names.iter().position(|c| *c == name).ok_or_else(|| {
-                err(
-                    1,
-                    format!("no column `{name}` in header {names:?}: the header must name N, D and loss"),
-                )
-            })
-        };
-        let (cn, cd, cl) = (column("N")?, column("D")?, column("loss")?);
-        let mut points = Vec::new();
-        for (i, line) in lines {
-            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            let field = |c: usize, name: &str| -> Result<f64, FitError> {
-                let cell = cells.get(c).ok_or_else(|| {
-                    err(
-                        i + 1,
-                        format!(
-                            "{} cells, but column `{name}` is number {}",
-                            cells.len(),
-                            c + 1
-                        ),
-                    )
-                })?;
-                cell.parse::<f64>()
-                    .map_err(|_| err(i + 1, format!("column `{name}`: `{cell}` is not a number")))
-            };
-            points.push(Point {
-                n: field(cn, "N")?,
-                d: field(cd, "D")?,
-                loss: field(cl, "loss")?,
-            });
-        }
-        Self::new(points).map_err(|e| match e {
-            FitError::BadPoint {
-                index,
-                field,
-                value,
-            } => err(
-                index + 2,
-                format!("column `{field}`: {value} must be finite and > 0"),
-            ),
-            other => other,
-        })
+        Ok(Dataset::from_csv(text, source_name)?.points)
     }
 
     /// The points as a slice.
@@ -112,6 +57,116 @@ impl Points {
     }
 }
 
+/// Points with the optional labels a CSV can carry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    /// The observations.
+    pub points: Points,
+    /// Budget label of each point in FLOPs: the `C` column, or `6·N·D` without one.
+    pub budgets: Vec<f64>,
+    /// Whether the budgets came from a `C` column.
+    pub budgets_given: bool,
+    /// Run label of each point: the `run` column, or the 1-based row number.
+    pub runs: Vec<String>,
+}
+
+impl Dataset {
+    /// Points labelled with `6·N·D` budgets and their index as run label.
+    pub fn unlabelled(points: Points) -> Self {
+        let budgets = points.as_slice().iter().map(|p| 6.0 * p.n * p.d).collect();
+        let runs = (1..=points.len()).map(|i| i.to_string()).collect();
+        Self {
+            points,
+            budgets,
+            budgets_given: false,
+            runs,
+        }
+    }
+
+    /// Parses CSV text with a header naming the columns `N`, `D` and `loss`, and
+    /// optionally `C` (the budget label in FLOPs, default `6·N·D`) and `run` (a label
+    /// for residuals). Other columns are ignored. `source_name` labels errors.
+    pub fn from_csv(text: &str, source_name: &str) -> Result<Self, FitError> {
+        let err = |line: usize, message: String| FitError::Csv {
+            source_name: source_name.to_string(),
+            line,
+            message,
+        };
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
+        let (_, header) = lines
+            .next()
+            .ok_or_else(|| err(1, "empty file: expected a header with N,D,loss".into()))?;
+        let names: Vec<&str> = header.split(',').map(str::trim).collect();
+        let find = |name: &str| names.iter().position(|c| *c == name);
+        let column = |name: &str| {
+            find(name).ok_or_else(|| {
+                err(
+                    1,
+                    format!("no column `{name}` in header {names:?}: the header must name N, D and loss"),
+                )
+            })
+        };
+        let (cn, cd, cl) = (column("N")?, column("D")?, column("loss")?);
+        let (cc, cr) = (find("C"), find("run"));
+        let (mut points, mut budgets, mut runs) = (Vec::new(), Vec::new(), Vec::new());
+        for (i, line) in lines {
+            let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            let cell = |c: usize, name: &str| {
+                cells.get(c).copied().ok_or_else(|| {
+                    err(
+                        i + 1,
+                        format!(
+                            "{} cells, but column `{name}` is number {}",
+                            cells.len(),
+                            c + 1
+                        ),
+                    )
+                })
+            };
+            let number = |c: usize, name: &str| -> Result<f64, FitError> {
+                let text = cell(c, name)?;
+                let value = text.parse::<f64>().map_err(|_| {
+                    err(i + 1, format!("column `{name}`: `{text}` is not a number"))
+                })?;
+                if value.is_finite() && value > 0.0 {
+                    Ok(value)
+                } else {
+                    Err(err(
+                        i + 1,
+                        format!("column `{name}`: {value} must be finite and > 0"),
+                    ))
+                }
+            };
+            let p = Point {
+                n: number(cn, "N")?,
+                d: number(cd, "D")?,
+                loss: number(cl, "loss")?,
+            };
+            budgets.push(match cc {
+                Some(c) => number(c, "C")?,
+                None => 6.0 * p.n * p.d,
+            });
+            runs.push(match cr {
+                Some(c) => cell(c, "run")?.to_string(),
+                None => (points.len() + 1).to_string(),
+            });
+            points.push(p);
+        }
+        if points.is_empty() {
+            return Err(err(1, "no data rows below the header".into()));
+        }
+        Ok(Self {
+            points: Points::new(points)?,
+            budgets,
+            budgets_given: cc.is_some(),
+            runs,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,6 +182,29 @@ mod tests {
                 loss: 3.5
             }]
         );
+    }
+
+    #[test]
+    fn budget_and_run_columns_are_read() {
+        let d = Dataset::from_csv("N,D,loss,C,run\n1e6,2e7,3.5,1e14,r1\n", "t.csv").unwrap();
+        assert_eq!(d.budgets, vec![1e14]);
+        assert!(d.budgets_given);
+        assert_eq!(d.runs, vec!["r1".to_string()]);
+        let d = Dataset::from_csv("N,D,loss\n1e6,2e7,3.5\n", "t.csv").unwrap();
+        assert_eq!(d.budgets, vec![6.0 * 1e6 * 2e7]);
+        assert!(!d.budgets_given);
+    }
+
+    #[test]
+    fn empty_inputs_are_errors() {
+        for text in ["", "N,D,loss\n"] {
+            let e = Dataset::from_csv(text, "t.csv").unwrap_err().to_string();
+            assert!(e.contains("t.csv"), "{e}");
+        }
+        let e = Dataset::from_csv("N,D,loss\n1,2,NaN\n", "t.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("loss"), "{e}");
     }
 
     #[test]

@@ -1,176 +1,449 @@
-//! What a fit says: the fitted law, the compute-optimal allocation at given budgets,
-//! a JSON shape for machines and verdict lines for people.
+//! What a fit says: every approach that applies to the data, bootstrap intervals,
+//! diagnostics and verdicts, as one serialisable report. [`analyse`] builds it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
 
-use crate::{Approach3Fit, ChinchillaLaw};
+use crate::verdict::{self, Verdict};
+use crate::{
+    bootstrap_approach2, bootstrap_approach3, fit_approach2, fit_approach3, group_budgets,
+    Approach2Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics,
+    FitError, Spread,
+};
 
-/// The tokens-per-parameter ratio at the compute optimum that Hoffmann et al. 2022
-/// made famous (their Table 3 gives ≈ 20 across budgets).
-pub const CHINCHILLA_TOKENS_PER_PARAM: f64 = 20.0;
-
-/// Approach-3 parameters and objective, serialised as `approach3.{E,A,B,alpha,beta,objective}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Approach3Json {
-    #[serde(flatten)]
-    law: ChinchillaLaw,
-    objective: f64,
-    converged_starts: usize,
-    total_starts: usize,
+/// Whether to run approach 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approach2Mode {
+    /// Run it when the data carry budget labels (a `C` column) or some budget has at
+    /// least three points; report why it was skipped otherwise.
+    Auto,
+    /// Run it, and fail if the data do not allow it.
+    Required,
+    /// Do not run it.
+    Off,
 }
 
-/// `D*/N*` at one budget.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Settings of [`analyse`].
+#[derive(Debug, Clone)]
+pub struct AnalysisOptions {
+    /// Parameter convention of N, recorded in the report (`total` or `non-embedding`).
+    pub params: String,
+    /// FLOP convention of the budgets, recorded in the report (`6nd` or `exact`).
+    pub flops: String,
+    /// Approach-3 settings.
+    pub approach3: Approach3Options,
+    /// Bootstrap settings; `resamples = 0` skips the bootstrap.
+    pub bootstrap: BootstrapOptions,
+    /// Whether to run approach 2.
+    pub approach2: Approach2Mode,
+    /// Relative tolerance within which budget labels are one budget.
+    pub budget_tolerance: f64,
+}
+
+impl Default for AnalysisOptions {
+    fn default() -> Self {
+        Self {
+            params: "total".into(),
+            flops: "6nd".into(),
+            approach3: Approach3Options::default(),
+            bootstrap: BootstrapOptions::default(),
+            approach2: Approach2Mode::Auto,
+            budget_tolerance: 1e-3,
+        }
+    }
+}
+
+/// Named spreads, serialised as `se.{name}`, `ci80.{name}` and `ci95.{name}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Intervals {
+    /// Standard errors.
+    pub se: BTreeMap<String, f64>,
+    /// 80% percentile intervals `[lo, hi]`.
+    pub ci80: BTreeMap<String, [f64; 2]>,
+    /// 95% percentile intervals `[lo, hi]`.
+    pub ci95: BTreeMap<String, [f64; 2]>,
+}
+
+impl Intervals {
+    fn insert(&mut self, name: &str, s: Spread) {
+        self.se.insert(name.into(), s.se);
+        self.ci80.insert(name.into(), s.ci80);
+        self.ci95.insert(name.into(), s.ci95);
+    }
+}
+
+/// How the bootstrap ran.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BootstrapInfo {
+    /// Resamples refitted.
+    pub resamples: usize,
+    /// Resamples that could not be refitted.
+    pub failed: usize,
+    /// The seed.
+    pub seed: u64,
+}
+
+/// Approach 3: `approach3.{E,A,B,alpha,beta,a,b,objective,…}` plus
+/// `approach3.se.*`, `approach3.ci80.*`, `approach3.ci95.*`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Approach3Json {
+    /// The fitted law.
+    #[serde(flatten)]
+    pub law: ChinchillaLaw,
+    /// `N* ∝ C^a`: `β/(α+β)`.
+    pub a: f64,
+    /// `D* ∝ C^b`: `α/(α+β)`.
+    pub b: f64,
+    /// Sum of Huber terms at the fit.
+    pub objective: f64,
+    /// Starts that ended finite.
+    pub converged_starts: usize,
+    /// Starts of the grid.
+    pub total_starts: usize,
+    /// Bootstrap intervals (empty without a bootstrap).
+    #[serde(flatten)]
+    pub intervals: Intervals,
+    /// How the bootstrap ran.
+    pub bootstrap: Option<BootstrapInfo>,
+}
+
+/// The compute optimum at one budget, with bootstrap intervals.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TokensPerParam {
-    /// Compute budget in FLOPs (6·N·D).
+    /// Budget in FLOPs.
     #[serde(rename = "C")]
     pub c: f64,
-    /// Compute-optimal parameters at that budget.
+    /// Compute-optimal parameters.
     pub n_opt: f64,
-    /// Compute-optimal tokens at that budget.
+    /// Compute-optimal tokens.
     pub d_opt: f64,
     /// `D*/N*`.
     pub ratio: f64,
+    /// Spread of `D*/N*`.
+    pub ratio_spread: Option<Spread>,
+    /// The predicted loss at the optimum.
+    pub loss: f64,
+    /// Spread of that loss.
+    pub loss_spread: Option<Spread>,
 }
 
-/// The compute-optimal allocation: `N* ∝ C^a`, `D* ∝ C^b`.
+/// Approach 2 and its bootstrap: `approach2.{a,b}`, `approach2.ci95.{a,b}`, ….
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OptimalAllocation {
-    /// Exponent of `N*`: `β/(α+β)`.
-    pub a: f64,
-    /// Exponent of `D*`: `α/(α+β)`.
-    pub b: f64,
-    /// `D*/N*` at each budget.
-    pub tokens_per_param: Vec<TokensPerParam>,
+pub struct Approach2Json {
+    /// The fit and its profiles.
+    #[serde(flatten)]
+    pub fit: Approach2Fit,
+    /// Bootstrap intervals of `a` and `b`.
+    #[serde(flatten)]
+    pub intervals: Intervals,
+    /// How the bootstrap ran.
+    pub bootstrap: Option<BootstrapInfo>,
 }
 
-/// A finished fit, ready to print or serialise.
+/// A finished analysis, ready to print or serialise.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FitReport {
-    /// Which parameter count the fit used: `total` or `non-embedding`.
+    /// Parameter convention of N.
     pub params: String,
-    /// Number of points fitted.
+    /// FLOP convention of the budgets.
+    pub flops: String,
+    /// Number of points.
     pub points: usize,
-    /// The approach-3 fit.
+    /// Approach 3.
     pub approach3: Approach3Json,
-    /// The compute-optimal allocation it implies.
-    pub optimal: OptimalAllocation,
+    /// The compute optimum implied by approach 3 at each report budget.
+    pub tokens_per_param: Vec<TokensPerParam>,
+    /// Approach 2, if it ran.
+    pub approach2: Option<Approach2Json>,
+    /// Why approach 2 did not run, if it did not.
+    pub approach2_skipped: Option<String>,
+    /// Diagnostics of the approach-3 fit.
+    pub diagnostics: Diagnostics,
+    /// The claims and what the data say.
+    pub verdicts: Vec<Verdict>,
 }
 
-impl FitReport {
-    /// Builds the report of `fit` with `D*/N*` at each of `budgets` (FLOPs).
-    pub fn new(fit: &Approach3Fit, budgets: &[f64], params: &str, points: usize) -> Self {
-        let law = fit.law;
-        let tokens_per_param = budgets
-            .iter()
-            .map(|&c| {
-                let (n_opt, d_opt) = law.compute_optimal(c);
-                TokensPerParam {
-                    c,
-                    n_opt,
-                    d_opt,
-                    ratio: d_opt / n_opt,
-                }
-            })
-            .collect();
-        Self {
-            params: params.to_string(),
+/// The budgets at which to report `D*/N*`: every distinct budget if there are at most
+/// eight, else eight log-spaced values across their range. The last is the largest.
+pub fn report_budgets(labels: &[f64]) -> Vec<f64> {
+    let mut c = labels.to_vec();
+    c.sort_by(f64::total_cmp);
+    c.dedup_by(|a, b| (*a / *b - 1.0).abs() < 1e-3);
+    if c.len() <= 8 {
+        return c;
+    }
+    let (lo, hi) = (c[0].ln(), c[c.len() - 1].ln());
+    (0..8)
+        .map(|i| (lo + (hi - lo) * i as f64 / 7.0).exp())
+        .collect()
+}
+
+/// Runs approach 3 (always), approach 2 (per `options.approach2`), the bootstraps,
+/// diagnostics and verdicts on `data`.
+pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, FitError> {
+    let points = &data.points;
+    let fit = fit_approach3(points, &options.approach3)?;
+    let law = fit.law;
+    let budgets = report_budgets(&data.budgets);
+    let boot_on = options.bootstrap.resamples > 0;
+    let boot3 = boot_on.then(|| {
+        bootstrap_approach3(
             points,
-            approach3: Approach3Json {
-                law,
-                objective: fit.objective,
-                converged_starts: fit.converged_starts,
-                total_starts: fit.total_starts,
-            },
-            optimal: OptimalAllocation {
-                a: law.n_exponent(),
-                b: law.d_exponent(),
-                tokens_per_param,
-            },
+            &fit,
+            &options.approach3,
+            &options.bootstrap,
+            &budgets,
+        )
+    });
+    let info = |resamples, failed| BootstrapInfo {
+        resamples,
+        failed,
+        seed: options.bootstrap.seed,
+    };
+
+    let mut intervals = Intervals::default();
+    if let Some(b) = &boot3 {
+        for (name, s) in &b.params {
+            intervals.insert(name, *s);
         }
     }
+    let tokens_per_param = budgets
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| {
+            let (n_opt, d_opt) = law.compute_optimal(c);
+            TokensPerParam {
+                c,
+                n_opt,
+                d_opt,
+                ratio: d_opt / n_opt,
+                ratio_spread: boot3.as_ref().and_then(|b| b.tokens_per_param[k]),
+                loss: law.loss(n_opt, d_opt),
+                loss_spread: boot3.as_ref().and_then(|b| b.loss_at_optimum[k]),
+            }
+        })
+        .collect::<Vec<_>>();
 
-    /// The fitted law.
-    pub fn law(&self) -> ChinchillaLaw {
-        self.approach3.law
+    let (approach2, approach2_skipped) = approach2(data, options)?;
+    let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
+    let mut verdicts = vec![verdict::power_law(&diagnostics)];
+    if let Some(t) = tokens_per_param.last() {
+        verdicts.push(verdict::tokens_per_param(
+            t.c,
+            t.ratio,
+            t.ratio_spread.map(|s| s.ci80),
+            &diagnostics,
+        ));
     }
+    Ok(FitReport {
+        params: options.params.clone(),
+        flops: options.flops.clone(),
+        points: points.len(),
+        approach3: Approach3Json {
+            law,
+            a: law.n_exponent(),
+            b: law.d_exponent(),
+            objective: fit.objective,
+            converged_starts: fit.converged_starts,
+            total_starts: fit.total_starts,
+            intervals,
+            bootstrap: boot3.as_ref().map(|b| info(b.resamples, b.failed)),
+        },
+        tokens_per_param,
+        approach2,
+        approach2_skipped,
+        diagnostics,
+        verdicts,
+    })
+}
 
-    /// One line per claim, comparing this fit with Hoffmann et al. 2022. These are point
-    /// estimates: without confidence intervals they cannot confirm or reject a claim.
-    pub fn verdicts(&self) -> Vec<String> {
-        let law = self.law();
-        let mut lines = Vec::new();
-        for (name, v) in [("alpha", law.alpha), ("beta", law.beta)] {
-            if v <= 1e-3 || v >= 2.5 {
-                lines.push(format!("{name} = {v:.4} is at the edge of its range: the fit is degenerate, do not trust it"));
+/// Approach 2 per `options.approach2`: the fit, or why it was skipped.
+fn approach2(
+    data: &Dataset,
+    options: &AnalysisOptions,
+) -> Result<(Option<Approach2Json>, Option<String>), FitError> {
+    let budgets = group_budgets(&data.budgets, options.budget_tolerance);
+    let attempt = match options.approach2 {
+        Approach2Mode::Off => return Ok((None, Some("not asked for".into()))),
+        Approach2Mode::Required => true,
+        Approach2Mode::Auto => data.budgets_given || budgets.iter().any(|b| b.indices.len() >= 3),
+    };
+    if !attempt {
+        return Ok((
+            None,
+            Some(
+                "no budget has 3 or more runs: approach 2 needs an IsoFLOP ladder (several sizes \
+                 per budget, or a C column)"
+                    .into(),
+            ),
+        ));
+    }
+    let fit = match fit_approach2(&data.points, &budgets) {
+        Ok(fit) => fit,
+        Err(e) if options.approach2 == Approach2Mode::Auto => {
+            return Ok((None, Some(e.to_string())))
+        }
+        Err(e) => return Err(e),
+    };
+    let mut intervals = Intervals::default();
+    let mut bootstrap = None;
+    if options.bootstrap.resamples > 0 {
+        let b = bootstrap_approach2(&data.points, &budgets, &options.bootstrap);
+        for (name, s) in [("a", b.a), ("b", b.b)] {
+            if let Some(s) = s {
+                intervals.insert(name, s);
             }
         }
-        if law.e < 1e-3 {
-            lines.push(format!(
-                "E = {:.2e} sits at its lower bound: the points do not show an irreducible loss, so E, and the \
-                 exponents with it, are not identified",
-                law.e
-            ));
-        }
-        lines.push(format!(
-            "N* ∝ C^{:.3}, D* ∝ C^{:.3} (Chinchilla approach 3: a ≈ 0.46, b ≈ 0.54; equal scaling is 0.5)",
-            self.optimal.a, self.optimal.b
-        ));
-        for t in &self.optimal.tokens_per_param {
-            let factor = t.ratio / CHINCHILLA_TOKENS_PER_PARAM;
-            let judgement = if (0.5..=2.0).contains(&factor) {
-                "within 2x of the claim"
-            } else {
-                "more than 2x from the claim"
-            };
-            lines.push(format!(
-                "D/N at C={:.3e}: {:.1} (Chinchilla ≈ 20): {judgement}",
-                t.c, t.ratio
-            ));
-        }
-        lines
+        bootstrap = Some(BootstrapInfo {
+            resamples: b.resamples,
+            failed: b.failed,
+            seed: options.bootstrap.seed,
+        });
+    }
+    Ok((
+        Some(Approach2Json {
+            fit,
+            intervals,
+            bootstrap,
+        }),
+        None,
+    ))
+}
+
+/// `v` with `prec` decimals, or in scientific notation when that would be unreadable.
+fn num(v: f64, prec: usize) -> String {
+    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.prec$}")
+    }
+}
+
+/// `[lo, hi]` as text, or a dash.
+fn interval(ci: Option<[f64; 2]>, prec: usize) -> String {
+    match ci {
+        Some([lo, hi]) => format!("[{}, {}]", num(lo, prec), num(hi, prec)),
+        None => "-".into(),
     }
 }
 
 impl fmt::Display for FitReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let law = self.law();
+        let a3 = &self.approach3;
+        let law = a3.law;
         writeln!(
             f,
-            "Chinchilla approach 3 ({} points, N = {} parameters)",
-            self.points, self.params
+            "Chinchilla approach 3 ({} points, N = {} parameters, C = {} FLOPs)",
+            self.points, self.params, self.flops
         )?;
         writeln!(f, "  L(N, D) = E + A/N^alpha + B/D^beta")?;
-        writeln!(f, "  {:<10} {:>14}", "E", format!("{:.4}", law.e))?;
-        writeln!(f, "  {:<10} {:>14}", "A", format!("{:.4e}", law.a))?;
-        writeln!(f, "  {:<10} {:>14}", "B", format!("{:.4e}", law.b))?;
-        writeln!(f, "  {:<10} {:>14}", "alpha", format!("{:.4}", law.alpha))?;
-        writeln!(f, "  {:<10} {:>14}", "beta", format!("{:.4}", law.beta))?;
+        match &a3.bootstrap {
+            Some(b) => writeln!(
+                f,
+                "  intervals: bootstrap, {} resamples ({} failed), seed {}",
+                b.resamples, b.failed, b.seed
+            )?,
+            None => writeln!(f, "  intervals: none (no bootstrap)")?,
+        }
         writeln!(
             f,
-            "  {:<10} {:>14}",
-            "objective",
-            format!("{:.6e}", self.approach3.objective)
+            "  {:<10} {:>12} {:>10} {:>26}",
+            "", "value", "SE", "95% interval"
         )?;
+        for (name, v, prec) in [
+            ("E", law.e, 4),
+            ("A", law.a, 1),
+            ("B", law.b, 1),
+            ("alpha", law.alpha, 4),
+            ("beta", law.beta, 4),
+            ("a", a3.a, 4),
+            ("b", a3.b, 4),
+        ] {
+            let se = a3
+                .intervals
+                .se
+                .get(name)
+                .map_or("-".into(), |s| num(*s, prec));
+            let ci = interval(a3.intervals.ci95.get(name).copied(), prec);
+            writeln!(f, "  {name:<10} {:>12} {se:>10} {ci:>26}", num(v, prec))?;
+        }
+        writeln!(f, "  objective  {:.10}", a3.objective)?;
         writeln!(
             f,
             "  starts converged: {}/{}",
-            self.approach3.converged_starts, self.approach3.total_starts
+            a3.converged_starts, a3.total_starts
         )?;
         writeln!(f)?;
         writeln!(
             f,
-            "  {:>12} {:>12} {:>12} {:>8}",
-            "C (FLOPs)", "N*", "D*", "D*/N*"
+            "  {:>10} {:>10} {:>10} {:>7} {:>18} {:>8} {:>18}",
+            "C (FLOPs)", "N*", "D*", "D*/N*", "80% interval", "loss*", "95% interval"
         )?;
-        for t in &self.optimal.tokens_per_param {
+        for t in &self.tokens_per_param {
             writeln!(
                 f,
-                "  {:>12.3e} {:>12.3e} {:>12.3e} {:>8.1}",
-                t.c, t.n_opt, t.d_opt, t.ratio
+                "  {:>10.3e} {:>10.3e} {:>10.3e} {:>7} {:>18} {:>8.4} {:>18}",
+                t.c,
+                t.n_opt,
+                t.d_opt,
+                num(t.ratio, 1),
+                interval(t.ratio_spread.map(|s| s.ci80), 1),
+                t.loss,
+                interval(t.loss_spread.map(|s| s.ci95), 3)
             )?;
+        }
+        writeln!(f)?;
+        match (&self.approach2, &self.approach2_skipped) {
+            (Some(a2), _) => {
+                writeln!(
+                    f,
+                    "Chinchilla approach 2 (IsoFLOP parabolas, {} of {} budgets used)",
+                    a2.fit.budgets_used,
+                    a2.fit.profiles.len()
+                )?;
+                for (name, v) in [("a", a2.fit.a), ("b", a2.fit.b)] {
+                    writeln!(
+                        f,
+                        "  {name} = {v:.4}, 95% interval {}",
+                        interval(a2.intervals.ci95.get(name).copied(), 4)
+                    )?;
+                }
+                writeln!(
+                    f,
+                    "  {:>10} {:>7} {:>10} {:>8}",
+                    "C (FLOPs)", "points", "N_opt", "loss"
+                )?;
+                for p in &a2.fit.profiles {
+                    let n = p.n_opt.map_or("-".into(), |n| format!("{n:.3e}"));
+                    let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
+                    writeln!(f, "  {:>10.3e} {:>7} {n:>10} {l:>8}", p.c, p.points)?;
+                    for w in &p.warnings {
+                        writeln!(f, "    warning: {w}")?;
+                    }
+                }
+            }
+            (None, Some(why)) => writeln!(f, "Chinchilla approach 2: skipped: {why}")?,
+            (None, None) => {}
+        }
+        writeln!(f)?;
+        let d = &self.diagnostics;
+        writeln!(
+            f,
+            "diagnostics: log-space R² {:.4}; residual trend vs N rho {:.2} (p {:.3}), vs D rho {:.2} (p {:.3})",
+            d.r2_log, d.trend_n.rho, d.trend_n.p, d.trend_d.rho, d.trend_d.p
+        )?;
+        for why in &d.degenerate {
+            writeln!(f, "degenerate: {why}")?;
+        }
+        for v in &self.verdicts {
+            let word = match v.holds {
+                Some(true) => "holds",
+                Some(false) => "does not hold",
+                None => "cannot tell",
+            };
+            writeln!(f, "verdict: {}: {word}: {}", v.claim, v.detail)?;
         }
         Ok(())
     }

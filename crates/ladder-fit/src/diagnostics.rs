@@ -1,0 +1,149 @@
+//! How well a fitted law describes its points: R² in log space, residuals per run,
+//! rank tests for a trend left in the residuals, and flags for degenerate fits.
+
+use serde::Serialize;
+
+use crate::stats::{r_squared, spearman};
+use crate::{Approach3Bootstrap, ChinchillaLaw, Dataset};
+
+/// One point's residual.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Residual {
+    /// Run label.
+    pub run: String,
+    /// Parameters.
+    #[serde(rename = "N")]
+    pub n: f64,
+    /// Tokens.
+    #[serde(rename = "D")]
+    pub d: f64,
+    /// Observed loss.
+    pub loss: f64,
+    /// The law's prediction.
+    pub predicted: f64,
+    /// `ln loss − ln predicted`.
+    pub log_residual: f64,
+}
+
+/// Spearman's rank correlation of the log residuals with a variable, and its p-value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Trend {
+    /// Rank correlation.
+    pub rho: f64,
+    /// Two-sided p-value (normal approximation; 1 below 10 points).
+    pub p: f64,
+}
+
+/// Diagnostics of an approach-3 fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostics {
+    /// R² of `ln loss` against `ln predicted`.
+    pub r2_log: f64,
+    /// Trend of the residuals against `ln N`.
+    pub trend_n: Trend,
+    /// Trend of the residuals against `ln D`.
+    pub trend_d: Trend,
+    /// Why the fit cannot be trusted, if it cannot; empty otherwise.
+    pub degenerate: Vec<String>,
+    /// Residual of every point.
+    pub residuals: Vec<Residual>,
+}
+
+/// Exponents outside `(EXPONENT_FLOOR, EXPONENT_CEILING)` mean the fit ran to an edge.
+pub const EXPONENT_FLOOR: f64 = 1e-3;
+/// See [`EXPONENT_FLOOR`].
+pub const EXPONENT_CEILING: f64 = 2.5;
+/// A coefficient whose bootstrap 95% interval spans more than this factor is not
+/// identified by the data.
+pub const UNIDENTIFIED_SPAN: f64 = 100.0;
+/// A term smaller than this fraction of the loss at every point is not seen by the data.
+pub const NEGLIGIBLE_TERM: f64 = 1e-3;
+
+impl Diagnostics {
+    /// Diagnoses `law` fitted to `data`, with the bootstrap if there was one.
+    pub fn new(data: &Dataset, law: &ChinchillaLaw, boot: Option<&Approach3Bootstrap>) -> Self {
+        let residuals: Vec<Residual> = data
+            .points
+            .as_slice()
+            .iter()
+            .zip(&data.runs)
+            .map(|(p, run)| {
+                let predicted = law.loss(p.n, p.d);
+                Residual {
+                    run: run.clone(),
+                    n: p.n,
+                    d: p.d,
+                    loss: p.loss,
+                    predicted,
+                    log_residual: p.loss.ln() - predicted.ln(),
+                }
+            })
+            .collect();
+        let observed: Vec<f64> = residuals.iter().map(|r| r.loss.ln()).collect();
+        let predicted: Vec<f64> = residuals.iter().map(|r| r.predicted.ln()).collect();
+        let res: Vec<f64> = residuals.iter().map(|r| r.log_residual).collect();
+        let trend = |x: Vec<f64>| {
+            let (rho, p) = spearman(&x, &res);
+            Trend { rho, p }
+        };
+        Self {
+            r2_log: r_squared(&observed, &predicted),
+            trend_n: trend(residuals.iter().map(|r| r.n.ln()).collect()),
+            trend_d: trend(residuals.iter().map(|r| r.d.ln()).collect()),
+            degenerate: degenerate(data, law, boot),
+            residuals,
+        }
+    }
+}
+
+/// The reasons, if any, why the fit is degenerate.
+fn degenerate(
+    data: &Dataset,
+    law: &ChinchillaLaw,
+    boot: Option<&Approach3Bootstrap>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, v) in [("alpha", law.alpha), ("beta", law.beta)] {
+        if v <= EXPONENT_FLOOR || v >= EXPONENT_CEILING {
+            out.push(format!(
+                "{name} = {v:.4} is at the edge of its range ({EXPONENT_FLOOR}, {EXPONENT_CEILING})"
+            ));
+        }
+    }
+    if law.e < 1e-3 {
+        out.push(format!(
+            "E = {:.2e} is at its floor: the points show no irreducible loss, so E and the \
+             exponents are not identified",
+            law.e
+        ));
+    }
+    let pts = data.points.as_slice();
+    for (name, term) in [
+        ("A", &|n: f64, _d: f64| law.a / n.powf(law.alpha)),
+        ("B", &|_n: f64, d: f64| law.b / d.powf(law.beta)),
+    ] as [(&str, &dyn Fn(f64, f64) -> f64); 2]
+    {
+        if pts
+            .iter()
+            .all(|p| term(p.n, p.d) < NEGLIGIBLE_TERM * p.loss)
+        {
+            out.push(format!(
+                "{name}'s term is below {:.1}% of the loss at every point: {name} is not identified",
+                100.0 * NEGLIGIBLE_TERM
+            ));
+        }
+    }
+    if let Some(b) = boot {
+        for (name, spread) in &b.params {
+            if (*name == "A" || *name == "B") && spread.ci95[1] > UNIDENTIFIED_SPAN * spread.ci95[0]
+            {
+                out.push(format!(
+                    "{name}'s bootstrap 95% interval [{:.3e}, {:.3e}] spans more than a factor \
+                     {UNIDENTIFIED_SPAN}: {name} is not identified",
+                    spread.ci95[0], spread.ci95[1]
+                ));
+            }
+        }
+    }
+    out
+}

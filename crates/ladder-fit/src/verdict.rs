@@ -1,0 +1,117 @@
+//! Verdicts: whether the published claims hold on these points. Every criterion is
+//! here, in one place, fixed before looking at any data (see README, "Verdicts").
+
+use serde::Serialize;
+
+use crate::Diagnostics;
+
+/// "The power law holds" needs R² of the log loss at least this high…
+pub const POWER_LAW_MIN_R2: f64 = 0.98;
+/// …and no monotone trend of the residuals against ln N or ln D: Spearman's test
+/// must not reject "no trend" at this level.
+pub const TREND_P_LEVEL: f64 = 0.05;
+/// An 80% interval of D*/N* wider than this factor (hi/lo) cannot support or reject the
+/// claim: the verdict is "cannot tell".
+pub const RATIO_MAX_SPAN: f64 = 10.0;
+/// Hoffmann et al. 2022's compute-optimal tokens per parameter.
+pub const CHINCHILLA_TOKENS_PER_PARAM: f64 = 20.0;
+
+/// One claim and what the data say about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The claim tested.
+    pub claim: String,
+    /// `Some(true)` holds, `Some(false)` does not, `None` the data cannot tell.
+    pub holds: Option<bool>,
+    /// What the data show, with the numbers.
+    pub detail: String,
+}
+
+/// "L(N, D) = E + A/N^α + B/D^β holds": R² and the residual trend tests.
+pub fn power_law(diag: &Diagnostics) -> Verdict {
+    let claim = "the power law L = E + A/N^alpha + B/D^beta holds".to_string();
+    if !diag.degenerate.is_empty() {
+        return Verdict {
+            claim,
+            holds: None,
+            detail: format!("the fit is degenerate: {}", diag.degenerate.join("; ")),
+        };
+    }
+    let r2_ok = diag.r2_log >= POWER_LAW_MIN_R2;
+    let trends: Vec<String> = [("N", diag.trend_n), ("D", diag.trend_d)]
+        .iter()
+        .filter(|(_, t)| t.p < TREND_P_LEVEL)
+        .map(|(v, t)| {
+            format!(
+                "residuals trend with {v} (Spearman rho {:.2}, p {:.3})",
+                t.rho, t.p
+            )
+        })
+        .collect();
+    let holds = r2_ok && trends.is_empty();
+    let mut detail = format!(
+        "log-space R² {:.4} (needs ≥ {POWER_LAW_MIN_R2}); Spearman p vs N {:.3}, vs D {:.3} \
+         (a trend if < {TREND_P_LEVEL})",
+        diag.r2_log, diag.trend_n.p, diag.trend_d.p
+    );
+    if !trends.is_empty() {
+        detail.push_str(&format!(": {}", trends.join(", ")));
+    }
+    Verdict {
+        claim,
+        holds: Some(holds),
+        detail,
+    }
+}
+
+/// "D/N ≈ 20 holds" when 20 lies inside the 80% bootstrap interval of the compute-optimal
+/// ratio at budget `c` (the largest budget of the data). A degenerate fit, or an
+/// interval wider than [`RATIO_MAX_SPAN`], cannot tell.
+pub fn tokens_per_param(c: f64, ratio: f64, ci80: Option<[f64; 2]>, diag: &Diagnostics) -> Verdict {
+    let claim = format!("D/N ≈ {CHINCHILLA_TOKENS_PER_PARAM} at the compute optimum");
+    if !diag.degenerate.is_empty() {
+        return Verdict {
+            claim,
+            holds: None,
+            detail: format!(
+                "at C = {c:.3e}: D*/N* = {ratio:.3e} from a degenerate fit ({})",
+                diag.degenerate.join("; ")
+            ),
+        };
+    }
+    match ci80 {
+        Some([lo, hi]) if hi > RATIO_MAX_SPAN * lo => Verdict {
+            claim,
+            holds: None,
+            detail: format!(
+                "at C = {c:.3e}: D*/N* = {ratio:.1}, but its 80% interval [{lo:.3}, {hi:.3e}] \
+                 spans more than a factor {RATIO_MAX_SPAN}: the data cannot pin the ratio down"
+            ),
+        },
+        Some([lo, hi]) => {
+            let holds = lo <= CHINCHILLA_TOKENS_PER_PARAM && CHINCHILLA_TOKENS_PER_PARAM <= hi;
+            let shows = if holds {
+                "20 is inside the interval".to_string()
+            } else if hi < CHINCHILLA_TOKENS_PER_PARAM {
+                format!("the data favour fewer tokens per parameter: at most {hi:.1}")
+            } else {
+                format!("the data favour more tokens per parameter: at least {lo:.1}")
+            };
+            Verdict {
+                claim,
+                holds: Some(holds),
+                detail: format!(
+                    "at C = {c:.3e}: D*/N* = {ratio:.1}, 80% interval [{lo:.1}, {hi:.1}]; {shows}"
+                ),
+            }
+        }
+        None => Verdict {
+            claim,
+            holds: None,
+            detail: format!(
+                "at C = {c:.3e}: D*/N* = {ratio:.1}, but without a bootstrap interval the claim \
+                 cannot be tested"
+            ),
+        },
+    }
+}
