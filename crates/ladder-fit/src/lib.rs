@@ -19,6 +19,7 @@ mod diagnostics;
 mod error;
 mod huber;
 mod isoflop;
+mod kaplan;
 mod law;
 mod minimize;
 mod points;
@@ -38,6 +39,10 @@ pub use huber::{huber, huber_derivative};
 pub use isoflop::{
     bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
     Profile,
+};
+pub use kaplan::{
+    fit_kaplan, fit_kaplan_joint, fit_power_law, FormFit, KaplanFits, KaplanJoint, PowerLaw,
+    PowerLawPair,
 };
 pub use law::ChinchillaLaw;
 pub use points::{Dataset, Point, Points};

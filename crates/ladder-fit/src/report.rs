@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::verdict::{self, Verdict};
 use crate::{
-    bootstrap_approach2, bootstrap_approach3, fit_approach2, fit_approach3, group_budgets,
-    Approach2Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics,
-    FitError, Spread,
+    bootstrap_approach2, bootstrap_approach3, fit_approach2, fit_approach3, fit_kaplan,
+    group_budgets, Approach2Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset,
+    Diagnostics, FitError, FormFit, KaplanFits, PowerLaw, Spread,
 };
 
 /// Whether to run approach 2.
@@ -159,6 +159,8 @@ pub struct FitReport {
     pub approach2: Option<Approach2Json>,
     /// Why approach 2 did not run, if it did not.
     pub approach2_skipped: Option<String>,
+    /// Kaplan et al. 2020's forms.
+    pub kaplan: KaplanFits,
     /// Diagnostics of the approach-3 fit.
     pub diagnostics: Diagnostics,
     /// The claims and what the data say.
@@ -254,6 +256,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         tokens_per_param,
         approach2,
         approach2_skipped,
+        kaplan: fit_kaplan(points, &data.budgets),
         diagnostics,
         verdicts,
     })
@@ -426,6 +429,37 @@ impl fmt::Display for FitReport {
             }
             (None, Some(why)) => writeln!(f, "Chinchilla approach 2: skipped: {why}")?,
             (None, None) => {}
+        }
+        writeln!(f)?;
+        writeln!(f, "Kaplan et al. 2020 forms (log-space Huber fits)")?;
+        let k = &self.kaplan;
+        for (name, pair) in [
+            ("L(N), each N at its largest D", &k.l_n),
+            ("L(D), each D at its largest N", &k.l_d),
+            ("L(C), compute frontier", &k.l_c),
+        ] {
+            for (form, fit) in [
+                ("E + (x_c/x)^alpha", &pair.with_e),
+                ("(x_c/x)^alpha", &pair.without_e),
+            ] {
+                write!(f, "  {name:<30} {form:<18} ")?;
+                match fit {
+                    FormFit::Fitted(PowerLaw { e, x_c, alpha, r2_log, points }) => writeln!(
+                        f,
+                        "alpha {alpha:.4}  x_c {x_c:.3e}  E {e:.4}  R² {r2_log:.4}  ({points} points)"
+                    )?,
+                    FormFit::Skipped { skipped } => writeln!(f, "skipped: {skipped}")?,
+                }
+            }
+        }
+        match &k.joint {
+            FormFit::Fitted(j) => writeln!(
+                f,
+                "  L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D: alpha_N {:.4}  alpha_D {:.4}  \
+                 N_c {:.3e}  D_c {:.3e}  R² {:.4}",
+                j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
+            )?,
+            FormFit::Skipped { skipped } => writeln!(f, "  joint L(N, D): skipped: {skipped}")?,
         }
         writeln!(f)?;
         let d = &self.diagnostics;
