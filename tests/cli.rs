@@ -263,3 +263,49 @@ fn plan_into_a_closed_pipe_does_not_panic() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// A CSV with curves (`run`, `tokens`) and budget labels (`C`) from a known law: approach 1
+/// reads the curves, approach 2 the IsoFLOP budgets, and both land near `a = β/(α+β)`.
+#[test]
+fn fit_on_curves_and_isoflop_budgets_runs_every_approach() {
+    let (e, a, b, alpha, beta) = (1.69, 406.4, 410.7, 0.34, 0.28);
+    let law = |n: f64, d: f64| e + a / n.powf(alpha) + b / d.powf(beta);
+    let mut csv = String::from("run,N,D,C,tokens,loss\n");
+    for k in 0..4 {
+        let c = 1e18 * 10f64.powi(k);
+        for j in -3..=3 {
+            // Sizes around the optimum at this budget, N* ≈ 0.6·(C/6)^0.45.
+            let n = 0.6 * (c / 6.0).powf(beta / (alpha + beta)) * 10f64.powf(0.3 * j as f64);
+            let d = c / (6.0 * n);
+            for t in 1..=8 {
+                let tokens = d * t as f64 / 8.0;
+                csv += &format!("c{k}n{j},{n},{d},{c},{tokens},{}\n", law(n, tokens));
+            }
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = write(dir.path(), "curves.csv", &csv);
+    let json = dir.path().join("fit.json");
+    let out = ladder(&[
+        "fit",
+        &csv,
+        "--bootstrap",
+        "20",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("approach 2 (IsoFLOP"), "{stdout}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let truth = beta / (alpha + beta);
+    let a2 = v["approach2"]["a"].as_f64().unwrap();
+    assert!((a2 - truth).abs() < 0.02, "approach 2 a {a2} vs {truth}");
+    assert!(v["approach2"]["ci95"]["a"][0].is_number());
+    let a1 = v["approach1"]["a"].as_f64().unwrap();
+    assert!((a1 - truth).abs() < 0.15, "approach 1 a {a1} vs {truth}");
+    assert_eq!(v["points"], 28);
+    assert!(v["kaplan"]["joint"]["alpha_n"].is_number());
+    assert!(v["extrapolation"]["mean_abs_rel_error"].as_f64().unwrap() < 0.01);
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use ladder_fit::{
-    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, Dataset, Point, Points,
+    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, Curve, Dataset, Point, Points,
 };
 use ladder_store::read_runs;
 
@@ -80,6 +80,9 @@ pub struct FitOptions {
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]
     pub budget_tolerance: f64,
+    /// Extrapolation test: fit on budgets up to C_max/K and predict the larger runs.
+    #[arg(long, default_value_t = 4.0)]
+    pub extrapolate_k: f64,
 }
 
 impl FitOptions {
@@ -98,6 +101,7 @@ impl FitOptions {
                 Approach2Arg::Off => Approach2Mode::Off,
             },
             budget_tolerance: self.budget_tolerance,
+            extrapolation_k: self.extrapolate_k,
             ..AnalysisOptions::default()
         }
     }
@@ -125,7 +129,8 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
         (ParamConvention::Total, FlopConvention::Exact) => ("N_total", "C_exact"),
         (ParamConvention::NonEmbedding, FlopConvention::Exact) => ("N_nonemb", "C_exact"),
     };
-    let (mut points, mut budgets, mut labels) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut points, mut budgets, mut labels, mut curves) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
         let missing = |what: &str| anyhow!("{}: run {} has no {what}", path.display(), run.id);
         let number = |key: &str| run.number(key).ok_or_else(|| missing(key)).input();
@@ -139,6 +144,13 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
         });
         budgets.push(number(c_key)?);
         labels.push(run.id.clone());
+        let curve = |name: &str| run.curves.get(name).cloned().unwrap_or_default();
+        curves.push(Curve {
+            run: run.id.clone(),
+            n: number(n_key)?,
+            tokens: curve("tokens"),
+            loss: curve("val_loss"),
+        });
     }
     let points = Points::new(points)
         .with_context(|| format!("{}", path.display()))
@@ -148,6 +160,7 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
         budgets,
         budgets_given: false,
         runs: labels,
+        curves,
     })
 }
 

@@ -26,14 +26,12 @@ pub enum FitError {
         /// The offending value.
         value: f64,
     },
-    /// There are fewer points than the law has free parameters.
-    #[error(
-        "{got} points cannot determine a {needed}-parameter law: add runs (at least {needed})"
-    )]
+    /// There are too few points for the law's free parameters.
+    #[error("{got} points are too few to fit this law: add runs (it needs at least {needed})")]
     TooFewPoints {
         /// Number of points given.
         got: usize,
-        /// Number of free parameters.
+        /// Points needed.
         needed: usize,
     },
     /// An IsoFLOP budget has too few distinct model sizes for a parabola.
@@ -56,6 +54,15 @@ pub enum FitError {
         usable: usize,
         /// All budgets.
         total: usize,
+    },
+    /// The training curves give no envelope to fit (approach 1).
+    #[error("approach 1: {0}")]
+    NoEnvelope(String),
+    /// No run lies above the extrapolation cut.
+    #[error("no run has a budget above C_max/k = {c_cut:.3e} FLOPs to hold out")]
+    NoHeldOut {
+        /// The cut in FLOPs.
+        c_cut: f64,
     },
     /// No start of the optimiser converged to a finite objective.
     #[error("no start of the optimiser reached a finite objective")]

@@ -16,7 +16,9 @@ mod approach3;
 mod bootstrap;
 mod check;
 mod diagnostics;
+mod envelope;
 mod error;
+mod extrapolation;
 mod huber;
 mod isoflop;
 mod kaplan;
@@ -34,7 +36,9 @@ pub use approach3::{
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
 pub use diagnostics::{Diagnostics, Residual, Trend};
+pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
 pub use error::FitError;
+pub use extrapolation::{extrapolate, Extrapolation, HeldOut};
 pub use huber::{huber, huber_derivative};
 pub use isoflop::{
     bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
@@ -45,7 +49,7 @@ pub use kaplan::{
     PowerLawPair,
 };
 pub use law::ChinchillaLaw;
-pub use points::{Dataset, Point, Points};
+pub use points::{Curve, Dataset, Point, Points};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
     BootstrapInfo, FitReport, Intervals, TokensPerParam,

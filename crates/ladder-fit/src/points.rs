@@ -68,6 +68,21 @@ pub struct Dataset {
     pub budgets_given: bool,
     /// Run label of each point: the `run` column, or the 1-based row number.
     pub runs: Vec<String>,
+    /// Training curves, when the input has them (for approach 1).
+    pub curves: Vec<Curve>,
+}
+
+/// One run's evaluation curve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curve {
+    /// Run label.
+    pub run: String,
+    /// Parameters.
+    pub n: f64,
+    /// Tokens read at each evaluation, increasing.
+    pub tokens: Vec<f64>,
+    /// Loss at each evaluation.
+    pub loss: Vec<f64>,
 }
 
 impl Dataset {
@@ -80,12 +95,17 @@ impl Dataset {
             budgets,
             budgets_given: false,
             runs,
+            curves: Vec::new(),
         }
     }
 
     /// Parses CSV text with a header naming the columns `N`, `D` and `loss`, and
     /// optionally `C` (the budget label in FLOPs, default `6·N·D`) and `run` (a label
     /// for residuals). Other columns are ignored. `source_name` labels errors.
+    ///
+    /// With a `tokens` column (which needs `run`), each row is one evaluation of a run
+    /// after `tokens` tokens: a run's rows must share N, D and C, its point is the row
+    /// with the most tokens, and its rows make its training curve.
     pub fn from_csv(text: &str, source_name: &str) -> Result<Self, FitError> {
         let err = |line: usize, message: String| FitError::Csv {
             source_name: source_name.to_string(),
@@ -110,7 +130,15 @@ impl Dataset {
             })
         };
         let (cn, cd, cl) = (column("N")?, column("D")?, column("loss")?);
-        let (cc, cr) = (find("C"), find("run"));
+        let (cc, cr, ct) = (find("C"), find("run"), find("tokens"));
+        if ct.is_some() && cr.is_none() {
+            return Err(err(
+                1,
+                "a `tokens` column needs a `run` column to say which curve each row belongs to"
+                    .into(),
+            ));
+        }
+        let mut tokens = Vec::new();
         let (mut points, mut budgets, mut runs) = (Vec::new(), Vec::new(), Vec::new());
         for (i, line) in lines {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
@@ -153,16 +181,61 @@ impl Dataset {
                 Some(c) => cell(c, "run")?.to_string(),
                 None => (points.len() + 1).to_string(),
             });
+            if let Some(c) = ct {
+                tokens.push((number(c, "tokens")?, i + 1));
+            }
             points.push(p);
         }
         if points.is_empty() {
             return Err(err(1, "no data rows below the header".into()));
         }
+        if ct.is_none() {
+            return Ok(Self {
+                points: Points::new(points)?,
+                budgets,
+                budgets_given: cc.is_some(),
+                runs,
+                curves: Vec::new(),
+            });
+        }
+        // Group the rows into curves, in order of each run's first row.
+        let mut order: Vec<&str> = Vec::new();
+        for r in &runs {
+            if !order.contains(&r.as_str()) {
+                order.push(r);
+            }
+        }
+        let (mut finals, mut final_budgets, mut curves) = (Vec::new(), Vec::new(), Vec::new());
+        for run in &order {
+            let rows: Vec<usize> = (0..runs.len()).filter(|&i| runs[i] == *run).collect();
+            let first = rows[0];
+            for &i in &rows {
+                let (p, q) = (points[i], points[first]);
+                if p.n != q.n || p.d != q.d || budgets[i] != budgets[first] {
+                    return Err(err(
+                        tokens[i].1,
+                        format!("run `{run}` changes N, D or C from its first row (line {}): a run has one of each", tokens[first].1),
+                    ));
+                }
+            }
+            let mut rows = rows;
+            rows.sort_by(|&a, &b| tokens[a].0.total_cmp(&tokens[b].0));
+            let last = rows[rows.len() - 1];
+            finals.push(points[last]);
+            final_budgets.push(budgets[last]);
+            curves.push(Curve {
+                run: run.to_string(),
+                n: points[last].n,
+                tokens: rows.iter().map(|&i| tokens[i].0).collect(),
+                loss: rows.iter().map(|&i| points[i].loss).collect(),
+            });
+        }
         Ok(Self {
-            points: Points::new(points)?,
-            budgets,
+            points: Points::new(finals)?,
+            budgets: final_budgets,
             budgets_given: cc.is_some(),
-            runs,
+            runs: order.iter().map(|r| r.to_string()).collect(),
+            curves,
         })
     }
 }
@@ -193,6 +266,28 @@ mod tests {
         let d = Dataset::from_csv("N,D,loss\n1e6,2e7,3.5\n", "t.csv").unwrap();
         assert_eq!(d.budgets, vec![6.0 * 1e6 * 2e7]);
         assert!(!d.budgets_given);
+    }
+
+    #[test]
+    fn curves_are_grouped_by_run() {
+        let text = "run,N,D,tokens,loss\na,1e6,300,100,4.0\nb,2e6,300,300,3.0\na,1e6,300,300,3.5\n\
+                    a,1e6,300,200,3.7\nb,2e6,300,100,3.9\n";
+        let d = Dataset::from_csv(text, "c.csv").unwrap();
+        assert_eq!(d.runs, vec!["a", "b"]);
+        assert_eq!(d.points.as_slice()[0].loss, 3.5);
+        assert_eq!(d.curves[0].tokens, vec![100.0, 200.0, 300.0]);
+        assert_eq!(d.curves[0].loss, vec![4.0, 3.7, 3.5]);
+        let e = Dataset::from_csv(
+            "run,N,D,tokens,loss\na,1e6,300,100,4\na,2e6,300,300,3\n",
+            "c.csv",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("line 3") && e.contains("`a`"), "{e}");
+        let e = Dataset::from_csv("N,D,tokens,loss\n1,2,3,4\n", "c.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`run`"), "{e}");
     }
 
     #[test]

@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use crate::verdict::{self, Verdict};
 use crate::{
-    bootstrap_approach2, bootstrap_approach3, fit_approach2, fit_approach3, fit_kaplan,
-    group_budgets, Approach2Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset,
-    Diagnostics, FitError, FormFit, KaplanFits, PowerLaw, Spread,
+    bootstrap_approach2, bootstrap_approach3, extrapolate, fit_approach1, fit_approach2,
+    fit_approach3, fit_kaplan, group_budgets, Approach1Fit, Approach2Fit, Approach3Options,
+    BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError, FormFit,
+    KaplanFits, PowerLaw, Spread,
 };
 
 /// Whether to run approach 2.
@@ -40,6 +41,10 @@ pub struct AnalysisOptions {
     pub approach2: Approach2Mode,
     /// Relative tolerance within which budget labels are one budget.
     pub budget_tolerance: f64,
+    /// Extrapolation test: fit on budgets up to `C_max / k`.
+    pub extrapolation_k: f64,
+    /// Points of the log FLOP grid of approach 1.
+    pub envelope_grid: usize,
 }
 
 impl Default for AnalysisOptions {
@@ -51,6 +56,8 @@ impl Default for AnalysisOptions {
             bootstrap: BootstrapOptions::default(),
             approach2: Approach2Mode::Auto,
             budget_tolerance: 1e-3,
+            extrapolation_k: 4.0,
+            envelope_grid: 40,
         }
     }
 }
@@ -159,8 +166,12 @@ pub struct FitReport {
     pub approach2: Option<Approach2Json>,
     /// Why approach 2 did not run, if it did not.
     pub approach2_skipped: Option<String>,
+    /// Approach 1, from the training curves.
+    pub approach1: FormFit<Approach1Fit>,
     /// Kaplan et al. 2020's forms.
     pub kaplan: KaplanFits,
+    /// Approach 3 fitted on the small budgets, predicting the large ones.
+    pub extrapolation: FormFit<Extrapolation>,
     /// Diagnostics of the approach-3 fit.
     pub diagnostics: Diagnostics,
     /// The claims and what the data say.
@@ -256,7 +267,9 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         tokens_per_param,
         approach2,
         approach2_skipped,
+        approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
         kaplan: fit_kaplan(points, &data.budgets),
+        extrapolation: extrapolate(data, options.extrapolation_k, &options.approach3).into(),
         diagnostics,
         verdicts,
     })
@@ -431,6 +444,22 @@ impl fmt::Display for FitReport {
             (None, None) => {}
         }
         writeln!(f)?;
+        match &self.approach1 {
+            FormFit::Fitted(a1) => writeln!(
+                f,
+                "Chinchilla approach 1 (training-curve envelope, {} grid points, {} sizes on it): \
+                 a = {:.4}, b = {:.4} (mid-run points of a cosine schedule overstate the loss of \
+                 a shorter run)",
+                a1.envelope.len(),
+                a1.sizes_on_envelope,
+                a1.a,
+                a1.b
+            )?,
+            FormFit::Skipped { skipped } => {
+                writeln!(f, "Chinchilla approach 1: skipped: {skipped}")?
+            }
+        }
+        writeln!(f)?;
         writeln!(f, "Kaplan et al. 2020 forms (log-space Huber fits)")?;
         let k = &self.kaplan;
         for (name, pair) in [
@@ -460,6 +489,37 @@ impl fmt::Display for FitReport {
                 j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
             )?,
             FormFit::Skipped { skipped } => writeln!(f, "  joint L(N, D): skipped: {skipped}")?,
+        }
+        writeln!(f)?;
+        match &self.extrapolation {
+            FormFit::Fitted(x) => {
+                writeln!(
+                    f,
+                    "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} predicts \
+                     the {} larger runs with mean relative error {:+.2}% (mean |error| {:.2}%)",
+                    x.fitted_points,
+                    x.k,
+                    x.c_cut,
+                    x.held_out.len(),
+                    100.0 * x.mean_rel_error,
+                    100.0 * x.mean_abs_rel_error
+                )?;
+                for h in x.held_out.iter().take(10) {
+                    writeln!(
+                        f,
+                        "  {:<24} C {:.3e}  loss {:.4}  predicted {:.4}  {:+.2}%",
+                        h.run,
+                        h.c,
+                        h.loss,
+                        h.predicted,
+                        100.0 * h.rel_error
+                    )?;
+                }
+                if x.held_out.len() > 10 {
+                    writeln!(f, "  … {} more in the JSON", x.held_out.len() - 10)?;
+                }
+            }
+            FormFit::Skipped { skipped } => writeln!(f, "extrapolation: skipped: {skipped}")?,
         }
         writeln!(f)?;
         let d = &self.diagnostics;
