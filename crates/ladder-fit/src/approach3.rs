@@ -4,6 +4,7 @@
 //! the sum, not the mean, as Besiroglu et al. 2024 found necessary).
 
 use rayon::prelude::*;
+use wide::f64x4;
 
 use crate::bootstrap::{bootstrap, BootstrapOptions};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
@@ -155,27 +156,23 @@ impl HuberObjective {
     }
 }
 
-impl Objective<N_PARAMS> for HuberObjective {
-    /// `x = [a, b, e, α, β]`.
-    fn value_grad(&self, x: &[f64; N_PARAMS], g: &mut [f64; N_PARAMS]) -> f64 {
+impl HuberObjective {
+    /// The scalar objective and gradient over points `range` (libm, with the log-sum-exp
+    /// shifted by its largest term).
+    fn add_scalar(
+        &self,
+        range: std::ops::Range<usize>,
+        x: &[f64; N_PARAMS],
+        g: &mut [f64; N_PARAMS],
+    ) -> f64 {
         let [a, b, e, alpha, beta] = *x;
-        *g = [0.0; N_PARAMS];
-        let big_e = e.exp();
         let mut f = 0.0;
-        for i in 0..self.log_loss.len() {
+        for i in range {
             let (t0, t1) = (a - alpha * self.log_n[i], b - beta * self.log_d[i]);
-            // Terms of the sum exp(t0) + exp(t1) + exp(e), computed directly (two exps
-            // per point), or shifted by their maximum where that would over- or underflow.
-            let (mut w, mut lse) = ([t0.exp(), t1.exp(), big_e], 0.0);
-            let mut s = w[0] + w[1] + w[2];
-            if !(s.is_finite() && s > 1e-300) {
-                let m = t0.max(t1).max(e);
-                w = [t0, t1, e].map(|v| (v - m).exp());
-                s = w[0] + w[1] + w[2];
-                lse = m;
-            }
-            lse += s.ln();
-            let r = self.log_loss[i] - lse;
+            let m = t0.max(t1).max(e);
+            let w = [t0, t1, e].map(|v| (v - m).exp());
+            let s = w[0] + w[1] + w[2];
+            let r = self.log_loss[i] - (m + s.ln());
             f += huber(self.delta, r);
             // d/dθ Huber(log L − LSE) = −Huber'(r)·dLSE/dθ, and dLSE/dt_k = w_k/s.
             let h = -huber_derivative(self.delta, r) / s;
@@ -186,6 +183,51 @@ impl Objective<N_PARAMS> for HuberObjective {
             g[4] -= h * w[1] * self.log_d[i];
         }
         f
+    }
+}
+
+impl Objective<N_PARAMS> for HuberObjective {
+    /// `x = [a, b, e, α, β]`. Four points at a time in SIMD lanes (`wide`'s `exp` and
+    /// `ln`), the remainder in scalar code.
+    fn value_grad(&self, x: &[f64; N_PARAMS], g: &mut [f64; N_PARAMS]) -> f64 {
+        let [a, b, e, alpha, beta] = *x;
+        let (a4, b4, al4, be4) = (
+            f64x4::splat(a),
+            f64x4::splat(b),
+            f64x4::splat(alpha),
+            f64x4::splat(beta),
+        );
+        let e4 = f64x4::splat(e);
+        let (delta, neg_delta) = (f64x4::splat(self.delta), f64x4::splat(-self.delta));
+        let half_delta = f64x4::splat(0.5 * self.delta);
+        let mut f4 = f64x4::ZERO;
+        let mut g4 = [f64x4::ZERO; N_PARAMS];
+        let chunks = self.log_loss.len() / 4;
+        for c in 0..chunks {
+            let load = |v: &[f64]| {
+                f64x4::from(<[f64; 4]>::try_from(&v[4 * c..4 * c + 4]).unwrap_or_default())
+            };
+            let (ln_n, ln_d, ln_l) = (load(&self.log_n), load(&self.log_d), load(&self.log_loss));
+            let t0 = a4 - al4 * ln_n;
+            let t1 = b4 - be4 * ln_d;
+            let m = t0.max(t1).max(e4);
+            let (w0, w1, w2) = ((t0 - m).exp(), (t1 - m).exp(), (e4 - m).exp());
+            let s = w0 + w1 + w2;
+            let r = ln_l - (m + s.ln());
+            let abs = r.abs();
+            let quadratic = abs.simd_le(delta);
+            f4 += quadratic.select(0.5 * r * r, delta * (abs - half_delta));
+            let h = -(r.max(neg_delta).min(delta)) / s;
+            g4[0] += h * w0;
+            g4[1] += h * w1;
+            g4[2] += h * w2;
+            g4[3] -= h * w0 * ln_n;
+            g4[4] -= h * w1 * ln_d;
+        }
+        for (gk, lanes) in g.iter_mut().zip(&g4) {
+            *gk = lanes.reduce_add();
+        }
+        f4.reduce_add() + self.add_scalar(4 * chunks..self.log_loss.len(), x, g)
     }
 }
 
@@ -373,7 +415,8 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_differences() {
-        let pts: Vec<Point> = (0..12)
+        // 13 points: three SIMD chunks of four and one in the scalar remainder.
+        let pts: Vec<Point> = (0..13)
             .map(|i| {
                 let (n, d) = (1e6 * 3f64.powi(i % 4), 1e8 * 2f64.powi(i / 4));
                 Point {
