@@ -15,7 +15,7 @@ use crate::{huber, huber_derivative, FitError, Point, Points};
 const DELTA: f64 = 1e-3;
 
 /// A fitted `L(x) = E + (x_c/x)^α` (E = 0 for the form without it).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PowerLaw {
     /// Irreducible loss (0 when fitted without it).
     #[serde(rename = "E")]
@@ -28,6 +28,28 @@ pub struct PowerLaw {
     pub r2_log: f64,
     /// Points fitted.
     pub points: usize,
+    /// Why the fit is degenerate (an exponent or E at an edge), if it is.
+    pub degenerate: Option<String>,
+}
+
+/// Exponents outside `(EXPONENT_MIN, EXPONENT_MAX)` mean the fit ran to an edge.
+const EXPONENT_MIN: f64 = 1e-3;
+/// See [`EXPONENT_MIN`].
+const EXPONENT_MAX: f64 = 5.0;
+
+/// Names the exponents outside `(EXPONENT_MIN, EXPONENT_MAX)`, and E at its floor.
+fn edges(exponents: &[(&str, f64)], e: Option<f64>) -> Option<String> {
+    let mut why: Vec<String> = exponents
+        .iter()
+        .filter(|(_, v)| !(EXPONENT_MIN..EXPONENT_MAX).contains(v))
+        .map(|(name, v)| {
+            format!("{name} = {v:.4} is at the edge of ({EXPONENT_MIN}, {EXPONENT_MAX})")
+        })
+        .collect();
+    if let Some(e) = e.filter(|e| *e < 1e-3) {
+        why.push(format!("E = {e:.2e} is at its floor"));
+    }
+    (!why.is_empty()).then(|| why.join("; "))
 }
 
 impl PowerLaw {
@@ -38,7 +60,7 @@ impl PowerLaw {
 }
 
 /// The joint `L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KaplanJoint {
     /// Scale `N_c`.
     #[serde(rename = "N_c")]
@@ -54,6 +76,8 @@ pub struct KaplanJoint {
     pub r2_log: f64,
     /// Points fitted.
     pub points: usize,
+    /// Why the fit is degenerate (an exponent at an edge), if it is.
+    pub degenerate: Option<String>,
 }
 
 impl KaplanJoint {
@@ -182,6 +206,7 @@ pub fn fit_power_law(xs: &[f64], losses: &[f64], with_e: bool) -> Result<PowerLa
         alpha,
         r2_log: 0.0,
         points: n,
+        degenerate: edges(&[("alpha", alpha)], with_e.then_some(e)),
     };
     let predicted: Vec<f64> = xs.iter().map(|&x| law.loss(x).ln()).collect();
     Ok(PowerLaw {
@@ -220,6 +245,7 @@ pub fn fit_kaplan_joint(points: &Points) -> Result<KaplanJoint, FitError> {
         alpha_d: x[3],
         r2_log: 0.0,
         points: p.len(),
+        degenerate: edges(&[("alpha_N", x[2]), ("alpha_D", x[3])], None),
     };
     let predicted: Vec<f64> = p.iter().map(|p| law.loss(p.n, p.d).ln()).collect();
     Ok(KaplanJoint {
@@ -345,6 +371,7 @@ mod tests {
             assert!((fit.e - e).abs() < 1e-2, "{fit:?}");
             assert!((fit.x_c.ln() - 8.8e13f64.ln()).abs() < 0.1, "{fit:?}");
             assert!(fit.r2_log > 0.9999);
+            assert_eq!(fit.degenerate, None);
         }
     }
 
@@ -358,6 +385,7 @@ mod tests {
             alpha_d: 0.095,
             r2_log: 1.0,
             points: 0,
+            degenerate: None,
         };
         let mut pts = Vec::new();
         for i in 0..6 {

@@ -473,21 +473,40 @@ impl fmt::Display for FitReport {
             ] {
                 write!(f, "  {name:<30} {form:<18} ")?;
                 match fit {
-                    FormFit::Fitted(PowerLaw { e, x_c, alpha, r2_log, points }) => writeln!(
-                        f,
-                        "alpha {alpha:.4}  x_c {x_c:.3e}  E {e:.4}  R² {r2_log:.4}  ({points} points)"
-                    )?,
+                    FormFit::Fitted(PowerLaw {
+                        e,
+                        x_c,
+                        alpha,
+                        r2_log,
+                        points,
+                        degenerate,
+                    }) => {
+                        write!(
+                            f,
+                            "alpha {alpha:.4}  x_c {x_c:.3e}  E {e:.4}  R² {r2_log:.4}  ({points} points)"
+                        )?;
+                        match degenerate {
+                            Some(why) => writeln!(f, "  degenerate: {why}")?,
+                            None => writeln!(f)?,
+                        }
+                    }
                     FormFit::Skipped { skipped } => writeln!(f, "skipped: {skipped}")?,
                 }
             }
         }
         match &k.joint {
-            FormFit::Fitted(j) => writeln!(
-                f,
-                "  L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D: alpha_N {:.4}  alpha_D {:.4}  \
-                 N_c {:.3e}  D_c {:.3e}  R² {:.4}",
-                j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
-            )?,
+            FormFit::Fitted(j) => {
+                write!(
+                    f,
+                    "  L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D: alpha_N {:.4}  alpha_D {:.4}  \
+                     N_c {:.3e}  D_c {:.3e}  R² {:.4}",
+                    j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
+                )?;
+                match &j.degenerate {
+                    Some(why) => writeln!(f, "  degenerate: {why}")?,
+                    None => writeln!(f)?,
+                }
+            }
             FormFit::Skipped { skipped } => writeln!(f, "  joint L(N, D): skipped: {skipped}")?,
         }
         writeln!(f)?;
