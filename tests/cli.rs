@@ -146,6 +146,14 @@ fn bad_values_and_files_are_input_errors() {
         let csv = write(dir.path(), &format!("f{i}.csv"), body);
         assert_input_error(&ladder(&["fit", &csv, "--bootstrap", "0"]), needles);
     }
+    // Column maps and filters: a bad name is a usage error, a missing column is named.
+    let csv = write(dir.path(), "m.csv", &format!("N,D,loss\n{good}"));
+    assert_input_error(&ladder(&["fit", &csv, "--column", "X=N"]), &["X"]);
+    assert_input_error(&ladder(&["fit", &csv, "--where", "keep=1"]), &["`keep`"]);
+    assert_input_error(
+        &ladder(&["fit", &h5, "--where", "keep=1"]),
+        &["CSV input only"],
+    );
     // A budget with a single model size cannot give an IsoFLOP parabola.
     let csv = write(
         dir.path(),

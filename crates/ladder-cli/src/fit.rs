@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use ladder_fit::{
-    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, Curve, Dataset, Point, Points,
+    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, CsvOptions, Curve, Dataset, Point,
+    Points,
 };
 use ladder_store::read_runs;
 
@@ -116,8 +117,35 @@ pub struct FitArgs {
     /// Also write the fit as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// CSV input: the column named HEADER holds NAME (N, D, loss, C, run or tokens), e.g.
+    /// `--column N=N_params`. Repeatable.
+    #[arg(long = "column", value_name = "NAME=HEADER", value_parser = column_map)]
+    pub columns: Vec<(String, String)>,
+    /// CSV input: keep only rows whose column is exactly this value, e.g.
+    /// `--where epoch_excluded=0`. Repeatable.
+    #[arg(long = "where", value_name = "COLUMN=VALUE", value_parser = key_value)]
+    pub filters: Vec<(String, String)>,
     #[command(flatten)]
     pub options: FitOptions,
+}
+
+/// `KEY=VALUE` with a non-empty key.
+fn key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("`{s}` is not KEY=VALUE")),
+    }
+}
+
+/// `NAME=HEADER` where NAME is a column ladder reads.
+fn column_map(s: &str) -> Result<(String, String), String> {
+    const NAMES: [&str; 6] = ["N", "D", "loss", "C", "run", "tokens"];
+    let (name, header) = key_value(s)?;
+    if NAMES.contains(&name.as_str()) {
+        Ok((name, header))
+    } else {
+        Err(format!("`{name}` is not one of {}", NAMES.join(", ")))
+    }
 }
 
 /// Points from a sweep file: every finished run's final validation loss.
@@ -165,14 +193,22 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
 }
 
 /// Reads the points of `input`, by extension.
-pub(crate) fn read_dataset(input: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
+pub(crate) fn read_dataset(
+    input: &Path,
+    options: &FitOptions,
+    csv: &CsvOptions,
+) -> Result<Dataset, Failure> {
     match input.extension().and_then(|e| e.to_str()) {
+        Some("h5") if *csv != CsvOptions::default() => Err(Failure::Input(anyhow!(
+            "{}: --column and --where apply to CSV input only",
+            input.display()
+        ))),
         Some("h5") => dataset_from_h5(input, options),
         Some("csv") => {
             let text = std::fs::read_to_string(input)
                 .with_context(|| format!("cannot read {}", input.display()))
                 .input()?;
-            Dataset::from_csv(&text, &input.display().to_string()).input()
+            Dataset::from_csv_with(&text, &input.display().to_string(), csv).input()
         }
         _ => Err(Failure::Input(anyhow!(
             "{}: unknown input type: give a .h5 written by `ladder run` or a .csv with columns N,D,loss",
@@ -200,6 +236,10 @@ pub(crate) fn fit_and_report(
 }
 
 pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
-    let data = read_dataset(&args.input, &args.options)?;
+    let csv = CsvOptions {
+        columns: args.columns.clone(),
+        filters: args.filters.clone(),
+    };
+    let data = read_dataset(&args.input, &args.options, &csv)?;
     fit_and_report(&data, &args.options, args.json.as_deref())
 }

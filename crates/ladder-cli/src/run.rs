@@ -6,6 +6,8 @@ use ladder_store::finished_path;
 use ladder_sweep::{run_sweep, threads_per_job, PlannedRun, RunContext, SweepError};
 
 use crate::exit::{emit, Failure};
+use ladder_fit::CsvOptions;
+
 use crate::fit::{fit_and_report, read_dataset, FitOptions};
 use crate::plan::load;
 use crate::progress::Progress;
@@ -91,7 +93,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         outcome.in_sweep,
         sweep.display()
     ))?;
-    let data = read_dataset(&sweep, &args.fit)?;
+    let data = read_dataset(&sweep, &args.fit, &CsvOptions::default())?;
     let points = &data.points;
     if points.len() >= 5 {
         emit("\n")?;

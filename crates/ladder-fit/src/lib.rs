@@ -49,7 +49,7 @@ pub use kaplan::{
     PowerLawPair,
 };
 pub use law::ChinchillaLaw;
-pub use points::{Curve, Dataset, Point, Points};
+pub use points::{CsvOptions, Curve, Dataset, Point, Points};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
     BootstrapInfo, FitReport, Intervals, TokensPerParam,

@@ -72,6 +72,16 @@ pub struct Dataset {
     pub curves: Vec<Curve>,
 }
 
+/// How to read a CSV whose header uses other names, or holds rows to leave out.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CsvOptions {
+    /// `(name, header)`: the column named `header` in the file is `name` (`N`, `D`,
+    /// `loss`, `C`, `run` or `tokens`).
+    pub columns: Vec<(String, String)>,
+    /// `(header, value)`: keep only rows whose column `header` is exactly `value`.
+    pub filters: Vec<(String, String)>,
+}
+
 /// One run's evaluation curve.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Curve {
@@ -107,6 +117,15 @@ impl Dataset {
     /// after `tokens` tokens: a run's rows must share N, D and C, its point is the row
     /// with the most tokens, and its rows make its training curve.
     pub fn from_csv(text: &str, source_name: &str) -> Result<Self, FitError> {
+        Self::from_csv_with(text, source_name, &CsvOptions::default())
+    }
+
+    /// [`Dataset::from_csv`] with columns renamed and rows filtered by `options`.
+    pub fn from_csv_with(
+        text: &str,
+        source_name: &str,
+        options: &CsvOptions,
+    ) -> Result<Self, FitError> {
         let err = |line: usize, message: String| FitError::Csv {
             source_name: source_name.to_string(),
             line,
@@ -120,12 +139,33 @@ impl Dataset {
             .next()
             .ok_or_else(|| err(1, "empty file: expected a header with N,D,loss".into()))?;
         let names: Vec<&str> = header.split(',').map(str::trim).collect();
-        let find = |name: &str| names.iter().position(|c| *c == name);
+        let header_of = |name: &str| {
+            options
+                .columns
+                .iter()
+                .find(|(canonical, _)| canonical == name)
+                .map_or(name.to_string(), |(_, header)| header.clone())
+        };
+        let find = |name: &str| names.iter().position(|c| *c == header_of(name));
+        let mut filters = Vec::new();
+        for (column, value) in &options.filters {
+            let c = names.iter().position(|n| n == column).ok_or_else(|| {
+                err(
+                    1,
+                    format!("no column `{column}` to filter on in header {names:?}"),
+                )
+            })?;
+            filters.push((c, value.as_str()));
+        }
         let column = |name: &str| {
             find(name).ok_or_else(|| {
                 err(
                     1,
-                    format!("no column `{name}` in header {names:?}: the header must name N, D and loss"),
+                    format!(
+                        "no column `{}` in header {names:?}: the header must name N, D and loss \
+                         (or map them with --column NAME=HEADER)",
+                        header_of(name)
+                    ),
                 )
             })
         };
@@ -142,6 +182,12 @@ impl Dataset {
         let (mut points, mut budgets, mut runs) = (Vec::new(), Vec::new(), Vec::new());
         for (i, line) in lines {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+            if filters
+                .iter()
+                .any(|(c, value)| cells.get(*c).is_none_or(|cell| cell != value))
+            {
+                continue;
+            }
             let cell = |c: usize, name: &str| {
                 cells.get(c).copied().ok_or_else(|| {
                     err(
@@ -288,6 +334,31 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`run`"), "{e}");
+    }
+
+    #[test]
+    fn columns_are_renamed_and_rows_filtered() {
+        let text = "N_params,D_tokens,loss,excluded\n1e6,2e7,3.5,0\n1e6,3e7,9.9,1\n";
+        let options = CsvOptions {
+            columns: vec![
+                ("N".into(), "N_params".into()),
+                ("D".into(), "D_tokens".into()),
+            ],
+            filters: vec![("excluded".into(), "0".into())],
+        };
+        let d = Dataset::from_csv_with(text, "e.csv", &options).unwrap();
+        assert_eq!(d.points.len(), 1);
+        assert_eq!(d.points.as_slice()[0].d, 2e7);
+        let e = Dataset::from_csv(text, "e.csv").unwrap_err().to_string();
+        assert!(e.contains("--column"), "{e}");
+        let bad = CsvOptions {
+            filters: vec![("nope".into(), "0".into())],
+            ..options
+        };
+        let e = Dataset::from_csv_with(text, "e.csv", &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`nope`"), "{e}");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use ladder_fit::Points;
+use ladder_fit::{CsvOptions, Dataset, Points};
 
 /// `../shared` beside the repository root, or `$LADDER_SHARED`. `None` (with the reason
 /// printed) when it is absent, except under `CI=true`, where absence is a failure.
@@ -31,17 +31,16 @@ pub fn chinchilla_points() -> Option<Points> {
     let path = shared.join("reference/chinchilla_points_ND.csv");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let mut lines = text.lines();
-    assert_eq!(
-        lines.next(),
-        Some("N_params,D_tokens,C_flops,loss,epoch_excluded")
-    );
-    let csv: String = std::iter::once("N,D,C,loss,excluded")
-        .chain(lines.filter(|l| l.ends_with(",0")))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let points =
-        Points::from_csv(&csv, "chinchilla_points_ND.csv").unwrap_or_else(|e| panic!("{e}"));
+    let options = CsvOptions {
+        columns: vec![
+            ("N".into(), "N_params".into()),
+            ("D".into(), "D_tokens".into()),
+        ],
+        filters: vec![("epoch_excluded".into(), "0".into())],
+    };
+    let points = Dataset::from_csv_with(&text, "chinchilla_points_ND.csv", &options)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .points;
     assert_eq!(points.len(), 240);
     Some(points)
 }
