@@ -1,15 +1,24 @@
 //! Scaling-law fitting on plain `(N, D, loss)` data.
 //!
 //! This crate is pure numerics: it depends on neither candle nor HDF5, so it can be
-//! used and tested on plain slices of points (argmin's separation of algorithms from
-//! backends is the model). What it offers:
+//! used and tested on plain slices of points. What it offers:
 //!
-//! - [`Points`]: validated `(N, D, loss)` observations, read from CSV or built in code;
+//! - [`Points`] and [`Dataset`]: validated `(N, D, loss)` observations with budget and
+//!   run labels and training curves, read from CSV or built in code;
 //! - [`ChinchillaLaw`]: `L(N, D) = E + A/N^α + B/D^β` and its compute-optimal allocation
 //!   (Hoffmann et al. 2022, eq. 2 and 4);
-//! - [`fit_approach3`]: Chinchilla approach 3, the Huber fit in log space from
-//!   Hoffmann's grid of starts, as replicated by Besiroglu et al. 2024;
-//! - [`FitReport`]: the derived quantities, JSON output and the verdict lines.
+//! - [`fit_approach1`], [`fit_approach2`], [`fit_approach3`]: Chinchilla's three
+//!   approaches (training-curve envelope, IsoFLOP parabolas, the Huber fit from
+//!   Hoffmann's grid of starts as replicated by Besiroglu et al. 2024);
+//! - [`fit_kaplan`]: Kaplan et al. 2020's single-variable and joint forms;
+//! - [`bootstrap`], [`bootstrap_approach2`], [`bootstrap_approach3`]: seeded, parallel
+//!   percentile intervals;
+//! - [`Diagnostics`], [`extrapolate`] and [`verdict`]: how well a law fits, whether it
+//!   predicts larger runs, and what the data say about the published claims;
+//! - [`analyse`] and [`FitReport`]: all of the above as one report (text and JSON);
+//! - [`run_checks`]: regression checks of a fit against a baseline.
+//!
+//! The optimiser is a small allocation-free L-BFGS (`minimize.rs`).
 #![deny(missing_docs)]
 
 mod approach3;
