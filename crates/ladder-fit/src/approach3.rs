@@ -4,7 +4,7 @@
 //! the sum, not the mean, as Besiroglu et al. 2024 found necessary).
 
 use rayon::prelude::*;
-use wide::{f32x8, f64x4};
+use wide::f32x8;
 
 use crate::bootstrap::{bootstrap, BootstrapOptions};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
@@ -239,47 +239,11 @@ impl HuberObjective {
 }
 
 impl Objective<N_PARAMS> for HuberObjective {
-    /// `x = [a, b, e, α, β]`. Four points at a time in SIMD lanes (`wide`'s `exp` and
-    /// `ln`), the remainder in scalar code.
+    /// `x = [a, b, e, α, β]`, in scalar f64: this objective only polishes the best grid
+    /// results, so the grid's SIMD lanes ([`Coarse`]) are where speed matters.
     fn value_grad(&self, x: &[f64; N_PARAMS], g: &mut [f64; N_PARAMS]) -> f64 {
-        let [a, b, e, alpha, beta] = *x;
-        let (a4, b4, al4, be4) = (
-            f64x4::splat(a),
-            f64x4::splat(b),
-            f64x4::splat(alpha),
-            f64x4::splat(beta),
-        );
-        let e4 = f64x4::splat(e);
-        let (delta, neg_delta) = (f64x4::splat(self.delta), f64x4::splat(-self.delta));
-        let half_delta = f64x4::splat(0.5 * self.delta);
-        let mut f4 = f64x4::ZERO;
-        let mut g4 = [f64x4::ZERO; N_PARAMS];
-        let chunks = self.log_loss.len() / 4;
-        for c in 0..chunks {
-            let load = |v: &[f64]| {
-                f64x4::from(<[f64; 4]>::try_from(&v[4 * c..4 * c + 4]).unwrap_or_default())
-            };
-            let (ln_n, ln_d, ln_l) = (load(&self.log_n), load(&self.log_d), load(&self.log_loss));
-            let t0 = a4 - al4 * ln_n;
-            let t1 = b4 - be4 * ln_d;
-            let m = t0.max(t1).max(e4);
-            let (w0, w1, w2) = ((t0 - m).exp(), (t1 - m).exp(), (e4 - m).exp());
-            let s = w0 + w1 + w2;
-            let r = ln_l - (m + s.ln());
-            let abs = r.abs();
-            let quadratic = abs.simd_le(delta);
-            f4 += quadratic.select(0.5 * r * r, delta * (abs - half_delta));
-            let h = -(r.max(neg_delta).min(delta)) / s;
-            g4[0] += h * w0;
-            g4[1] += h * w1;
-            g4[2] += h * w2;
-            g4[3] -= h * w0 * ln_n;
-            g4[4] -= h * w1 * ln_d;
-        }
-        for (gk, lanes) in g.iter_mut().zip(&g4) {
-            *gk = lanes.reduce_add();
-        }
-        f4.reduce_add() + self.add_scalar(4 * chunks..self.log_loss.len(), x, g)
+        *g = [0.0; N_PARAMS];
+        self.add_scalar(0..self.log_loss.len(), x, g)
     }
 }
 
@@ -356,20 +320,19 @@ pub fn fit_approach3(
     })
 }
 
-/// A refit for the bootstrap: the objective is evaluated at every start of the grid,
+/// A refit for the bootstrap: the objective is evaluated at every start of `grid`,
 /// and L-BFGS runs from the `keep` best of them and from `warm` (the fit to the full
 /// data). Returns the law and the objective, or `None` if nothing ended finite.
 pub(crate) fn refit_screened(
     objective: &HuberObjective,
     options: &Approach3Options,
+    grid: &[[f64; N_PARAMS]],
     keep: usize,
     warm: &ChinchillaLaw,
 ) -> Option<(ChinchillaLaw, f64)> {
-    let mut scored: Vec<(f64, [f64; N_PARAMS])> = options
-        .grid
-        .starts()
-        .into_iter()
-        .map(|s| {
+    let mut scored: Vec<(f64, [f64; N_PARAMS])> = grid
+        .iter()
+        .map(|&s| {
             let mut g = [0.0; N_PARAMS];
             (Coarse(objective).value_grad(&s, &mut g), s)
         })
@@ -378,10 +341,10 @@ pub(crate) fn refit_screened(
     scored.sort_by(|x, y| x.0.total_cmp(&y.0));
     let mut starts: Vec<[f64; N_PARAMS]> = vec![warm.log_params()];
     starts.extend(scored.iter().take(keep).map(|(_, s)| *s));
-    let (grid, polish) = (options.grid_tolerances(), options.polish_tolerances());
+    let (coarse, polish) = (options.grid_tolerances(), options.polish_tolerances());
     starts
         .iter()
-        .map(|s| lbfgs(&Coarse(objective), *s, grid))
+        .map(|s| lbfgs(&Coarse(objective), *s, coarse))
         .filter(|m| m.value.is_finite())
         .min_by(|x, y| x.value.total_cmp(&y.value))
         .map(|m| lbfgs(objective, m.x, polish))
@@ -437,9 +400,10 @@ pub fn bootstrap_approach3(
     budgets: &[f64],
 ) -> Approach3Bootstrap {
     let all: Vec<usize> = (0..points.len()).collect();
+    let grid = options.grid.starts();
     let draws = bootstrap(&[all], boot, |idx| {
         let objective = HuberObjective::from_indices(points, options.delta, idx.iter().copied());
-        let (law, _) = refit_screened(&objective, options, boot.screen_keep, &fit.law)?;
+        let (law, _) = refit_screened(&objective, options, &grid, boot.screen_keep, &fit.law)?;
         Some(quantities(&law, budgets))
     });
     let params = PARAM_NAMES
@@ -468,7 +432,6 @@ mod tests {
 
     #[test]
     fn gradient_matches_central_differences() {
-        // 13 points: three SIMD chunks of four and one in the scalar remainder.
         let pts: Vec<Point> = (0..13)
             .map(|i| {
                 let (n, d) = (1e6 * 3f64.powi(i % 4), 1e8 * 2f64.powi(i / 4));

@@ -53,6 +53,8 @@ pub struct Diagnostics {
 pub const EXPONENT_FLOOR: f64 = 1e-3;
 /// See [`EXPONENT_FLOOR`].
 pub const EXPONENT_CEILING: f64 = 2.5;
+/// An irreducible loss below this is at its floor (the fit drove E to zero).
+pub const E_FLOOR: f64 = 1e-3;
 /// A coefficient whose bootstrap 95% interval spans more than this factor is not
 /// identified by the data.
 pub const UNIDENTIFIED_SPAN: f64 = 100.0;
@@ -96,27 +98,32 @@ impl Diagnostics {
     }
 }
 
+/// Which exponents lie outside `(EXPONENT_FLOOR, EXPONENT_CEILING)`, and whether `e`
+/// (the irreducible loss, for forms that have one) is at its floor: one reason each.
+pub(crate) fn edges(exponents: &[(&str, f64)], e: Option<f64>) -> Vec<String> {
+    let mut out: Vec<String> = exponents
+        .iter()
+        .filter(|(_, v)| *v <= EXPONENT_FLOOR || *v >= EXPONENT_CEILING)
+        .map(|(name, v)| {
+            format!("{name} = {v:.4} is at the edge of its range ({EXPONENT_FLOOR}, {EXPONENT_CEILING})")
+        })
+        .collect();
+    if let Some(e) = e.filter(|e| *e < E_FLOOR) {
+        out.push(format!(
+            "E = {e:.2e} is at its floor: the points show no irreducible loss, so E and the \
+             exponents are not identified"
+        ));
+    }
+    out
+}
+
 /// The reasons, if any, why the fit is degenerate.
 fn degenerate(
     data: &Dataset,
     law: &ChinchillaLaw,
     boot: Option<&Approach3Bootstrap>,
 ) -> Vec<String> {
-    let mut out = Vec::new();
-    for (name, v) in [("alpha", law.alpha), ("beta", law.beta)] {
-        if v <= EXPONENT_FLOOR || v >= EXPONENT_CEILING {
-            out.push(format!(
-                "{name} = {v:.4} is at the edge of its range ({EXPONENT_FLOOR}, {EXPONENT_CEILING})"
-            ));
-        }
-    }
-    if law.e < 1e-3 {
-        out.push(format!(
-            "E = {:.2e} is at its floor: the points show no irreducible loss, so E and the \
-             exponents are not identified",
-            law.e
-        ));
-    }
+    let mut out = edges(&[("alpha", law.alpha), ("beta", law.beta)], Some(law.e));
     let pts = data.points.as_slice();
     for (name, term) in [
         ("A", &|n: f64, _d: f64| law.a / n.powf(law.alpha)),

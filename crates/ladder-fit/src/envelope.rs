@@ -127,13 +127,7 @@ mod tests {
     /// tokens (what a run with a separate schedule per horizon would give).
     #[test]
     fn envelope_of_ideal_curves_recovers_the_exponent() {
-        let law = ChinchillaLaw {
-            e: 1.69,
-            a: 406.4,
-            b: 410.7,
-            alpha: 0.34,
-            beta: 0.28,
-        };
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let curves: Vec<Curve> = (0..40)
             .map(|i| {
                 let n = 1e7 * 10f64.powf(i as f64 / 10.0);

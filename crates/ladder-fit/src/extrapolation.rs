@@ -87,13 +87,7 @@ mod tests {
 
     #[test]
     fn an_exact_law_extrapolates_exactly() {
-        let law = ChinchillaLaw {
-            e: 1.69,
-            a: 406.4,
-            b: 410.7,
-            alpha: 0.34,
-            beta: 0.28,
-        };
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let mut pts = Vec::new();
         for i in 0..8 {
             for j in 0..8 {

@@ -270,13 +270,7 @@ mod tests {
 
     #[test]
     fn recovers_the_exponent_of_a_known_law_and_flags_edge_minima() {
-        let law = ChinchillaLaw {
-            e: 1.69,
-            a: 406.4,
-            b: 410.7,
-            alpha: 0.34,
-            beta: 0.28,
-        };
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let mut pts = Vec::new();
         let mut labels = Vec::new();
         for k in 0..5 {

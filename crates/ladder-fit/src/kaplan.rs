@@ -32,23 +32,9 @@ pub struct PowerLaw {
     pub degenerate: Option<String>,
 }
 
-/// Exponents outside `(EXPONENT_MIN, EXPONENT_MAX)` mean the fit ran to an edge.
-const EXPONENT_MIN: f64 = 1e-3;
-/// See [`EXPONENT_MIN`].
-const EXPONENT_MAX: f64 = 5.0;
-
-/// Names the exponents outside `(EXPONENT_MIN, EXPONENT_MAX)`, and E at its floor.
+/// The degenerate-fit reasons of [`crate::diagnostics`], joined, if there are any.
 fn edges(exponents: &[(&str, f64)], e: Option<f64>) -> Option<String> {
-    let mut why: Vec<String> = exponents
-        .iter()
-        .filter(|(_, v)| !(EXPONENT_MIN..EXPONENT_MAX).contains(v))
-        .map(|(name, v)| {
-            format!("{name} = {v:.4} is at the edge of ({EXPONENT_MIN}, {EXPONENT_MAX})")
-        })
-        .collect();
-    if let Some(e) = e.filter(|e| *e < 1e-3) {
-        why.push(format!("E = {e:.2e} is at its floor"));
-    }
+    let why = crate::diagnostics::edges(exponents, e);
     (!why.is_empty()).then(|| why.join("; "))
 }
 

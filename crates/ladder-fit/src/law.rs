@@ -21,6 +21,16 @@ pub struct ChinchillaLaw {
 }
 
 impl ChinchillaLaw {
+    /// Hoffmann et al. 2022's approach-3 fit as published (rounded): E 1.69, A 406.4,
+    /// B 410.7, α 0.34, β 0.28.
+    pub const HOFFMANN_ROUNDED: Self = Self {
+        e: 1.69,
+        a: 406.4,
+        b: 410.7,
+        alpha: 0.34,
+        beta: 0.28,
+    };
+
     /// Predicted loss of a model of `n` parameters trained on `d` tokens.
     pub fn loss(&self, n: f64, d: f64) -> f64 {
         self.e + self.a / n.powf(self.alpha) + self.b / d.powf(self.beta)

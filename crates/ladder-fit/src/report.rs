@@ -92,6 +92,16 @@ pub struct BootstrapInfo {
     pub seed: u64,
 }
 
+impl BootstrapInfo {
+    fn new(resamples: usize, failed: usize, options: &BootstrapOptions) -> Self {
+        Self {
+            resamples,
+            failed,
+            seed: options.seed,
+        }
+    }
+}
+
 /// Approach 3: `approach3.{E,A,B,alpha,beta,a,b,objective,…}` plus
 /// `approach3.se.*`, `approach3.ci80.*`, `approach3.ci95.*`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -210,12 +220,6 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             &budgets,
         )
     });
-    let info = |resamples, failed| BootstrapInfo {
-        resamples,
-        failed,
-        seed: options.bootstrap.seed,
-    };
-
     let mut intervals = Intervals::default();
     if let Some(b) = &boot3 {
         for (name, s) in &b.params {
@@ -262,7 +266,9 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             converged_starts: fit.converged_starts,
             total_starts: fit.total_starts,
             intervals,
-            bootstrap: boot3.as_ref().map(|b| info(b.resamples, b.failed)),
+            bootstrap: boot3
+                .as_ref()
+                .map(|b| BootstrapInfo::new(b.resamples, b.failed, &options.bootstrap)),
         },
         tokens_per_param,
         approach2,
@@ -312,11 +318,11 @@ fn approach2(
                 intervals.insert(name, s);
             }
         }
-        bootstrap = Some(BootstrapInfo {
-            resamples: b.resamples,
-            failed: b.failed,
-            seed: options.bootstrap.seed,
-        });
+        bootstrap = Some(BootstrapInfo::new(
+            b.resamples,
+            b.failed,
+            &options.bootstrap,
+        ));
     }
     Ok((
         Some(Approach2Json {
