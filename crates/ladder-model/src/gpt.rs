@@ -1,10 +1,10 @@
 //! The GPT: config, then attention, MLP, block and model, as in nanoGPT's `model.py`.
 
-use candle_core::{DType, Device, Module, Result, Tensor, D};
-use candle_nn::{Embedding, Init, Linear, VarBuilder};
+use candle_core::{Module, Result, Tensor, D};
+use candle_nn::{Embedding, Init, VarBuilder};
 
-use crate::gelu::gelu;
-use crate::layers::{linear, LayerNorm, Rotary, INIT_STD};
+use crate::kernels::{self, Kernels};
+use crate::layers::{LayerNorm, Linear, Rotary, INIT_STD};
 use crate::{GptConfig, PositionEncoding};
 
 /// Causal multi-head self-attention.
@@ -28,34 +28,44 @@ impl CausalSelfAttention {
             PositionEncoding::Learned => None,
         };
         Ok(Self {
-            qkv: linear(d, 3 * d, INIT_STD, vb.pp("qkv"))?,
-            proj: linear(d, d, proj_std, vb.pp("proj"))?,
+            qkv: Linear::new(d, 3 * d, INIT_STD, vb.pp("qkv"))?,
+            proj: Linear::new(d, d, proj_std, vb.pp("proj"))?,
             n_head: cfg.n_head,
             rotary,
         })
     }
 
     /// `mask` is `(T, T)` with 0 on and below the diagonal and −∞ above.
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let (b, t, c) = x.dims3()?;
-        let hd = c / self.n_head;
-        let qkv = self.qkv.forward(x)?; // (B, T, 3C)
-        let heads = |i: usize| -> Result<Tensor> {
-            qkv.narrow(D::Minus1, i * c, c)?
-                .reshape((b, t, self.n_head, hd))?
-                .transpose(1, 2)?
-                .contiguous() // (B, H, T, hd)
+    fn forward(&self, x: &Tensor, mask: &Tensor, k: Kernels) -> Result<Tensor> {
+        let qkv = self.qkv.forward(x, k)?; // (B, T, 3C)
+        let y = match (&self.rotary, k) {
+            (None, Kernels::Fused) => kernels::causal_attention(&qkv, self.n_head)?,
+            (None, Kernels::Composed) => {
+                kernels::causal_attention_composed(&qkv, self.n_head, mask)?
+            }
+            (Some(rotary), _) => {
+                // RoPE rotates q and k between the split and the scores, which the
+                // fused kernel does not do: composed ops.
+                let (b, t, c3) = qkv.dims3()?;
+                let c = c3 / 3;
+                let hd = c / self.n_head;
+                let heads = |i: usize| -> Result<Tensor> {
+                    qkv.narrow(D::Minus1, i * c, c)?
+                        .reshape((b, t, self.n_head, hd))?
+                        .transpose(1, 2)?
+                        .contiguous() // (B, H, T, hd)
+                };
+                let (q, k, v) = (
+                    rotary.apply(&heads(0)?)?,
+                    rotary.apply(&heads(1)?)?,
+                    heads(2)?,
+                );
+                kernels::attend_composed(&q, &k, &v, mask)?
+                    .transpose(1, 2)?
+                    .reshape((b, t, c))?
+            }
         };
-        let (mut q, mut k, v) = (heads(0)?, heads(1)?, heads(2)?);
-        if let Some(rotary) = &self.rotary {
-            q = rotary.apply(&q)?;
-            k = rotary.apply(&k)?;
-        }
-        let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?; // (B, H, T, T)
-        let att = candle_nn::ops::softmax(&scores.broadcast_add(mask)?, D::Minus1)?;
-        let y = att.matmul(&v)?; // (B, H, T, hd)
-        let y = y.transpose(1, 2)?.reshape((b, t, c))?; // (B, T, C)
-        self.proj.forward(&y)
+        self.proj.forward(&y, k)
     }
 }
 
@@ -68,13 +78,18 @@ struct Mlp {
 impl Mlp {
     fn new(cfg: &GptConfig, proj_std: f64, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            fc: linear(cfg.d_model, cfg.d_ff, INIT_STD, vb.pp("fc"))?,
-            proj: linear(cfg.d_ff, cfg.d_model, proj_std, vb.pp("proj"))?,
+            fc: Linear::new(cfg.d_model, cfg.d_ff, INIT_STD, vb.pp("fc"))?,
+            proj: Linear::new(cfg.d_ff, cfg.d_model, proj_std, vb.pp("proj"))?,
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        self.proj.forward(&gelu(&self.fc.forward(x)?)?) // (B, T, C)
+    fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
+        let h = self.fc.forward(x, k)?;
+        let h = match k {
+            Kernels::Fused => kernels::gelu(&h)?,
+            Kernels::Composed => kernels::gelu_composed(&h)?,
+        };
+        self.proj.forward(&h, k) // (B, T, C)
     }
 }
 
@@ -98,9 +113,9 @@ impl Block {
         })
     }
 
-    fn forward(&self, x: &Tensor, mask: &Tensor) -> Result<Tensor> {
-        let x = (x + self.attn.forward(&self.ln1.forward(x)?, mask)?)?;
-        &x + self.mlp.forward(&self.ln2.forward(&x)?)?
+    fn forward(&self, x: &Tensor, mask: &Tensor, k: Kernels) -> Result<Tensor> {
+        let x = (x + self.attn.forward(&self.ln1.forward(x, k)?, mask, k)?)?;
+        &x + self.mlp.forward(&self.ln2.forward(&x, k)?, k)?
     }
 }
 
@@ -111,13 +126,20 @@ pub struct Gpt {
     wpe: Option<Embedding>,
     blocks: Vec<Block>,
     ln_f: LayerNorm,
-    head: Option<Linear>,
+    head: Option<Tensor>,
     mask: Tensor,
+    kernels: Kernels,
 }
 
 impl Gpt {
-    /// Builds the model, creating its variables through `vb`.
+    /// Builds the model with the fused kernels, creating its variables through `vb`.
     pub fn new(config: GptConfig, vb: VarBuilder) -> Result<Self> {
+        Self::with_kernels(config, Kernels::Fused, vb)
+    }
+
+    /// Builds the model with the chosen implementation of its composites. Both draw the
+    /// same variables in the same order, so a seed gives the same initial model.
+    pub fn with_kernels(config: GptConfig, kernels: Kernels, vb: VarBuilder) -> Result<Self> {
         let d = config.d_model;
         let init = Init::Randn {
             mean: 0.0,
@@ -138,12 +160,9 @@ impl Gpt {
         let head = if config.tied_head {
             None
         } else {
-            Some(Linear::new(
-                vb.get_with_hints((config.vocab, d), "lm_head.weight", init)?,
-                None,
-            ))
+            Some(vb.get_with_hints((config.vocab, d), "lm_head.weight", init)?)
         };
-        let mask = causal_mask(config.context, vb.dtype(), vb.device())?;
+        let mask = kernels::causal_mask(config.context, vb.dtype(), vb.device())?;
         Ok(Self {
             config,
             wte: Embedding::new(wte, d),
@@ -152,6 +171,7 @@ impl Gpt {
             ln_f,
             head,
             mask,
+            kernels,
         })
     }
 
@@ -176,27 +196,26 @@ impl Gpt {
         }
         let mask = self.mask.narrow(0, 0, t)?.narrow(1, 0, t)?;
         for block in &self.blocks {
-            x = block.forward(&x, &mask)?;
+            x = block.forward(&x, &mask, self.kernels)?;
         }
-        let x = self.ln_f.forward(&x)?;
-        match &self.head {
-            Some(head) => head.forward(&x),
-            None => x.broadcast_matmul(&self.wte.embeddings().t()?), // (B, T, vocab)
-        }
+        let x = self.ln_f.forward(&x, self.kernels)?;
+        // The head as one 2-D matmul: a broadcast matmul against the (vocab, C) matrix
+        // would sum its gradient over a broadcast batch dimension.
+        let (b, t, c) = x.dims3()?;
+        let head = self.head.as_ref().unwrap_or_else(|| self.wte.embeddings());
+        x.reshape((b * t, c))?
+            .matmul(&head.t()?)?
+            .reshape((b, t, ())) // (B, T, vocab)
     }
 
     /// Mean cross-entropy (nats/token) of predicting `targets` `(B, T)` from `idx` `(B, T)`.
     pub fn loss(&self, idx: &Tensor, targets: &Tensor) -> Result<Tensor> {
         let logits = self.forward(idx)?;
         let (b, t, v) = logits.dims3()?;
-        candle_nn::loss::cross_entropy(&logits.reshape((b * t, v))?, &targets.reshape(b * t)?)
+        let (logits, targets) = (logits.reshape((b * t, v))?, targets.reshape(b * t)?);
+        match self.kernels {
+            Kernels::Fused => kernels::cross_entropy(&logits, &targets),
+            Kernels::Composed => kernels::cross_entropy_composed(&logits, &targets),
+        }
     }
-}
-
-/// `(T, T)` additive mask: 0 where key ≤ query, −∞ above the diagonal.
-fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
-    let values: Vec<f32> = (0..t)
-        .flat_map(|i| (0..t).map(move |j| if j <= i { 0.0 } else { f32::NEG_INFINITY }))
-        .collect();
-    Tensor::from_vec(values, (t, t), device)?.to_dtype(dtype)
 }

@@ -1,13 +1,15 @@
-//! Building blocks composed from ops that record gradients.
+//! Building blocks: each holds its parameters and runs either the fused kernels or the
+//! composed candle ops ([`Kernels`]).
 
-use candle_core::{DType, Device, Module, Result, Tensor, D};
+use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Init, VarBuilder};
+
+use crate::kernels::{self, Kernels};
 
 /// GPT-2's initialisation scale for weight matrices and embeddings.
 pub(crate) const INIT_STD: f64 = 0.02;
 
-/// LayerNorm over the last dimension, written out so that autograd sees every op
-/// (candle's fused `layer_norm` records no gradient).
+/// LayerNorm over the last dimension with a gain and a shift.
 pub(crate) struct LayerNorm {
     weight: Tensor,
     bias: Tensor,
@@ -22,37 +24,41 @@ impl LayerNorm {
             eps: 1e-5,
         })
     }
-}
 
-impl Module for LayerNorm {
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mean = x.mean_keepdim(D::Minus1)?;
-        let centred = x.broadcast_sub(&mean)?;
-        let var = centred.sqr()?.mean_keepdim(D::Minus1)?;
-        let normed = centred.broadcast_div(&(var + self.eps)?.sqrt()?)?;
-        normed
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
+    pub(crate) fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
+        match k {
+            Kernels::Fused => kernels::layer_norm(x, &self.weight, &self.bias, self.eps),
+            Kernels::Composed => {
+                kernels::layer_norm_composed(x, &self.weight, &self.bias, self.eps)
+            }
+        }
     }
 }
 
 /// A linear layer `y = x·Wᵀ + b` with weights drawn from N(0, `std`²) and zero bias.
-pub(crate) fn linear(
-    in_dim: usize,
-    out_dim: usize,
-    std: f64,
-    vb: VarBuilder,
-) -> Result<candle_nn::Linear> {
-    let weight = vb.get_with_hints(
-        (out_dim, in_dim),
-        "weight",
-        Init::Randn {
+pub(crate) struct Linear {
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Linear {
+    pub(crate) fn new(in_dim: usize, out_dim: usize, std: f64, vb: VarBuilder) -> Result<Self> {
+        let init = Init::Randn {
             mean: 0.0,
             stdev: std,
-        },
-    )?;
-    let bias = vb.get_with_hints(out_dim, "bias", Init::Const(0.0))?;
-    Ok(candle_nn::Linear::new(weight, Some(bias)))
+        };
+        Ok(Self {
+            weight: vb.get_with_hints((out_dim, in_dim), "weight", init)?,
+            bias: vb.get_with_hints(out_dim, "bias", Init::Const(0.0))?,
+        })
+    }
+
+    pub(crate) fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
+        match k {
+            Kernels::Fused => kernels::linear(x, &self.weight, &self.bias),
+            Kernels::Composed => kernels::linear_composed(x, &self.weight, &self.bias),
+        }
+    }
 }
 
 /// Rotary position embedding tables (Su et al. 2021): `cos` and `sin` of shape

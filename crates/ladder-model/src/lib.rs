@@ -8,15 +8,20 @@
 //! - [`ParamCounts`] and [`FlopCounts`]: closed-form counts under both conventions
 //!   (Kaplan et al. 2020 non-embedding, Hoffmann et al. 2022 total).
 //!
+//! - [`kernels`]: fused CPU custom ops with hand-written backward passes for the hot
+//!   composites (attention, LayerNorm, GELU, linear, cross-entropy), and their composed
+//!   reference forms.
+//!
 //! Every op used here records gradients: candle's fused `softmax_last_dim`, `layer_norm`
-//! and `rope` kernels do not (../shared/notes/candle-cpu.md), so the model composes them.
+//! and `rope` kernels do not (../shared/notes/candle-cpu.md), so the model uses its own
+//! custom ops with backward passes, or composed ops.
 #![deny(missing_docs)]
 
 mod config;
 mod counts;
 mod error;
-mod gelu;
 mod gpt;
+pub mod kernels;
 mod layers;
 mod store;
 
@@ -24,4 +29,5 @@ pub use config::{GptConfig, PositionEncoding};
 pub use counts::{FlopCounts, ParamCounts};
 pub use error::ModelError;
 pub use gpt::Gpt;
+pub use kernels::Kernels;
 pub use store::ParamStore;

@@ -1,0 +1,125 @@
+//! The biased linear layer `y = x·Wᵀ + b`, with the bias added in the matmul's output
+//! pass and a backward that produces every gradient contiguous.
+//!
+//! Composed, the bias is a broadcast add whose backward sums over the leading (B, T)
+//! dimensions, a strided reduction ~48× slower than a row sweep
+//! (../shared/notes/candle-cpu.md), and `Wᵀ`'s gradient comes out transposed and is
+//! copied. Here `dx = dy·W`, `dW = dyᵀ·x` (a strided view that `gemm` reads directly,
+//! giving `dW` in `W`'s own layout) and `db` is a row sweep over `dy`.
+
+use candle_core::backend::BackendStorage;
+use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
+
+use super::{by_dtype, column_sums, contiguous, Float};
+
+struct Linear;
+
+#[allow(clippy::too_many_arguments)]
+fn forward<T: Float>(
+    sx: &CpuStorage,
+    lx: &Layout,
+    sw: &CpuStorage,
+    lw: &Layout,
+    sb: &CpuStorage,
+    lb: &Layout,
+) -> Result<(CpuStorage, Shape)> {
+    let (rows, k) = lx.shape().dims2()?;
+    let (n, k2) = lw.shape().dims2()?;
+    if k != k2 {
+        candle_core::bail!("linear: x has {k} features, the weight {k2}");
+    }
+    let b = contiguous::<T>("linear", sb, lb)?;
+    if b.len() != n {
+        candle_core::bail!("linear: bias of {} for {n} outputs", b.len());
+    }
+    let y = sx.matmul(sw, (1, rows, n, k), lx, &lw.transpose(0, 1)?)?;
+    let mut y = T::cpu_storage_data(y)?;
+    for row in y.chunks_exact_mut(n) {
+        for (y, &b) in row.iter_mut().zip(b) {
+            *y += b;
+        }
+    }
+    Ok((T::to_cpu_storage_owned(y), Shape::from((rows, n))))
+}
+
+impl CustomOp3 for Linear {
+    fn name(&self) -> &'static str {
+        "ladder-linear"
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sb: &CpuStorage,
+        lb: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self.name(), sx, forward(sx, lx, sw, lw, sb, lb))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        _b: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let g = grad.contiguous()?;
+        let dx = g.matmul(&w.detach())?;
+        let dw = g.t()?.matmul(&x.detach())?;
+        let db = g.apply_op1_no_bwd(&ColumnSums)?;
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+/// `(R, C) ↦ (C)`: the sum of the rows.
+struct ColumnSums;
+
+fn sums<T: Float>(s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+    let (_, cols) = l.shape().dims2()?;
+    let data = contiguous::<T>("column sums", s, l)?;
+    Ok((
+        T::to_cpu_storage_owned(column_sums(data, cols)),
+        Shape::from(cols),
+    ))
+}
+
+impl CustomOp1 for ColumnSums {
+    fn name(&self) -> &'static str {
+        "ladder-column-sums"
+    }
+
+    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+        by_dtype!(self.name(), s, sums(s, l))
+    }
+}
+
+/// `x·Wᵀ + b` for `x` of shape `(..., K)`, `W` `(N, K)`, `b` `(N)`: fused on CPU, candle's
+/// `Linear` elsewhere.
+pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if !x.device().is_cpu() {
+        return linear_composed(x, w, b);
+    }
+    let dims = x.dims();
+    let k = dims.last().copied().unwrap_or(1);
+    let rows = x.elem_count() / k.max(1);
+    let y = x.contiguous()?.reshape((rows, k))?.apply_op3(
+        &w.contiguous()?,
+        &b.contiguous()?,
+        Linear,
+    )?;
+    let mut out = dims.to_vec();
+    if let Some(last) = out.last_mut() {
+        *last = w.dim(0)?;
+    }
+    y.reshape(out)
+}
+
+/// candle's `Linear` (matmul, then a broadcast bias add).
+pub fn linear_composed(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
+    use candle_core::Module;
+    candle_nn::Linear::new(w.clone(), Some(b.clone())).forward(x)
+}

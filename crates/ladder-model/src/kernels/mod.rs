@@ -1,0 +1,90 @@
+//! Fused CPU kernels with hand-written backward passes, as candle custom ops.
+//!
+//! Each composite of the model's hot path (causal attention, LayerNorm, GELU, the
+//! biased linear layer, softmax cross-entropy) is one graph node with its own backward,
+//! instead of the dozen nodes its composed form builds. That removes most of candle's
+//! per-node costs: a fresh allocation per intermediate, and a zero-then-add gradient
+//! accumulation per node (../shared/notes/candle-cpu.md). Matrix products inside the
+//! kernels go through candle's own CPU matmul (`BackendStorage::matmul`), so they use
+//! the same `gemm` build as the rest of the model.
+//!
+//! Every op here runs on CPU only. The public functions take a tensor on any device and
+//! fall back to the composed candle ops elsewhere (CUDA), so the model stays
+//! device-generic. Each op has a finite-difference gradient test and a test against the
+//! composed ops (`tests/kernels.rs`).
+
+use candle_core::{CpuStorage, Layout, Result, WithDType};
+
+mod attention;
+mod cross_entropy;
+mod gelu;
+mod layer_norm;
+mod linear;
+mod simd;
+
+pub use attention::{attend_composed, causal_attention, causal_attention_composed, causal_mask};
+pub use cross_entropy::{cross_entropy, cross_entropy_composed};
+pub use gelu::{gelu, gelu_composed};
+pub use layer_norm::{layer_norm, layer_norm_composed};
+pub use linear::{linear, linear_composed};
+
+/// Which implementation of the model's composites to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernels {
+    /// The fused custom ops of this module on CPU (composed ops on other devices).
+    #[default]
+    Fused,
+    /// candle's composed ops everywhere: the reference the fused ops are tested against.
+    Composed,
+}
+
+/// The float types the kernels support (f32 for training, f64 for gradient tests).
+pub(crate) trait Float:
+    WithDType
+    + num_traits::Float
+    + num_traits::NumAssign
+    + simd::Elementwise
+    + std::iter::Sum
+    + Send
+    + Sync
+    + 'static
+{
+}
+impl Float for f32 {}
+impl Float for f64 {}
+
+/// The contiguous elements of `storage` under `layout`, or an error naming `op`.
+pub(crate) fn contiguous<'a, T: Float>(
+    op: &str,
+    storage: &'a CpuStorage,
+    layout: &Layout,
+) -> Result<&'a [T]> {
+    let Some((start, end)) = layout.contiguous_offsets() else {
+        candle_core::bail!("{op} needs contiguous inputs")
+    };
+    Ok(&T::cpu_storage_as_slice(storage)?[start..end])
+}
+
+/// Calls `$f::<f32>` or `$f::<f64>` by the dtype of `$storage`.
+macro_rules! by_dtype {
+    ($op:expr, $storage:expr, $f:ident ( $($arg:expr),* )) => {
+        match $storage {
+            candle_core::CpuStorage::F32(_) => $f::<f32>($($arg),*),
+            candle_core::CpuStorage::F64(_) => $f::<f64>($($arg),*),
+            s => candle_core::bail!("{} supports f32 and f64, not {:?}", $op, candle_core::backend::BackendStorage::dtype(s)),
+        }
+    };
+}
+pub(crate) use by_dtype;
+
+/// Sums the rows of a row-major `(rows, cols)` slice into `cols` values, in blocks of
+/// rows so that each block's partial sums stay in cache.
+pub(crate) fn column_sums<T: Float>(data: &[T], cols: usize) -> Vec<T> {
+    let mut sums = vec![T::zero(); cols];
+    for row in data.chunks_exact(cols) {
+        for (s, &x) in sums.iter_mut().zip(row) {
+            *s += x;
+        }
+    }
+    sums
+}

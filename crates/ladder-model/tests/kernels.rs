@@ -1,0 +1,198 @@
+//! Every fused kernel against finite differences (f64) and against its composed candle
+//! form (f32, forward and gradients within 1e-5).
+#![allow(clippy::unwrap_used)]
+
+use candle_core::{DType, Device, Tensor, Var};
+use ladder_model::kernels;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+type Op<'a> = dyn Fn(&[Tensor]) -> candle_core::Result<Tensor> + 'a;
+
+fn random(rng: &mut ChaCha8Rng, shape: &[usize], scale: f64, dtype: DType) -> Tensor {
+    let n: usize = shape.iter().product();
+    let v: Vec<f64> = (0..n)
+        .map(|_| rng.random_range(-1.0..1.0) * scale)
+        .collect();
+    Tensor::from_vec(v, shape, &Device::Cpu)
+        .and_then(|t| t.to_dtype(dtype))
+        .unwrap()
+}
+
+/// `Σ op(inputs) ⊙ R` for a fixed random `R`: a scalar whose gradient reaches every
+/// output element with a different weight.
+fn project(out: &Tensor, seed: u64) -> Tensor {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let r = random(&mut rng, out.dims(), 1.0, out.dtype());
+    (out * r).unwrap().sum_all().unwrap()
+}
+
+fn scalar(t: &Tensor) -> f64 {
+    t.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap()
+}
+
+/// Central differences on a sample of coordinates of every input, in f64.
+fn check_finite_differences(name: &str, op: &Op<'_>, inputs: &[Tensor]) {
+    let vars: Vec<Var> = inputs
+        .iter()
+        .map(|t| Var::from_tensor(t).unwrap())
+        .collect();
+    let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let loss = project(&op(&tensors).unwrap(), 7);
+    let grads = loss.backward().unwrap();
+    let h = 1e-6;
+    for (i, var) in vars.iter().enumerate() {
+        let g = grads
+            .get(var)
+            .unwrap_or_else(|| panic!("{name}: input {i} got no gradient"));
+        let g = g.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let base = var.flatten_all().unwrap().to_vec1::<f64>().unwrap();
+        let step = (base.len() / 23).max(1);
+        for j in (0..base.len()).step_by(step) {
+            let eval = |delta: f64| {
+                let mut v = base.clone();
+                v[j] += delta;
+                let t = Tensor::from_vec(v, var.dims(), &Device::Cpu).unwrap();
+                let mut ts = tensors.clone();
+                ts[i] = t;
+                scalar(&project(&op(&ts).unwrap(), 7))
+            };
+            let fd = (eval(h) - eval(-h)) / (2.0 * h);
+            let tol = 1e-6 * (1.0 + fd.abs());
+            assert!(
+                (fd - g[j]).abs() < tol,
+                "{name}: d/d input {i}[{j}]: finite difference {fd}, backward {}",
+                g[j]
+            );
+        }
+    }
+}
+
+/// Fused and composed ops agree in f32: outputs and every input's gradient.
+fn check_against_composed(name: &str, fused: &Op<'_>, composed: &Op<'_>, inputs: &[Tensor]) {
+    let run = |op: &Op<'_>| {
+        let vars: Vec<Var> = inputs
+            .iter()
+            .map(|t| Var::from_tensor(&t.to_dtype(DType::F32).unwrap()).unwrap())
+            .collect();
+        let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+        let out = op(&ts).unwrap();
+        let grads = project(&out, 11).backward().unwrap();
+        let gs: Vec<Vec<f32>> = vars
+            .iter()
+            .map(|v| {
+                grads
+                    .get(v)
+                    .unwrap_or_else(|| panic!("{name}: an input got no gradient"))
+                    .flatten_all()
+                    .unwrap()
+                    .to_vec1()
+                    .unwrap()
+            })
+            .collect();
+        (out.flatten_all().unwrap().to_vec1::<f32>().unwrap(), gs)
+    };
+    let (out_f, grads_f) = run(fused);
+    let (out_c, grads_c) = run(composed);
+    let close = |what: &str, a: &[f32], b: &[f32]| {
+        assert_eq!(a.len(), b.len());
+        let worst = a
+            .iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs() / (1.0 + y.abs()))
+            .fold(0f32, f32::max);
+        assert!(worst < 1e-5, "{name}: {what} differs by {worst:e}");
+    };
+    close("output", &out_f, &out_c);
+    for (i, (gf, gc)) in grads_f.iter().zip(&grads_c).enumerate() {
+        close(&format!("gradient of input {i}"), gf, gc);
+    }
+}
+
+fn both(name: &str, fused: &Op<'_>, composed: &Op<'_>, shapes: &[&[usize]], scale: f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let inputs: Vec<Tensor> = shapes
+        .iter()
+        .map(|s| random(&mut rng, s, scale, DType::F64))
+        .collect();
+    check_finite_differences(name, fused, &inputs);
+    check_against_composed(name, fused, composed, &inputs);
+}
+
+#[test]
+fn layer_norm() {
+    let fused: &Op<'_> = &|t| kernels::layer_norm(&t[0], &t[1], &t[2], 1e-5);
+    let composed: &Op<'_> = &|t| kernels::layer_norm_composed(&t[0], &t[1], &t[2], 1e-5);
+    both(
+        "layer_norm",
+        fused,
+        composed,
+        &[&[3, 5, 16], &[16], &[16]],
+        1.0,
+    );
+}
+
+#[test]
+fn gelu() {
+    let fused: &Op<'_> = &|t| kernels::gelu(&t[0]);
+    let composed: &Op<'_> = &|t| kernels::gelu_composed(&t[0]);
+    both("gelu", fused, composed, &[&[4, 7, 9]], 3.0);
+}
+
+#[test]
+fn linear() {
+    let fused: &Op<'_> = &|t| kernels::linear(&t[0], &t[1], &t[2]);
+    let composed: &Op<'_> = &|t| kernels::linear_composed(&t[0], &t[1], &t[2]);
+    both(
+        "linear",
+        fused,
+        composed,
+        &[&[2, 6, 8], &[12, 8], &[12]],
+        1.0,
+    );
+}
+
+#[test]
+fn causal_attention() {
+    // (B, T, 3C) with C = 12: 3 heads of 4, and more heads than fit one group at T = 9.
+    let mask = kernels::causal_mask(9, DType::F64, &Device::Cpu).unwrap();
+    let fused: &Op<'_> = &|t| kernels::causal_attention(&t[0], 3);
+    let composed: &Op<'_> = &move |t| {
+        let mask = mask.to_dtype(t[0].dtype())?;
+        kernels::causal_attention_composed(&t[0], 3, &mask)
+    };
+    both("causal_attention", fused, composed, &[&[2, 9, 36]], 2.0);
+}
+
+#[test]
+fn causal_attention_over_many_head_groups() {
+    // T = 600: one head's scores fill most of a group, so heads go one matmul each.
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let qkv = random(&mut rng, &[1, 600, 3 * 8], 1.0, DType::F64);
+    let mask = kernels::causal_mask(600, DType::F32, &Device::Cpu).unwrap();
+    let fused: &Op<'_> = &|t| kernels::causal_attention(&t[0], 2);
+    let composed: &Op<'_> = &|t| kernels::causal_attention_composed(&t[0], 2, &mask);
+    check_against_composed("causal_attention, T=600", fused, composed, &[qkv]);
+}
+
+#[test]
+fn cross_entropy() {
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    let targets: Vec<u32> = (0..10).map(|_| rng.random_range(0..13)).collect();
+    let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
+    let fused: &Op<'_> = &|t| kernels::cross_entropy(&t[0], &targets);
+    let composed: &Op<'_> = &|t| kernels::cross_entropy_composed(&t[0], &targets);
+    both("cross_entropy", fused, composed, &[&[10, 13]], 4.0);
+}
+
+#[test]
+fn cross_entropy_rejects_targets_outside_the_vocabulary() {
+    let logits = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
+    let targets = Tensor::new(&[1u32, 4], &Device::Cpu).unwrap();
+    let err = kernels::cross_entropy(&logits, &targets).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("target 4 outside the vocabulary of 4"),
+        "{err}"
+    );
+}

@@ -1,0 +1,257 @@
+//! Training throughput of the ladder's shapes: forward, backward and AdamW timed apart,
+//! model FLOPs per token, and the f32 GEMM peak of this machine measured in the same run.
+//!
+//! `scripts/bench-train` runs this beside `scripts/torch_ref.py` and prints the table;
+//! by hand:
+//!
+//! ```text
+//! cargo bench -p ladder-train --bench train -- --shapes 64x2x4,128x4x4 --threads 1
+//! ```
+//!
+//! Options: `--shapes DxLxH,...`, `--context`, `--batch`, `--vocab`, `--steps`,
+//! `--warmup`, `--threads` (candle's threads per run), `--jobs` (runs trained side by
+//! side, one OS thread and rayon pool each, as the sweep runner does: the result is their
+//! summed throughput), `--kernels fused|composed`, `--peak` (also time a 2048³ f32
+//! GEMM), `--json PATH` (append one JSON object per line).
+
+use std::io::Write;
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use ladder_model::{FlopCounts, Gpt, GptConfig, Kernels, ParamStore, PositionEncoding};
+use ladder_train::{AdamW, AdamWConfig};
+use rand::{Rng, SeedableRng};
+
+struct Args {
+    shapes: Vec<(usize, usize, usize)>,
+    context: usize,
+    batch: usize,
+    vocab: usize,
+    steps: usize,
+    warmup: usize,
+    threads: usize,
+    jobs: usize,
+    kernels: Kernels,
+    peak: bool,
+    json: Option<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args {
+        shapes: vec![(64, 2, 4), (128, 4, 4), (256, 6, 8)],
+        context: 256,
+        batch: 32,
+        vocab: 256,
+        steps: 10,
+        warmup: 2,
+        threads: 1,
+        jobs: 1,
+        kernels: Kernels::Fused,
+        peak: false,
+        json: None,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or(format!("{flag} needs a value"));
+        let num = |s: String| s.parse::<usize>().map_err(|e| format!("{s}: {e}"));
+        match flag.as_str() {
+            "--shapes" => {
+                a.shapes = value()?
+                    .split(',')
+                    .map(|s| {
+                        let p: Vec<usize> = s.split('x').filter_map(|x| x.parse().ok()).collect();
+                        match p[..] {
+                            [d, l, h] => Ok((d, l, h)),
+                            _ => Err(format!("shape {s}: expected DxLxH")),
+                        }
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            "--context" => a.context = num(value()?)?,
+            "--batch" => a.batch = num(value()?)?,
+            "--vocab" => a.vocab = num(value()?)?,
+            "--steps" => a.steps = num(value()?)?,
+            "--warmup" => a.warmup = num(value()?)?,
+            "--threads" => a.threads = num(value()?)?,
+            "--jobs" => a.jobs = num(value()?)?,
+            "--kernels" => {
+                a.kernels = match value()?.as_str() {
+                    "fused" => Kernels::Fused,
+                    "composed" => Kernels::Composed,
+                    k => return Err(format!("--kernels {k}: expected fused or composed")),
+                }
+            }
+            "--peak" => a.peak = true,
+            "--json" => a.json = Some(value()?),
+            "--bench" => {} // passed by `cargo bench`
+            f => return Err(format!("unknown option {f}")),
+        }
+    }
+    Ok(a)
+}
+
+/// Seconds spent in each phase over the timed steps.
+#[derive(Default, Clone, Copy)]
+struct Split {
+    forward: f64,
+    backward: f64,
+    optimiser: f64,
+}
+
+fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> candle_core::Result<Split> {
+    let device = Device::Cpu;
+    let store = ParamStore::new(seed);
+    let model = Gpt::with_kernels(cfg, a.kernels, store.var_builder(DType::F32, &device))?;
+    let adamw = AdamWConfig {
+        beta1: 0.9,
+        beta2: 0.95,
+        eps: 1e-8,
+        weight_decay: 0.1,
+        grad_clip: Some(1.0),
+    };
+    let mut opt = AdamW::new(store.vars(), adamw)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let n = a.batch * (a.context + 1);
+    let tokens: Vec<u32> = (0..n)
+        .map(|_| rng.random_range(0..a.vocab as u32))
+        .collect();
+    let seq = Tensor::from_vec(tokens, (a.batch, a.context + 1), &device)?;
+    let x = seq.narrow(1, 0, a.context)?.contiguous()?;
+    let y = seq.narrow(1, 1, a.context)?.contiguous()?;
+    let mut split = Split::default();
+    for step in 0..a.warmup + a.steps {
+        let t0 = Instant::now();
+        let loss = model.loss(&x, &y)?;
+        loss.to_scalar::<f32>()?;
+        let t1 = Instant::now();
+        let grads = loss.backward()?;
+        let t2 = Instant::now();
+        opt.step(&grads, 1e-3)?;
+        let t3 = Instant::now();
+        if step >= a.warmup {
+            split.forward += (t1 - t0).as_secs_f64();
+            split.backward += (t2 - t1).as_secs_f64();
+            split.optimiser += (t3 - t2).as_secs_f64();
+        }
+    }
+    Ok(split)
+}
+
+/// Best of five 2048³ f32 matmuls, in GFLOP/s, at the current thread setting.
+fn gemm_peak() -> candle_core::Result<f64> {
+    let n = 2048;
+    let a = Tensor::randn(0f32, 1.0, (n, n), &Device::Cpu)?;
+    let b = Tensor::randn(0f32, 1.0, (n, n), &Device::Cpu)?;
+    a.matmul(&b)?;
+    let mut best = f64::INFINITY;
+    for _ in 0..5 {
+        let t = Instant::now();
+        a.matmul(&b)?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok(2.0 * (n as f64).powi(3) / best / 1e9)
+}
+
+fn run() -> Result<(), String> {
+    let a = parse_args()?;
+    // candle's matmuls size their parallelism from this variable (see ladder-sweep).
+    std::env::set_var("RAYON_NUM_THREADS", a.threads.to_string());
+    let mut out: Box<dyn Write> = match &a.json {
+        Some(p) => Box::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("{p}: {e}"))?,
+        ),
+        None => Box::new(std::io::sink()),
+    };
+    let pool = |n| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| e.to_string())
+    };
+    let kernels = match a.kernels {
+        Kernels::Fused => "fused",
+        Kernels::Composed => "composed",
+    };
+    if a.peak {
+        let gflops = pool(a.threads)?
+            .install(gemm_peak)
+            .map_err(|e| e.to_string())?;
+        eprintln!("f32 GEMM 2048³, {} threads: {gflops:.1} GFLOP/s", a.threads);
+        writeln!(
+            out,
+            r#"{{"kind":"peak","threads":{},"gflops":{gflops}}}"#,
+            a.threads
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    for &(d, l, h) in &a.shapes {
+        let cfg = GptConfig::new(GptConfig {
+            vocab: a.vocab,
+            context: a.context,
+            d_model: d,
+            n_layer: l,
+            n_head: h,
+            d_ff: 4 * d,
+            positions: PositionEncoding::Learned,
+            tied_head: true,
+        })
+        .map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        let splits = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..a.jobs)
+                .map(|j| {
+                    let a = &a;
+                    scope.spawn(move || {
+                        pool(a.threads)?
+                            .install(|| train_steps(cfg, a, j as u64))
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().map_err(|_| "a job panicked".to_string())?)
+                .collect::<Result<Vec<Split>, String>>()
+        })?;
+        let wall = start.elapsed().as_secs_f64();
+        let tokens = (a.steps * a.batch * a.context) as f64;
+        // Per-job throughput from the timed steps; jobs run concurrently, so the
+        // machine's throughput is their sum.
+        let per_job: Vec<f64> = splits
+            .iter()
+            .map(|s| tokens / (s.forward + s.backward + s.optimiser))
+            .collect();
+        let tok_s: f64 = per_job.iter().sum();
+        let s = splits[0];
+        let step = s.forward + s.backward + s.optimiser;
+        let flops = FlopCounts::of(&cfg).exact;
+        eprintln!(
+            "d{d} L{l} H{h} {kernels}, {} job(s) x {} thread(s): {tok_s:.0} tok/s \
+             (fwd {:.0}% bwd {:.0}% opt {:.0}%), {:.1} GFLOP/s, wall {wall:.1} s",
+            a.jobs,
+            a.threads,
+            100.0 * s.forward / step,
+            100.0 * s.backward / step,
+            100.0 * s.optimiser / step,
+            tok_s * flops / 1e9
+        );
+        writeln!(
+            out,
+            r#"{{"kind":"train","impl":"ladder","kernels":"{kernels}","d_model":{d},"n_layer":{l},"n_head":{h},"threads":{},"jobs":{},"tok_s":{tok_s},"fwd_s":{},"bwd_s":{},"opt_s":{},"flops_per_token":{flops},"steps":{}}}"#,
+            a.threads, a.jobs, s.forward, s.backward, s.optimiser, a.steps
+        )
+        .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("bench-train: {e}");
+        std::process::exit(2);
+    }
+}
