@@ -1,9 +1,9 @@
-//! `ladder run CONFIG [--out DIR] [--jobs J]`.
+//! `ladder run CONFIG [--out DIR] [--jobs J] [--device cpu|cuda|cuda:N]`.
 
 use std::path::PathBuf;
 
 use ladder_store::finished_path;
-use ladder_sweep::{run_sweep, threads_per_job, PlannedRun, RunContext, SweepError};
+use ladder_sweep::{run_sweep, threads_per_job, DeviceChoice, PlannedRun, RunContext, SweepError};
 
 use crate::exit::{emit, Failure};
 use ladder_fit::CsvOptions;
@@ -20,9 +20,14 @@ pub struct RunArgs {
     /// Output directory (default: results/<sweep name>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Runs trained in parallel (default: the number of cores).
+    /// Runs trained in parallel (default: one single-threaded run per core on the CPU,
+    /// one run per GPU with CUDA).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Where to train: cpu, cuda (every visible GPU, one run each) or cuda:N. CUDA needs
+    /// a build with `--features cuda`.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
     /// How the sweep is fitted when it finishes.
     #[command(flatten)]
     pub fit: FitOptions,
@@ -44,14 +49,16 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    if jobs == 0 {
+    if args.jobs == Some(0) {
         return Err(Failure::Input(anyhow::anyhow!(
             "--jobs: must be at least 1"
         )));
     }
+    let devices = args
+        .device
+        .devices(args.jobs)
+        .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", args.device)))?;
+    let jobs = devices.len();
     // candle's matmuls take their thread count from RAYON_NUM_THREADS; give each job its
     // share of the cores (unless the user chose). No other thread is running yet.
     if std::env::var_os("RAYON_NUM_THREADS").is_none() {
@@ -79,11 +86,12 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             env!("LADDER_DEP_VERSIONS")
         ),
     };
-    let outcome =
-        run_sweep(&plan, &out, jobs, &ctx, &|run| progress.observer(run)).map_err(|e| match e {
+    let outcome = run_sweep(&plan, &out, &devices, &ctx, &|run| progress.observer(run)).map_err(
+        |e| match e {
             e @ SweepError::ConfigMismatch { .. } => Failure::Input(e.into()),
             e => Failure::Runtime(e.into()),
-        })?;
+        },
+    )?;
     progress.finish();
     let sweep = out.join("sweep.h5");
     emit(&format!(

@@ -165,6 +165,24 @@ fn causal_attention() {
 }
 
 #[test]
+fn causal_attention_over_several_query_blocks() {
+    // T = 150: query blocks of 64, 64 and 22 rows, each against the keys it can see.
+    let mask = kernels::causal_mask(150, DType::F64, &Device::Cpu).unwrap();
+    let fused: &Op<'_> = &|t| kernels::causal_attention(&t[0], 2);
+    let composed: &Op<'_> = &move |t| {
+        let mask = mask.to_dtype(t[0].dtype())?;
+        kernels::causal_attention_composed(&t[0], 2, &mask)
+    };
+    both(
+        "causal_attention, T=150",
+        fused,
+        composed,
+        &[&[2, 150, 12]],
+        2.0,
+    );
+}
+
+#[test]
 fn causal_attention_over_many_head_groups() {
     // T = 600: one head's scores fill most of a group, so heads go one matmul each.
     let mut rng = ChaCha8Rng::seed_from_u64(5);

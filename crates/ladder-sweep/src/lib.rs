@@ -9,12 +9,14 @@
 #![deny(missing_docs)]
 
 mod config;
+mod device;
 mod error;
 mod plan;
 mod runner;
 mod size;
 
 pub use config::SweepConfig;
+pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use plan::{DataSpec, Plan, PlannedRun};
 pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};

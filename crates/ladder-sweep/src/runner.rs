@@ -121,7 +121,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Trains one run into its file; the error names the run.
+/// Trains one run into its file on `device`; the error names the run.
 fn train_one(
     plan: &Plan,
     run: &PlannedRun,
@@ -129,30 +129,35 @@ fn train_one(
     ctx: &RunContext,
     extra: ExtraObserver,
     val: &[Vec<u32>],
+    device: &Device,
 ) -> Result<(), String> {
     let threads = rayon::current_num_threads();
-    let mut writer = RunWriter::new(dir, &run.id, run_attrs(plan, run, ctx, threads))
-        .map_err(|e| format!("{}: {e}", run.id))?;
+    let mut attrs = run_attrs(plan, run, ctx, threads);
+    attrs.text("device", device_name(device));
+    let mut writer = RunWriter::new(dir, &run.id, attrs).map_err(|e| format!("{}: {e}", run.id))?;
     let mut other = extra(run);
     let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
-    train(
-        &run.spec,
-        plan.source.as_ref(),
-        val,
-        &Device::Cpu,
-        &mut observers,
-    )
-    .map(|_| ())
-    .map_err(|e| format!("{}: {e}", run.id))
+    train(&run.spec, plan.source.as_ref(), val, device, &mut observers)
+        .map(|_| ())
+        .map_err(|e| format!("{}: {e}", run.id))
 }
 
-/// Trains every run of `plan` not yet finished under `dir`, `jobs` at a time, then
-/// rebuilds `dir/sweep.h5`. Finished runs are never retrained or rewritten; runs
-/// interrupted earlier restart from scratch. A failing run does not stop the others.
+fn device_name(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "cpu".into(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
+}
+
+/// Trains every run of `plan` not yet finished under `dir`, one job per entry of
+/// `devices` (the CPU repeated, or one per GPU), then rebuilds `dir/sweep.h5`. Finished
+/// runs are never retrained or rewritten; runs interrupted earlier restart from scratch.
+/// A failing run does not stop the others.
 pub fn run_sweep(
     plan: &Plan,
     dir: &Path,
-    jobs: usize,
+    devices: &[Device],
     ctx: &RunContext,
     extra: ExtraObserver,
 ) -> Result<SweepOutcome, SweepError> {
@@ -173,25 +178,32 @@ pub fn run_sweep(
     let failures = Mutex::new(Vec::new());
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
-    let jobs = jobs.max(1);
+    let jobs = devices.len().max(1);
+    let cpu = [Device::Cpu];
+    let devices = if devices.is_empty() {
+        &cpu[..]
+    } else {
+        devices
+    };
     let threads_per_job = threads_per_job(jobs);
     std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
+        for device in devices {
+            let (queue, failures, val) = (&queue, &failures, &val);
+            scope.spawn(move || {
                 let pool = match rayon::ThreadPoolBuilder::new()
                     .num_threads(threads_per_job)
                     .build()
                 {
                     Ok(pool) => pool,
-                    Err(e) => return lock(&failures).push(format!("cannot start a worker: {e}")),
+                    Err(e) => return lock(failures).push(format!("cannot start a worker: {e}")),
                 };
                 pool.install(|| loop {
                     // The guard must drop before training: in `while let` it would live
                     // through the loop body and serialise the jobs.
-                    let next = lock(&queue).pop_front();
+                    let next = lock(queue).pop_front();
                     let Some(run) = next else { break };
-                    if let Err(e) = train_one(plan, run, dir, ctx, extra, &val) {
-                        lock(&failures).push(e);
+                    if let Err(e) = train_one(plan, run, dir, ctx, extra, val, device) {
+                        lock(failures).push(e);
                     }
                 });
             });

@@ -76,7 +76,14 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
             started: Arc::clone(&started),
         })
     };
-    let outcome = run_sweep(&plan, dir.path(), 2, &RunContext::default(), &make).unwrap();
+    let outcome = run_sweep(
+        &plan,
+        dir.path(),
+        &two_cpus(),
+        &RunContext::default(),
+        &make,
+    )
+    .unwrap();
     assert_eq!(
         (outcome.trained, outcome.skipped, outcome.in_sweep),
         (4, 0, 4)
@@ -87,7 +94,18 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
         "two jobs must train two runs at once"
     );
 
-    let again = run_sweep(&plan, dir.path(), 2, &RunContext::default(), &make).unwrap();
+    let again = run_sweep(
+        &plan,
+        dir.path(),
+        &two_cpus(),
+        &RunContext::default(),
+        &make,
+    )
+    .unwrap();
     assert_eq!((again.trained, again.skipped), (0, 4));
     assert_eq!(started.load(Ordering::SeqCst), 4, "no run started twice");
+}
+
+fn two_cpus() -> Vec<candle_core::Device> {
+    ladder_sweep::DeviceChoice::Cpu.devices(Some(2)).unwrap()
 }

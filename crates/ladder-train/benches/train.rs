@@ -22,6 +22,9 @@ use ladder_model::{FlopCounts, Gpt, GptConfig, Kernels, ParamStore, PositionEnco
 use ladder_train::{AdamW, AdamWConfig};
 use rand::{Rng, SeedableRng};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     shapes: Vec<(usize, usize, usize)>,
     context: usize,
@@ -58,6 +61,7 @@ fn parse_args() -> Result<Args, String> {
             "--shapes" => {
                 a.shapes = value()?
                     .split(',')
+                    .filter(|s| !s.is_empty())
                     .map(|s| {
                         let p: Vec<usize> = s.split('x').filter_map(|x| x.parse().ok()).collect();
                         match p[..] {

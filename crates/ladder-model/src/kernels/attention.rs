@@ -3,17 +3,21 @@
 //! Input `qkv` is `(B, T, 3C)`: queries, keys and values side by side, as the QKV linear
 //! layer writes them. Heads are read in place through strided layouts, so there is no
 //! split, transpose or copy into `(B, H, T, hd)`, and the output `(B, T, C)` comes out with
-//! heads already merged. For each batch row, a group of heads at a time:
+//! heads already merged. For each batch row, a group of heads at a time, and each block
+//! of `QUERY_BLOCK` query rows `r0..r1` against the keys `0..r1` it can see:
 //!
 //! - forward: `S = Q·Kᵀ` (one batched matmul), `P = softmax(S/√hd)` under the causal mask
 //!   (in place, in the same buffer), `Y = P·V`;
 //! - backward: recompute `P`, then `dP = dY·Vᵀ`,
-//!   `dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hd`, `dV = Pᵀ·dY`, `dQ = dS·K`, `dK = dSᵀ·Q`.
+//!   `dS = P ⊙ (dP − rowsum(P ⊙ dP))/√hd`, `dQ = dS·K`, and accumulate `dV += Pᵀ·dY`,
+//!   `dK += dSᵀ·Q` over the blocks.
 //!
-//! The `(T, T)` scores exist only for one group of heads at a time (≤ 1 MiB), never for
-//! the whole `(B, H, T, T)` batch as in the composed form (67 MB per layer at d 256).
-//! Recomputing `P` in the backward costs one extra `Q·Kᵀ`, as in FlashAttention (Dao et
-//! al. 2022); the products themselves are candle's CPU matmul.
+//! Query blocks skip the key blocks above the diagonal: at T = 256 and blocks of 64 the
+//! products cover 10/16 of the `(T, T)` square instead of all of it. The scores exist only
+//! for one group and block at a time (≤ 1 MiB), never for the whole `(B, H, T, T)` batch
+//! as in the composed form (67 MB per layer at d 256). Recomputing `P` in the backward
+//! costs one extra `Q·Kᵀ`, as in FlashAttention (Dao et al. 2022); the products
+//! themselves are candle's CPU matmul.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{
@@ -23,8 +27,11 @@ use rayon::prelude::*;
 
 use super::{by_dtype, Float};
 
-/// Score elements per group of heads (1 MiB of f32).
+/// Score elements per group of heads and query block (1 MiB of f32).
 const SCORES_PER_GROUP: usize = 1 << 18;
+
+/// Query rows per block.
+const QUERY_BLOCK: usize = 64;
 
 /// Where one batch row's heads live in `qkv`, and the shapes around them.
 #[derive(Clone, Copy)]
@@ -37,6 +44,16 @@ struct Geometry {
     group: usize,
 }
 
+/// Rows `r0..r0 + rows` of heads `h0..h0 + g` of one batch row.
+#[derive(Clone, Copy)]
+struct Tile {
+    bi: usize,
+    h0: usize,
+    g: usize,
+    r0: usize,
+    rows: usize,
+}
+
 impl Geometry {
     fn of(layout: &Layout, n_head: usize) -> Result<(usize, Self)> {
         let (b, t, c3) = layout.shape().dims3()?;
@@ -46,7 +63,7 @@ impl Geometry {
             );
         }
         let c = c3 / 3;
-        let group = (SCORES_PER_GROUP / (t * t).max(1)).clamp(1, n_head);
+        let group = (SCORES_PER_GROUP / (QUERY_BLOCK.min(t) * t).max(1)).clamp(1, n_head);
         Ok((
             b,
             Self {
@@ -59,47 +76,57 @@ impl Geometry {
         ))
     }
 
-    /// `(g, T, hd)` view of part `part` (0 q, 1 k, 2 v) of heads `h0..h0+g` of batch row
-    /// `bi`, starting at element `start` of the storage.
-    fn heads(&self, start: usize, bi: usize, part: usize, h0: usize, g: usize) -> Layout {
-        let c3 = 3 * self.c;
-        let offset = start + bi * self.t * c3 + part * self.c + h0 * self.hd;
-        Layout::new((g, self.t, self.hd).into(), vec![self.hd, c3, 1], offset)
+    /// `(g, rows, hd)` view of part `part` (0 q, 1 k, 2 v) of a tile, in a storage whose
+    /// rows are `width` wide (`3C` for `qkv`, `C` for a merged `(B, T, C)`), from `start`.
+    fn view(&self, start: usize, width: usize, part: usize, tile: Tile) -> Layout {
+        let offset =
+            start + (tile.bi * self.t + tile.r0) * width + part * self.c + tile.h0 * self.hd;
+        let shape = (tile.g, tile.rows, self.hd).into();
+        Layout::new(shape, vec![self.hd, width, 1], offset)
     }
 
-    /// The same heads transposed, `(g, hd, T)`.
-    fn heads_t(&self, start: usize, bi: usize, part: usize, h0: usize, g: usize) -> Layout {
-        let c3 = 3 * self.c;
-        let offset = start + bi * self.t * c3 + part * self.c + h0 * self.hd;
-        Layout::new((g, self.hd, self.t).into(), vec![self.hd, 1, c3], offset)
-    }
-
-    /// `(g, T, hd)` view of heads `h0..h0+g` of batch row `bi` in a `(B, T, C)` tensor.
-    fn merged(&self, start: usize, bi: usize, h0: usize, g: usize) -> Layout {
-        let offset = start + bi * self.t * self.c + h0 * self.hd;
-        Layout::new(
-            (g, self.t, self.hd).into(),
-            vec![self.hd, self.c, 1],
-            offset,
-        )
+    /// The same view transposed, `(g, hd, rows)`.
+    fn view_t(&self, start: usize, width: usize, part: usize, tile: Tile) -> Layout {
+        let l = self.view(start, width, part, tile);
+        let shape = (tile.g, self.hd, tile.rows).into();
+        Layout::new(shape, vec![self.hd, 1, width], l.start_offset())
     }
 
     fn scale<T: Float>(&self) -> T {
         T::from(self.hd).map_or_else(T::nan, |hd| hd.sqrt().recip())
     }
 
-    /// Groups of heads: `(h0, g)`.
-    fn groups(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
-        (0..self.heads)
-            .step_by(self.group)
-            .map(|h0| (h0, self.group.min(self.heads - h0)))
+    /// The tiles of batch row `bi`: for each group of heads, the query blocks, each with
+    /// the key tile `0..r1` it attends to.
+    fn tiles(&self, bi: usize) -> impl Iterator<Item = (Tile, Tile)> + '_ {
+        let block = QUERY_BLOCK.min(self.t).max(1);
+        (0..self.heads).step_by(self.group).flat_map(move |h0| {
+            let g = self.group.min(self.heads - h0);
+            (0..self.t).step_by(block).map(move |r0| {
+                let rows = block.min(self.t - r0);
+                let queries = Tile {
+                    bi,
+                    h0,
+                    g,
+                    r0,
+                    rows,
+                };
+                let keys = Tile {
+                    r0: 0,
+                    rows: r0 + rows,
+                    ..queries
+                };
+                (queries, keys)
+            })
+        })
     }
 }
 
-/// `(g, T, T)` scores → causal softmax probabilities of `scale·S`, in place.
-fn causal_softmax<T: Float>(scores: &mut [T], t: usize, scale: T) {
-    for (i, row) in scores.chunks_exact_mut(t).enumerate() {
-        let (live, masked) = row.split_at_mut(i % t + 1);
+/// `(g, m, n)` scores of query rows `r0..r0 + m` against keys `0..n` → causal softmax
+/// probabilities of `scale·S`, in place.
+fn causal_softmax<T: Float>(scores: &mut [T], n: usize, r0: usize, m: usize, scale: T) {
+    for (i, row) in scores.chunks_exact_mut(n).enumerate() {
+        let (live, masked) = row.split_at_mut(r0 + i % m + 1);
         let max = live
             .iter()
             .copied()
@@ -108,7 +135,7 @@ fn causal_softmax<T: Float>(scores: &mut [T], t: usize, scale: T) {
         for s in live.iter_mut() {
             *s = *s * scale - max;
         }
-        T::exp_in_place(live);
+        T::exp_nonpositive_in_place(live);
         let inv = live.iter().copied().sum::<T>().recip();
         for s in live.iter_mut() {
             *s *= inv;
@@ -117,32 +144,34 @@ fn causal_softmax<T: Float>(scores: &mut [T], t: usize, scale: T) {
     }
 }
 
-/// `P` for heads `h0..h0+g` of batch row `bi`.
+/// `P` `(g, m, n)` for a query tile against its key tile.
 fn probabilities<T: Float>(
     qkv: &CpuStorage,
     start: usize,
     geo: &Geometry,
-    bi: usize,
-    h0: usize,
-    g: usize,
+    q: Tile,
+    k: Tile,
 ) -> Result<Vec<T>> {
-    let (t, hd) = (geo.t, geo.hd);
-    let q = geo.heads(start, bi, 0, h0, g);
-    let kt = geo.heads_t(start, bi, 1, h0, g);
-    let mut p = T::cpu_storage_data(qkv.matmul(qkv, (g, t, t, hd), &q, &kt)?)?;
-    causal_softmax(&mut p, t, geo.scale());
+    let (m, n) = (q.rows, k.rows);
+    let ql = geo.view(start, 3 * geo.c, 0, q);
+    let kt = geo.view_t(start, 3 * geo.c, 1, k);
+    let mut p = T::cpu_storage_data(qkv.matmul(qkv, (q.g, m, n, geo.hd), &ql, &kt)?)?;
+    causal_softmax(&mut p, n, q.r0, m, geo.scale());
     Ok(p)
 }
 
-/// Writes `(g, T, hd)` values into columns `col + h·hd` of a row-major `(T, width)` block.
-fn scatter<T: Float>(src: &[T], dst: &mut [T], geo: &Geometry, width: usize, col: usize) {
-    let (t, hd) = (geo.t, geo.hd);
-    for (gi, head) in src.chunks_exact(t * hd).enumerate() {
-        for (ti, row) in head.chunks_exact(hd).enumerate() {
-            let at = ti * width + col + gi * hd;
-            dst[at..at + hd].copy_from_slice(row);
-        }
+/// Writes one head's `(rows, hd)` values into rows `r0..` of a row-major `(T, width)`
+/// block, at column `col`.
+fn scatter<T: Float>(src: &[T], dst: &mut [T], hd: usize, width: usize, col: usize, r0: usize) {
+    for (i, row) in src.chunks_exact(hd).enumerate() {
+        let at = (r0 + i) * width + col;
+        dst[at..at + hd].copy_from_slice(row);
     }
+}
+
+/// `(g, m, n)` transposed to `(g, n, m)`, as a layout over the contiguous buffer.
+fn transposed(g: usize, m: usize, n: usize) -> Layout {
+    Layout::new((g, n, m).into(), vec![m * n, 1, n], 0)
 }
 
 struct CausalAttention {
@@ -157,15 +186,31 @@ fn forward<T: Float>(n_head: usize, s: &CpuStorage, l: &Layout) -> Result<(CpuSt
     y.par_chunks_mut(t * c)
         .enumerate()
         .try_for_each(|(bi, yb)| -> Result<()> {
-            for (h0, g) in geo.groups() {
-                let p = T::to_cpu_storage_owned(probabilities::<T>(s, start, &geo, bi, h0, g)?);
-                let v = geo.heads(start, bi, 2, h0, g);
-                let o = p.matmul(s, (g, t, hd, t), &Layout::contiguous((g, t, t)), &v)?;
-                scatter(T::cpu_storage_as_slice(&o)?, yb, &geo, c, h0 * hd);
+            for (q, k) in geo.tiles(bi) {
+                let p = T::to_cpu_storage_owned(probabilities::<T>(s, start, &geo, q, k)?);
+                let v = geo.view(start, 3 * c, 2, k);
+                let pl = Layout::contiguous((q.g, q.rows, k.rows));
+                let o = p.matmul(s, (q.g, q.rows, hd, k.rows), &pl, &v)?;
+                let o = T::cpu_storage_as_slice(&o)?;
+                scatter_heads(o, yb, q, hd, c, q.h0 * hd);
             }
             Ok(())
         })?;
     Ok((T::to_cpu_storage_owned(y), Shape::from((b, t, c))))
+}
+
+/// Writes a tile's `(g, rows, hd)` values into a `(T, width)` block at column `col`.
+fn scatter_heads<T: Float>(
+    src: &[T],
+    dst: &mut [T],
+    tile: Tile,
+    hd: usize,
+    width: usize,
+    col: usize,
+) {
+    for (gi, head) in src.chunks_exact(tile.rows * hd).enumerate() {
+        scatter(head, dst, hd, width, col + gi * hd, tile.r0);
+    }
 }
 
 impl CustomOp1 for CausalAttention {
@@ -190,6 +235,16 @@ struct CausalAttentionGrad {
     n_head: usize,
 }
 
+/// Adds a `(g, n, hd)` product into the first `n` rows of each head of a `(g, T, hd)`
+/// accumulator.
+fn accumulate<T: Float>(acc: &mut [T], add: &[T], t: usize, n: usize, hd: usize) {
+    for (acc, add) in acc.chunks_exact_mut(t * hd).zip(add.chunks_exact(n * hd)) {
+        for (a, &b) in acc.iter_mut().zip(add) {
+            *a += b;
+        }
+    }
+}
+
 fn backward<T: Float>(
     n_head: usize,
     s: &CpuStorage,
@@ -208,13 +263,20 @@ fn backward<T: Float>(
     dqkv.par_chunks_mut(t * 3 * c)
         .enumerate()
         .try_for_each(|(bi, db)| -> Result<()> {
-            for (h0, g) in geo.groups() {
-                let p = probabilities::<T>(s, start, &geo, bi, h0, g)?;
-                let dy = geo.merged(gstart, bi, h0, g);
-                let vt = geo.heads_t(start, bi, 2, h0, g);
-                let mut ds = T::cpu_storage_data(sg.matmul(s, (g, t, t, hd), &dy, &vt)?)?;
-                for (i, (ds, p)) in ds.chunks_exact_mut(t).zip(p.chunks_exact(t)).enumerate() {
-                    let live = i % t + 1;
+            // dK and dV of the current group of heads, summed over its query blocks.
+            let (mut dk, mut dv) = (Vec::new(), Vec::new());
+            for (q, k) in geo.tiles(bi) {
+                let (g, m, n) = (q.g, q.rows, k.rows);
+                if q.r0 == 0 {
+                    dk = vec![T::zero(); g * t * hd];
+                    dv = vec![T::zero(); g * t * hd];
+                }
+                let p = probabilities::<T>(s, start, &geo, q, k)?;
+                let dy = geo.view(gstart, c, 0, q);
+                let vt = geo.view_t(start, 3 * c, 2, k);
+                let mut ds = T::cpu_storage_data(sg.matmul(s, (g, m, n, hd), &dy, &vt)?)?;
+                for (i, (ds, p)) in ds.chunks_exact_mut(n).zip(p.chunks_exact(n)).enumerate() {
+                    let live = q.r0 + i % m + 1;
                     let dot = ds[..live]
                         .iter()
                         .zip(&p[..live])
@@ -225,21 +287,24 @@ fn backward<T: Float>(
                     }
                     ds[live..].fill(T::zero());
                 }
-                let square = Layout::contiguous((g, t, t));
-                let square_t = Layout::new((g, t, t).into(), vec![t * t, 1, t], 0);
                 let p = T::to_cpu_storage_owned(p);
                 let ds = T::to_cpu_storage_owned(ds);
-                let dv = p.matmul(sg, (g, t, hd, t), &square_t, &dy)?;
-                let dq = ds.matmul(s, (g, t, hd, t), &square, &geo.heads(start, bi, 1, h0, g))?;
-                let dk = ds.matmul(s, (g, t, hd, t), &square_t, &geo.heads(start, bi, 0, h0, g))?;
-                for (part, d) in [(0, &dq), (1, &dk), (2, &dv)] {
-                    scatter(
-                        T::cpu_storage_as_slice(d)?,
-                        db,
-                        &geo,
-                        3 * c,
-                        part * c + h0 * hd,
-                    );
+                let (square, square_t) = (Layout::contiguous((g, m, n)), transposed(g, m, n));
+                let dq = ds.matmul(s, (g, m, hd, n), &square, &geo.view(start, 3 * c, 1, k))?;
+                scatter_heads(T::cpu_storage_as_slice(&dq)?, db, q, hd, 3 * c, q.h0 * hd);
+                let dv_blk = p.matmul(sg, (g, n, hd, m), &square_t, &dy)?;
+                accumulate(&mut dv, T::cpu_storage_as_slice(&dv_blk)?, t, n, hd);
+                let q_view = geo.view(start, 3 * c, 0, q);
+                let dk_blk = ds.matmul(s, (g, n, hd, m), &square_t, &q_view)?;
+                accumulate(&mut dk, T::cpu_storage_as_slice(&dk_blk)?, t, n, hd);
+                if q.r0 + m == t {
+                    let full = Tile {
+                        r0: 0,
+                        rows: t,
+                        ..q
+                    };
+                    scatter_heads(&dk, db, full, hd, 3 * c, c + q.h0 * hd);
+                    scatter_heads(&dv, db, full, hd, 3 * c, 2 * c + q.h0 * hd);
                 }
             }
             Ok(())

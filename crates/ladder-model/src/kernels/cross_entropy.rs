@@ -44,7 +44,7 @@ fn log_sum_exp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
     for (s, &z) in scratch.iter_mut().zip(row) {
         *s = z - max;
     }
-    T::exp_in_place(scratch);
+    T::exp_nonpositive_in_place(scratch);
     max + scratch.iter().copied().sum::<T>().ln()
 }
 
@@ -134,7 +134,7 @@ fn backward<T: Float>(
                 for (d, &z) in dz.iter_mut().zip(z) {
                     *d = z - max;
                 }
-                T::exp_in_place(dz);
+                T::exp_nonpositive_in_place(dz);
                 let k = scale / dz.iter().copied().sum::<T>();
                 for d in dz.iter_mut() {
                     *d *= k;
