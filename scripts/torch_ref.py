@@ -112,6 +112,21 @@ def bench(args, d, layers, heads):
     }
 
 
+def gemm_peak():
+    """Best of five 2048³ f32 matmuls (PyTorch's BLAS), in GFLOP/s."""
+    n = 2048
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = min(_timed(lambda: a @ b) for _ in range(5))
+    return 2 * n**3 / best / 1e9
+
+
+def _timed(f):
+    t = time.perf_counter()
+    f()
+    return time.perf_counter() - t
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--shapes", default="64x2x4,128x4x4,256x6x8")
@@ -123,10 +138,17 @@ def main():
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--mode", choices=["eager", "compile"], default="eager")
     p.add_argument("--json")
+    p.add_argument("--peak", action="store_true", help="also time a 2048³ f32 GEMM")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     out = open(args.json, "a") if args.json else None
-    for shape in args.shapes.split(","):
+    if args.peak:
+        g = gemm_peak()
+        print(f"torch f32 GEMM 2048³, {args.threads} threads: {g:.1f} GFLOP/s", file=sys.stderr)
+        if out:
+            out.write(json.dumps({"kind": "peak", "impl": "torch", "threads": args.threads,
+                                  "gflops": g}) + "\n")
+    for shape in filter(None, args.shapes.split(",")):
         d, layers, heads = (int(v) for v in shape.split("x"))
         r = bench(args, d, layers, heads)
         print(f"d{d} L{layers} H{heads} torch {args.mode}, {args.threads} thread(s): "

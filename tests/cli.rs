@@ -20,7 +20,7 @@ fn help_lists_the_commands() {
 #[test]
 fn plan_prints_every_run_of_the_smoke_config() {
     let config = root().join("configs/smoke.toml");
-    let out = ladder(&["plan", config.to_str().unwrap()]);
+    let out = ladder(&["plan", config.to_str().unwrap(), "--jobs", "2"]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("9 runs"), "{stdout}");
@@ -30,6 +30,23 @@ fn plan_prints_every_run_of_the_smoke_config() {
         "{stdout}"
     ); // 9 runs + data line
     assert!(stdout.contains("entropy rate"), "{stdout}");
+    // Each shape is timed, and the runs' times add up to a schedule on the jobs.
+    assert!(stderr.contains("timing d_model 64"), "{stderr}");
+    assert!(
+        stdout.contains("estimated wall time") && stdout.contains("on 2 parallel jobs"),
+        "{stdout}"
+    );
+    let quick = ladder(&[
+        "plan",
+        config.to_str().unwrap(),
+        "--no-timing",
+        "--jobs",
+        "2",
+    ]);
+    let (stdout, stderr) = text(&quick);
+    assert!(quick.status.success(), "{stderr}");
+    assert!(!stdout.contains("estimated wall time"), "{stdout}");
+    assert!(!stderr.contains("timing"), "{stderr}");
 }
 
 const MICRO: &str = include_str!("fixtures/micro.toml");
@@ -316,4 +333,23 @@ fn fit_on_curves_and_isoflop_budgets_runs_every_approach() {
     assert_eq!(v["points"], 28);
     assert!(v["kaplan"]["joint"]["alpha_n"].is_number());
     assert!(v["extrapolation"]["mean_abs_rel_error"].as_f64().unwrap() < 0.01);
+}
+
+#[test]
+fn a_device_that_cannot_be_used_is_a_clear_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(dir.path(), "c.toml", MICRO);
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    assert_input_error(
+        &ladder(&["run", &cfg, "--out", out, "--device", "gpu"]),
+        &["--device", "use cpu, cuda or cuda:N"],
+    );
+    if !cfg!(feature = "cuda") {
+        assert_input_error(
+            &ladder(&["run", &cfg, "--out", out, "--device", "cuda:0"]),
+            &["--device cuda:0", "--features cuda"],
+        );
+    }
+    assert!(!std::path::Path::new(out).exists(), "nothing was written");
 }

@@ -43,27 +43,38 @@ fn git_commit() -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
+/// `--jobs`, checked, or the number of cores.
+pub(crate) fn jobs_or_cores(jobs: Option<usize>) -> Result<usize, Failure> {
+    match jobs {
+        Some(0) => Err(Failure::Input(anyhow::anyhow!(
+            "--jobs: must be at least 1"
+        ))),
+        Some(j) => Ok(j),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// candle's matmuls take their thread count from RAYON_NUM_THREADS: give each of `jobs`
+/// jobs its share of the cores, unless the user chose. Call before starting threads.
+pub(crate) fn share_threads(jobs: usize) {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        std::env::set_var("RAYON_NUM_THREADS", threads_per_job(jobs).to_string());
+    }
+}
+
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let plan = load(&args.config)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-    if args.jobs == Some(0) {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--jobs: must be at least 1"
-        )));
-    }
+    jobs_or_cores(args.jobs)?;
     let devices = args
         .device
         .devices(args.jobs)
         .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", args.device)))?;
     let jobs = devices.len();
-    // candle's matmuls take their thread count from RAYON_NUM_THREADS; give each job its
-    // share of the cores (unless the user chose). No other thread is running yet.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        std::env::set_var("RAYON_NUM_THREADS", threads_per_job(jobs).to_string());
-    }
+    share_threads(jobs);
     let pending: Vec<&PlannedRun> = plan
         .runs
         .iter()

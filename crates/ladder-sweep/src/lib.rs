@@ -11,6 +11,7 @@
 mod config;
 mod device;
 mod error;
+mod estimate;
 mod plan;
 mod runner;
 mod size;
@@ -18,6 +19,7 @@ mod size;
 pub use config::SweepConfig;
 pub use device::DeviceChoice;
 pub use error::SweepError;
+pub use estimate::{makespan, run_seconds};
 pub use plan::{DataSpec, Plan, PlannedRun};
 pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
 pub use size::shape_for_size;

@@ -17,10 +17,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
-use ladder_model::{FlopCounts, Gpt, GptConfig, Kernels, ParamStore, PositionEncoding};
-use ladder_train::{AdamW, AdamWConfig};
-use rand::{Rng, SeedableRng};
+use candle_core::{Device, Tensor};
+use ladder_model::{FlopCounts, GptConfig, Kernels, PositionEncoding};
+use ladder_train::{time_steps, AdamWConfig, StepTimes, TimingSpec, TrainError};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -94,51 +93,23 @@ fn parse_args() -> Result<Args, String> {
     Ok(a)
 }
 
-/// Seconds spent in each phase over the timed steps.
-#[derive(Default, Clone, Copy)]
-struct Split {
-    forward: f64,
-    backward: f64,
-    optimiser: f64,
-}
-
-fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> candle_core::Result<Split> {
-    let device = Device::Cpu;
-    let store = ParamStore::new(seed);
-    let model = Gpt::with_kernels(cfg, a.kernels, store.var_builder(DType::F32, &device))?;
-    let adamw = AdamWConfig {
-        beta1: 0.9,
-        beta2: 0.95,
-        eps: 1e-8,
-        weight_decay: 0.1,
-        grad_clip: Some(1.0),
+fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> Result<StepTimes, TrainError> {
+    let spec = TimingSpec {
+        model: cfg,
+        batch_size: a.batch,
+        adamw: AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.95,
+            eps: 1e-8,
+            weight_decay: 0.1,
+            grad_clip: Some(1.0),
+        },
+        kernels: a.kernels,
+        warmup: a.warmup,
+        steps: a.steps,
+        seed,
     };
-    let mut opt = AdamW::new(store.vars(), adamw)?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-    let n = a.batch * (a.context + 1);
-    let tokens: Vec<u32> = (0..n)
-        .map(|_| rng.random_range(0..a.vocab as u32))
-        .collect();
-    let seq = Tensor::from_vec(tokens, (a.batch, a.context + 1), &device)?;
-    let x = seq.narrow(1, 0, a.context)?.contiguous()?;
-    let y = seq.narrow(1, 1, a.context)?.contiguous()?;
-    let mut split = Split::default();
-    for step in 0..a.warmup + a.steps {
-        let t0 = Instant::now();
-        let loss = model.loss(&x, &y)?;
-        loss.to_scalar::<f32>()?;
-        let t1 = Instant::now();
-        let grads = loss.backward()?;
-        let t2 = Instant::now();
-        opt.step(&grads, 1e-3)?;
-        let t3 = Instant::now();
-        if step >= a.warmup {
-            split.forward += (t1 - t0).as_secs_f64();
-            split.backward += (t2 - t1).as_secs_f64();
-            split.optimiser += (t3 - t2).as_secs_f64();
-        }
-    }
-    Ok(split)
+    time_steps(&spec, &Device::Cpu)
 }
 
 /// Best of five 2048³ f32 matmuls, in GFLOP/s, at the current thread setting.
@@ -219,16 +190,12 @@ fn run() -> Result<(), String> {
             handles
                 .into_iter()
                 .map(|h| h.join().map_err(|_| "a job panicked".to_string())?)
-                .collect::<Result<Vec<Split>, String>>()
+                .collect::<Result<Vec<StepTimes>, String>>()
         })?;
         let wall = start.elapsed().as_secs_f64();
-        let tokens = (a.steps * a.batch * a.context) as f64;
         // Per-job throughput from the timed steps; jobs run concurrently, so the
         // machine's throughput is their sum.
-        let per_job: Vec<f64> = splits
-            .iter()
-            .map(|s| tokens / (s.forward + s.backward + s.optimiser))
-            .collect();
+        let per_job: Vec<f64> = splits.iter().map(StepTimes::tokens_per_second).collect();
         let tok_s: f64 = per_job.iter().sum();
         let s = splits[0];
         let step = s.forward + s.backward + s.optimiser;

@@ -9,9 +9,11 @@ mod error;
 mod observer;
 mod run;
 mod schedule;
+mod throughput;
 
 pub use adamw::{AdamW, AdamWConfig};
 pub use error::TrainError;
 pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
 pub use schedule::CosineSchedule;
+pub use throughput::{time_steps, StepTimes, TimingSpec};
