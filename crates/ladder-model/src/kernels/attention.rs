@@ -25,7 +25,7 @@ use candle_core::{
 };
 use rayon::prelude::*;
 
-use super::{by_dtype, Float};
+use super::{by_dtype, simd, Float};
 
 /// Score elements per group of heads and query block (1 MiB of f32).
 const SCORES_PER_GROUP: usize = 1 << 18;
@@ -127,16 +127,12 @@ impl Geometry {
 fn causal_softmax<T: Float>(scores: &mut [T], n: usize, r0: usize, m: usize, scale: T) {
     for (i, row) in scores.chunks_exact_mut(n).enumerate() {
         let (live, masked) = row.split_at_mut(r0 + i % m + 1);
-        let max = live
-            .iter()
-            .copied()
-            .fold(T::neg_infinity(), num_traits::Float::max)
-            * scale;
+        let max = simd::max(live) * scale;
         for s in live.iter_mut() {
             *s = *s * scale - max;
         }
         T::exp_nonpositive_in_place(live);
-        let inv = live.iter().copied().sum::<T>().recip();
+        let inv = simd::sum(live).recip();
         for s in live.iter_mut() {
             *s *= inv;
         }
@@ -277,11 +273,7 @@ fn backward<T: Float>(
                 let mut ds = T::cpu_storage_data(sg.matmul(s, (g, m, n, hd), &dy, &vt)?)?;
                 for (i, (ds, p)) in ds.chunks_exact_mut(n).zip(p.chunks_exact(n)).enumerate() {
                     let live = q.r0 + i % m + 1;
-                    let dot = ds[..live]
-                        .iter()
-                        .zip(&p[..live])
-                        .map(|(&d, &p)| d * p)
-                        .sum::<T>();
+                    let dot = simd::dot(&ds[..live], &p[..live]);
                     for (d, &p) in ds[..live].iter_mut().zip(&p[..live]) {
                         *d = p * (*d - dot) * scale;
                     }

@@ -10,7 +10,7 @@ use candle_core::{
 };
 use rayon::prelude::*;
 
-use super::{by_dtype, contiguous, Float};
+use super::{by_dtype, contiguous, simd, Float};
 
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 32;
@@ -37,15 +37,12 @@ fn targets<'a>(
 
 /// `log Σ exp(z)` of a row, using `scratch` (the row's length) for `exp(z − max)`.
 fn log_sum_exp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
-    let max = row
-        .iter()
-        .copied()
-        .fold(T::neg_infinity(), num_traits::Float::max);
+    let max = simd::max(row);
     for (s, &z) in scratch.iter_mut().zip(row) {
         *s = z - max;
     }
     T::exp_nonpositive_in_place(scratch);
-    max + scratch.iter().copied().sum::<T>().ln()
+    max + simd::sum(scratch).ln()
 }
 
 struct CrossEntropy;
@@ -127,15 +124,12 @@ fn backward<T: Float>(
         .zip(t.par_chunks(ROWS_PER_TASK))
         .for_each(|((dz, z), t)| {
             for ((dz, z), &t) in dz.chunks_exact_mut(vocab).zip(z.chunks_exact(vocab)).zip(t) {
-                let max = z
-                    .iter()
-                    .copied()
-                    .fold(T::neg_infinity(), num_traits::Float::max);
+                let max = simd::max(z);
                 for (d, &z) in dz.iter_mut().zip(z) {
                     *d = z - max;
                 }
                 T::exp_nonpositive_in_place(dz);
-                let k = scale / dz.iter().copied().sum::<T>();
+                let k = scale / simd::sum(dz);
                 for d in dz.iter_mut() {
                     *d *= k;
                 }

@@ -8,7 +8,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
-use super::{by_dtype, contiguous, Float};
+use super::{by_dtype, contiguous, simd, Float};
 
 /// Rows per parallel task.
 const ROWS_PER_TASK: usize = 64;
@@ -20,8 +20,8 @@ struct LayerNorm {
 /// Mean and 1/√(var + eps) of one row (two passes, as PyTorch, for accuracy).
 fn moments<T: Float>(row: &[T], eps: T) -> (T, T) {
     let n = T::from(row.len()).unwrap_or_else(T::one);
-    let mean = row.iter().copied().sum::<T>() / n;
-    let var = row.iter().map(|&x| (x - mean) * (x - mean)).sum::<T>() / n;
+    let mean = simd::sum(row) / n;
+    let var = simd::sum_sq_dev(row, mean) / n;
     (mean, (var + eps).sqrt().recip())
 }
 
@@ -132,32 +132,33 @@ fn backward<T: Float>(
         .zip(x.par_chunks(d * ROWS_PER_TASK))
         .zip(g.par_chunks(d * ROWS_PER_TASK))
         .fold(
-            || (vec![T::zero(); d], vec![T::zero(); d]),
-            |(mut dw, mut db), ((dx, x), g)| {
+            || (vec![T::zero(); d], vec![T::zero(); d], vec![T::zero(); d]),
+            |(mut dw, mut db, mut xhat), ((dx, x), g)| {
                 for ((dx, x), g) in dx
                     .chunks_exact_mut(d)
                     .zip(x.chunks_exact(d))
                     .zip(g.chunks_exact(d))
                 {
                     let (mean, rstd) = moments(x, eps);
-                    let (mut sum_gw, mut sum_gwx) = (T::zero(), T::zero());
+                    // dx holds ĝ = dy·w until the last loop; xhat is this task's scratch.
+                    // Equal-length slices let the compiler drop the bounds checks.
+                    let (xhat, w, dw, db) = (&mut xhat[..d], &w[..d], &mut dw[..d], &mut db[..d]);
                     for i in 0..d {
-                        let xhat = (x[i] - mean) * rstd;
-                        let gw = g[i] * w[i];
-                        sum_gw += gw;
-                        sum_gwx += gw * xhat;
-                        dw[i] += g[i] * xhat;
+                        xhat[i] = (x[i] - mean) * rstd;
+                        dx[i] = g[i] * w[i];
+                        dw[i] += g[i] * xhat[i];
                         db[i] += g[i];
                     }
-                    let (mean_gw, mean_gwx) = (sum_gw * inv_d, sum_gwx * inv_d);
+                    let mean_gw = simd::sum(dx) * inv_d;
+                    let mean_gwx = simd::dot(dx, xhat) * inv_d;
                     for i in 0..d {
-                        let xhat = (x[i] - mean) * rstd;
-                        dx[i] = (g[i] * w[i] - mean_gw - xhat * mean_gwx) * rstd;
+                        dx[i] = (dx[i] - mean_gw - xhat[i] * mean_gwx) * rstd;
                     }
                 }
-                (dw, db)
+                (dw, db, xhat)
             },
         )
+        .map(|(dw, db, _)| (dw, db))
         .reduce(
             || (vec![T::zero(); d], vec![T::zero(); d]),
             |(mut dw, mut db), (dw2, db2)| {

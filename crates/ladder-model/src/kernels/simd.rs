@@ -92,3 +92,82 @@ mod tests {
         assert!(edge[0] < 1e-37 && edge[1] < 1e-37 && edge[2] == 1.0 && edge[3].is_nan());
     }
 }
+
+/// Lanes of the reductions below: independent partial results that the compiler keeps in
+/// one vector register (a plain `iter().sum()` is a serial chain: floats do not
+/// reassociate).
+const LANES: usize = 8;
+
+/// `Σ f(a_i, b_i)` over two equally long slices, in `LANES` partial sums.
+#[inline(always)]
+fn reduce2<T: num_traits::Float>(a: &[T], b: &[T], f: impl Fn(T, T) -> T) -> T {
+    let mut acc = [T::zero(); LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: T = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .fold(T::zero(), |s, (&x, &y)| s + f(x, y));
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            acc[i] = acc[i] + f(x[i], y[i]);
+        }
+    }
+    acc.iter().fold(tail, |s, &x| s + x)
+}
+
+/// `Σ x`.
+pub(crate) fn sum<T: num_traits::Float>(xs: &[T]) -> T {
+    reduce2(xs, xs, |x, _| x)
+}
+
+/// `Σ a·b`.
+pub(crate) fn dot<T: num_traits::Float>(a: &[T], b: &[T]) -> T {
+    reduce2(a, b, |x, y| x * y)
+}
+
+/// `Σ (x − c)²`.
+pub(crate) fn sum_sq_dev<T: num_traits::Float>(xs: &[T], c: T) -> T {
+    reduce2(xs, xs, |x, _| (x - c) * (x - c))
+}
+
+/// `max x` (−∞ for an empty slice; a NaN anywhere may be lost, but it reaches the loss
+/// through the sums all the same).
+pub(crate) fn max<T: num_traits::Float>(xs: &[T]) -> T {
+    let mut acc = [T::neg_infinity(); LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(T::neg_infinity(), |m, &x| if x > m { x } else { m });
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    acc.iter().fold(tail, |m, &x| if x > m { x } else { m })
+}
+
+#[cfg(test)]
+mod reduction_tests {
+    use super::*;
+
+    #[test]
+    fn reductions_match_the_serial_forms() {
+        for n in [0usize, 1, 7, 8, 9, 100] {
+            let a: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
+            let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let close = |x: f64, y: f64| (x - y).abs() < 1e-12;
+            assert!(close(sum(&a), a.iter().sum()));
+            assert!(close(
+                dot(&a, &b),
+                a.iter().zip(&b).map(|(x, y)| x * y).sum()
+            ));
+            assert!(close(
+                sum_sq_dev(&a, 0.2),
+                a.iter().map(|x| (x - 0.2).powi(2)).sum()
+            ));
+            assert_eq!(max(&a), a.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+        }
+    }
+}
