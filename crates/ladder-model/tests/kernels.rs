@@ -214,3 +214,50 @@ fn cross_entropy_rejects_targets_outside_the_vocabulary() {
         "{err}"
     );
 }
+
+#[test]
+fn results_do_not_depend_on_the_thread_count() {
+    // Row blocks are summed in a fixed order, so a run is reproducible at any thread
+    // count (rayon's adaptive reductions would not be).
+    let mut rng = ChaCha8Rng::seed_from_u64(13);
+    let x = random(&mut rng, &[300, 48], 1.0, DType::F32);
+    let w = random(&mut rng, &[48], 1.0, DType::F32);
+    let b = random(&mut rng, &[48], 1.0, DType::F32);
+    let lw = random(&mut rng, &[40, 48], 0.3, DType::F32);
+    let lb = random(&mut rng, &[40], 0.3, DType::F32);
+    let targets: Vec<u32> = (0..300).map(|_| rng.random_range(0..40)).collect();
+    let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let vars: Vec<Var> = [&x, &w, &b, &lw, &lb]
+                .iter()
+                .map(|t| Var::from_tensor(t).unwrap())
+                .collect();
+            let h = kernels::layer_norm(&vars[0], &vars[1], &vars[2], 1e-5).unwrap();
+            let h = kernels::gelu(&h).unwrap();
+            let logits = kernels::linear(&h, &vars[3], &vars[4]).unwrap();
+            let loss = kernels::cross_entropy(&logits, &targets).unwrap();
+            let grads = loss.backward().unwrap();
+            let mut out = vec![loss.to_scalar::<f32>().unwrap()];
+            for v in &vars {
+                out.extend(
+                    grads
+                        .get(v)
+                        .unwrap()
+                        .flatten_all()
+                        .unwrap()
+                        .to_vec1::<f32>()
+                        .unwrap(),
+                );
+            }
+            out
+        })
+    };
+    let one = run(1);
+    assert_eq!(one, run(2));
+    assert_eq!(one, run(3));
+}

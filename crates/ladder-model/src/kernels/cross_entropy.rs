@@ -69,6 +69,9 @@ fn forward<T: Float>(
                 })
                 .sum::<f64>()
         })
+        // Fixed blocks summed in order: the same result on any number of threads.
+        .collect::<Vec<f64>>()
+        .iter()
         .sum();
     let mean = T::from_f64(total / rows as f64);
     Ok((T::to_cpu_storage_owned(vec![mean]), Shape::from(())))

@@ -9,7 +9,12 @@
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
 
+use rayon::prelude::*;
+
 use super::{by_dtype, contiguous, Float};
+
+/// Elements per parallel task.
+const ELEMENTS_PER_TASK: usize = 1 << 14;
 
 const C: f64 = 0.797_884_560_802_865_4; // √(2/π)
 const A: f64 = 0.044_715;
@@ -73,7 +78,9 @@ struct Gelu;
 fn gelu_fwd<T: Float>(s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
     let x = contiguous::<T>("gelu", s, l)?;
     let mut y = vec![T::zero(); x.len()];
-    values(x, &mut y);
+    y.par_chunks_mut(ELEMENTS_PER_TASK)
+        .zip(x.par_chunks(ELEMENTS_PER_TASK))
+        .for_each(|(y, x)| values(x, y));
     Ok((T::to_cpu_storage_owned(y), l.shape().clone()))
 }
 
@@ -105,7 +112,12 @@ fn gelu_grad<T: Float>(
     let x = contiguous::<T>("gelu backward", s1, l1)?;
     let g = contiguous::<T>("gelu backward", s2, l2)?;
     let mut dx = vec![T::zero(); x.len()];
-    slopes(x, g, &mut dx);
+    dx.par_chunks_mut(ELEMENTS_PER_TASK)
+        .zip(
+            x.par_chunks(ELEMENTS_PER_TASK)
+                .zip(g.par_chunks(ELEMENTS_PER_TASK)),
+        )
+        .for_each(|(dx, (x, g))| slopes(x, g, dx));
     Ok((T::to_cpu_storage_owned(dx), l1.shape().clone()))
 }
 

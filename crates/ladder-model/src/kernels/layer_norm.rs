@@ -8,10 +8,7 @@
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
 
-use super::{by_dtype, contiguous, simd, Float};
-
-/// Rows per parallel task.
-const ROWS_PER_TASK: usize = 64;
+use super::{add_into, by_dtype, contiguous, simd, Float, ROWS_PER_TASK};
 
 struct LayerNorm {
     eps: f64,
@@ -131,45 +128,38 @@ fn backward<T: Float>(
         .par_chunks_mut(d * ROWS_PER_TASK)
         .zip(x.par_chunks(d * ROWS_PER_TASK))
         .zip(g.par_chunks(d * ROWS_PER_TASK))
+        .map(|((dx, x), g)| {
+            let (mut dw, mut db, mut xhat) =
+                (vec![T::zero(); d], vec![T::zero(); d], vec![T::zero(); d]);
+            for ((dx, x), g) in dx
+                .chunks_exact_mut(d)
+                .zip(x.chunks_exact(d))
+                .zip(g.chunks_exact(d))
+            {
+                let (mean, rstd) = moments(x, eps);
+                // dx holds ĝ = dy·w until the last loop; xhat is this task's scratch.
+                // Equal-length slices let the compiler drop the bounds checks.
+                let (xhat, w, dw, db) = (&mut xhat[..d], &w[..d], &mut dw[..d], &mut db[..d]);
+                for i in 0..d {
+                    xhat[i] = (x[i] - mean) * rstd;
+                    dx[i] = g[i] * w[i];
+                    dw[i] += g[i] * xhat[i];
+                    db[i] += g[i];
+                }
+                let mean_gw = simd::sum(dx) * inv_d;
+                let mean_gwx = simd::dot(dx, xhat) * inv_d;
+                for i in 0..d {
+                    dx[i] = (dx[i] - mean_gw - xhat[i] * mean_gwx) * rstd;
+                }
+            }
+            (dw, db)
+        })
+        // Fixed blocks summed in order: the same result on any number of threads.
+        .collect::<Vec<_>>()
+        .into_iter()
         .fold(
-            || (vec![T::zero(); d], vec![T::zero(); d], vec![T::zero(); d]),
-            |(mut dw, mut db, mut xhat), ((dx, x), g)| {
-                for ((dx, x), g) in dx
-                    .chunks_exact_mut(d)
-                    .zip(x.chunks_exact(d))
-                    .zip(g.chunks_exact(d))
-                {
-                    let (mean, rstd) = moments(x, eps);
-                    // dx holds ĝ = dy·w until the last loop; xhat is this task's scratch.
-                    // Equal-length slices let the compiler drop the bounds checks.
-                    let (xhat, w, dw, db) = (&mut xhat[..d], &w[..d], &mut dw[..d], &mut db[..d]);
-                    for i in 0..d {
-                        xhat[i] = (x[i] - mean) * rstd;
-                        dx[i] = g[i] * w[i];
-                        dw[i] += g[i] * xhat[i];
-                        db[i] += g[i];
-                    }
-                    let mean_gw = simd::sum(dx) * inv_d;
-                    let mean_gwx = simd::dot(dx, xhat) * inv_d;
-                    for i in 0..d {
-                        dx[i] = (dx[i] - mean_gw - xhat[i] * mean_gwx) * rstd;
-                    }
-                }
-                (dw, db, xhat)
-            },
-        )
-        .map(|(dw, db, _)| (dw, db))
-        .reduce(
-            || (vec![T::zero(); d], vec![T::zero(); d]),
-            |(mut dw, mut db), (dw2, db2)| {
-                for (a, b) in dw.iter_mut().zip(dw2) {
-                    *a += b;
-                }
-                for (a, b) in db.iter_mut().zip(db2) {
-                    *a += b;
-                }
-                (dw, db)
-            },
+            (vec![T::zero(); d], vec![T::zero(); d]),
+            |(dw, db), (dw2, db2)| (add_into(dw, &dw2), add_into(db, &db2)),
         );
     out[n..n + d].copy_from_slice(&dw);
     out[n + d..].copy_from_slice(&db);

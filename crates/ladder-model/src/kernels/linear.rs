@@ -10,7 +10,9 @@
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
 
-use super::{by_dtype, column_sums, contiguous, Float};
+use rayon::prelude::*;
+
+use super::{by_dtype, column_sums, contiguous, Float, ROWS_PER_TASK};
 
 struct Linear;
 
@@ -34,11 +36,13 @@ fn forward<T: Float>(
     }
     let y = sx.matmul(sw, (1, rows, n, k), lx, &lw.transpose(0, 1)?)?;
     let mut y = T::cpu_storage_data(y)?;
-    for row in y.chunks_exact_mut(n) {
-        for (y, &b) in row.iter_mut().zip(b) {
-            *y += b;
+    y.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
+        for row in rows.chunks_exact_mut(n) {
+            for (y, &b) in row.iter_mut().zip(b) {
+                *y += b;
+            }
         }
-    }
+    });
     Ok((T::to_cpu_storage_owned(y), Shape::from((rows, n))))
 }
 

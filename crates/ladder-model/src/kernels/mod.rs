@@ -14,6 +14,7 @@
 //! composed ops (`tests/kernels.rs`).
 
 use candle_core::{CpuStorage, Layout, Result, WithDType};
+use rayon::prelude::*;
 
 mod attention;
 mod cross_entropy;
@@ -77,14 +78,30 @@ macro_rules! by_dtype {
 }
 pub(crate) use by_dtype;
 
-/// Sums the rows of a row-major `(rows, cols)` slice into `cols` values, in blocks of
-/// rows so that each block's partial sums stay in cache.
+/// Rows per parallel task in the row-wise kernels.
+pub(crate) const ROWS_PER_TASK: usize = 64;
+
+/// Sums the rows of a row-major `(rows, cols)` slice into `cols` values: partial sums
+/// over fixed blocks of rows in parallel, then their sum in block order, so the result
+/// does not depend on how many threads ran.
 pub(crate) fn column_sums<T: Float>(data: &[T], cols: usize) -> Vec<T> {
-    let mut sums = vec![T::zero(); cols];
-    for row in data.chunks_exact(cols) {
-        for (s, &x) in sums.iter_mut().zip(row) {
-            *s += x;
-        }
+    let partials: Vec<Vec<T>> = data
+        .par_chunks(cols * ROWS_PER_TASK)
+        .map(|block| {
+            block
+                .chunks_exact(cols)
+                .fold(vec![T::zero(); cols], add_into)
+        })
+        .collect();
+    partials
+        .iter()
+        .fold(vec![T::zero(); cols], |acc, p| add_into(acc, p))
+}
+
+/// `acc += row`, element-wise.
+pub(crate) fn add_into<T: Float>(mut acc: Vec<T>, row: &[T]) -> Vec<T> {
+    for (s, &x) in acc.iter_mut().zip(row) {
+        *s += x;
     }
-    sums
+    acc
 }
