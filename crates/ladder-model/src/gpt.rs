@@ -1,6 +1,6 @@
 //! The GPT: config, then attention, MLP, block and model, as in nanoGPT's `model.py`.
 
-use candle_core::{Module, Result, Tensor, D};
+use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, Init, VarBuilder};
 
 use crate::kernels::{self, Kernels};
@@ -46,23 +46,9 @@ impl CausalSelfAttention {
             (Some(rotary), _) => {
                 // RoPE rotates q and k between the split and the scores, which the
                 // fused kernel does not do: composed ops.
-                let (b, t, c3) = qkv.dims3()?;
-                let c = c3 / 3;
-                let hd = c / self.n_head;
-                let heads = |i: usize| -> Result<Tensor> {
-                    qkv.narrow(D::Minus1, i * c, c)?
-                        .reshape((b, t, self.n_head, hd))?
-                        .transpose(1, 2)?
-                        .contiguous() // (B, H, T, hd)
-                };
-                let (q, k, v) = (
-                    rotary.apply(&heads(0)?)?,
-                    rotary.apply(&heads(1)?)?,
-                    heads(2)?,
-                );
-                kernels::attend_composed(&q, &k, &v, mask)?
-                    .transpose(1, 2)?
-                    .reshape((b, t, c))?
+                let [q, k, v] = kernels::split_heads(&qkv, self.n_head)?;
+                let (q, k) = (rotary.apply(&q)?, rotary.apply(&k)?);
+                kernels::merge_heads(&kernels::attend_composed(&q, &k, &v, mask)?)?
             }
         };
         self.proj.forward(&y, k)

@@ -341,19 +341,27 @@ pub fn causal_mask(t: usize, dtype: DType, device: &Device) -> Result<Tensor> {
 /// The composed form: split heads, `softmax(Q·Kᵀ/√hd + mask)·V`, merge heads. `mask`
 /// is [`causal_mask`] of at least `T`.
 pub fn causal_attention_composed(qkv: &Tensor, n_head: usize, mask: &Tensor) -> Result<Tensor> {
+    let [q, k, v] = split_heads(qkv, n_head)?;
+    merge_heads(&attend_composed(&q, &k, &v, mask)?)
+}
+
+/// `(B, T, 3C)` → queries, keys and values as contiguous `(B, H, T, hd)` heads.
+pub fn split_heads(qkv: &Tensor, n_head: usize) -> Result<[Tensor; 3]> {
     let (b, t, c3) = qkv.dims3()?;
     let c = c3 / 3;
-    let hd = c / n_head;
     let heads = |i: usize| -> Result<Tensor> {
         qkv.narrow(D::Minus1, i * c, c)?
-            .reshape((b, t, n_head, hd))?
+            .reshape((b, t, n_head, c / n_head))?
             .transpose(1, 2)?
-            .contiguous() // (B, H, T, hd)
+            .contiguous()
     };
-    let (q, k, v) = (heads(0)?, heads(1)?, heads(2)?);
-    attend_composed(&q, &k, &v, mask)?
-        .transpose(1, 2)?
-        .reshape((b, t, c))
+    Ok([heads(0)?, heads(1)?, heads(2)?])
+}
+
+/// `(B, H, T, hd)` heads → `(B, T, H·hd)`.
+pub fn merge_heads(y: &Tensor) -> Result<Tensor> {
+    let (b, h, t, hd) = y.dims4()?;
+    y.transpose(1, 2)?.reshape((b, t, h * hd))
 }
 
 /// `softmax(Q·Kᵀ/√hd + mask)·V` for `(B, H, T, hd)` heads.

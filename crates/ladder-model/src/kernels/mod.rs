@@ -23,7 +23,10 @@ mod layer_norm;
 mod linear;
 mod simd;
 
-pub use attention::{attend_composed, causal_attention, causal_attention_composed, causal_mask};
+pub use attention::{
+    attend_composed, causal_attention, causal_attention_composed, causal_mask, merge_heads,
+    split_heads,
+};
 pub use cross_entropy::{cross_entropy, cross_entropy_composed};
 pub use gelu::{gelu, gelu_composed};
 pub use layer_norm::{layer_norm, layer_norm_composed};
