@@ -33,7 +33,13 @@ pub struct SweepOutcome {
     pub in_sweep: usize,
 }
 
-fn run_attrs(plan: &Plan, run: &PlannedRun, ctx: &RunContext, threads: usize) -> RunAttrs {
+fn run_attrs(
+    plan: &Plan,
+    run: &PlannedRun,
+    ctx: &RunContext,
+    device: &Device,
+    threads: usize,
+) -> RunAttrs {
     let (m, s) = (&run.spec.model, &run.spec);
     let mut a = RunAttrs::default();
     a.text("run_id", &run.id)
@@ -73,7 +79,7 @@ fn run_attrs(plan: &Plan, run: &PlannedRun, ctx: &RunContext, threads: usize) ->
             ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()),
         )
         .text("versions", &ctx.versions)
-        .text("device", "cpu")
+        .text("device", device_name(device))
         .int("threads", threads as i64);
     // NaN marks "not synthetic" so that every run has the same attributes.
     a.float(
@@ -132,8 +138,7 @@ fn train_one(
     device: &Device,
 ) -> Result<(), String> {
     let threads = rayon::current_num_threads();
-    let mut attrs = run_attrs(plan, run, ctx, threads);
-    attrs.text("device", device_name(device));
+    let attrs = run_attrs(plan, run, ctx, device, threads);
     let mut writer = RunWriter::new(dir, &run.id, attrs).map_err(|e| format!("{}: {e}", run.id))?;
     let mut other = extra(run);
     let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
