@@ -123,6 +123,10 @@ fn bad_values_and_files_are_input_errors() {
             "tokens",
         ),
         (MICRO.replace("lr = 1e-2", "lr = \"fast\""), "lr"),
+        (
+            MICRO.replace("lr = 1e-2", "lr = 1e-2\nprecision = \"fp8\""),
+            "train.precision",
+        ),
     ];
     for (i, (body, needle)) in cases.iter().enumerate() {
         let cfg = write(dir.path(), &format!("c{i}.toml"), body);

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use ladder_model::Precision;
 use ladder_store::finished_path;
 use ladder_sweep::{run_sweep, threads_per_job, DeviceChoice, PlannedRun, RunContext, SweepError};
 
@@ -75,6 +76,17 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", args.device)))?;
     let jobs = devices.len();
     share_threads(jobs);
+    let bf16 = plan
+        .runs
+        .iter()
+        .any(|r| r.spec.precision == Precision::Bf16);
+    if bf16 && args.device == DeviceChoice::Cpu {
+        eprintln!(
+            "warning: train.precision = \"bf16\" on the CPU: candle has no CPU bf16 matmul (it \
+             widens to f32), so this is slower than f32 and only shows bf16's rounding; \
+             bf16 is for --device cuda"
+        );
+    }
     let pending: Vec<&PlannedRun> = plan
         .runs
         .iter()

@@ -4,8 +4,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, Init, VarBuilder};
 
 use crate::kernels::{self, Kernels};
-use crate::layers::{LayerNorm, Linear, Rotary, INIT_STD};
-use crate::{GptConfig, PositionEncoding};
+use crate::layers::{Exec, LayerNorm, Linear, Rotary, INIT_STD};
+use crate::{GptConfig, PositionEncoding, Precision};
 
 /// Causal multi-head self-attention.
 struct CausalSelfAttention {
@@ -36,22 +36,25 @@ impl CausalSelfAttention {
     }
 
     /// `mask` is `(T, T)` with 0 on and below the diagonal and −∞ above.
-    fn forward(&self, x: &Tensor, mask: &Tensor, k: Kernels) -> Result<Tensor> {
-        let qkv = self.qkv.forward(x, k)?; // (B, T, 3C)
-        let y = match (&self.rotary, k) {
-            (None, Kernels::Fused) => kernels::causal_attention(&qkv, self.n_head)?,
-            (None, Kernels::Composed) => {
+    fn forward(&self, x: &Tensor, mask: &Tensor, e: Exec) -> Result<Tensor> {
+        let qkv = self.qkv.forward(x, e)?; // (B, T, 3C)
+        let y = match (&self.rotary, e.kernels, e.precision) {
+            (None, Kernels::Fused, Precision::F32) => kernels::causal_attention(&qkv, self.n_head)?,
+            (None, Kernels::Composed, Precision::F32) => {
                 kernels::causal_attention_composed(&qkv, self.n_head, mask)?
             }
-            (Some(rotary), _) => {
-                // RoPE rotates q and k between the split and the scores, which the
-                // fused kernel does not do: composed ops.
+            // RoPE rotates q and k between the split and the scores, and autocast runs
+            // the products in bf16; the fused kernel does neither: composed ops.
+            (rotary, _, precision) => {
                 let [q, k, v] = kernels::split_heads(&qkv, self.n_head)?;
-                let (q, k) = (rotary.apply(&q)?, rotary.apply(&k)?);
-                kernels::merge_heads(&kernels::attend_composed(&q, &k, &v, mask)?)?
+                let (q, k) = match rotary {
+                    Some(r) => (r.apply(&q)?, r.apply(&k)?),
+                    None => (q, k),
+                };
+                kernels::merge_heads(&kernels::attend_in(precision, &q, &k, &v, mask)?)?
             }
         };
-        self.proj.forward(&y, k)
+        self.proj.forward(&y, e)
     }
 }
 
@@ -69,13 +72,13 @@ impl Mlp {
         })
     }
 
-    fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
-        let h = self.fc.forward(x, k)?;
-        let h = match k {
+    fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
+        let h = self.fc.forward(x, e)?;
+        let h = match e.kernels {
             Kernels::Fused => kernels::gelu(&h)?,
             Kernels::Composed => kernels::gelu_composed(&h)?,
         };
-        self.proj.forward(&h, k) // (B, T, C)
+        self.proj.forward(&h, e) // (B, T, C)
     }
 }
 
@@ -99,9 +102,9 @@ impl Block {
         })
     }
 
-    fn forward(&self, x: &Tensor, mask: &Tensor, k: Kernels) -> Result<Tensor> {
-        let x = (x + self.attn.forward(&self.ln1.forward(x, k)?, mask, k)?)?;
-        &x + self.mlp.forward(&self.ln2.forward(&x, k)?, k)?
+    fn forward(&self, x: &Tensor, mask: &Tensor, e: Exec) -> Result<Tensor> {
+        let x = (x + self.attn.forward(&self.ln1.forward(x, e)?, mask, e)?)?;
+        &x + self.mlp.forward(&self.ln2.forward(&x, e)?, e)?
     }
 }
 
@@ -114,7 +117,7 @@ pub struct Gpt {
     ln_f: LayerNorm,
     head: Option<Tensor>,
     mask: Tensor,
-    kernels: Kernels,
+    exec: Exec,
 }
 
 impl Gpt {
@@ -157,8 +160,18 @@ impl Gpt {
             ln_f,
             head,
             mask,
-            kernels,
+            exec: Exec {
+                kernels,
+                precision: Precision::F32,
+            },
         })
+    }
+
+    /// The same model with its matrix products in `precision` ([`Precision`]); the
+    /// weights stay as built.
+    pub fn with_precision(mut self, precision: Precision) -> Self {
+        self.exec.precision = precision;
+        self
     }
 
     /// The model's shape.
@@ -182,15 +195,16 @@ impl Gpt {
         }
         let mask = self.mask.narrow(0, 0, t)?.narrow(1, 0, t)?;
         for block in &self.blocks {
-            x = block.forward(&x, &mask, self.kernels)?;
+            x = block.forward(&x, &mask, self.exec)?;
         }
-        let x = self.ln_f.forward(&x, self.kernels)?;
+        let x = self.ln_f.forward(&x, self.exec)?;
         // The head as one 2-D matmul: a broadcast matmul against the (vocab, C) matrix
         // would sum its gradient over a broadcast batch dimension.
         let (b, t, c) = x.dims3()?;
         let head = self.head.as_ref().unwrap_or_else(|| self.wte.embeddings());
-        x.reshape((b * t, c))?
-            .matmul(&head.t()?)?
+        self.exec
+            .precision
+            .matmul(&x.reshape((b * t, c))?, &head.t()?)?
             .reshape((b, t, ())) // (B, T, vocab)
     }
 
@@ -199,7 +213,7 @@ impl Gpt {
         let logits = self.forward(idx)?;
         let (b, t, v) = logits.dims3()?;
         let (logits, targets) = (logits.reshape((b * t, v))?, targets.reshape(b * t)?);
-        match self.kernels {
+        match self.exec.kernels {
             Kernels::Fused => kernels::cross_entropy(&logits, &targets),
             Kernels::Composed => kernels::cross_entropy_composed(&logits, &targets),
         }

@@ -5,6 +5,14 @@ use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::{Init, VarBuilder};
 
 use crate::kernels::{self, Kernels};
+use crate::Precision;
+
+/// How a forward pass computes: which kernels, and the precision of the products.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Exec {
+    pub(crate) kernels: Kernels,
+    pub(crate) precision: Precision,
+}
 
 /// GPT-2's initialisation scale for weight matrices and embeddings.
 pub(crate) const INIT_STD: f64 = 0.02;
@@ -25,8 +33,8 @@ impl LayerNorm {
         })
     }
 
-    pub(crate) fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
-        match k {
+    pub(crate) fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
+        match e.kernels {
             Kernels::Fused => kernels::layer_norm(x, &self.weight, &self.bias, self.eps),
             Kernels::Composed => {
                 kernels::layer_norm_composed(x, &self.weight, &self.bias, self.eps)
@@ -53,10 +61,14 @@ impl Linear {
         })
     }
 
-    pub(crate) fn forward(&self, x: &Tensor, k: Kernels) -> Result<Tensor> {
-        match k {
-            Kernels::Fused => kernels::linear(x, &self.weight, &self.bias),
-            Kernels::Composed => kernels::linear_composed(x, &self.weight, &self.bias),
+    pub(crate) fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
+        match (e.precision, e.kernels) {
+            (Precision::F32, Kernels::Fused) => kernels::linear(x, &self.weight, &self.bias),
+            (Precision::F32, Kernels::Composed) => {
+                kernels::linear_composed(x, &self.weight, &self.bias)
+            }
+            // The fused linear is f32 only: autocast goes through composed ops.
+            (p, _) => p.linear(x, &self.weight, &self.bias),
         }
     }
 }

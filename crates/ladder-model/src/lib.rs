@@ -11,6 +11,7 @@
 //! - [`kernels`]: fused CPU custom ops with hand-written backward passes for the hot
 //!   composites (attention, LayerNorm, GELU, linear, cross-entropy), and their composed
 //!   reference forms.
+//! - [`Precision`]: f32, or bf16 matrix products with f32 everything else (autocast).
 //!
 //! Every op used here records gradients: candle's fused `softmax_last_dim`, `layer_norm`
 //! and `rope` kernels do not (../shared/notes/candle-cpu.md), so the model uses its own
@@ -23,6 +24,7 @@ mod error;
 mod gpt;
 pub mod kernels;
 mod layers;
+mod precision;
 mod store;
 
 pub use config::{GptConfig, PositionEncoding};
@@ -30,4 +32,5 @@ pub use counts::{FlopCounts, ParamCounts};
 pub use error::ModelError;
 pub use gpt::Gpt;
 pub use kernels::Kernels;
+pub use precision::Precision;
 pub use store::ParamStore;

@@ -161,3 +161,59 @@ fn gradients_match_finite_differences_learned_tied() {
 fn gradients_match_finite_differences_rope_untied() {
     check_gradients(shape(PositionEncoding::Rope, false));
 }
+
+/// Under bf16 autocast the loss and every gradient stay f32 and close to the f32 ones
+/// (bf16 keeps 8 significant bits), for both position encodings and both kernel sets,
+/// and the rounding really happens (the bf16 loss is not the f32 loss bit for bit).
+#[test]
+fn bf16_autocast_keeps_f32_weights_and_close_gradients() {
+    use ladder_model::{Kernels, Precision};
+    for positions in [PositionEncoding::Learned, PositionEncoding::Rope] {
+        for kernels in [Kernels::Fused, Kernels::Composed] {
+            let cfg = shape(positions, false);
+            let store = ParamStore::new(3);
+            let vb = store.var_builder(DType::F32, &Device::Cpu);
+            let f32_model = Gpt::with_kernels(cfg, kernels, vb.clone()).unwrap();
+            let bf16_model = Gpt::with_kernels(cfg, kernels, vb)
+                .unwrap()
+                .with_precision(Precision::Bf16);
+            let ids: Vec<u32> = (0..12).map(|i| (i * 7 + 3) % 11).collect();
+            let x = Tensor::from_vec(ids[..10].to_vec(), (2, 5), &Device::Cpu).unwrap();
+            let y = Tensor::from_vec(ids[2..].to_vec(), (2, 5), &Device::Cpu).unwrap();
+            let (l32, l16) = (
+                f32_model.loss(&x, &y).unwrap(),
+                bf16_model.loss(&x, &y).unwrap(),
+            );
+            assert_eq!(l16.dtype(), DType::F32);
+            let (a, b) = (
+                l32.to_scalar::<f32>().unwrap(),
+                l16.to_scalar::<f32>().unwrap(),
+            );
+            assert!(
+                (a - b).abs() < 1e-2 * a,
+                "{positions:?} {kernels:?}: {a} vs {b}"
+            );
+            assert_ne!(a, b, "{positions:?} {kernels:?}: no rounding happened");
+            let (g32, g16) = (l32.backward().unwrap(), l16.backward().unwrap());
+            for (name, var) in store.named_vars() {
+                let (u, v) = (
+                    g32.get(var.as_tensor()).unwrap(),
+                    g16.get(var.as_tensor()).unwrap(),
+                );
+                assert_eq!(v.dtype(), DType::F32, "{name}");
+                let (u, v) = (
+                    u.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                    v.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                );
+                let dot: f32 = u.iter().zip(&v).map(|(p, q)| p * q).sum();
+                let norm = |w: &[f32]| w.iter().map(|p| p * p).sum::<f32>().sqrt();
+                let cosine = dot / (norm(&u) * norm(&v)).max(f32::MIN_POSITIVE);
+                // Exactly-zero gradients (none expected) would give cosine 0 and fail.
+                assert!(
+                    cosine > 0.99,
+                    "{positions:?} {kernels:?} {name}: cosine {cosine}"
+                );
+            }
+        }
+    }
+}

@@ -149,6 +149,13 @@ pub struct TrainConfig {
     /// Global gradient-norm clip (0 disables).
     #[serde(default = "one")]
     pub grad_clip: f64,
+    /// Precision of the matrix products: "f32", or "bf16" autocast (for GPUs).
+    #[serde(default = "f32_name")]
+    pub precision: String,
+}
+
+fn f32_name() -> String {
+    "f32".into()
 }
 
 fn default_warmup() -> u64 {

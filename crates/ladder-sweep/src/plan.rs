@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ladder_data::{MarkovConfig, MarkovSource, Split, TextSource, TokenSource};
-use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding};
+use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precision};
 use ladder_train::{AdamWConfig, RunSpec};
 
 use crate::config::{DataConfig, ShapeConfig, SweepConfig};
@@ -185,6 +185,12 @@ impl Plan {
             }
         };
         let t = &cfg.train;
+        let precision = Precision::parse(&t.precision).ok_or_else(|| {
+            SweepError::invalid(
+                "train.precision",
+                format!("`{}`: use \"f32\" or \"bf16\"", t.precision),
+            )
+        })?;
         if t.batch_size == 0 {
             return Err(SweepError::invalid(
                 "train.batch_size",
@@ -270,6 +276,7 @@ impl Plan {
                     },
                     eval_every_steps: (cfg.eval.every_tokens / tokens_per_step).max(1),
                     seed: cfg.seed,
+                    precision,
                 };
                 let id = format!(
                     "d{}-l{}-h{}-D{}",

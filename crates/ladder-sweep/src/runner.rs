@@ -64,6 +64,7 @@ fn run_attrs(
         .text("positions", format!("{:?}", m.positions).to_lowercase())
         .int("tied_head", i64::from(m.tied_head))
         .int("batch_size", s.batch_size as i64)
+        .text("precision", s.precision.as_str())
         .int("steps", s.steps() as i64)
         .float("lr", s.lr)
         .int("warmup_steps", s.warmup_steps as i64)

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use ladder_data::TokenSource;
-use ladder_model::{FlopCounts, Gpt, GptConfig, ParamStore};
+use ladder_model::{FlopCounts, Gpt, GptConfig, ParamStore, Precision};
 
 use crate::{
     AdamW, AdamWConfig, CosineSchedule, EvalPoint, Observer, RunStart, RunSummary, TrainError,
@@ -31,6 +31,8 @@ pub struct RunSpec {
     pub eval_every_steps: u64,
     /// Seed of the initial weights.
     pub seed: u64,
+    /// Precision of the matrix products (f32, or bf16 autocast).
+    pub precision: Precision,
 }
 
 impl RunSpec {
@@ -94,7 +96,8 @@ pub fn train(
         }
     }
     let store = ParamStore::new(spec.seed);
-    let model = Gpt::new(spec.model, store.var_builder(DType::F32, device))?;
+    let model =
+        Gpt::new(spec.model, store.var_builder(DType::F32, device))?.with_precision(spec.precision);
     let mut opt = AdamW::new(store.vars(), spec.adamw)?;
     let steps = spec.steps();
     let schedule = CosineSchedule {

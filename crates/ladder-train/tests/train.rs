@@ -5,7 +5,7 @@
 
 use candle_core::Device;
 use ladder_data::{MarkovConfig, MarkovSource, TokenSource};
-use ladder_model::{GptConfig, PositionEncoding};
+use ladder_model::{GptConfig, PositionEncoding, Precision};
 use ladder_train::{train, AdamWConfig, Recorder, RunSpec};
 
 fn spec(tokens: u64) -> RunSpec {
@@ -35,6 +35,7 @@ fn spec(tokens: u64) -> RunSpec {
         },
         eval_every_steps: 10,
         seed: 0,
+        precision: Precision::F32,
     }
 }
 

@@ -26,6 +26,7 @@ use candle_core::{
 use rayon::prelude::*;
 
 use super::{by_dtype, simd, Float};
+use crate::Precision;
 
 /// Score elements per group of heads and query block (1 MiB of f32).
 const SCORES_PER_GROUP: usize = 1 << 18;
@@ -366,9 +367,20 @@ pub fn merge_heads(y: &Tensor) -> Result<Tensor> {
 
 /// `softmax(Q·Kᵀ/√hd + mask)·V` for `(B, H, T, hd)` heads.
 pub fn attend_composed(q: &Tensor, k: &Tensor, v: &Tensor, mask: &Tensor) -> Result<Tensor> {
+    attend_in(Precision::F32, q, k, v, mask)
+}
+
+/// [`attend_composed`] with both products in `precision` and the softmax in `q`'s dtype.
+pub fn attend_in(
+    precision: Precision,
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: &Tensor,
+) -> Result<Tensor> {
     let (_, _, t, hd) = q.dims4()?;
     let mask = mask.narrow(0, 0, t)?.narrow(1, 0, t)?;
-    let scores = (q.matmul(&k.t()?)? / (hd as f64).sqrt())?; // (B, H, T, T)
+    let scores = (precision.matmul(q, &k.t()?)? / (hd as f64).sqrt())?; // (B, H, T, T)
     let att = candle_nn::ops::softmax(&scores.broadcast_add(&mask)?, D::Minus1)?;
-    att.matmul(v)
+    precision.matmul(&att, v)
 }

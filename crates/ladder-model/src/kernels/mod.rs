@@ -24,8 +24,8 @@ mod linear;
 mod simd;
 
 pub use attention::{
-    attend_composed, causal_attention, causal_attention_composed, causal_mask, merge_heads,
-    split_heads,
+    attend_composed, attend_in, causal_attention, causal_attention_composed, causal_mask,
+    merge_heads, split_heads,
 };
 pub use cross_entropy::{cross_entropy, cross_entropy_composed};
 pub use gelu::{gelu, gelu_composed};
