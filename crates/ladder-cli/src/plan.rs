@@ -43,6 +43,7 @@ fn time_runs(plan: &Plan) -> Result<Vec<f64>, Failure> {
                     batch_size: batch,
                     adamw: run.spec.adamw,
                     kernels: Kernels::Fused,
+                    precision: run.spec.precision,
                     warmup: 1,
                     steps: 3,
                     seed: 0,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use candle_core::Device;
 use ladder_store::{finished_path, write_sweep, RunAttrs, RunWriter};
-use ladder_train::{train, Fanout, Observer};
+use ladder_train::{device_name, train, Fanout, Observer};
 
 use crate::{Plan, PlannedRun, SweepError};
 
@@ -146,14 +146,6 @@ fn train_one(
     train(&run.spec, plan.source.as_ref(), val, device, &mut observers)
         .map(|_| ())
         .map_err(|e| format!("{}: {e}", run.id))
-}
-
-fn device_name(device: &Device) -> String {
-    match device.location() {
-        candle_core::DeviceLocation::Cpu => "cpu".into(),
-        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
-        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
-    }
 }
 
 /// Trains every run of `plan` not yet finished under `dir`, one job per entry of

@@ -11,15 +11,17 @@
 //! Options: `--shapes DxLxH,...`, `--context`, `--batch`, `--vocab`, `--steps`,
 //! `--warmup`, `--threads` (candle's threads per run), `--jobs` (runs trained side by
 //! side, one OS thread and rayon pool each, as the sweep runner does: the result is their
-//! summed throughput), `--kernels fused|composed`, `--peak` (also time a 2048³ f32
-//! GEMM), `--json PATH` (append one JSON object per line).
+//! summed throughput), `--kernels fused|composed`, `--precision f32|bf16`, `--device
+//! cpu|cuda|cuda:N` (CUDA needs `--features cuda`), `--peak` (also time a 2048³ GEMM on
+//! the device, in bf16 under `--precision bf16`), `--json PATH` (append one JSON object per
+//! line).
 
 use std::io::Write;
 use std::time::Instant;
 
-use candle_core::{Device, Tensor};
-use ladder_model::{FlopCounts, GptConfig, Kernels, PositionEncoding};
-use ladder_train::{time_steps, AdamWConfig, StepTimes, TimingSpec, TrainError};
+use candle_core::{DType, Device, Tensor};
+use ladder_model::{FlopCounts, GptConfig, Kernels, PositionEncoding, Precision};
+use ladder_train::{device_name, time_steps, AdamWConfig, StepTimes, TimingSpec, TrainError};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,6 +36,8 @@ struct Args {
     threads: usize,
     jobs: usize,
     kernels: Kernels,
+    precision: Precision,
+    device: Device,
     peak: bool,
     json: Option<String>,
 }
@@ -49,6 +53,8 @@ fn parse_args() -> Result<Args, String> {
         threads: 1,
         jobs: 1,
         kernels: Kernels::Fused,
+        precision: Precision::F32,
+        device: Device::Cpu,
         peak: false,
         json: None,
     };
@@ -84,13 +90,32 @@ fn parse_args() -> Result<Args, String> {
                     k => return Err(format!("--kernels {k}: expected fused or composed")),
                 }
             }
+            "--precision" => {
+                let p = value()?;
+                a.precision =
+                    Precision::parse(&p).ok_or(format!("--precision {p}: expected f32 or bf16"))?;
+            }
+            "--device" => a.device = device(&value()?)?,
             "--peak" => a.peak = true,
             "--json" => a.json = Some(value()?),
             "--bench" => {} // passed by `cargo bench`
             f => return Err(format!("unknown option {f}")),
         }
     }
+    if a.jobs > 1 && !a.device.is_cpu() {
+        return Err("--jobs > 1 is for the CPU (one run per GPU: run one bench per GPU)".into());
+    }
     Ok(a)
+}
+
+fn device(name: &str) -> Result<Device, String> {
+    let ordinal = match name {
+        "cpu" => return Ok(Device::Cpu),
+        "cuda" => Some(0),
+        _ => name.strip_prefix("cuda:").and_then(|i| i.parse().ok()),
+    };
+    let i = ordinal.ok_or(format!("--device {name}: expected cpu, cuda or cuda:N"))?;
+    Device::new_cuda(i).map_err(|e| format!("--device {name}: {e} (build with --features cuda)"))
 }
 
 fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> Result<StepTimes, TrainError> {
@@ -105,23 +130,27 @@ fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> Result<StepTimes, TrainEr
             grad_clip: Some(1.0),
         },
         kernels: a.kernels,
+        precision: a.precision,
         warmup: a.warmup,
         steps: a.steps,
         seed,
     };
-    time_steps(&spec, &Device::Cpu)
+    time_steps(&spec, &a.device)
 }
 
-/// Best of five 2048³ f32 matmuls, in GFLOP/s, at the current thread setting.
-fn gemm_peak() -> candle_core::Result<f64> {
+/// Best of five 2048³ matmuls in `dtype` on `device`, in GFLOP/s, at the current thread
+/// setting.
+fn gemm_peak(device: &Device, dtype: DType) -> candle_core::Result<f64> {
     let n = 2048;
-    let a = Tensor::randn(0f32, 1.0, (n, n), &Device::Cpu)?;
-    let b = Tensor::randn(0f32, 1.0, (n, n), &Device::Cpu)?;
+    let a = Tensor::randn(0f32, 1.0, (n, n), device)?.to_dtype(dtype)?;
+    let b = Tensor::randn(0f32, 1.0, (n, n), device)?.to_dtype(dtype)?;
     a.matmul(&b)?;
+    device.synchronize()?;
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let t = Instant::now();
         a.matmul(&b)?;
+        device.synchronize()?;
         best = best.min(t.elapsed().as_secs_f64());
     }
     Ok(2.0 * (n as f64).powi(3) / best / 1e9)
@@ -151,14 +180,22 @@ fn run() -> Result<(), String> {
         Kernels::Fused => "fused",
         Kernels::Composed => "composed",
     };
+    let dtype = match a.precision {
+        Precision::F32 => DType::F32,
+        Precision::Bf16 => DType::BF16,
+    };
+    let (device, precision) = (device_name(&a.device), a.precision);
     if a.peak {
         let gflops = pool(a.threads)?
-            .install(gemm_peak)
+            .install(|| gemm_peak(&a.device, dtype))
             .map_err(|e| e.to_string())?;
-        eprintln!("f32 GEMM 2048³, {} threads: {gflops:.1} GFLOP/s", a.threads);
+        eprintln!(
+            "{precision} GEMM 2048³ on {device}, {} threads: {gflops:.1} GFLOP/s",
+            a.threads
+        );
         writeln!(
             out,
-            r#"{{"kind":"peak","threads":{},"gflops":{gflops}}}"#,
+            r#"{{"kind":"peak","device":"{device}","precision":"{precision}","threads":{},"gflops":{gflops}}}"#,
             a.threads
         )
         .map_err(|e| e.to_string())?;
@@ -201,7 +238,7 @@ fn run() -> Result<(), String> {
         let step = s.forward + s.backward + s.optimiser;
         let flops = FlopCounts::of(&cfg).exact;
         eprintln!(
-            "d{d} L{l} H{h} {kernels}, {} job(s) x {} thread(s): {tok_s:.0} tok/s \
+            "d{d} L{l} H{h} {kernels} {precision} on {device}, {} job(s) x {} thread(s): {tok_s:.0} tok/s \
              (fwd {:.0}% bwd {:.0}% opt {:.0}%), {:.1} GFLOP/s, wall {wall:.1} s",
             a.jobs,
             a.threads,
@@ -212,7 +249,7 @@ fn run() -> Result<(), String> {
         );
         writeln!(
             out,
-            r#"{{"kind":"train","impl":"ladder","kernels":"{kernels}","d_model":{d},"n_layer":{l},"n_head":{h},"threads":{},"jobs":{},"tok_s":{tok_s},"fwd_s":{},"bwd_s":{},"opt_s":{},"flops_per_token":{flops},"steps":{}}}"#,
+            r#"{{"kind":"train","impl":"ladder","kernels":"{kernels}","device":"{device}","precision":"{precision}","d_model":{d},"n_layer":{l},"n_head":{h},"threads":{},"jobs":{},"tok_s":{tok_s},"fwd_s":{},"bwd_s":{},"opt_s":{},"flops_per_token":{flops},"steps":{}}}"#,
             a.threads, a.jobs, s.forward, s.backward, s.optimiser, a.steps
         )
         .map_err(|e| e.to_string())?;

@@ -16,4 +16,4 @@ pub use error::TrainError;
 pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
 pub use schedule::CosineSchedule;
-pub use throughput::{time_steps, StepTimes, TimingSpec};
+pub use throughput::{device_name, time_steps, StepTimes, TimingSpec};

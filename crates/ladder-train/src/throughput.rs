@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
-use ladder_model::{Gpt, GptConfig, Kernels, ParamStore};
+use ladder_model::{Gpt, GptConfig, Kernels, ParamStore, Precision};
 use rand::{Rng, SeedableRng};
 
 use crate::{AdamW, AdamWConfig, TrainError};
@@ -43,6 +43,15 @@ impl StepTimes {
     }
 }
 
+/// A device as runs record it: `cpu`, `cuda:N` or `metal:N`.
+pub fn device_name(device: &Device) -> String {
+    match device.location() {
+        candle_core::DeviceLocation::Cpu => "cpu".into(),
+        candle_core::DeviceLocation::Cuda { gpu_id } => format!("cuda:{gpu_id}"),
+        candle_core::DeviceLocation::Metal { gpu_id } => format!("metal:{gpu_id}"),
+    }
+}
+
 /// What to time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimingSpec {
@@ -54,6 +63,8 @@ pub struct TimingSpec {
     pub adamw: AdamWConfig,
     /// Kernel implementation.
     pub kernels: Kernels,
+    /// Precision of the matrix products.
+    pub precision: Precision,
     /// Untimed steps first (allocator and caches warm up).
     pub warmup: usize,
     /// Timed steps.
@@ -71,7 +82,8 @@ pub fn time_steps(spec: &TimingSpec, device: &Device) -> Result<StepTimes, Train
         spec.model,
         spec.kernels,
         store.var_builder(DType::F32, device),
-    )?;
+    )?
+    .with_precision(spec.precision);
     let mut opt = AdamW::new(store.vars(), spec.adamw)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed);
     let tokens: Vec<u32> = (0..b * (t + 1))
@@ -91,6 +103,7 @@ pub fn time_steps(spec: &TimingSpec, device: &Device) -> Result<StepTimes, Train
         loss.to_dtype(DType::F32)?.to_scalar::<f32>()?; // waits for the device
         let t1 = Instant::now();
         let grads = loss.backward()?;
+        device.synchronize()?;
         let t2 = Instant::now();
         opt.step(&grads, 1e-3)?;
         device.synchronize()?;
