@@ -24,6 +24,40 @@ pub enum DataError {
         /// Offset of the first invalid byte.
         offset: usize,
     },
+    /// A record of a structured corpus (a JSON line) is malformed.
+    #[error("corpus {path}, line {line}: {message}")]
+    BadRecord {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The corpus holds no text.
+    #[error("corpus {path} holds no text: point data.path at a non-empty corpus")]
+    Empty {
+        /// The file or directory.
+        path: PathBuf,
+    },
+    /// A corpus does not match its manifest.
+    #[error("{path}: {what} is {actual}, but the manifest says {expected}: this is not the published file (re-download it, or drop data.corpus to use it unchecked)")]
+    Mismatch {
+        /// The file or corpus path.
+        path: PathBuf,
+        /// What was compared.
+        what: String,
+        /// The manifest's value.
+        expected: String,
+        /// The value found.
+        actual: String,
+    },
+    /// The tokenizer failed to train, load, save, encode or decode.
+    #[error("tokenizer: {message}")]
+    Tokenizer {
+        /// What failed.
+        message: String,
+    },
     /// A source parameter is out of range.
     #[error("{field}: {message}")]
     BadParameter {

@@ -10,12 +10,22 @@
 //! training token is used twice) and one fixed validation set.
 #![deny(missing_docs)]
 
+mod cache;
+mod corpus;
 mod error;
+mod manifest;
 mod markov;
 mod source;
+mod split;
 mod text;
+mod tokenizer;
 
+pub use cache::{sha256_hex, CacheMeta, TokenFile};
+pub use corpus::{Corpus, CorpusSpec, Format, DEFAULT_SEPARATOR};
 pub use error::DataError;
+pub use manifest::{FileCheck, Manifest, ManifestFile, ManifestSplit};
 pub use markov::{MarkovConfig, MarkovSource};
 pub use source::{Sequences, TokenSource};
-pub use text::{Split, TextSource};
+pub use split::Split;
+pub use text::TextSource;
+pub use tokenizer::{Tokenizer, TokenizerSpec, END_OF_TEXT};

@@ -1,89 +1,108 @@
-//! A UTF-8 text file as byte-level tokens (vocabulary 256).
+//! A text corpus as tokens: its bytes (vocabulary 256), or ids from the token cache.
 //!
-//! Training reads sequences of `context + 1` bytes from the training split in an order
-//! shuffled once by the source's seed; sequences overlap by one byte, so every training
-//! byte is a target at most once (single epoch). Validation reads the start of the
+//! Training reads sequences of `context + 1` tokens from the training split in an order
+//! shuffled once by the source's seed; sequences overlap by one token, so every training
+//! token is a target at most once (single epoch). Validation reads the start of the
 //! validation split in order.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
 
-use crate::{DataError, Sequences, TokenSource};
+use crate::{Corpus, CorpusSpec, DataError, Sequences, Split, TokenFile, TokenSource};
 
-/// Where the validation split starts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Split {
-    /// The last `fraction` of the file (nanoGPT: 0.1), cut at `floor((1−f)·len)`.
-    Fraction(f64),
-    /// Validation starts at this byte.
-    Offset(u64),
+/// Where the ids live.
+enum Tokens {
+    /// The corpus text; every byte is a token.
+    Bytes(String),
+    /// A memory-mapped cache entry.
+    Mapped(TokenFile),
 }
 
-/// A byte-level corpus with disjoint training and validation splits.
+impl Tokens {
+    fn len(&self) -> usize {
+        match self {
+            Self::Bytes(t) => t.len(),
+            Self::Mapped(f) => f.len(),
+        }
+    }
+
+    fn window(&self, start: usize, n: usize) -> Vec<u32> {
+        match self {
+            Self::Bytes(t) => t.as_bytes()[start..start + n]
+                .iter()
+                .map(|&b| u32::from(b))
+                .collect(),
+            Self::Mapped(f) => (start..start + n).map(|i| f.get(i)).collect(),
+        }
+    }
+}
+
+/// A tokenised corpus with disjoint training and validation splits.
 pub struct TextSource {
-    path: PathBuf,
-    bytes: Arc<Vec<u8>>,
+    label: String,
+    tokens: Arc<Tokens>,
     cut: usize,
+    vocab: usize,
     seed: u64,
 }
 
 impl TextSource {
-    /// Reads `path`, checks that it is UTF-8 and splits it.
+    /// A single UTF-8 text file as bytes, split by `split`.
     pub fn open(path: &Path, split: Split, seed: u64) -> Result<Self, DataError> {
-        let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if let Err(e) = std::str::from_utf8(&bytes) {
-            return Err(DataError::NotUtf8 {
-                path: path.to_path_buf(),
-                offset: e.valid_up_to(),
-            });
-        }
-        let len = bytes.len();
-        let cut = match split {
-            Split::Fraction(f) if f > 0.0 && f < 1.0 => ((1.0 - f) * len as f64).floor() as usize,
-            Split::Fraction(f) => {
-                return Err(DataError::BadParameter {
-                    field: "split.fraction",
-                    message: format!("{f} must be strictly between 0 and 1"),
-                })
-            }
-            Split::Offset(o) if o > 0 && (o as usize) < len => o as usize,
-            Split::Offset(o) => {
-                return Err(DataError::BadParameter {
-                    field: "split.offset",
-                    message: format!(
-                        "{o} must be inside the file (1..{len}) so that both splits are non-empty"
-                    ),
-                })
-            }
-        };
+        let corpus = Corpus::read(&CorpusSpec::text_file(path))?;
+        Self::from_corpus(corpus, split, seed, path.display().to_string())
+    }
+
+    /// `corpus` as bytes (vocabulary 256), split by `split`; `label` names it in outputs.
+    pub fn from_corpus(
+        corpus: Corpus,
+        split: Split,
+        seed: u64,
+        label: String,
+    ) -> Result<Self, DataError> {
+        let cut = split.cut(&corpus)?;
         Ok(Self {
-            path: path.to_path_buf(),
-            bytes: Arc::new(bytes),
+            label: format!("{label}, tokenizer=byte, vocab=256"),
+            tokens: Arc::new(Tokens::Bytes(corpus.text)),
             cut,
+            vocab: 256,
             seed,
         })
     }
 
-    /// Bytes in the training split.
-    pub fn train_bytes(&self) -> usize {
+    /// The ids of a token cache entry, split where it was built.
+    pub fn from_tokens(file: TokenFile, seed: u64, label: String) -> Self {
+        let m = file.meta();
+        Self {
+            label: format!(
+                "{label}, tokenizer={} (sha256 {}), vocab={}, cache={}",
+                m.tokenizer,
+                &m.tokenizer_sha256[..16],
+                m.vocab,
+                file.dir().display()
+            ),
+            cut: m.train_tokens,
+            vocab: m.vocab,
+            tokens: Arc::new(Tokens::Mapped(file)),
+            seed,
+        }
+    }
+
+    /// Tokens in the training split.
+    pub fn train_tokens(&self) -> usize {
         self.cut
     }
 
-    /// Bytes in the validation split.
-    pub fn validation_bytes(&self) -> usize {
-        self.bytes.len() - self.cut
+    /// Tokens in the validation split.
+    pub fn validation_tokens(&self) -> usize {
+        self.tokens.len() - self.cut
     }
 
-    /// Number of whole training sequences of `context + 1` bytes, stride `context`.
+    /// Number of whole training sequences of `context + 1` tokens, stride `context`.
     fn train_windows(&self, context: usize) -> usize {
         self.cut.saturating_sub(1) / context
     }
@@ -91,7 +110,7 @@ impl TextSource {
 
 impl TokenSource for TextSource {
     fn vocab_size(&self) -> usize {
-        256
+        self.vocab
     }
 
     fn train_capacity(&self, context: usize) -> Option<u64> {
@@ -101,14 +120,12 @@ impl TokenSource for TextSource {
     fn train_sequences(&self, context: usize) -> Sequences<'_> {
         let mut order: Vec<u32> = (0..self.train_windows(context) as u32).collect();
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(self.seed));
-        let train = &self.bytes[..self.cut];
-        Box::new(order.into_iter().map(move |w| {
-            let start = w as usize * context;
-            train[start..start + context + 1]
-                .iter()
-                .map(|&b| u32::from(b))
-                .collect()
-        }))
+        let tokens = Arc::clone(&self.tokens);
+        Box::new(
+            order
+                .into_iter()
+                .map(move |w| tokens.window(w as usize * context, context + 1)),
+        )
     }
 
     fn validation_sequences(
@@ -116,9 +133,8 @@ impl TokenSource for TextSource {
         context: usize,
         tokens: u64,
     ) -> Result<Vec<Vec<u32>>, DataError> {
-        let val = &self.bytes[self.cut..];
         let n = tokens.div_ceil(context as u64) as usize;
-        let available = (val.len().saturating_sub(1) / context * context) as u64;
+        let available = (self.validation_tokens().saturating_sub(1) / context * context) as u64;
         if n * context > available as usize {
             return Err(DataError::NotEnoughTokens {
                 split: "validation",
@@ -128,12 +144,7 @@ impl TokenSource for TextSource {
             });
         }
         Ok((0..n)
-            .map(|i| {
-                val[i * context..i * context + context + 1]
-                    .iter()
-                    .map(|&b| u32::from(b))
-                    .collect()
-            })
+            .map(|i| self.tokens.window(self.cut + i * context, context + 1))
             .collect())
     }
 
@@ -143,12 +154,12 @@ impl TokenSource for TextSource {
 
     fn describe(&self) -> String {
         format!(
-            "text({}, bytes={}, train=[0, {}), validation=[{}, {}))",
-            self.path.display(),
-            self.bytes.len(),
+            "text({}, tokens={}, train=[0, {}), validation=[{}, {}))",
+            self.label,
+            self.tokens.len(),
             self.cut,
             self.cut,
-            self.bytes.len()
+            self.tokens.len()
         )
     }
 }
@@ -171,7 +182,7 @@ mod tests {
             .collect();
         let f = corpus(&text);
         let src = TextSource::open(f.path(), Split::Fraction(0.1), 3).unwrap();
-        assert_eq!(src.train_bytes(), 900);
+        assert_eq!(src.train_tokens(), 900);
         let seqs: Vec<Vec<u32>> = src.train_sequences(8).collect();
         assert_eq!(seqs.len(), 899 / 8);
         assert_eq!(src.train_capacity(8), Some(seqs.len() as u64 * 8));
