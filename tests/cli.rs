@@ -102,6 +102,72 @@ fn budget_above_the_corpus_is_refused_with_both_numbers() {
     );
 }
 
+/// Every way a corpus can be wrong is bad input (exit 2) that names the file or key.
+#[test]
+fn bad_corpora_are_input_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = |data: &str| {
+        MICRO.replace(
+            "kind = \"markov\"\nvocab = 16\norder = 1\nsuccessors = 3",
+            &format!("kind = \"text\"\n{data}"),
+        )
+    };
+    write(dir.path(), "ok.txt", &"abc def ".repeat(500));
+    write(dir.path(), "empty.txt", "");
+    std::fs::write(dir.path().join("latin1.txt"), b"caf\xe9 au lait").unwrap();
+    write(dir.path(), "stories.jsonl", "{\"story\": \"once\"}\n");
+    write(dir.path(), "tinyshakespeare.txt", "not the real thing");
+    let cases: [(&str, &[&str]); 9] = [
+        (
+            "path = \"missing.txt\"\nsplit_fraction = 0.1",
+            &["missing.txt"],
+        ),
+        (
+            "path = \"empty.txt\"\nsplit_fraction = 0.1",
+            &["empty.txt", "no text"],
+        ),
+        (
+            "path = \"latin1.txt\"\nsplit_fraction = 0.1",
+            &["latin1.txt", "UTF-8", "byte 3"],
+        ),
+        (
+            "path = \"stories.jsonl\"\nsplit_fraction = 0.1",
+            &["stories.jsonl", "line 1", "`text`", "story", "data.field"],
+        ),
+        (
+            "path = \"tinyshakespeare.txt\"\ncorpus = \"tinyshakespeare\"",
+            &["tinyshakespeare.txt", "size in bytes", "1115394"],
+        ),
+        (
+            "path = \"ok.txt\"\ncorpus = \"nope\"",
+            &["data.corpus", "gutenberg_en"],
+        ),
+        (
+            "path = \"ok.txt\"\nsplit_documents = 2",
+            &["data.split_documents"],
+        ),
+        (
+            "path = \"ok.txt\"\nsplit_fraction = 0.1\ntokenizer = \"bpe\"",
+            &["data.vocab"],
+        ),
+        (
+            "path = \"ok.txt\"\nsplit_fraction = 0.1\ntokenizer = \"bpe\"\nvocab = 100",
+            &["data.vocab", "257"],
+        ),
+    ];
+    for (i, (data, needles)) in cases.iter().enumerate() {
+        let cfg = write(dir.path(), &format!("c{i}.toml"), &text(data));
+        assert_input_error(&ladder(&["plan", &cfg, "--no-timing"]), needles);
+    }
+    let e = ladder(&[
+        "data",
+        "verify",
+        "tinyshakespeare",
+        &dir.path().join("ok.txt").display().to_string(),
+    ]);
+    assert_input_error(&e, &["ok.txt", "size in bytes"]);
+}
+
 #[test]
 fn bad_values_and_files_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod check;
+mod data;
 mod exit;
 mod fit;
 mod plan;
@@ -36,6 +37,9 @@ enum Command {
     /// Compare a fit.json with a baseline of expected values: exit 0 pass, 1 regression,
     /// 2 bad input.
     Check(check::CheckArgs),
+    /// Corpora: list the known ones, verify a file against its manifest, prepare the
+    /// token cache.
+    Data(data::DataArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -52,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Fit(args) => fit::fit(&args),
         Command::Check(args) => check::check(&args),
+        Command::Data(args) => data::data(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum DataError {
     /// The corpus file could not be read.
-    #[error("cannot read corpus {path}: {source}")]
+    #[error("cannot read corpus {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -22,7 +22,10 @@ fn datasets() -> Option<PathBuf> {
         "CI=true but {} is missing",
         dir.display()
     );
-    eprintln!("skipped: no corpora at {} (set LADDER_SHARED)", dir.display());
+    eprintln!(
+        "skipped: no corpora at {} (set LADDER_SHARED)",
+        dir.display()
+    );
     None
 }
 
@@ -58,6 +61,9 @@ fn bpe_round_trips_both_corpora() {
         let pieces: Vec<_> = starts.windows(2).map(|w| w[0]..w[1]).collect();
         let ids = tok.encode(&corpus.text, &pieces).unwrap();
         assert!(ids.len() < corpus.text.len());
-        assert!(tok.decode(&ids).unwrap() == corpus.text, "round trip failed");
+        assert!(
+            tok.decode(&ids).unwrap() == corpus.text,
+            "round trip failed"
+        );
     }
 }

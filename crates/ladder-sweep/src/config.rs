@@ -47,14 +47,31 @@ pub enum DataConfig {
         #[serde(default = "default_smoothing")]
         smoothing: f64,
     },
-    /// A UTF-8 text file read as bytes.
+    /// A text corpus: a file, a directory of files or JSON Lines, any gzipped.
     Text {
         /// Path, relative to the config file's directory when not absolute.
         path: String,
-        /// Validation fraction at the end of the file.
+        /// A known corpus (`datasets/NAME.toml`): its checksums are verified and its
+        /// format, separator and split rule are used.
+        corpus: Option<String>,
+        /// `text` or `jsonl` (default: from each file's name).
+        format: Option<String>,
+        /// The JSON field with the text (default `text`).
+        field: Option<String>,
+        /// What ends each document.
+        separator: Option<String>,
+        /// Validation: the last fraction of the bytes (whole documents when several).
         split_fraction: Option<f64>,
-        /// Byte offset where validation starts.
+        /// Validation: from this byte.
         split_offset: Option<u64>,
+        /// Validation: the last N documents.
+        split_documents: Option<usize>,
+        /// `byte` (default, vocabulary 256) or `bpe`.
+        tokenizer: Option<String>,
+        /// BPE vocabulary size.
+        vocab: Option<usize>,
+        /// Token cache directory (default `$LADDER_CACHE`, else ~/.cache/ladder).
+        cache_dir: Option<String>,
     },
 }
 

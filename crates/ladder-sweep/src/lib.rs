@@ -15,11 +15,13 @@ mod estimate;
 mod plan;
 mod runner;
 mod size;
+mod source;
 
 pub use config::SweepConfig;
 pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};
-pub use plan::{DataSpec, Plan, PlannedRun};
+pub use plan::{Plan, PlannedRun};
 pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
 pub use size::shape_for_size;
+pub use source::DataSpec;

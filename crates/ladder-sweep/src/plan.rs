@@ -1,28 +1,15 @@
 //! The validated plan: every run with its shape, counts, budget and settings.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use ladder_data::{MarkovConfig, MarkovSource, Split, TextSource, TokenSource};
+use ladder_data::TokenSource;
 use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precision};
 use ladder_train::{AdamWConfig, RunSpec};
 
-use crate::config::{DataConfig, ShapeConfig, SweepConfig};
+use crate::config::{ShapeConfig, SweepConfig};
+use crate::source::{open_source, DataSpec};
 use crate::{shape_for_size, SweepError};
-
-/// Where the tokens come from, validated.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DataSpec {
-    /// The synthetic chain.
-    Markov(MarkovConfig),
-    /// A text file.
-    Text {
-        /// Resolved path.
-        path: PathBuf,
-        /// Validation split.
-        split: Split,
-    },
-}
 
 /// One run of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,61 +70,6 @@ fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
             field,
             format!("{v} must be a finite number > 0"),
         ))
-    }
-}
-
-fn open_source(
-    cfg: &SweepConfig,
-    base: &Path,
-) -> Result<(DataSpec, Arc<dyn TokenSource>), SweepError> {
-    let data_err = |field: &str| {
-        let field = field.to_string();
-        move |e: ladder_data::DataError| match e {
-            ladder_data::DataError::BadParameter { field: f, message } => SweepError::invalid(
-                format!("{field}.{}", f.trim_start_matches("split.")),
-                message,
-            ),
-            other => SweepError::Data(other),
-        }
-    };
-    match &cfg.data {
-        DataConfig::Markov {
-            vocab,
-            order,
-            successors,
-            zipf,
-            smoothing,
-        } => {
-            let m = MarkovConfig {
-                vocab: *vocab,
-                order: *order,
-                successors: *successors,
-                zipf: *zipf,
-                smoothing: *smoothing,
-                seed: cfg.seed,
-            };
-            let src = MarkovSource::new(m).map_err(data_err("data"))?;
-            Ok((DataSpec::Markov(m), Arc::new(src)))
-        }
-        DataConfig::Text {
-            path,
-            split_fraction,
-            split_offset,
-        } => {
-            let split = match (split_fraction, split_offset) {
-                (Some(f), None) => Split::Fraction(*f),
-                (None, Some(o)) => Split::Offset(*o),
-                _ => {
-                    return Err(SweepError::invalid(
-                        "data",
-                        "give exactly one of split_fraction and split_offset",
-                    ))
-                }
-            };
-            let path = base.join(path);
-            let src = TextSource::open(&path, split, cfg.seed).map_err(data_err("data.split"))?;
-            Ok((DataSpec::Text { path, split }, Arc::new(src)))
-        }
     }
 }
 

@@ -74,6 +74,7 @@ fn run_attrs(
         .float("weight_decay", s.adamw.weight_decay)
         .float("grad_clip", s.adamw.grad_clip.unwrap_or(0.0))
         .text("data", plan.source.describe())
+        .text("tokenizer", plan.data.tokenizer_name())
         .int("eval_tokens", plan.eval_tokens as i64)
         .text(
             "git_commit",

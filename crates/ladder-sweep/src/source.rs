@@ -1,0 +1,237 @@
+//! Opening a sweep's token source from its `[data]` section.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ladder_data::{
+    Corpus, CorpusSpec, DataError, Format, Manifest, MarkovConfig, MarkovSource, Split, TextSource,
+    TokenFile, TokenSource, TokenizerSpec,
+};
+
+use crate::config::{DataConfig, SweepConfig};
+use crate::SweepError;
+
+/// Where the tokens come from, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataSpec {
+    /// The synthetic chain.
+    Markov(MarkovConfig),
+    /// A text corpus.
+    Text {
+        /// Resolved path.
+        path: PathBuf,
+        /// Validation split.
+        split: Split,
+        /// Tokenizer.
+        tokenizer: TokenizerSpec,
+    },
+}
+
+impl DataSpec {
+    /// The tokenizer, as recorded with every run: `synthetic`, `byte` or `bpe-N`.
+    pub fn tokenizer_name(&self) -> String {
+        match self {
+            Self::Markov(_) => "synthetic".into(),
+            Self::Text { tokenizer, .. } => tokenizer.name(),
+        }
+    }
+}
+
+/// `data.<field>` errors from the data crate's parameter errors; others as they are.
+fn data_err(e: DataError) -> SweepError {
+    match e {
+        DataError::BadParameter { field, message } => SweepError::invalid(
+            format!("data.{}", field.replace("split.", "split_")),
+            message,
+        ),
+        other => SweepError::Data(other),
+    }
+}
+
+/// The token cache's root: `cache_dir` (relative to the config), `$LADDER_CACHE`,
+/// `$XDG_CACHE_HOME/ladder`, `~/.cache/ladder`, or `.ladder-cache`.
+fn cache_root(cache_dir: Option<&str>, base: &Path) -> PathBuf {
+    if let Some(dir) = cache_dir {
+        return base.join(dir);
+    }
+    let env = |k| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    env("LADDER_CACHE")
+        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("ladder")))
+        .or_else(|| env("HOME").map(|d| d.join(".cache/ladder")))
+        .unwrap_or_else(|| PathBuf::from(".ladder-cache"))
+        .join("tokens")
+}
+
+fn tokenizer(kind: Option<&str>, vocab: Option<usize>) -> Result<TokenizerSpec, SweepError> {
+    let spec = match (kind.unwrap_or("byte"), vocab) {
+        ("byte", None) => TokenizerSpec::Byte,
+        ("byte", Some(_)) => {
+            return Err(SweepError::invalid(
+                "data.vocab",
+                "the byte tokenizer has 256 tokens: drop vocab, or set tokenizer = \"bpe\"",
+            ))
+        }
+        ("bpe", Some(v)) => TokenizerSpec::Bpe { vocab: v },
+        ("bpe", None) => {
+            return Err(SweepError::invalid(
+                "data.vocab",
+                "tokenizer = \"bpe\" needs a vocabulary size, e.g. vocab = 4096",
+            ))
+        }
+        (other, _) => {
+            return Err(SweepError::invalid(
+                "data.tokenizer",
+                format!("`{other}`: use \"byte\" or \"bpe\""),
+            ))
+        }
+    };
+    spec.validate().map_err(data_err)
+}
+
+/// The split the config asks for: from the manifest, or exactly one `split_*` key.
+fn split(
+    manifest: Option<&Manifest>,
+    corpus: &Corpus,
+    fraction: Option<f64>,
+    offset: Option<u64>,
+    documents: Option<usize>,
+) -> Result<Split, SweepError> {
+    let given = [fraction.is_some(), offset.is_some(), documents.is_some()];
+    let count = given.iter().filter(|&&g| g).count();
+    match manifest {
+        Some(m) if count > 0 => Err(SweepError::invalid(
+            "data",
+            format!(
+                "corpus `{}` fixes its split ({}): drop split_fraction, split_offset and \
+                 split_documents",
+                m.name, m.split.rule
+            ),
+        )),
+        Some(m) => m.split(corpus).map_err(data_err),
+        None => match (fraction, offset, documents) {
+            (Some(f), None, None) => Ok(Split::Fraction(f)),
+            (None, Some(o), None) => Ok(Split::Offset(o)),
+            (None, None, Some(n)) => Ok(Split::Documents(n)),
+            _ => Err(SweepError::invalid(
+                "data",
+                "give exactly one of split_fraction, split_offset and split_documents \
+                 (or corpus = a known corpus)",
+            )),
+        },
+    }
+}
+
+/// Opens the source `cfg.data` describes; relative paths are resolved against `base`.
+pub(crate) fn open_source(
+    cfg: &SweepConfig,
+    base: &Path,
+) -> Result<(DataSpec, Arc<dyn TokenSource>), SweepError> {
+    match &cfg.data {
+        DataConfig::Markov {
+            vocab,
+            order,
+            successors,
+            zipf,
+            smoothing,
+        } => {
+            let m = MarkovConfig {
+                vocab: *vocab,
+                order: *order,
+                successors: *successors,
+                zipf: *zipf,
+                smoothing: *smoothing,
+                seed: cfg.seed,
+            };
+            let src = MarkovSource::new(m).map_err(data_err)?;
+            Ok((DataSpec::Markov(m), Arc::new(src)))
+        }
+        DataConfig::Text {
+            path,
+            corpus,
+            format,
+            field,
+            separator,
+            split_fraction,
+            split_offset,
+            split_documents,
+            tokenizer: kind,
+            vocab,
+            cache_dir,
+        } => {
+            let path = base.join(path);
+            let tokenizer = tokenizer(kind.as_deref(), *vocab)?;
+            let manifest = corpus
+                .as_deref()
+                .map(Manifest::find)
+                .transpose()
+                .map_err(data_err)?;
+            let spec = match &manifest {
+                Some(m) => {
+                    if format.is_some() || field.is_some() || separator.is_some() {
+                        return Err(SweepError::invalid(
+                            "data",
+                            format!(
+                                "corpus `{}` fixes format, field and separator: drop them",
+                                m.name
+                            ),
+                        ));
+                    }
+                    m.verify(&path).map_err(data_err)?;
+                    m.corpus_spec(&path)
+                }
+                None => CorpusSpec {
+                    path: path.clone(),
+                    format: match format.as_deref() {
+                        None => None,
+                        Some("text") => Some(Format::Text),
+                        Some("jsonl") => Some(Format::Jsonl {
+                            field: field.clone().unwrap_or_else(|| "text".into()),
+                        }),
+                        Some(other) => {
+                            return Err(SweepError::invalid(
+                                "data.format",
+                                format!("`{other}`: use \"text\" or \"jsonl\""),
+                            ))
+                        }
+                    },
+                    field: field.clone().unwrap_or_else(|| "text".into()),
+                    separator: separator.clone(),
+                },
+            };
+            let text = Corpus::read(&spec).map_err(data_err)?;
+            let split = split(
+                manifest.as_ref(),
+                &text,
+                *split_fraction,
+                *split_offset,
+                *split_documents,
+            )?;
+            let label = match &manifest {
+                Some(m) => format!("{} ({})", m.name, path.display()),
+                None => path.display().to_string(),
+            };
+            let src = match tokenizer {
+                TokenizerSpec::Byte => {
+                    TextSource::from_corpus(text, split, cfg.seed, label).map_err(data_err)?
+                }
+                TokenizerSpec::Bpe { .. } => {
+                    let cut = split.cut(&text).map_err(data_err)?;
+                    let root = cache_root(cache_dir.as_deref(), base);
+                    let file =
+                        TokenFile::prepare(&root, &text, cut, tokenizer).map_err(data_err)?;
+                    TextSource::from_tokens(file, cfg.seed, label)
+                }
+            };
+            let spec = DataSpec::Text {
+                path,
+                split,
+                tokenizer,
+            };
+            Ok((spec, Arc::new(src)))
+        }
+    }
+}
