@@ -162,3 +162,47 @@ fn sigkill_at_a_random_moment_loses_no_finished_run() {
     }
     assert_eq!(read_runs(&out_dir.join("sweep.h5")).unwrap().len(), 6);
 }
+
+/// WSD branches reproduce separately trained WSD runs of the same D (the issue asks for
+/// 1%; with deterministic kernels they agree exactly), and `plan` states the saving.
+#[test]
+fn wsd_branches_match_separate_wsd_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let micro = std::fs::read_to_string(fixture("micro.toml")).unwrap();
+    let wsd = micro.replace("[train]\n", "[train]\nschedule = \"wsd\"\nlr_floor = 0.0\n");
+    assert_ne!(wsd, micro);
+    let runs = |name: &str, body: &str| {
+        let cfg = write(dir.path(), &format!("{name}.toml"), body);
+        let out_dir = dir.path().join(name);
+        let out = ladder(&[
+            "run",
+            &cfg,
+            "--out",
+            out_dir.to_str().unwrap(),
+            "--jobs",
+            "2",
+        ]);
+        assert!(out.status.success(), "{}", text(&out).1);
+        let mut runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
+        runs.sort_by(|a, b| a.id.cmp(&b.id));
+        runs
+    };
+    let branched_cfg = wsd.replace("[train]\n", "[train]\nbranching = true\n");
+    let plan = ladder(&[
+        "plan",
+        &write(dir.path(), "p.toml", &branched_cfg),
+        "--no-timing",
+    ]);
+    assert!(text(&plan).0.contains("% saved"), "{}", text(&plan).0);
+    let (branched, separate) = (runs("branched", &branched_cfg), runs("separate", &wsd));
+    assert_eq!(branched.len(), separate.len());
+    for (b, s) in branched.iter().zip(&separate) {
+        assert_eq!(b.id, s.id);
+        assert!(b.text("schedule").unwrap().contains("branched"));
+        let (lb, ls) = (&b.curves["val_loss"], &s.curves["val_loss"]);
+        assert_eq!(lb.len(), ls.len(), "{}", b.id);
+        for (x, y) in lb.iter().zip(ls) {
+            assert!((x - y).abs() <= 0.01 * y, "{}: {x} vs {y}", b.id);
+        }
+    }
+}

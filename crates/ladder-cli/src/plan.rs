@@ -135,15 +135,33 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         &mut out,
         "C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts.",
     );
+    let saving = plan.branching_cost();
+    if let Some((branched, separate)) = saving {
+        line(
+            &mut out,
+            format!(
+                "WSD branching: each model trains one stable phase and branches a cooldown at \
+                 each D: {branched:.3e} FLOPs instead of {separate:.3e} for separate runs \
+                 ({:.0}% saved).",
+                100.0 * (1.0 - branched / separate)
+            ),
+        );
+    }
     if let Some(seconds) = &seconds {
+        let ratio = saving.map_or(1.0, |(b, s)| b / s);
         line(
             &mut out,
             format!(
                 "estimated wall time: {} on {jobs} parallel jobs (run times from 3 timed \
                  steps of each shape on this machine, scheduled largest first as `ladder run` \
-                 does; {} of training in all)",
-                duration(makespan(&plan, seconds, jobs)),
-                duration(seconds.iter().sum())
+                 does; {} of training in all{})",
+                duration(ratio * makespan(&plan, seconds, jobs)),
+                duration(ratio * seconds.iter().sum::<f64>()),
+                if saving.is_some() {
+                    "; scaled by the branching saving, so approximate"
+                } else {
+                    ""
+                }
             ),
         );
     }

@@ -166,11 +166,32 @@ pub struct TrainConfig {
     /// Global gradient-norm clip (0 disables).
     #[serde(default = "one")]
     pub grad_clip: f64,
+    /// Learning-rate schedule: "cosine" or "wsd" (warmup-stable-decay).
+    #[serde(default = "cosine_name")]
+    pub schedule: String,
+    /// WSD: fraction of each run spent cooling down.
+    #[serde(default = "default_cooldown")]
+    pub cooldown: f64,
+    /// WSD: cooldown shape, "1-sqrt" or "linear".
+    #[serde(default = "default_cooldown_shape")]
+    pub cooldown_shape: String,
+    /// WSD: train each model's lengths as cooldown branches of one stable phase.
+    #[serde(default)]
+    pub branching: bool,
     /// Precision of the matrix products: "f32", or "bf16" autocast (for GPUs).
     #[serde(default = "f32_name")]
     pub precision: String,
 }
 
+fn cosine_name() -> String {
+    "cosine".into()
+}
+fn default_cooldown() -> f64 {
+    0.2
+}
+fn default_cooldown_shape() -> String {
+    "1-sqrt".into()
+}
 fn f32_name() -> String {
     "f32".into()
 }

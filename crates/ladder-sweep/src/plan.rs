@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ladder_data::TokenSource;
 use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precision};
-use ladder_train::{AdamWConfig, RunSpec};
+use ladder_train::{AdamWConfig, Cooldown, RunSpec, ScheduleKind};
 
 use crate::config::{ShapeConfig, SweepConfig};
 use crate::source::{open_source, DataSpec};
@@ -60,6 +60,8 @@ pub struct Plan {
     pub eval_tokens: u64,
     /// The runs, in order.
     pub runs: Vec<PlannedRun>,
+    /// Whether the runs of each model train as WSD branches of one stable phase.
+    pub branching: bool,
 }
 
 fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
@@ -123,6 +125,7 @@ impl Plan {
                 format!("`{}`: use \"f32\" or \"bf16\"", t.precision),
             )
         })?;
+        let schedule = schedule(t)?;
         if t.batch_size == 0 {
             return Err(SweepError::invalid(
                 "train.batch_size",
@@ -209,6 +212,7 @@ impl Plan {
                     eval_every_steps: (cfg.eval.every_tokens / tokens_per_step).max(1),
                     seed: cfg.seed,
                     precision,
+                    schedule,
                 };
                 let id = format!(
                     "d{}-l{}-h{}-D{}",
@@ -221,6 +225,7 @@ impl Plan {
                     flops: FlopCounts::of(&model),
                 });
             }
+            share_warmup(&mut runs);
         }
         for (i, r) in runs.iter().enumerate() {
             if runs[..i].iter().any(|q| q.id == r.id) {
@@ -237,6 +242,7 @@ impl Plan {
             .validation_sequences(cfg.model.context, cfg.eval.tokens)
             .map_err(SweepError::Data)?;
         Ok(Self {
+            branching: t.branching,
             name: cfg.name.clone(),
             config_text: config_text.to_string(),
             data,
@@ -244,6 +250,89 @@ impl Plan {
             eval_tokens: cfg.eval.tokens,
             runs,
         })
+    }
+}
+
+impl Plan {
+    /// Under WSD branching, the training FLOPs of the whole plan as branches and as
+    /// separate runs: `(branched, separate)`. `None` without branching.
+    pub fn branching_cost(&self) -> Option<(f64, f64)> {
+        if !self.branching {
+            return None;
+        }
+        let separate = self.runs.iter().map(PlannedRun::cost).sum();
+        let branched = crate::runner::stable_groups(self)
+            .iter()
+            .map(|g| crate::runner::branch_cost(g, &vec![true; g.len()]))
+            .sum();
+        Some((branched, separate))
+    }
+}
+
+/// The schedule `[train]` asks for.
+fn schedule(t: &crate::config::TrainConfig) -> Result<ScheduleKind, SweepError> {
+    let kind = match t.schedule.as_str() {
+        "cosine" => ScheduleKind::Cosine,
+        "wsd" => {
+            if !(t.cooldown > 0.0 && t.cooldown < 1.0) {
+                return Err(SweepError::invalid(
+                    "train.cooldown",
+                    format!(
+                        "{} must be strictly between 0 and 1 (Hägele et al.: 0.2)",
+                        t.cooldown
+                    ),
+                ));
+            }
+            let shape = match t.cooldown_shape.as_str() {
+                "1-sqrt" => Cooldown::OneMinusSqrt,
+                "linear" => Cooldown::Linear,
+                other => {
+                    return Err(SweepError::invalid(
+                        "train.cooldown_shape",
+                        format!("`{other}`: use \"1-sqrt\" or \"linear\""),
+                    ))
+                }
+            };
+            ScheduleKind::Wsd {
+                fraction: t.cooldown,
+                shape,
+            }
+        }
+        other => {
+            return Err(SweepError::invalid(
+                "train.schedule",
+                format!("`{other}`: use \"cosine\" or \"wsd\""),
+            ))
+        }
+    };
+    if t.branching && kind == ScheduleKind::Cosine {
+        return Err(SweepError::invalid(
+            "train.branching",
+            "needs schedule = \"wsd\": cosine runs of different lengths share no stable phase",
+        ));
+    }
+    Ok(kind)
+}
+
+/// Under WSD, the runs of one model (the last ones pushed, same shape) share their
+/// warmup, the shortest run's: otherwise their stable phases would differ, and a WSD run
+/// would not be the cooldown branch of a longer one (Hägele et al. 2024, §4).
+fn share_warmup(runs: &mut [PlannedRun]) {
+    let Some(last) = runs.last() else { return };
+    if !matches!(last.spec.schedule, ScheduleKind::Wsd { .. }) {
+        return;
+    }
+    let model = last.spec.model;
+    let same: Vec<usize> = (0..runs.len())
+        .filter(|&i| runs[i].spec.model == model)
+        .collect();
+    let warmup = same
+        .iter()
+        .map(|&i| runs[i].spec.warmup_steps)
+        .min()
+        .unwrap_or(0);
+    for i in same {
+        runs[i].spec.warmup_steps = warmup;
     }
 }
 

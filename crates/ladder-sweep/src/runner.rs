@@ -6,7 +6,10 @@ use std::sync::Mutex;
 
 use candle_core::Device;
 use ladder_store::{finished_path, write_sweep, RunAttrs, RunWriter};
-use ladder_train::{device_name, train, Fanout, Observer};
+use ladder_train::{
+    device_name, shares_stable_phase, train, train_branches, EvalPoint, Observer, ObserverError,
+    RunStart, RunSummary, TrainError,
+};
 
 use crate::{Plan, PlannedRun, SweepError};
 
@@ -65,6 +68,8 @@ fn run_attrs(
         .int("tied_head", i64::from(m.tied_head))
         .int("batch_size", s.batch_size as i64)
         .text("precision", s.precision.as_str())
+        .text("schedule", schedule_name(s, plan.branching))
+        .int("decay_start_step", s.decay_start() as i64)
         .int("steps", s.steps() as i64)
         .float("lr", s.lr)
         .int("warmup_steps", s.warmup_steps as i64)
@@ -129,24 +134,173 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Trains one run into its file on `device`; the error names the run.
-fn train_one(
+/// `cosine`, or `wsd` with its cooldown, e.g. `wsd(cooldown=0.2, 1-sqrt, branched)`.
+fn schedule_name(s: &ladder_train::RunSpec, branching: bool) -> String {
+    match s.schedule {
+        ladder_train::ScheduleKind::Cosine => "cosine".into(),
+        ladder_train::ScheduleKind::Wsd { fraction, shape } => format!(
+            "wsd(cooldown={fraction}, {}{})",
+            match shape {
+                ladder_train::Cooldown::Linear => "linear",
+                ladder_train::Cooldown::OneMinusSqrt => "1-sqrt",
+            },
+            if branching { ", branched" } else { "" }
+        ),
+    }
+}
+
+/// A run's file writer and its extra observer, as one observer.
+struct RunObservers {
+    writer: RunWriter,
+    extra: Box<dyn Observer + Send>,
+}
+
+impl Observer for RunObservers {
+    fn on_start(&mut self, start: &RunStart) -> Result<(), ObserverError> {
+        self.writer.on_start(start)?;
+        self.extra.on_start(start)
+    }
+    fn on_step(&mut self, step: u64, tokens: u64, loss: f64) -> Result<(), ObserverError> {
+        self.writer.on_step(step, tokens, loss)?;
+        self.extra.on_step(step, tokens, loss)
+    }
+    fn on_eval(&mut self, point: &EvalPoint) -> Result<(), ObserverError> {
+        self.writer.on_eval(point)?;
+        self.extra.on_eval(point)
+    }
+    fn on_finish(&mut self, summary: &RunSummary) -> Result<(), ObserverError> {
+        self.writer.on_finish(summary)?;
+        self.extra.on_finish(summary)
+    }
+}
+
+/// What one worker trains at a time: a run, or the WSD branches of one model.
+enum Job<'p> {
+    Run(&'p PlannedRun),
+    /// Every run of one stable phase, and which of them are unfinished.
+    Branches(Vec<&'p PlannedRun>, Vec<bool>),
+}
+
+impl Job<'_> {
+    /// FLOPs the job will spend: a branch group trains its stable phase once.
+    fn cost(&self) -> f64 {
+        match self {
+            Job::Run(r) => r.cost(),
+            Job::Branches(runs, pending) => branch_cost(runs, pending),
+        }
+    }
+}
+
+/// FLOPs of training the `pending` branches of one stable phase: the stable steps up to
+/// the last pending cooldown, once, plus each pending cooldown.
+pub(crate) fn branch_cost(runs: &[&PlannedRun], pending: &[bool]) -> f64 {
+    let per_step = |r: &PlannedRun| r.flops.exact * r.spec.tokens_per_step() as f64;
+    let todo = || {
+        runs.iter()
+            .zip(pending)
+            .filter(|(_, &p)| p)
+            .map(|(r, _)| *r)
+    };
+    let stable = todo().map(|r| r.spec.decay_start()).max().unwrap_or(0);
+    let cooldowns: u64 = todo().map(|r| r.spec.steps() - r.spec.decay_start()).sum();
+    runs.first()
+        .map_or(0.0, |r| per_step(r) * (stable + cooldowns) as f64)
+}
+
+/// The runs of `plan` that share a stable phase, grouped (one group per model).
+pub(crate) fn stable_groups(plan: &Plan) -> Vec<Vec<&PlannedRun>> {
+    let mut groups: Vec<Vec<&PlannedRun>> = Vec::new();
+    for run in &plan.runs {
+        match groups
+            .iter_mut()
+            .find(|g| shares_stable_phase(&g[0].spec, &run.spec))
+        {
+            Some(g) => g.push(run),
+            None => groups.push(vec![run]),
+        }
+    }
+    groups
+}
+
+/// The runs of `plan` grouped into jobs: with branching, the runs that share a stable
+/// phase form one job (if any of them is unfinished); otherwise each unfinished run.
+fn jobs<'p>(plan: &'p Plan, dir: &Path) -> Vec<Job<'p>> {
+    let unfinished = |r: &PlannedRun| !finished_path(dir, &r.id).exists();
+    if !plan.branching {
+        return plan
+            .runs
+            .iter()
+            .filter(|r| unfinished(r))
+            .map(Job::Run)
+            .collect();
+    }
+    stable_groups(plan)
+        .into_iter()
+        .filter_map(|g| {
+            let pending: Vec<bool> = g.iter().map(|r| unfinished(r)).collect();
+            pending.contains(&true).then_some(Job::Branches(g, pending))
+        })
+        .collect()
+}
+
+/// The observers of one run: its file and the extra one.
+fn observers(
     plan: &Plan,
     run: &PlannedRun,
+    dir: &Path,
+    ctx: &RunContext,
+    extra: ExtraObserver,
+    device: &Device,
+) -> Result<RunObservers, String> {
+    let threads = rayon::current_num_threads();
+    let attrs = run_attrs(plan, run, ctx, device, threads);
+    let writer = RunWriter::new(dir, &run.id, attrs).map_err(|e| format!("{}: {e}", run.id))?;
+    Ok(RunObservers {
+        writer,
+        extra: extra(run),
+    })
+}
+
+/// Trains one job on `device`; the error names the run (or the group's first run).
+fn train_job(
+    plan: &Plan,
+    job: &Job,
     dir: &Path,
     ctx: &RunContext,
     extra: ExtraObserver,
     val: &[Vec<u32>],
     device: &Device,
 ) -> Result<(), String> {
-    let threads = rayon::current_num_threads();
-    let attrs = run_attrs(plan, run, ctx, device, threads);
-    let mut writer = RunWriter::new(dir, &run.id, attrs).map_err(|e| format!("{}: {e}", run.id))?;
-    let mut other = extra(run);
-    let mut observers = Fanout(vec![&mut writer, other.as_mut()]);
-    train(&run.spec, plan.source.as_ref(), val, device, &mut observers)
-        .map(|_| ())
-        .map_err(|e| format!("{}: {e}", run.id))
+    match job {
+        Job::Run(run) => {
+            let mut obs = observers(plan, run, dir, ctx, extra, device)?;
+            train(&run.spec, plan.source.as_ref(), val, device, &mut obs)
+                .map(|_| ())
+                .map_err(|e| format!("{}: {e}", run.id))
+        }
+        Job::Branches(runs, pending) => {
+            let specs: Vec<_> = runs.iter().map(|r| r.spec.clone()).collect();
+            let m = &runs[0].spec.model;
+            let group = format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head);
+            let mut make = |i: usize| -> Result<Box<dyn Observer + Send>, TrainError> {
+                observers(plan, runs[i], dir, ctx, extra, device)
+                    .map(|o| Box::new(o) as Box<dyn Observer + Send>)
+                    .map_err(|e| TrainError::Observer(e.into()))
+            };
+            let states = dir.join("states").join(&group);
+            train_branches(
+                &specs,
+                pending,
+                plan.source.as_ref(),
+                val,
+                device,
+                &states,
+                &mut make,
+            )
+            .map(|_| ())
+            .map_err(|e| format!("{group} (WSD branches): {e}"))
+        }
+    }
 }
 
 /// Trains every run of `plan` not yet finished under `dir`, one job per entry of
@@ -167,13 +321,14 @@ pub fn run_sweep(
         .validation_sequences(context, plan.eval_tokens)?;
     // Longest runs first (by FLOPs), each worker taking the next from a shared queue:
     // the classic LPT rule keeps the makespan close to the total work / jobs.
-    let mut pending: Vec<&PlannedRun> = plan
+    let pending = plan
         .runs
         .iter()
         .filter(|r| !finished_path(dir, &r.id).exists())
-        .collect();
-    pending.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
-    let queue = Mutex::new(pending.iter().copied().collect::<VecDeque<_>>());
+        .count();
+    let mut jobs = jobs(plan, dir);
+    jobs.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
+    let queue = Mutex::new(jobs.iter().collect::<VecDeque<_>>());
     let failures = Mutex::new(Vec::new());
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
@@ -200,8 +355,8 @@ pub fn run_sweep(
                     // The guard must drop before training: in `while let` it would live
                     // through the loop body and serialise the jobs.
                     let next = lock(queue).pop_front();
-                    let Some(run) = next else { break };
-                    if let Err(e) = train_one(plan, run, dir, ctx, extra, val, device) {
+                    let Some(job) = next else { break };
+                    if let Err(e) = train_job(plan, job, dir, ctx, extra, val, device) {
                         lock(failures).push(e);
                     }
                 });
@@ -218,8 +373,8 @@ pub fn run_sweep(
         });
     }
     Ok(SweepOutcome {
-        trained: pending.len(),
-        skipped: plan.runs.len() - pending.len(),
+        trained: pending,
+        skipped: plan.runs.len() - pending,
         in_sweep,
     })
 }

@@ -56,6 +56,36 @@ impl AdamW {
         })
     }
 
+    /// The moments (in the order of the variables) and the step count.
+    pub fn state(&self) -> (Vec<Tensor>, Vec<Tensor>, i32) {
+        let m = self.slots.iter().map(|s| s.m.clone()).collect();
+        let v = self.slots.iter().map(|s| s.v.clone()).collect();
+        (m, v, self.step)
+    }
+
+    /// Replaces the moments and the step count (from [`AdamW::state`] of the same vars).
+    pub fn set_state(&mut self, m: Vec<Tensor>, v: Vec<Tensor>, step: i32) -> Result<()> {
+        if m.len() != self.slots.len() || v.len() != self.slots.len() {
+            candle_core::bail!(
+                "optimiser state for {} variables, not {}",
+                m.len(),
+                self.slots.len()
+            );
+        }
+        for ((slot, m), v) in self.slots.iter_mut().zip(m).zip(v) {
+            if m.shape() != slot.var.shape() || v.shape() != slot.var.shape() {
+                candle_core::bail!(
+                    "optimiser state of shape {:?} for a variable of shape {:?}",
+                    m.shape(),
+                    slot.var.shape()
+                );
+            }
+            (slot.m, slot.v) = (m, v);
+        }
+        self.step = step;
+        Ok(())
+    }
+
     /// Global L2 norm of the gradients of the optimised variables.
     pub fn grad_norm(&self, grads: &GradStore) -> Result<f64> {
         let mut total = 0.0;

@@ -5,15 +5,19 @@
 #![deny(missing_docs)]
 
 mod adamw;
+mod branch;
 mod error;
 mod observer;
 mod run;
 mod schedule;
 mod throughput;
+mod trainer;
 
 pub use adamw::{AdamW, AdamWConfig};
+pub use branch::{shares_stable_phase, train_branches};
 pub use error::TrainError;
 pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
-pub use schedule::CosineSchedule;
+pub use schedule::{Cooldown, CosineSchedule, Schedule, ScheduleKind, WsdSchedule};
 pub use throughput::{device_name, time_steps, StepTimes, TimingSpec};
+pub use trainer::{Snapshot, Trainer};

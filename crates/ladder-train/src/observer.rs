@@ -13,7 +13,7 @@ pub struct RunStart {
 }
 
 /// One evaluation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EvalPoint {
     /// Steps done.
     pub step: u64,

@@ -1,13 +1,12 @@
 //! The training loop of one run.
 
-use std::time::Instant;
-
-use candle_core::{DType, Device, Tensor};
+use candle_core::Device;
 use ladder_data::TokenSource;
-use ladder_model::{FlopCounts, Gpt, GptConfig, ParamStore, Precision};
+use ladder_model::{GptConfig, Precision};
 
 use crate::{
-    AdamW, AdamWConfig, CosineSchedule, EvalPoint, Observer, RunStart, RunSummary, TrainError,
+    AdamWConfig, CosineSchedule, EvalPoint, Observer, RunStart, RunSummary, Schedule, ScheduleKind,
+    TrainError, Trainer, WsdSchedule,
 };
 
 /// Everything that determines one run, given the data.
@@ -25,6 +24,8 @@ pub struct RunSpec {
     pub warmup_steps: u64,
     /// Final learning rate as a fraction of the peak.
     pub lr_floor: f64,
+    /// Cosine, or warmup-stable-decay.
+    pub schedule: ScheduleKind,
     /// Optimiser settings.
     pub adamw: AdamWConfig,
     /// Evaluate every this many steps (and after the last).
@@ -45,36 +46,38 @@ impl RunSpec {
     pub fn steps(&self) -> u64 {
         self.tokens / self.tokens_per_step()
     }
-}
 
-fn batch(seqs: &[Vec<u32>], t: usize, device: &Device) -> candle_core::Result<(Tensor, Tensor)> {
-    let b = seqs.len();
-    let x: Vec<u32> = seqs.iter().flat_map(|s| s[..t].iter().copied()).collect();
-    let y: Vec<u32> = seqs.iter().flat_map(|s| s[1..=t].iter().copied()).collect();
-    Ok((
-        Tensor::from_vec(x, (b, t), device)?,
-        Tensor::from_vec(y, (b, t), device)?,
-    ))
-}
-
-/// Mean loss of `model` over `val`, in batches of `batch_size` sequences.
-fn evaluate(
-    model: &Gpt,
-    val: &[Vec<u32>],
-    batch_size: usize,
-    device: &Device,
-) -> Result<f64, TrainError> {
-    let t = model.config().context;
-    let mut total = 0.0;
-    for chunk in val.chunks(batch_size) {
-        let (x, y) = batch(chunk, t, device)?;
-        let loss = model
-            .loss(&x, &y)?
-            .to_dtype(DType::F64)?
-            .to_scalar::<f64>()?;
-        total += loss * chunk.len() as f64;
+    /// The step where the learning rate starts to fall: the cooldown's first step under
+    /// WSD (at least one cooldown step), the end of warmup under cosine.
+    pub fn decay_start(&self) -> u64 {
+        match self.schedule {
+            ScheduleKind::Cosine => self.warmup_steps,
+            ScheduleKind::Wsd { fraction, .. } => {
+                let cooldown = ((fraction * self.steps() as f64).round() as u64).max(1);
+                self.steps().saturating_sub(cooldown).max(self.warmup_steps)
+            }
+        }
     }
-    Ok(total / val.len() as f64)
+
+    /// The run's learning-rate schedule.
+    pub fn schedule(&self) -> Schedule {
+        match self.schedule {
+            ScheduleKind::Cosine => Schedule::Cosine(CosineSchedule {
+                peak: self.lr,
+                warmup: self.warmup_steps,
+                total: self.steps(),
+                floor: self.lr_floor,
+            }),
+            ScheduleKind::Wsd { shape, .. } => Schedule::Wsd(WsdSchedule {
+                peak: self.lr,
+                warmup: self.warmup_steps,
+                decay_start: self.decay_start(),
+                total: self.steps(),
+                floor: self.lr_floor,
+                shape,
+            }),
+        }
+    }
 }
 
 /// Trains one model on `source` for `spec.tokens` tokens, evaluating on `val`, and
@@ -86,76 +89,37 @@ pub fn train(
     device: &Device,
     observer: &mut dyn Observer,
 ) -> Result<RunSummary, TrainError> {
-    let t = spec.model.context;
-    if let Some(capacity) = source.train_capacity(t) {
-        if capacity < spec.tokens {
-            return Err(TrainError::SourceExhausted {
-                delivered: capacity,
-                needed: spec.tokens,
-            });
-        }
-    }
-    let store = ParamStore::new(spec.seed);
-    let model =
-        Gpt::new(spec.model, store.var_builder(DType::F32, device))?.with_precision(spec.precision);
-    let mut opt = AdamW::new(store.vars(), spec.adamw)?;
-    let steps = spec.steps();
-    let schedule = CosineSchedule {
-        peak: spec.lr,
-        warmup: spec.warmup_steps,
-        total: steps,
-        floor: spec.lr_floor,
-    };
-    let flops_per_token = FlopCounts::of(&spec.model).exact;
+    check_capacity(spec, source)?;
+    let mut trainer = Trainer::new(spec, source, val, device)?;
     observer
         .on_start(&RunStart {
-            steps,
+            steps: spec.steps(),
             tokens: spec.tokens,
         })
         .map_err(TrainError::Observer)?;
+    trainer.run_until(spec.steps(), observer)?;
+    finish(spec, trainer.evals(), observer)
+}
 
-    let start = Instant::now();
-    let mut sequences = source.train_sequences(t);
-    let (mut loss_sum, mut loss_count, mut last) = (0.0, 0u64, None);
-    for step in 0..steps {
-        let seqs: Vec<Vec<u32>> = sequences.by_ref().take(spec.batch_size).collect();
-        if seqs.len() < spec.batch_size {
-            let delivered = step * spec.tokens_per_step() + (seqs.len() * t) as u64;
-            return Err(TrainError::SourceExhausted {
-                delivered,
-                needed: spec.tokens,
-            });
-        }
-        let (x, y) = batch(&seqs, t, device)?;
-        let loss = model.loss(&x, &y)?;
-        let loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
-        if !loss_value.is_finite() {
-            return Err(TrainError::Diverged { step });
-        }
-        let lr = schedule.lr(step);
-        opt.step(&loss.backward()?, lr)?;
-        let tokens = (step + 1) * spec.tokens_per_step();
-        observer
-            .on_step(step + 1, tokens, loss_value)
-            .map_err(TrainError::Observer)?;
-        loss_sum += loss_value;
-        loss_count += 1;
-        if (step + 1) % spec.eval_every_steps == 0 || step + 1 == steps {
-            let point = EvalPoint {
-                step: step + 1,
-                tokens,
-                flops: tokens as f64 * flops_per_token,
-                train_loss: loss_sum / loss_count as f64,
-                val_loss: evaluate(&model, val, spec.batch_size, device)?,
-                lr,
-                wall_s: start.elapsed().as_secs_f64(),
-            };
-            observer.on_eval(&point).map_err(TrainError::Observer)?;
-            (loss_sum, loss_count, last) = (0.0, 0, Some(point));
-        }
+/// Refuses a run the source cannot feed single-epoch.
+pub(crate) fn check_capacity(spec: &RunSpec, source: &dyn TokenSource) -> Result<(), TrainError> {
+    match source.train_capacity(spec.model.context) {
+        Some(capacity) if capacity < spec.tokens => Err(TrainError::SourceExhausted {
+            delivered: capacity,
+            needed: spec.tokens,
+        }),
+        _ => Ok(()),
     }
+}
+
+/// Reports the last evaluation as the run's summary.
+pub(crate) fn finish(
+    spec: &RunSpec,
+    evals: &[EvalPoint],
+    observer: &mut dyn Observer,
+) -> Result<RunSummary, TrainError> {
     let summary = RunSummary {
-        last: last.ok_or(TrainError::SourceExhausted {
+        last: *evals.last().ok_or(TrainError::SourceExhausted {
             delivered: 0,
             needed: spec.tokens,
         })?,

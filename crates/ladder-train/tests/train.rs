@@ -6,7 +6,11 @@
 use candle_core::Device;
 use ladder_data::{MarkovConfig, MarkovSource, TokenSource};
 use ladder_model::{GptConfig, PositionEncoding, Precision};
-use ladder_train::{train, AdamWConfig, Recorder, RunSpec};
+use ladder_train::{
+    train, train_branches, AdamWConfig, Cooldown, EvalPoint, Observer, ObserverError, Recorder,
+    RunSpec, ScheduleKind,
+};
+use std::sync::{Arc, Mutex};
 
 fn spec(tokens: u64) -> RunSpec {
     RunSpec {
@@ -36,6 +40,7 @@ fn spec(tokens: u64) -> RunSpec {
         eval_every_steps: 10,
         seed: 0,
         precision: Precision::F32,
+        schedule: ScheduleKind::Cosine,
     }
 }
 
@@ -90,4 +95,107 @@ fn same_seed_same_curve() {
         rec.evals.iter().map(|e| e.val_loss).collect::<Vec<_>>()
     };
     assert_eq!(run(), run());
+}
+
+/// Collects a branch's evaluations and the first step it saw trained, where the test can
+/// read them.
+struct Shared(Arc<Mutex<Vec<EvalPoint>>>, Arc<Mutex<Option<u64>>>);
+
+impl Observer for Shared {
+    fn on_step(&mut self, step: u64, _: u64, _: f64) -> Result<(), ObserverError> {
+        self.1.lock().unwrap().get_or_insert(step);
+        Ok(())
+    }
+    fn on_eval(&mut self, point: &EvalPoint) -> Result<(), ObserverError> {
+        self.0.lock().unwrap().push(*point);
+        Ok(())
+    }
+}
+
+fn wsd(tokens: u64) -> RunSpec {
+    let mut s = spec(tokens);
+    s.schedule = ScheduleKind::Wsd {
+        fraction: 0.2,
+        shape: Cooldown::OneMinusSqrt,
+    };
+    s.lr_floor = 0.0;
+    s
+}
+
+/// Branches of one stable phase reproduce separately trained WSD runs of the same
+/// lengths (the issue asks for 1%; with deterministic kernels they agree to float
+/// rounding), also when the group is interrupted and resumed from its saved state.
+#[test]
+fn wsd_branches_match_separate_runs_and_resume_from_saved_states() {
+    let src = bigram_source();
+    let val = src.validation_sequences(16, 1024).unwrap();
+    let branches: Vec<RunSpec> = [40, 70, 100].iter().map(|&s| wsd(128 * s)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let curves: Vec<Arc<Mutex<Vec<EvalPoint>>>> =
+        (0..3).map(|_| Arc::new(Mutex::new(Vec::new()))).collect();
+    let first_step: Vec<Arc<Mutex<Option<u64>>>> = (0..3).map(|_| Arc::default()).collect();
+    let killed = std::cell::Cell::new(true);
+    let mut observer = |i: usize| -> Result<Box<dyn Observer + Send>, ladder_train::TrainError> {
+        if i == 1 && killed.replace(false) {
+            // The first attempt dies when branch 1 starts, after branch 0 is done.
+            return Err(ladder_train::TrainError::SourceExhausted {
+                delivered: 0,
+                needed: 1,
+            });
+        }
+        Ok(Box::new(Shared(
+            Arc::clone(&curves[i]),
+            Arc::clone(&first_step[i]),
+        )))
+    };
+    let states = dir.path().join("g");
+    let mut group = |pending: &[bool]| {
+        train_branches(
+            &branches,
+            pending,
+            &src,
+            &val,
+            &Device::Cpu,
+            &states,
+            &mut observer,
+        )
+    };
+    assert!(group(&[true, true, true]).is_err());
+    let s0 = branches[0].decay_start();
+    let saved: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(saved.len(), 2, "the state at step {s0}, tensors and JSON");
+    let rest = group(&[false, true, true]).unwrap();
+    assert!(rest[0].is_none() && rest[1].is_some() && rest[2].is_some());
+    assert_eq!(
+        *first_step[1].lock().unwrap(),
+        Some(s0 + 1),
+        "resumed from the saved state, not from step 0"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "states removed at the end"
+    );
+    for (i, b) in branches.iter().enumerate() {
+        let mut alone = Recorder::default();
+        train(b, &src, &val, &Device::Cpu, &mut alone).unwrap();
+        let branched = curves[i].lock().unwrap().clone();
+        assert_eq!(
+            branched.len(),
+            alone.evals.len(),
+            "branch {i}: same evaluations"
+        );
+        for (p, q) in branched.iter().zip(&alone.evals) {
+            assert_eq!((p.step, p.tokens), (q.step, q.tokens));
+            let rel = (p.val_loss - q.val_loss).abs() / q.val_loss;
+            assert!(
+                rel < 1e-6,
+                "branch {i} step {}: {} vs {}",
+                p.step,
+                p.val_loss,
+                q.val_loss
+            );
+            assert!((p.lr - q.lr).abs() < 1e-12 && (p.train_loss - q.train_loss).abs() < 1e-6);
+        }
+    }
 }
