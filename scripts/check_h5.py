@@ -16,12 +16,12 @@ import sys
 import h5py
 
 TEXT = ["run_id", "sweep", "config", "status", "start_time", "end_time", "git_commit",
-        "versions", "device", "data", "tokenizer", "precision", "schedule", "positions", "kind"]
+        "versions", "device", "data", "tokenizer", "precision", "schedule", "budget_convention", "positions", "kind"]
 NUMBERS = ["N_total", "N_nonemb", "D", "C_6nd_total", "C_6nd_nonemb", "C_kaplan", "C_exact",
            "flops_per_token_kaplan", "flops_per_token_exact", "seed", "threads", "entropy_rate",
            "schema", "vocab", "context", "d_model", "n_layer", "n_head", "d_ff", "batch_size",
            "steps", "lr", "warmup_steps", "lr_floor", "beta1", "beta2", "weight_decay", "grad_clip",
-           "eval_tokens", "tied_head", "decay_start_step"]
+           "eval_tokens", "tied_head", "decay_start_step", "C_budget"]
 CURVES = ["step", "tokens", "flops", "train_loss", "val_loss", "lr", "wall_s"]
 
 

@@ -168,6 +168,39 @@ fn bad_corpora_are_input_errors() {
     assert_input_error(&e, &["ok.txt", "size in bytes"]);
 }
 
+/// A run's row in `ladder plan`'s table: its id, `d<width>-…`.
+fn is_run_row(line: &str) -> bool {
+    line.starts_with('d') && line.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+}
+
+/// An IsoFLOP design trains each size at each budget with D = C/(6N), or only the sizes
+/// nearest the expected optimum √(C/120) when `sizes_per_budget` is set.
+#[test]
+fn isoflop_budgets_set_d_from_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let iso = MICRO.replace("counts = [2048, 4096, 8192]", "budgets = [2e8, 8e8]");
+    let out = ladder(&["plan", &write(dir.path(), "iso.toml", &iso), "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let c: Vec<f64> = stdout
+        .lines()
+        .filter(|l| is_run_row(l))
+        .map(|l| l.split_whitespace().nth(7).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(c.len(), 4, "2 sizes x 2 budgets: {stdout}");
+    // D is rounded to whole steps of 128 tokens, so C is within a few percent.
+    for (got, want) in c.iter().zip([2e8, 8e8, 2e8, 8e8]) {
+        assert!((got / want - 1.0).abs() < 0.05, "{got} vs {want}");
+    }
+    let one = iso.replace(
+        "budgets = [2e8, 8e8]",
+        "budgets = [2e8, 8e8]\nsizes_per_budget = 1",
+    );
+    let out = ladder(&["plan", &write(dir.path(), "one.toml", &one), "--no-timing"]);
+    let runs = text(&out).0.lines().filter(|l| is_run_row(l)).count();
+    assert_eq!(runs, 2, "one size per budget: {}", text(&out).0);
+}
+
 #[test]
 fn bad_values_and_files_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,6 +225,43 @@ fn bad_values_and_files_are_input_errors() {
         (
             MICRO.replace("lr = 1e-2", "lr = 1e-2\nprecision = \"fp8\""),
             "train.precision",
+        ),
+        (
+            MICRO.replace("lr = 1e-2", "lr = 1e-2\nschedule = \"step\""),
+            "train.schedule",
+        ),
+        (
+            MICRO.replace("lr = 1e-2", "lr = 1e-2\nbranching = true"),
+            "train.branching",
+        ),
+        (
+            MICRO.replace("lr = 1e-2", "lr = 1e-2\nschedule = \"wsd\"\ncooldown = 1.5"),
+            "train.cooldown",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
+                "counts = [2048]\nbudgets = [1e9]",
+            ),
+            "tokens",
+        ),
+        (
+            MICRO.replace("counts = [2048, 4096, 8192]", "budgets = [-1.0]"),
+            "tokens.budgets[0]",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
+                "counts = [2048]\nsizes_per_budget = 2",
+            ),
+            "tokens.sizes_per_budget",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
+                "budgets = [1e9]\nflops = \"7nd\"",
+            ),
+            "tokens.flops",
         ),
     ];
     for (i, (body, needle)) in cases.iter().enumerate() {

@@ -157,6 +157,11 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
         (ParamConvention::Total, FlopConvention::Exact) => ("N_total", "C_exact"),
         (ParamConvention::NonEmbedding, FlopConvention::Exact) => ("N_nonemb", "C_exact"),
     };
+    let budget_rule = match (options.params, options.flops) {
+        (_, FlopConvention::Exact) => "exact",
+        (ParamConvention::Total, FlopConvention::SixNd) => "6nd:total",
+        (ParamConvention::NonEmbedding, FlopConvention::SixNd) => "6nd:non-embedding",
+    };
     let (mut points, mut budgets, mut labels, mut curves) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
@@ -170,7 +175,15 @@ fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure
                 .ok_or_else(|| missing("evaluation"))
                 .input()?,
         });
-        budgets.push(number(c_key)?);
+        // An IsoFLOP run's planned budget labels it exactly (its D is rounded to whole
+        // steps, so its own C is off by up to half a step), when the fit counts C as the
+        // plan did.
+        let planned = run.number("C_budget").filter(|c| c.is_finite());
+        let same_rule = run.text("budget_convention") == Some(budget_rule);
+        budgets.push(match planned {
+            Some(c) if same_rule => c,
+            _ => number(c_key)?,
+        });
         labels.push(run.id.clone());
         let curve = |name: &str| run.curves.get(name).cloned().unwrap_or_default();
         curves.push(Curve {

@@ -131,6 +131,14 @@ pub struct TokensConfig {
     pub counts: Option<Vec<f64>>,
     /// Tokens per parameter.
     pub per_param: Option<Vec<f64>>,
+    /// IsoFLOP budgets C in FLOPs: each model trains at each budget with D from C.
+    pub budgets: Option<Vec<f64>>,
+    /// How D follows from a budget: `6nd` (C = 6·N·D) or `exact` (every matmul).
+    #[serde(default = "six_nd")]
+    pub flops: String,
+    /// IsoFLOP: train only this many sizes per budget, those nearest (in log N) to the
+    /// expected optimum √(C/120) (Chinchilla's D ≈ 20 N).
+    pub sizes_per_budget: Option<usize>,
     /// Parameter count that `per_param` multiplies: `total` or `non-embedding`.
     #[serde(default = "total")]
     pub params: String,
@@ -183,6 +191,9 @@ pub struct TrainConfig {
     pub precision: String,
 }
 
+fn six_nd() -> String {
+    "6nd".into()
+}
 fn cosine_name() -> String {
     "cosine".into()
 }

@@ -12,6 +12,7 @@ mod config;
 mod device;
 mod error;
 mod estimate;
+mod isoflop;
 mod plan;
 mod runner;
 mod size;

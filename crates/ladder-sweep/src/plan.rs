@@ -8,6 +8,7 @@ use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precisi
 use ladder_train::{AdamWConfig, Cooldown, RunSpec, ScheduleKind};
 
 use crate::config::{ShapeConfig, SweepConfig};
+use crate::isoflop::{convention_n, IsoFlop};
 use crate::source::{open_source, DataSpec};
 use crate::{shape_for_size, SweepError};
 
@@ -22,6 +23,8 @@ pub struct PlannedRun {
     pub params: ParamCounts,
     /// Training FLOPs per token.
     pub flops: FlopCounts,
+    /// The IsoFLOP budget C the run belongs to, when the sweep is an IsoFLOP design.
+    pub budget: Option<f64>,
 }
 
 impl PlannedRun {
@@ -62,6 +65,9 @@ pub struct Plan {
     pub runs: Vec<PlannedRun>,
     /// Whether the runs of each model train as WSD branches of one stable phase.
     pub branching: bool,
+    /// How an IsoFLOP design turned budgets into D: `6nd:total`, `6nd:non-embedding` or
+    /// `exact`; `none` when the sweep is not an IsoFLOP design.
+    pub budget_convention: String,
 }
 
 fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
@@ -157,7 +163,8 @@ impl Plan {
             ));
         }
         let tokens_per_step = (t.batch_size * cfg.model.context) as u64;
-        let mut runs = Vec::new();
+        let isoflop = IsoFlop::from_config(&cfg.tokens)?;
+        let mut models = Vec::new();
         for (field, shape) in shapes(cfg)? {
             let model = GptConfig::new(GptConfig {
                 vocab: source.vocab_size(),
@@ -180,8 +187,25 @@ impl Plan {
                 }
                 other => SweepError::invalid(&field, other.to_string()),
             })?;
+            models.push(model);
+        }
+        let mut sized = Vec::with_capacity(models.len());
+        for m in &models {
+            let n = convention_n(&ParamCounts::of(m), &cfg.tokens.params)?;
+            sized.push((n, FlopCounts::of(m)));
+        }
+        let mut runs = Vec::new();
+        for (index, &model) in models.iter().enumerate() {
             let params = ParamCounts::of(&model);
-            for (tfield, d) in budgets(cfg, &params)? {
+            let budgets = match &isoflop {
+                Some(design) => design
+                    .runs_for(index, &sized)
+                    .into_iter()
+                    .map(|b| (b.field, b.tokens, Some(b.compute)))
+                    .collect(),
+                None => budgets(cfg, sized[index].0)?,
+            };
+            for (tfield, d, budget) in budgets {
                 let steps = (d / tokens_per_step as f64).round().max(1.0) as u64;
                 let tokens = steps * tokens_per_step;
                 if let Some(capacity) = source.train_capacity(model.context) {
@@ -223,6 +247,7 @@ impl Plan {
                     spec,
                     params,
                     flops: FlopCounts::of(&model),
+                    budget,
                 });
             }
             share_warmup(&mut runs);
@@ -241,8 +266,14 @@ impl Plan {
         source
             .validation_sequences(cfg.model.context, cfg.eval.tokens)
             .map_err(SweepError::Data)?;
+        let budget_convention = match (&isoflop, cfg.tokens.flops.as_str()) {
+            (None, _) => "none".into(),
+            (Some(_), "exact") => "exact".into(),
+            (Some(_), _) => format!("6nd:{}", cfg.tokens.params),
+        };
         Ok(Self {
             branching: t.branching,
+            budget_convention,
             name: cfg.name.clone(),
             config_text: config_text.to_string(),
             data,
@@ -336,42 +367,28 @@ fn share_warmup(runs: &mut [PlannedRun]) {
     }
 }
 
-/// The budgets D of one shape with the TOML path of each.
-fn budgets(cfg: &SweepConfig, params: &ParamCounts) -> Result<Vec<(String, f64)>, SweepError> {
-    let n = match cfg.tokens.params.as_str() {
-        "total" => params.total as f64,
-        "non-embedding" => params.non_embedding as f64,
-        other => {
-            return Err(SweepError::invalid(
-                "tokens.params",
-                format!("`{other}`: use \"total\" or \"non-embedding\""),
-            ))
-        }
-    };
+/// The token counts D of one model (N under `tokens.params`) with the TOML path of each.
+fn budgets(cfg: &SweepConfig, n: f64) -> Result<Vec<(String, f64, Option<f64>)>, SweepError> {
     match (&cfg.tokens.counts, &cfg.tokens.per_param) {
         (Some(c), None) if !c.is_empty() => c
             .iter()
             .enumerate()
             .map(|(i, &d)| {
-                Ok((
-                    format!("tokens.counts[{i}]"),
-                    positive(&format!("tokens.counts[{i}]"), d)?,
-                ))
+                let field = format!("tokens.counts[{i}]");
+                Ok((field.clone(), positive(&field, d)?, None))
             })
             .collect(),
         (None, Some(k)) if !k.is_empty() => k
             .iter()
             .enumerate()
             .map(|(i, &m)| {
-                Ok((
-                    format!("tokens.per_param[{i}]"),
-                    positive(&format!("tokens.per_param[{i}]"), m)? * n,
-                ))
+                let field = format!("tokens.per_param[{i}]");
+                Ok((field.clone(), positive(&field, m)? * n, None))
             })
             .collect(),
         _ => Err(SweepError::invalid(
             "tokens",
-            "give exactly one non-empty list: counts or per_param",
+            "give exactly one non-empty list: counts, per_param or budgets (IsoFLOP)",
         )),
     }
 }

@@ -55,6 +55,8 @@ fn run_attrs(
         .float("C_6nd_nonemb", run.c_6nd_nonemb())
         .float("C_kaplan", run.flops.kaplan * run.tokens() as f64)
         .float("C_exact", run.flops.exact * run.tokens() as f64)
+        .float("C_budget", run.budget.unwrap_or(f64::NAN))
+        .text("budget_convention", &plan.budget_convention)
         .float("flops_per_token_kaplan", run.flops.kaplan)
         .float("flops_per_token_exact", run.flops.exact)
         .int("seed", s.seed as i64)

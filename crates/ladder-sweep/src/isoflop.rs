@@ -1,0 +1,195 @@
+//! IsoFLOP designs (Hoffmann et al. 2022, approach 2): compute budgets C_k, each trained
+//! at several model sizes with D from C, so that every budget traces a loss-against-N
+//! curve whose minimum is the compute-optimal size.
+
+use ladder_model::{FlopCounts, ParamCounts};
+
+use crate::config::TokensConfig;
+use crate::SweepError;
+
+/// Chinchilla's rule of thumb, D ≈ 20·N, used only to centre the automatic size choice:
+/// `C = 6·N·D = 120·N²` gives the expected optimum `N*(C) = √(C/120)`.
+const TOKENS_PER_PARAM: f64 = 20.0;
+
+/// How D follows from C for a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FlopRule {
+    /// `C = 6·N·D` with N under `tokens.params`.
+    SixNd,
+    /// `C = D ×` every matmul's FLOPs per token ([`FlopCounts::exact`]).
+    Exact,
+}
+
+/// A validated IsoFLOP design.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IsoFlop {
+    /// Each budget with its TOML path.
+    budgets: Vec<(String, f64)>,
+    rule: FlopRule,
+    /// Sizes per budget chosen around `N*(C)`; `None`: every size at every budget.
+    per_budget: Option<usize>,
+}
+
+/// One run an IsoFLOP design asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Budgeted {
+    /// TOML path of the budget.
+    pub field: String,
+    /// Training tokens.
+    pub tokens: f64,
+    /// The budget C.
+    pub compute: f64,
+}
+
+impl IsoFlop {
+    /// The design `[tokens]` describes, or `None` when it lists token counts instead.
+    pub(crate) fn from_config(t: &TokensConfig) -> Result<Option<Self>, SweepError> {
+        let Some(budgets) = &t.budgets else {
+            if t.sizes_per_budget.is_some() {
+                return Err(SweepError::invalid(
+                    "tokens.sizes_per_budget",
+                    "applies to IsoFLOP budgets only: add tokens.budgets",
+                ));
+            }
+            return Ok(None);
+        };
+        if t.counts.is_some() || t.per_param.is_some() {
+            return Err(SweepError::invalid(
+                "tokens",
+                "give budgets (IsoFLOP) or counts or per_param, not several",
+            ));
+        }
+        if budgets.is_empty() {
+            return Err(SweepError::invalid("tokens.budgets", "must not be empty"));
+        }
+        let budgets = budgets
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| {
+                let field = format!("tokens.budgets[{i}]");
+                if c.is_finite() && c > 0.0 {
+                    Ok((field, c))
+                } else {
+                    Err(SweepError::invalid(
+                        field,
+                        format!("{c} must be a number of FLOPs > 0"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let rule = match t.flops.as_str() {
+            "6nd" => FlopRule::SixNd,
+            "exact" => FlopRule::Exact,
+            other => {
+                return Err(SweepError::invalid(
+                    "tokens.flops",
+                    format!("`{other}`: use \"6nd\" or \"exact\""),
+                ))
+            }
+        };
+        if t.sizes_per_budget == Some(0) {
+            return Err(SweepError::invalid(
+                "tokens.sizes_per_budget",
+                "must be at least 1 (approach 2 needs 3 or more)",
+            ));
+        }
+        Ok(Some(Self {
+            budgets,
+            rule,
+            per_budget: t.sizes_per_budget,
+        }))
+    }
+
+    /// The runs of model `index` among `models` (each with its N under the config's
+    /// convention and its FLOP counts): at every budget, or at those budgets where it is
+    /// among the `sizes_per_budget` sizes nearest (in log N) to `N*(C)`.
+    pub(crate) fn runs_for(&self, index: usize, models: &[(f64, FlopCounts)]) -> Vec<Budgeted> {
+        let (n, flops) = models[index];
+        self.budgets
+            .iter()
+            .filter(|(_, c)| match self.per_budget {
+                None => true,
+                Some(k) => {
+                    nearest(models, (c / (6.0 * TOKENS_PER_PARAM)).sqrt(), k).contains(&index)
+                }
+            })
+            .map(|(field, c)| Budgeted {
+                field: field.clone(),
+                tokens: match self.rule {
+                    FlopRule::SixNd => c / (6.0 * n),
+                    FlopRule::Exact => c / flops.exact,
+                },
+                compute: *c,
+            })
+            .collect()
+    }
+}
+
+/// Indices of the `k` models whose N is nearest `target` in log space.
+fn nearest(models: &[(f64, FlopCounts)], target: f64, k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..models.len()).collect();
+    let distance = |i: usize| (models[i].0 / target).ln().abs();
+    order.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+    order.truncate(k);
+    order
+}
+
+/// N of `params` under `tokens.params`.
+pub(crate) fn convention_n(params: &ParamCounts, convention: &str) -> Result<f64, SweepError> {
+    match convention {
+        "total" => Ok(params.total as f64),
+        "non-embedding" => Ok(params.non_embedding as f64),
+        other => Err(SweepError::invalid(
+            "tokens.params",
+            format!("`{other}`: use \"total\" or \"non-embedding\""),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(n: f64) -> (f64, FlopCounts) {
+        (
+            n,
+            FlopCounts {
+                kaplan: 6.0 * n,
+                exact: 7.0 * n,
+            },
+        )
+    }
+
+    #[test]
+    fn sizes_nearest_the_expected_optimum_get_each_budget() {
+        let models: Vec<_> = [1e4, 3e4, 1e5, 3e5, 1e6, 3e6].map(counts).to_vec();
+        let design = IsoFlop {
+            budgets: vec![
+                ("b0".into(), 120.0 * 1e5 * 1e5),
+                ("b1".into(), 120.0 * 1e6 * 1e6),
+            ],
+            rule: FlopRule::SixNd,
+            per_budget: Some(3),
+        };
+        let at = |i: usize| -> Vec<String> {
+            design
+                .runs_for(i, &models)
+                .into_iter()
+                .map(|b| b.field)
+                .collect()
+        };
+        // N* = 1e5 for b0: 1e5, then 3e4 and 3e5; N* = 1e6 for b1: 1e6, 3e5, 3e6.
+        assert_eq!(at(0), Vec::<String>::new());
+        assert_eq!(at(1), ["b0"]);
+        assert_eq!(at(3), ["b0", "b1"]);
+        assert_eq!(at(5), ["b1"]);
+        let run = &design.runs_for(2, &models)[0];
+        assert!((run.tokens - 120.0 * 1e10 / 6e5).abs() < 1e-6 && run.compute == 1.2e12);
+        let exact = IsoFlop {
+            rule: FlopRule::Exact,
+            per_budget: None,
+            ..design
+        };
+        assert!((exact.runs_for(2, &models)[0].tokens - 1.2e12 / 7e5).abs() < 1e-3);
+    }
+}
