@@ -206,3 +206,55 @@ fn wsd_branches_match_separate_wsd_runs() {
         }
     }
 }
+
+/// `ladder tune` trains each model at each factor of its learning rate and writes the
+/// best ones, which `[train] lr_table` then applies per model.
+#[test]
+fn tune_writes_a_table_that_the_config_then_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let micro = std::fs::read_to_string(fixture("micro.toml")).unwrap();
+    let cfg = write(dir.path(), "micro.toml", &micro);
+    let out_dir = dir.path().join("tune");
+    let out = ladder(&[
+        "tune",
+        &cfg,
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--factors",
+        "0.5,1,2",
+        "--jobs",
+        "2",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let marked = stdout
+        .lines()
+        .filter(|l| l.starts_with('d') && l.contains('*'));
+    assert_eq!(marked.count(), 2, "a best rate for each model: {stdout}");
+    let table = std::fs::read_to_string(out_dir.join("tuned.toml")).unwrap();
+    assert_eq!(table.matches("[[model]]").count(), 2, "{table}");
+    let tuned = micro.replace("lr = 1e-2", "lr = 1e-2\nlr_table = \"tune/tuned.toml\"");
+    let plan = ladder(&[
+        "plan",
+        &write(dir.path(), "tuned.toml", &tuned),
+        "--no-timing",
+    ]);
+    let (stdout, stderr) = text(&plan);
+    assert!(plan.status.success(), "{stderr}");
+    let rates: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("d8-") || l.starts_with("d16-"))
+        .map(|l| l.split_whitespace().nth(9).unwrap())
+        .collect();
+    assert_eq!(rates.len(), 6);
+    for lr in rates {
+        assert!(["5.00e-3", "1.00e-2", "2.00e-2"].contains(&lr), "{lr}");
+    }
+    let missing = micro.replace("lr = 1e-2", "lr = 1e-2\nlr_table = \"nope.toml\"");
+    let bad = ladder(&[
+        "plan",
+        &write(dir.path(), "bad.toml", &missing),
+        "--no-timing",
+    ]);
+    assert_input_error(&bad, &["nope.toml"]);
+}

@@ -14,6 +14,7 @@ mod fit;
 mod plan;
 mod progress;
 mod run;
+mod tune;
 
 pub use exit::Failure;
 
@@ -40,6 +41,9 @@ enum Command {
     /// Corpora: list the known ones, verify a file against its manifest, prepare the
     /// token cache.
     Data(data::DataArgs),
+    /// Tune the learning rate of every model of a config: short runs at multiples of
+    /// its rate; writes tuned.toml for `[train] lr_table`.
+    Tune(tune::TuneArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -57,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Fit(args) => fit::fit(&args),
         Command::Check(args) => check::check(&args),
         Command::Data(args) => data::data(&args),
+        Command::Tune(args) => tune::tune(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -106,8 +106,8 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
     line(
         &mut out,
         format!(
-            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>12}",
-            "id", "d", "L", "H", "N_total", "N_nonemb", "D", "C=6ND", "D/N", "est. time"
+            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>9} {:>12}",
+            "id", "d", "L", "H", "N_total", "N_nonemb", "D", "C=6ND", "D/N", "lr", "est. time"
         ),
     );
     for (i, r) in plan.runs.iter().enumerate() {
@@ -115,7 +115,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         line(
             &mut out,
             format!(
-                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>12}",
+                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>9.2e} {:>12}",
                 r.id,
                 m.d_model,
                 m.n_layer,
@@ -125,6 +125,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
                 r.tokens(),
                 r.c_6nd_total(),
                 r.tokens() as f64 / r.params.total as f64,
+                r.spec.lr,
                 seconds.as_ref().map_or("-".into(), |s| duration(s[i]))
             ),
         );

@@ -1,10 +1,13 @@
 //! `ladder run CONFIG [--out DIR] [--jobs J] [--device cpu|cuda|cuda:N]`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use ladder_model::Precision;
 use ladder_store::finished_path;
-use ladder_sweep::{run_sweep, threads_per_job, DeviceChoice, PlannedRun, RunContext, SweepError};
+use ladder_sweep::{
+    run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun, RunContext, SweepError,
+    SweepOutcome,
+};
 
 use crate::exit::{emit, Failure};
 use ladder_fit::CsvOptions;
@@ -63,24 +66,25 @@ pub(crate) fn share_threads(jobs: usize) {
     }
 }
 
-pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
-    let plan = load(&args.config)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-    jobs_or_cores(args.jobs)?;
-    let devices = args
-        .device
-        .devices(args.jobs)
-        .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", args.device)))?;
+/// Trains every unfinished run of `plan` into `out` on `device` with `jobs_arg`
+/// parallel jobs, with progress display; shared by `run` and `tune`.
+pub(crate) fn train_plan(
+    plan: &Plan,
+    out: &Path,
+    device: DeviceChoice,
+    jobs_arg: Option<usize>,
+) -> Result<SweepOutcome, Failure> {
+    jobs_or_cores(jobs_arg)?;
+    let devices = device
+        .devices(jobs_arg)
+        .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", device)))?;
     let jobs = devices.len();
     share_threads(jobs);
     let bf16 = plan
         .runs
         .iter()
         .any(|r| r.spec.precision == Precision::Bf16);
-    if bf16 && args.device == DeviceChoice::Cpu {
+    if bf16 && device == DeviceChoice::Cpu {
         eprintln!(
             "warning: train.precision = \"bf16\" on the CPU: candle has no CPU bf16 matmul (it \
              widens to f32), so this is slower than f32 and only shows bf16's rounding; \
@@ -90,7 +94,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
     let pending: Vec<&PlannedRun> = plan
         .runs
         .iter()
-        .filter(|r| !finished_path(&out, &r.id).exists())
+        .filter(|r| !finished_path(out, &r.id).exists())
         .collect();
     eprintln!(
         "sweep {}: {} runs, {} to train, {} jobs, output {}",
@@ -109,13 +113,23 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
             env!("LADDER_DEP_VERSIONS")
         ),
     };
-    let outcome = run_sweep(&plan, &out, &devices, &ctx, &|run| progress.observer(run)).map_err(
+    let outcome = run_sweep(plan, out, &devices, &ctx, &|run| progress.observer(run)).map_err(
         |e| match e {
             e @ SweepError::ConfigMismatch { .. } => Failure::Input(e.into()),
             e => Failure::Runtime(e.into()),
         },
     )?;
     progress.finish();
+    Ok(outcome)
+}
+
+pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
+    let plan = load(&args.config)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
+    let outcome = train_plan(&plan, &out, args.device, args.jobs)?;
     let sweep = out.join("sweep.h5");
     emit(&format!(
         "trained {} runs, skipped {} finished; {} runs in {}\n",

@@ -174,6 +174,12 @@ pub struct TrainConfig {
     /// Global gradient-norm clip (0 disables).
     #[serde(default = "one")]
     pub grad_clip: f64,
+    /// Scale the learning rate with width: `lr` is the rate at this d_model, and a model
+    /// of width d trains at `lr · lr_width / d` (μP's rule for Adam, Yang et al. 2022).
+    pub lr_width: Option<usize>,
+    /// A table of tuned learning rates per model (from `ladder tune`), relative to the
+    /// config file; it overrides `lr` and `lr_width`.
+    pub lr_table: Option<String>,
     /// Learning-rate schedule: "cosine" or "wsd" (warmup-stable-decay).
     #[serde(default = "cosine_name")]
     pub schedule: String,

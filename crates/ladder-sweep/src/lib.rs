@@ -17,6 +17,7 @@ mod plan;
 mod runner;
 mod size;
 mod source;
+mod tune;
 
 pub use config::SweepConfig;
 pub use device::DeviceChoice;
@@ -26,3 +27,4 @@ pub use plan::{Plan, PlannedRun};
 pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
 pub use size::shape_for_size;
 pub use source::DataSpec;
+pub use tune::{best_rates, tune_plan, LrTable, TunedLr, DEFAULT_FACTORS};

@@ -132,6 +132,32 @@ impl Plan {
             )
         })?;
         let schedule = schedule(t)?;
+        let lr_table = t
+            .lr_table
+            .as_ref()
+            .map(|p| crate::LrTable::read(&base.join(p)))
+            .transpose()?;
+        let lr_for = |model: &GptConfig| -> Result<f64, SweepError> {
+            if let Some(table) = &lr_table {
+                return table.lr_for(model).ok_or_else(|| {
+                    SweepError::invalid(
+                        "train.lr_table",
+                        format!(
+                            "has no learning rate for d_model {} n_layer {} n_head {}: run \
+                             `ladder tune` on this config again",
+                            model.d_model, model.n_layer, model.n_head
+                        ),
+                    )
+                });
+            }
+            Ok(match t.lr_width {
+                Some(w) => t.lr * w as f64 / model.d_model as f64,
+                None => t.lr,
+            })
+        };
+        if t.lr_width == Some(0) {
+            return Err(SweepError::invalid("train.lr_width", "must be a width ≥ 1"));
+        }
         if t.batch_size == 0 {
             return Err(SweepError::invalid(
                 "train.batch_size",
@@ -223,7 +249,7 @@ impl Plan {
                     model,
                     batch_size: t.batch_size,
                     tokens,
-                    lr: t.lr,
+                    lr: lr_for(&model)?,
                     warmup_steps: t.warmup_steps.min(steps / 10),
                     lr_floor: t.lr_floor,
                     adamw: AdamWConfig {
