@@ -136,6 +136,9 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         &mut out,
         "C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts.",
     );
+    for w in &plan.warnings {
+        line(&mut out, format!("warning: {w}"));
+    }
     let saving = plan.branching_cost();
     if let Some((branched, separate)) = saving {
         line(

@@ -80,6 +80,9 @@ pub(crate) fn train_plan(
         .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", device)))?;
     let jobs = devices.len();
     share_threads(jobs);
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
     let bf16 = plan
         .runs
         .iter()

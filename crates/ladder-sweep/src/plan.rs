@@ -65,6 +65,8 @@ pub struct Plan {
     pub runs: Vec<PlannedRun>,
     /// Whether the runs of each model train as WSD branches of one stable phase.
     pub branching: bool,
+    /// What planning left out or doubts, for the user.
+    pub warnings: Vec<String>,
     /// How an IsoFLOP design turned budgets into D: `6nd:total`, `6nd:non-embedding` or
     /// `exact`; `none` when the sweep is not an IsoFLOP design.
     pub budget_convention: String,
@@ -220,7 +222,7 @@ impl Plan {
             let n = convention_n(&ParamCounts::of(m), &cfg.tokens.params)?;
             sized.push((n, FlopCounts::of(m)));
         }
-        let mut runs = Vec::new();
+        let (mut runs, mut warnings) = (Vec::new(), Vec::new());
         for (index, &model) in models.iter().enumerate() {
             let params = ParamCounts::of(&model);
             let budgets = match &isoflop {
@@ -235,6 +237,16 @@ impl Plan {
                 let steps = (d / tokens_per_step as f64).round().max(1.0) as u64;
                 let tokens = steps * tokens_per_step;
                 if let Some(capacity) = source.train_capacity(model.context) {
+                    if tokens > capacity && budget.is_some() {
+                        // An IsoFLOP design asks for sizes, not these exact runs: leave
+                        // out the one the corpus cannot feed single-epoch, and say so.
+                        warnings.push(format!(
+                            "{tfield}: left out d{}-l{}-h{}: it needs {tokens} training tokens \
+                             and the training split holds {capacity} (single epoch)",
+                            model.d_model, model.n_layer, model.n_head
+                        ));
+                        continue;
+                    }
                     if tokens > capacity {
                         return Err(SweepError::invalid(
                             tfield,
@@ -297,7 +309,14 @@ impl Plan {
             (Some(_), "exact") => "exact".into(),
             (Some(_), _) => format!("6nd:{}", cfg.tokens.params),
         };
+        if runs.is_empty() {
+            return Err(SweepError::invalid(
+                "tokens",
+                "no run fits the corpus: lower the budgets or use a larger corpus",
+            ));
+        }
         Ok(Self {
+            warnings,
             branching: t.branching,
             budget_convention,
             name: cfg.name.clone(),

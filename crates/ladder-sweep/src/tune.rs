@@ -129,6 +129,7 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
         runs,
         branching: false,
         budget_convention: "none".into(),
+        warnings: Vec::new(),
     })
 }
 
