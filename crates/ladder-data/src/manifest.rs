@@ -216,6 +216,12 @@ impl Manifest {
     /// The manifest's files found at `path`: the file itself when the manifest has
     /// one file (any name), or the directory's files by name.
     fn locate(&self, path: &Path) -> Result<Vec<(PathBuf, &ManifestFile)>, DataError> {
+        if let Err(source) = std::fs::metadata(path) {
+            return Err(DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
         if path.is_dir() {
             return Ok(self.files.iter().map(|f| (path.join(&f.name), f)).collect());
         }
