@@ -11,6 +11,7 @@ mod check;
 mod data;
 mod exit;
 mod fit;
+mod laws;
 mod plan;
 mod progress;
 mod run;
@@ -44,6 +45,9 @@ enum Command {
     /// Tune the learning rate of every model of a config: short runs at multiples of
     /// its rate; writes tuned.toml for `[train] lr_table`.
     Tune(tune::TuneArgs),
+    /// A calculator over published scaling laws and any fit.json: optimum, loss,
+    /// isoflop, inference, moe, models, claims.
+    Laws(laws::LawsArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -62,6 +66,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Data(args) => data::data(&args),
         Command::Tune(args) => tune::tune(&args),
+        Command::Laws(args) => laws::laws(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -24,16 +24,19 @@
 mod approach3;
 mod bootstrap;
 mod check;
+mod claims;
 mod diagnostics;
 mod envelope;
 mod error;
 mod extrapolation;
 mod huber;
+mod inference;
 mod isoflop;
 mod kaplan;
 mod law;
 mod minimize;
 mod points;
+mod presets;
 mod report;
 mod stats;
 pub mod verdict;
@@ -44,11 +47,13 @@ pub use approach3::{
 };
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
+pub use claims::{Claim, ClaimKind, Claims, MODELS};
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
 pub use error::FitError;
 pub use extrapolation::{extrapolate, Extrapolation, HeldOut};
 pub use huber::{huber, huber_derivative};
+pub use inference::{optimum_for_budget, optimum_for_loss, Allocation};
 pub use isoflop::{
     bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
     Profile,
@@ -59,6 +64,7 @@ pub use kaplan::{
 };
 pub use law::ChinchillaLaw;
 pub use points::{CsvOptions, Curve, Dataset, Point, Points};
+pub use presets::{kaplan2020, preset, Preset, PRESETS};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
     BootstrapInfo, FitReport, Intervals, TokensPerParam,
