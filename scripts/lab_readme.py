@@ -38,7 +38,7 @@ def profiles(fit):
     rows = []
     for p in a2["profiles"]:
         convex = p["coeffs_log_n"][2] > 0
-        inside = p["n_range"][0] < p["n_opt"] < p["n_range"][1]
+        inside = p["n_opt"] is not None and p["n_range"][0] < p["n_opt"] < p["n_range"][1]
         u = convex and inside and not p["warnings"]
         rows.append((p, u))
     return rows, None
@@ -94,10 +94,15 @@ def main() -> int:
         lines += ["| budget C | sizes | N range | N_opt | D_opt | D_opt/N_opt | min loss | U-shaped | warnings |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for p, u in rows:
+            opt = p["n_opt"] is not None and p["d_opt"] is not None
+            n_opt = fmt(p["n_opt"]) if opt else "-"
+            d_opt = fmt(p["d_opt"]) if opt else "-"
+            ratio = fmt(p["d_opt"] / p["n_opt"]) if opt else "-"
+            loss_min = f"{p['loss_min']:.4f}" if p.get("loss_min") is not None else "-"
             lines.append(
                 f"| {fmt(p['C'])} | {p['points']} | {fmt(p['n_range'][0])}-{fmt(p['n_range'][1])} | "
-                f"{fmt(p['n_opt'])} | {fmt(p['d_opt'])} | {fmt(p['d_opt'] / p['n_opt'])} | "
-                f"{p['loss_min']:.4f} | {'yes' if u else 'no'} | {'; '.join(p['warnings']) or '-'} |"
+                f"{n_opt} | {d_opt} | {ratio} | {loss_min} | {'yes' if u else 'no'} | "
+                f"{'; '.join(p['warnings']) or '-'} |"
             )
         lines.append("")
 
@@ -134,7 +139,12 @@ def main() -> int:
               "across these runs: its ratios are that much above the total-convention column.", ""]
     ex = total.get("extrapolation", {})
     lines += ["## Extrapolation", ""]
-    if "held_out" in ex:
+    if "held_out" in ex and ex["mean_rel_error"] is None:
+        lines += [f"Approach 3 fitted on the {ex['fitted_points']} runs with C ≤ C_max/{fmt(ex['k'])} = "
+                  f"{fmt(ex['c_cut'])} predicts no finite loss for the {len(ex['held_out'])} larger runs: "
+                  "that fit runs its parameters off to infinity (the small budgets do not identify the law), "
+                  "so the extrapolation error is undefined."]
+    elif "held_out" in ex:
         lines += [f"Approach 3 fitted on the {ex['fitted_points']} runs with C ≤ C_max/{fmt(ex['k'])} = "
                   f"{fmt(ex['c_cut'])} predicts the {len(ex['held_out'])} larger runs with mean relative error "
                   f"{100 * ex['mean_rel_error']:+.2f}% (mean |error| {100 * ex['mean_abs_rel_error']:.2f}%).", "",
