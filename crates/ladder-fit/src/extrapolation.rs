@@ -16,10 +16,10 @@ pub struct HeldOut {
     pub c: f64,
     /// Observed loss.
     pub loss: f64,
-    /// Predicted loss.
-    pub predicted: f64,
-    /// `(predicted − loss) / loss`.
-    pub rel_error: f64,
+    /// Predicted loss; `None` when the small-budget fit predicts no finite loss here.
+    pub predicted: Option<f64>,
+    /// `(predicted − loss) / loss`; `None` with `predicted`.
+    pub rel_error: Option<f64>,
 }
 
 /// The extrapolation test.
@@ -33,10 +33,14 @@ pub struct Extrapolation {
     pub fitted_points: usize,
     /// Every held-out run.
     pub held_out: Vec<HeldOut>,
-    /// Mean of the relative errors (signed: > 0 means the law predicts too high a loss).
-    pub mean_rel_error: f64,
-    /// Mean of their absolute values.
-    pub mean_abs_rel_error: f64,
+    /// Mean of the relative errors (signed: > 0 means the law predicts too high a loss);
+    /// `None` when any prediction is undefined.
+    pub mean_rel_error: Option<f64>,
+    /// Mean of their absolute values; `None` with `mean_rel_error`.
+    pub mean_abs_rel_error: Option<f64>,
+    /// Why the error is undefined, when it is: the small-budget fit ran its parameters
+    /// off to infinity, so it predicts no finite loss for some held-out runs.
+    pub undefined: Option<String>,
 }
 
 /// Fits on budgets `≤ C_max / k` and predicts the rest.
@@ -59,23 +63,39 @@ pub fn extrapolate(
     let held_out: Vec<HeldOut> = test
         .iter()
         .map(|&i| {
-            let predicted = fit.law.loss(pts[i].n, pts[i].d);
+            let predicted = Some(fit.law.loss(pts[i].n, pts[i].d)).filter(|p| p.is_finite());
             HeldOut {
                 run: data.runs[i].clone(),
                 c: data.budgets[i],
                 loss: pts[i].loss,
                 predicted,
-                rel_error: (predicted - pts[i].loss) / pts[i].loss,
+                rel_error: predicted.map(|p| (p - pts[i].loss) / pts[i].loss),
             }
         })
         .collect();
+    let errors: Option<Vec<f64>> = held_out.iter().map(|h| h.rel_error).collect();
     let n = held_out.len() as f64;
+    let undefined = match errors {
+        Some(_) => None,
+        None => Some(format!(
+            "approach 3 fitted on the {fitted_points} points with C ≤ {c_cut:.3e} predicts no \
+             finite loss for {} of the {} larger runs: its parameters ran off to infinity \
+             (E = {:.3e}, A = {:.3e}, B = {:.3e}), so the small budgets do not identify the law \
+             and the extrapolation error is undefined",
+            held_out.iter().filter(|h| h.predicted.is_none()).count(),
+            held_out.len(),
+            fit.law.e,
+            fit.law.a,
+            fit.law.b,
+        )),
+    };
     Ok(Extrapolation {
         k,
         c_cut,
         fitted_points,
-        mean_rel_error: held_out.iter().map(|h| h.rel_error).sum::<f64>() / n,
-        mean_abs_rel_error: held_out.iter().map(|h| h.rel_error.abs()).sum::<f64>() / n,
+        mean_rel_error: errors.as_ref().map(|e| e.iter().sum::<f64>() / n),
+        mean_abs_rel_error: errors.map(|e| e.iter().map(|x| x.abs()).sum::<f64>() / n),
+        undefined,
         held_out,
     })
 }
@@ -102,10 +122,65 @@ mod tests {
         let data = Dataset::unlabelled(Points::new(pts).unwrap());
         let x = extrapolate(&data, 10.0, &Approach3Options::default()).unwrap();
         assert!(!x.held_out.is_empty() && x.fitted_points >= 5);
-        assert!(x.mean_abs_rel_error < 1e-4, "{x:?}");
+        assert!(x.mean_abs_rel_error.unwrap() < 1e-4, "{x:?}");
+        assert!(x.undefined.is_none());
         assert!(matches!(
             extrapolate(&data, 0.5, &Approach3Options::default()),
             Err(FitError::NoHeldOut { .. })
         ));
+    }
+
+    /// The first CPU lab on Gutenberg (results/lab-cpu, 2026-11-24): the ten runs of the
+    /// two smallest budgets do not identify the law, and their fit predicts no finite loss
+    /// for the larger ones. The report must say so, not print NaN.
+    #[test]
+    fn a_diverged_small_budget_fit_is_reported_as_undefined() {
+        let rows = [
+            (42144.0, 2965504.0, 4.59076, 7.5000e11),
+            (62336.0, 2007040.0, 4.68394, 7.5000e11),
+            (111936.0, 1118208.0, 5.01545, 7.5000e11),
+            (173824.0, 720896.0, 5.25748, 7.5000e11),
+            (223808.0, 557056.0, 5.40101, 7.5000e11),
+            (62336.0, 6017024.0, 4.28014, 2.2500e12),
+            (111936.0, 3350528.0, 4.52015, 2.2500e12),
+            (173824.0, 2158592.0, 4.71621, 2.2500e12),
+            (223808.0, 1675264.0, 4.79244, 2.2500e12),
+            (325840.0, 1150976.0, 4.98586, 2.2500e12),
+            (111936.0, 10051584.0, 4.03853, 6.7500e12),
+            (173824.0, 6471680.0, 4.1591, 6.7500e12),
+            (223808.0, 5025792.0, 4.19931, 6.7500e12),
+            (325840.0, 3452928.0, 4.41342, 6.7500e12),
+            (446304.0, 2519040.0, 4.26724, 6.7500e12),
+            (223808.0, 15081472.0, 3.77162, 2.0250e13),
+            (325840.0, 10358784.0, 3.75503, 2.0250e13),
+            (446304.0, 7561216.0, 3.70616, 2.0250e13),
+            (737184.0, 4579328.0, 3.7952, 2.0250e13),
+            (940800.0, 3588096.0, 3.87919, 2.0250e13),
+        ];
+        let points = rows
+            .iter()
+            .map(|&(n, d, loss, _)| Point { n, d, loss })
+            .collect();
+        let data = Dataset {
+            points: Points::new(points).unwrap(),
+            budgets: rows.iter().map(|r| r.3).collect(),
+            budgets_given: true,
+            runs: (0..rows.len()).map(|i| format!("run{i}")).collect(),
+            curves: Vec::new(),
+        };
+        let x = extrapolate(&data, 8.0, &Approach3Options::default()).unwrap();
+        assert_eq!((x.fitted_points, x.held_out.len()), (10, 10));
+        let why = x.undefined.as_deref().expect("the fit diverges");
+        assert!(
+            why.contains("no finite loss") && !why.contains("NaN"),
+            "{why}"
+        );
+        assert!(x.mean_rel_error.is_none() && x.mean_abs_rel_error.is_none());
+        assert!(x
+            .held_out
+            .iter()
+            .any(|h| h.predicted.is_none() && h.rel_error.is_none()));
+        let json = serde_json::to_value(&x).unwrap();
+        assert!(json["mean_rel_error"].is_null() && json["undefined"].is_string());
     }
 }

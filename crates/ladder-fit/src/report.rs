@@ -518,27 +518,43 @@ impl fmt::Display for FitReport {
         writeln!(f)?;
         match &self.extrapolation {
             FormFit::Fitted(x) => {
-                writeln!(
-                    f,
-                    "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} predicts \
-                     the {} larger runs with mean relative error {:+.2}% (mean |error| {:.2}%)",
-                    x.fitted_points,
-                    x.k,
-                    x.c_cut,
-                    x.held_out.len(),
-                    100.0 * x.mean_rel_error,
-                    100.0 * x.mean_abs_rel_error
-                )?;
-                for h in x.held_out.iter().take(10) {
-                    writeln!(
+                match (x.mean_rel_error, x.mean_abs_rel_error, &x.undefined) {
+                    (Some(mean), Some(mean_abs), _) => writeln!(
                         f,
-                        "  {:<24} C {:.3e}  loss {:.4}  predicted {:.4}  {:+.2}%",
-                        h.run,
-                        h.c,
-                        h.loss,
-                        h.predicted,
-                        100.0 * h.rel_error
-                    )?;
+                        "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} \
+                         predicts the {} larger runs with mean relative error {:+.2}% \
+                         (mean |error| {:.2}%)",
+                        x.fitted_points,
+                        x.k,
+                        x.c_cut,
+                        x.held_out.len(),
+                        100.0 * mean,
+                        100.0 * mean_abs
+                    )?,
+                    (_, _, why) => writeln!(
+                        f,
+                        "extrapolation (C_max/{}): undefined: {}",
+                        x.k,
+                        why.as_deref().unwrap_or("a prediction is not finite")
+                    )?,
+                }
+                for h in x.held_out.iter().take(10) {
+                    match (h.predicted, h.rel_error) {
+                        (Some(p), Some(e)) => writeln!(
+                            f,
+                            "  {:<24} C {:.3e}  loss {:.4}  predicted {:.4}  {:+.2}%",
+                            h.run,
+                            h.c,
+                            h.loss,
+                            p,
+                            100.0 * e
+                        )?,
+                        _ => writeln!(
+                            f,
+                            "  {:<24} C {:.3e}  loss {:.4}  predicted: none (not finite)",
+                            h.run, h.c, h.loss
+                        )?,
+                    }
                 }
                 if x.held_out.len() > 10 {
                     writeln!(f, "  … {} more in the JSON", x.held_out.len() - 10)?;
