@@ -259,6 +259,20 @@ fn bad_values_and_files_are_input_errors() {
         (
             MICRO.replace(
                 "counts = [2048, 4096, 8192]",
+                "budgets = [1e9]\nsizes_per_budget = 2\nexpected_ratio = 0",
+            ),
+            "tokens.expected_ratio",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
+                "budgets = [1e9]\nexpected_ratio = 40",
+            ),
+            "tokens.expected_ratio",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
                 "budgets = [1e9]\nflops = \"7nd\"",
             ),
             "tokens.flops",

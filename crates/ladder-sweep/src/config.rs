@@ -137,8 +137,12 @@ pub struct TokensConfig {
     #[serde(default = "six_nd")]
     pub flops: String,
     /// IsoFLOP: train only this many sizes per budget, those nearest (in log N) to the
-    /// expected optimum √(C/120) (Chinchilla's D ≈ 20 N).
+    /// expected optimum √(C/(6·expected_ratio)).
     pub sizes_per_budget: Option<usize>,
+    /// IsoFLOP with `sizes_per_budget`: the tokens per parameter expected at the optimum,
+    /// which centres the sizes of each budget (default 20, Chinchilla's D ≈ 20 N). Move it
+    /// when a pilot shows the minima at one edge of the sampled sizes.
+    pub expected_ratio: Option<f64>,
     /// Parameter count that `per_param` multiplies: `total` or `non-embedding`.
     #[serde(default = "total")]
     pub params: String,

@@ -7,7 +7,7 @@ use ladder_model::{FlopCounts, ParamCounts};
 use crate::config::TokensConfig;
 use crate::SweepError;
 
-/// Chinchilla's rule of thumb, D ≈ 20·N, used only to centre the automatic size choice:
+/// Chinchilla's rule of thumb, D ≈ 20·N, the default centre of the automatic size choice:
 /// `C = 6·N·D = 120·N²` gives the expected optimum `N*(C) = √(C/120)`.
 const TOKENS_PER_PARAM: f64 = 20.0;
 
@@ -28,6 +28,8 @@ pub(crate) struct IsoFlop {
     rule: FlopRule,
     /// Sizes per budget chosen around `N*(C)`; `None`: every size at every budget.
     per_budget: Option<usize>,
+    /// Tokens per parameter expected at the optimum: `N*(C) = √(C/(6·ratio))`.
+    ratio: f64,
 }
 
 /// One run an IsoFLOP design asks for.
@@ -87,6 +89,22 @@ impl IsoFlop {
                 ))
             }
         };
+        let ratio = match (t.expected_ratio, t.sizes_per_budget) {
+            (None, _) => TOKENS_PER_PARAM,
+            (Some(_), None) => {
+                return Err(SweepError::invalid(
+                    "tokens.expected_ratio",
+                    "centres the sizes chosen per budget: add tokens.sizes_per_budget",
+                ))
+            }
+            (Some(r), Some(_)) if r.is_finite() && r > 0.0 => r,
+            (Some(r), Some(_)) => {
+                return Err(SweepError::invalid(
+                    "tokens.expected_ratio",
+                    format!("{r} must be a number of tokens per parameter > 0, e.g. 20"),
+                ))
+            }
+        };
         if t.sizes_per_budget == Some(0) {
             return Err(SweepError::invalid(
                 "tokens.sizes_per_budget",
@@ -97,21 +115,20 @@ impl IsoFlop {
             budgets,
             rule,
             per_budget: t.sizes_per_budget,
+            ratio,
         }))
     }
 
     /// The runs of model `index` among `models` (each with its N under the config's
     /// convention and its FLOP counts): at every budget, or at those budgets where it is
-    /// among the `sizes_per_budget` sizes nearest (in log N) to `N*(C)`.
+    /// among the `sizes_per_budget` sizes nearest (in log N) to `N*(C) = √(C/(6·ratio))`.
     pub(crate) fn runs_for(&self, index: usize, models: &[(f64, FlopCounts)]) -> Vec<Budgeted> {
         let (n, flops) = models[index];
         self.budgets
             .iter()
             .filter(|(_, c)| match self.per_budget {
                 None => true,
-                Some(k) => {
-                    nearest(models, (c / (6.0 * TOKENS_PER_PARAM)).sqrt(), k).contains(&index)
-                }
+                Some(k) => nearest(models, (c / (6.0 * self.ratio)).sqrt(), k).contains(&index),
             })
             .map(|(field, c)| Budgeted {
                 field: field.clone(),
@@ -170,6 +187,7 @@ mod tests {
             ],
             rule: FlopRule::SixNd,
             per_budget: Some(3),
+            ratio: TOKENS_PER_PARAM,
         };
         let at = |i: usize| -> Vec<String> {
             design
@@ -191,5 +209,14 @@ mod tests {
             ..design
         };
         assert!((exact.runs_for(2, &models)[0].tokens - 1.2e12 / 7e5).abs() < 1e-3);
+        // Expecting 180 tokens per parameter divides N* by 3: 3.3e4 for b0 (3e4, 1e5, 1e4)
+        // and 3.3e5 for b1 (3e5, 1e6, 1e5).
+        let skewed = IsoFlop {
+            ratio: 180.0,
+            per_budget: Some(3),
+            ..exact
+        };
+        let at = |i: usize| skewed.runs_for(i, &models).len();
+        assert_eq!([at(0), at(2), at(3), at(4), at(5)], [1, 2, 1, 1, 0]);
     }
 }
