@@ -87,7 +87,17 @@ pub struct FitOptions {
 }
 
 impl FitOptions {
-    fn analysis(&self) -> AnalysisOptions {
+    /// The parameter convention, as fit.json names it.
+    pub(crate) fn params_label(&self) -> &'static str {
+        self.params.label()
+    }
+
+    /// The FLOP convention, as fit.json names it.
+    pub(crate) fn flops_label(&self) -> &'static str {
+        self.flops.label()
+    }
+
+    pub(crate) fn analysis(&self) -> AnalysisOptions {
         AnalysisOptions {
             params: self.params.label().into(),
             flops: self.flops.label().into(),
@@ -149,7 +159,7 @@ fn column_map(s: &str) -> Result<(String, String), String> {
 }
 
 /// Points from a sweep file: every finished run's final validation loss.
-fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
+pub(crate) fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
     let runs = read_runs(path).input()?;
     let (n_key, c_key) = match (options.params, options.flops) {
         (ParamConvention::Total, FlopConvention::SixNd) => ("N_total", "C_6nd_total"),

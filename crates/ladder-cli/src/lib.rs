@@ -14,6 +14,7 @@ mod fit;
 mod laws;
 mod plan;
 mod progress;
+mod report;
 mod run;
 mod tune;
 
@@ -45,6 +46,9 @@ enum Command {
     /// Tune the learning rate of every model of a config: short runs at multiples of
     /// its rate; writes tuned.toml for `[train] lr_table`.
     Tune(tune::TuneArgs),
+    /// Write DIR/report/: figures (SVG, PNG), a self-contained index.html with the fit
+    /// and an inference-sizing slider, and runs.csv, curves.csv, fit.json.
+    Report(report::ReportArgs),
     /// A calculator over published scaling laws and any fit.json: optimum, loss,
     /// isoflop, inference, moe, models, claims.
     Laws(laws::LawsArgs),
@@ -66,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::check(&args),
         Command::Data(args) => data::data(&args),
         Command::Tune(args) => tune::tune(&args),
+        Command::Report(args) => report::report(&args),
         Command::Laws(args) => laws::laws(&args),
     };
     match result {

@@ -42,6 +42,26 @@ impl RunRecord {
         }
     }
 
+    /// Any scalar attribute as text: numbers in Rust's shortest round-trip form, strings
+    /// as stored; `None` if absent or not a scalar.
+    pub fn display(&self, name: &str) -> Option<String> {
+        match self.attrs.get(name)? {
+            AttrValue::F64(x) => Some(x.to_string()),
+            AttrValue::F32(x) => Some(x.to_string()),
+            AttrValue::I64(i) => Some(i.to_string()),
+            AttrValue::I32(i) => Some(i.to_string()),
+            AttrValue::U64(u) => Some(u.to_string()),
+            _ => self.text(name).map(str::to_string),
+        }
+    }
+
+    /// The names of every attribute, sorted.
+    pub fn attr_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.attrs.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The last validation loss, if any evaluation happened.
     pub fn final_val_loss(&self) -> Option<f64> {
         self.curves.get("val_loss")?.last().copied()

@@ -1,0 +1,116 @@
+//! `ladder report DIR`: figures, index.html and exports in DIR/report/.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use ladder_fit::analyse;
+use ladder_report::{write_report, ReportError, Sweep};
+use ladder_store::read_runs;
+
+use crate::exit::{emit, line, Failure, ResultExt};
+use crate::fit::{dataset_from_h5, FitOptions};
+
+/// Arguments of `ladder report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// A sweep directory written by `ladder run` (holding sweep.h5), or a sweep.h5.
+    pub dir: PathBuf,
+    /// Where to write the report (default: DIR/report).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// How the sweep is fitted for the report.
+    #[command(flatten)]
+    pub fit: FitOptions,
+}
+
+/// The attributes shown at the top of the page, in this order, when the runs have them.
+const PROVENANCE: [(&str, &str); 7] = [
+    ("sweep", "sweep"),
+    ("data", "data"),
+    ("tokenizer", "tokenizer"),
+    ("schedule", "schedule"),
+    ("precision", "precision"),
+    ("device", "device"),
+    ("versions", "versions"),
+];
+
+pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
+    let sweep_h5 = if args.dir.extension().is_some_and(|e| e == "h5") {
+        args.dir.clone()
+    } else {
+        args.dir.join("sweep.h5")
+    };
+    if !sweep_h5.is_file() {
+        return Err(Failure::Input(anyhow!(
+            "{}: no such sweep file: give a directory written by `ladder run` (it holds \
+             sweep.h5) or the path of a sweep.h5",
+            sweep_h5.display()
+        )));
+    }
+    let out_dir = match &args.out {
+        Some(out) => out.clone(),
+        None => sweep_h5
+            .parent()
+            .map_or_else(|| PathBuf::from("report"), |p| p.join("report")),
+    };
+    let runs = read_runs(&sweep_h5).input()?;
+    let data = dataset_from_h5(&sweep_h5, &args.fit)?;
+    let fit = analyse(&data, &args.fit.analysis()).input()?;
+    let first = runs.first();
+    let mut provenance = vec![("sweep file".to_string(), sweep_h5.display().to_string())];
+    for (label, attr) in PROVENANCE {
+        if let Some(v) = first.and_then(|r| r.display(attr)) {
+            provenance.push((label.to_string(), v));
+        }
+    }
+    let finished = runs
+        .iter()
+        .filter(|r| r.text("status") == Some("finished"))
+        .count();
+    provenance.push((
+        "runs".into(),
+        format!("{} ({finished} finished, fitted)", runs.len()),
+    ));
+    provenance.push((
+        "fit".into(),
+        format!(
+            "N = {} parameters, C by {}, {} bootstrap resamples (seed {}), extrapolation from C ≤ C_max/{}",
+            args.fit.params_label(),
+            args.fit.flops_label(),
+            args.fit.bootstrap,
+            args.fit.seed,
+            args.fit.extrapolate_k
+        ),
+    ));
+    provenance.push((
+        "written by".into(),
+        format!("ladder {} (`ladder report`)", env!("CARGO_PKG_VERSION")),
+    ));
+    let title = first
+        .and_then(|r| r.text("sweep"))
+        .map(str::to_string)
+        .unwrap_or_else(|| args.dir.display().to_string());
+    let sweep = Sweep {
+        title,
+        runs: &runs,
+        data: &data,
+        fit: &fit,
+        budget_tolerance: args.fit.budget_tolerance,
+        provenance,
+    };
+    let written = write_report(&sweep, &out_dir).map_err(|e| match e {
+        ReportError::Empty(_) => Failure::Input(anyhow!("{}: {e}", sweep_h5.display())),
+        other => Failure::Runtime(anyhow!(other)),
+    })?;
+    let mut out = String::new();
+    line(
+        &mut out,
+        format!(
+            "report: {} files in {}",
+            written.files.len(),
+            out_dir.display()
+        ),
+    );
+    line(&mut out, format!("open {}", written.index.display()));
+    emit(&out)
+}

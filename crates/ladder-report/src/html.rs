@@ -1,0 +1,346 @@
+//! `index.html`: one self-contained page (figures embedded as data URIs, CSS and script
+//! inline, no network) with the fit, the verdicts, the runs and the inference slider.
+
+use std::fmt::Write as _;
+
+use base64::Engine as _;
+use ladder_fit::{optimum_for_loss, ChinchillaLaw, FitReport};
+use ladder_store::RunRecord;
+use serde_json::json;
+
+use crate::figure::Rendered;
+
+const CSS: &str = include_str!("../assets/report.css");
+const SCRIPT: &str = include_str!("../assets/report.js");
+
+/// Slider positions whose optimum the page is checked against (the Rust values).
+const CHECK_POSITIONS: [u32; 5] = [0, 1, 34, 67, 100];
+
+/// Lifetime inference tokens at slider position `s` (0-100), as report.js computes them:
+/// none at 0, then 0.01× to 1000× the Chinchilla-optimal D, log-spaced.
+pub fn tokens_at(s: u32, d_chinchilla: f64) -> f64 {
+    if s == 0 {
+        0.0
+    } else {
+        d_chinchilla * 10f64.powf(-2.0 + 5.0 * f64::from(s - 1) / 99.0)
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "–".into();
+    }
+    let a = x.abs();
+    if x == 0.0 || (0.01..1000.0).contains(&a) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+fn interval(ci: Option<&[f64; 2]>) -> String {
+    ci.map_or("–".into(), |[lo, hi]| {
+        format!("[{}, {}]", num(*lo), num(*hi))
+    })
+}
+
+/// Everything the page shows.
+pub struct Page<'a> {
+    /// Sweep name (title).
+    pub title: &'a str,
+    /// `(what, value)` rows: where the data and the fit came from.
+    pub provenance: &'a [(String, String)],
+    /// The fit.
+    pub fit: &'a FitReport,
+    /// Every run, finished or not.
+    pub runs: &'a [RunRecord],
+    /// The figures, in order.
+    pub figures: &'a [Rendered],
+    /// The budget the slider starts at (the sweep's largest).
+    pub budget: f64,
+}
+
+impl Page<'_> {
+    /// The HTML document.
+    pub fn render(&self) -> String {
+        let mut h = String::new();
+        let title = escape(self.title);
+        let _ = write!(
+            h,
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>ladder report: {title}</title>\n<style>\n{CSS}</style>\n</head>\n<body>\n\
+             <h1>ladder report: {title}</h1>\n\
+             <nav><a href=\"#verdicts\">Verdicts</a><a href=\"#fit\">Fit</a>\
+             <a href=\"#inference\">Inference-aware sizing</a><a href=\"#figures\">Figures</a>\
+             <a href=\"#runs\">Runs</a><a href=\"#files\">Files</a></nav>\n"
+        );
+        self.provenance(&mut h);
+        self.verdicts(&mut h);
+        self.fit_tables(&mut h);
+        self.inference(&mut h);
+        self.figures(&mut h);
+        self.runs_table(&mut h);
+        h.push_str(
+            "<h2 id=\"files\">Files</h2>\n<p>Beside this page: \
+             <a href=\"runs.csv\">runs.csv</a> (one row per run), \
+             <a href=\"curves.csv\">curves.csv</a> (every evaluation, long format), \
+             <a href=\"fit.json\">fit.json</a> (the whole fit), and every figure as SVG and PNG. \
+             <code>pandas.read_csv(\"runs.csv\")</code> needs nothing else.</p>\n",
+        );
+        let law = self.fit.approach3.law;
+        let _ = write!(
+            h,
+            "<script type=\"application/json\" id=\"law\">{}</script>\n\
+             <script type=\"application/json\" id=\"checks\">{}</script>\n\
+             <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
+            json!({"E": law.e, "A": law.a, "B": law.b, "alpha": law.alpha, "beta": law.beta}),
+            serde_json::Value::Array(checks(&law, self.budget)),
+        );
+        h
+    }
+
+    fn provenance(&self, h: &mut String) {
+        h.push_str("<table class=\"provenance\">\n");
+        for (k, v) in self.provenance {
+            let _ = writeln!(
+                h,
+                "<tr><th class=\"text\">{}</th><td>{}</td></tr>",
+                escape(k),
+                escape(v)
+            );
+        }
+        h.push_str("</table>\n");
+    }
+
+    fn verdicts(&self, h: &mut String) {
+        h.push_str("<h2 id=\"verdicts\">Verdicts</h2>\n<ul>\n");
+        for v in &self.fit.verdicts {
+            let (class, word) = match v.holds {
+                Some(true) => ("holds", "holds"),
+                Some(false) => ("fails", "does not hold"),
+                None => ("unknown", "cannot tell"),
+            };
+            let _ = writeln!(
+                h,
+                "<li>{}: <span class=\"{class}\">{word}</span>. {}</li>",
+                escape(&v.claim),
+                escape(&v.detail)
+            );
+        }
+        h.push_str("</ul>\n");
+        for why in &self.fit.diagnostics.degenerate {
+            let _ = writeln!(h, "<p class=\"note\">Degenerate fit: {}</p>", escape(why));
+        }
+    }
+
+    fn fit_tables(&self, h: &mut String) {
+        let a3 = &self.fit.approach3;
+        let _ = write!(
+            h,
+            "<h2 id=\"fit\">Fit</h2>\n<p>Approach 3 (Hoffmann et al. 2022): L(N, D) = E + A/N^α + \
+             B/D^β, Huber loss on log losses, N = {} parameters, C by {}, {} points.</p>\n\
+             <table>\n<tr><th class=\"text\">parameter</th><th>value</th><th>80% interval</th>\
+             <th>95% interval</th></tr>\n",
+            escape(&self.fit.params),
+            escape(&self.fit.flops),
+            self.fit.points
+        );
+        let law = &a3.law;
+        for (name, key, value) in [
+            ("E", "E", law.e),
+            ("A", "A", law.a),
+            ("B", "B", law.b),
+            ("α", "alpha", law.alpha),
+            ("β", "beta", law.beta),
+            ("a = β/(α+β)", "a", a3.a),
+            ("b = α/(α+β)", "b", a3.b),
+        ] {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"text\">{name}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                num(value),
+                interval(a3.intervals.ci80.get(key)),
+                interval(a3.intervals.ci95.get(key))
+            );
+        }
+        h.push_str("</table>\n");
+        match (&self.fit.approach2, &self.fit.approach2_skipped) {
+            (Some(a2), _) => {
+                let _ = writeln!(
+                    h,
+                    "<p>Approach 2 (IsoFLOP parabolas, {} budgets with a minimum): \
+                     N_opt ∝ C^a with a = {} (95% {}), D_opt ∝ C^b with b = {} (95% {}). \
+                     Hoffmann et al. 2022 found a ≈ b ≈ 0.5.</p>",
+                    a2.fit.budgets_used,
+                    num(a2.fit.a),
+                    interval(a2.intervals.ci95.get("a")),
+                    num(a2.fit.b),
+                    interval(a2.intervals.ci95.get("b"))
+                );
+            }
+            (None, Some(why)) => {
+                let _ = writeln!(h, "<p>Approach 2 did not run: {}.</p>", escape(why));
+            }
+            (None, None) => {}
+        }
+        h.push_str(
+            "<table>\n<tr><th>budget C</th><th>N*</th><th>D*</th><th>D*/N*</th>\
+             <th>80% interval</th><th>loss at optimum</th></tr>\n",
+        );
+        for t in &self.fit.tokens_per_param {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                num(t.c),
+                num(t.n_opt),
+                num(t.d_opt),
+                num(t.ratio),
+                interval(t.ratio_spread.as_ref().map(|s| &s.ci80)),
+                num(t.loss)
+            );
+        }
+        h.push_str("</table>\n<p class=\"note\">Hoffmann et al. 2022: D*/N* ≈ 20.</p>\n");
+    }
+
+    fn inference(&self, h: &mut String) {
+        let _ = write!(
+            h,
+            "<h2 id=\"inference\">Inference-aware sizing</h2>\n\
+             <p>Sardana et al. 2024: a model that will serve T tokens in its lifetime costs \
+             6·N·D to train plus 2·N·T to run. At the loss of the Chinchilla optimum for the \
+             budget C, the cheapest model is smaller and trained longer. Computed here from \
+             the fitted law above.</p>\n\
+             <label>Training budget C (FLOPs): <input id=\"budget\" type=\"number\" min=\"0\" \
+             step=\"any\" value=\"{:e}\"></label>\n\
+             <label>Lifetime inference tokens T: <input id=\"tokens\" type=\"range\" min=\"0\" \
+             max=\"100\" step=\"1\" value=\"0\"> <output id=\"tokens-value\"></output></label>\n\
+             <p>Target loss (the Chinchilla optimum's): <span id=\"target-loss\"></span> \
+             <span id=\"inference-status\" class=\"note\"></span></p>\n\
+             <table>\n<tr><th class=\"text\"></th><th>N</th><th>D</th><th>D/N</th>\
+             <th>training + inference FLOPs</th></tr>\n\
+             <tr><td class=\"text\">Chinchilla optimum</td><td id=\"chin-n\"></td>\
+             <td id=\"chin-d\"></td><td id=\"chin-ratio\"></td><td id=\"chin-cost\"></td></tr>\n\
+             <tr><td class=\"text\">inference-aware optimum</td><td id=\"inf-n\"></td>\
+             <td id=\"inf-d\"></td><td id=\"inf-ratio\"></td><td id=\"inf-cost\"></td></tr>\n\
+             </table>\n<p>Cost saved by the inference-aware model: <strong id=\"saved\">\
+             </strong></p>\n",
+            self.budget
+        );
+    }
+
+    fn figures(&self, h: &mut String) {
+        h.push_str("<h2 id=\"figures\">Figures</h2>\n");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        for f in self.figures {
+            let _ = writeln!(
+                h,
+                "<figure id=\"fig-{name}\"><img alt=\"{name}\" src=\"data:image/svg+xml;base64,{}\">\
+                 <figcaption>{} (<a href=\"{name}.svg\">SVG</a>, <a href=\"{name}.png\">PNG</a>)\
+                 </figcaption></figure>",
+                b64.encode(f.svg.as_bytes()),
+                escape(&f.caption),
+                name = f.name,
+            );
+        }
+    }
+
+    fn runs_table(&self, h: &mut String) {
+        let finished = self
+            .runs
+            .iter()
+            .filter(|r| r.text("status") == Some("finished"))
+            .count();
+        let _ = write!(
+            h,
+            "<h2 id=\"runs\">Runs</h2>\n<p>{} runs, {finished} finished.</p>\n\
+             <div class=\"runs-table\"><table>\n<tr><th class=\"text\">run</th>\
+             <th class=\"text\">status</th><th>N_total</th><th>N_nonemb</th><th>D</th>\
+             <th>C_budget</th><th>lr</th><th>final val loss</th><th>wall (s)</th></tr>\n",
+            self.runs.len()
+        );
+        for r in self.runs {
+            let n = |k: &str| r.number(k).map_or("–".into(), num);
+            let last = |k: &str| {
+                r.curves
+                    .get(k)
+                    .and_then(|c| c.last())
+                    .map_or("–".into(), |x| num(*x))
+            };
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&r.id),
+                escape(r.text("status").unwrap_or("–")),
+                n("N_total"),
+                n("N_nonemb"),
+                n("D"),
+                n("C_budget"),
+                n("lr"),
+                last("val_loss"),
+                last("wall_s"),
+            );
+        }
+        h.push_str("</table></div>\n");
+    }
+}
+
+/// The inference-aware optimum at the check positions, from ladder-fit: the page's own
+/// numbers must match these.
+fn checks(law: &ChinchillaLaw, budget: f64) -> Vec<serde_json::Value> {
+    let (n, d) = law.compute_optimal(budget);
+    let target = law.loss(n, d);
+    CHECK_POSITIONS
+        .iter()
+        .filter_map(|&s| {
+            let t = tokens_at(s, d);
+            let a = optimum_for_loss(law, target, t)?;
+            (a.n.is_finite() && a.d.is_finite())
+                .then(|| json!({"slider": s, "T": t, "n": a.n, "d": a.d}))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_slider_scale() {
+        assert_eq!(escape("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+        assert_eq!(tokens_at(0, 1e9), 0.0);
+        assert!((tokens_at(1, 1e9) - 1e7).abs() < 1e-3);
+        assert!((tokens_at(100, 1e9) - 1e12).abs() < 1.0);
+    }
+
+    #[test]
+    fn checks_follow_the_rust_optimum() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let c = checks(&law, 1e23);
+        assert_eq!(c.len(), CHECK_POSITIONS.len());
+        // No inference: the Chinchilla optimum itself.
+        let (n, _) = law.compute_optimal(1e23);
+        let n0 = c[0]["n"].as_f64().unwrap_or(f64::NAN);
+        assert!((n0 / n - 1.0).abs() < 1e-4, "{n0} vs {n}");
+        // More inference tokens, smaller models.
+        let ns: Vec<f64> = c.iter().filter_map(|v| v["n"].as_f64()).collect();
+        assert!(ns.windows(2).all(|w| w[1] < w[0]), "{ns:?}");
+    }
+}
