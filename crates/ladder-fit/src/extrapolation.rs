@@ -130,7 +130,7 @@ mod tests {
         ));
     }
 
-    /// The first CPU lab on Gutenberg (results/lab-cpu, 2026-11-24): the ten runs of the
+    /// The first CPU lab on Gutenberg (results/lab-cpu at 1b81f39): the ten runs of the
     /// two smallest budgets do not identify the law, and their fit predicts no finite loss
     /// for the larger ones. The report must say so, not print NaN.
     #[test]
