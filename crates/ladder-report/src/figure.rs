@@ -213,6 +213,38 @@ pub fn sci(x: &f64) -> String {
     }
 }
 
+/// A chart with log axes over `x` and `y`, titled, its axes described and labelled in
+/// the report's style; `grid` draws the mesh lines.
+pub fn log_log_chart<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    (x, x_desc): (std::ops::Range<f64>, &str),
+    (y, y_desc): (std::ops::Range<f64>, &str),
+    grid: bool,
+) -> Result<LogLogChart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(45)
+        .y_label_area_size(65)
+        .build_cartesian_2d(log_axis(x), log_axis(y))?;
+    let mut mesh = chart.configure_mesh();
+    if !grid {
+        mesh.disable_mesh();
+    }
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&sci)
+        .y_label_formatter(&sci)
+        .label_style((FONT, 14))
+        .draw()?;
+    Ok(chart)
+}
+
+/// What [`log_log_chart`] returns.
+pub type LogLogChart<'a, DB> =
+    ChartContext<'a, DB, Cartesian2d<WithKeyPoints<LogCoord<f64>>, WithKeyPoints<LogCoord<f64>>>>;
+
 /// Draws the legend of `chart` at `position` in the report's style.
 pub fn draw_legend<'a, DB, CT>(
     chart: &mut ChartContext<'a, DB, CT>,

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{
-    draw_message, log_axis, log_grid, log_range, sci, viridis, DrawResult, Figure, FONT,
+    draw_message, log_grid, log_log_chart, log_range, viridis, DrawResult, Figure,
 };
 
 /// Contour levels drawn.
@@ -83,21 +83,13 @@ impl Figure for Contours<'_> {
             );
         }
         let edges = level_edges(&mut losses.clone());
-        let mut chart = ChartBuilder::on(root)
-            .caption("Fitted L(N, D) (approach 3)", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(log_axis(x.clone()), log_axis(y.clone()))?;
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(format!("N ({})", self.params))
-            .y_desc("D (tokens)")
-            .x_label_formatter(&sci)
-            .y_label_formatter(&sci)
-            .label_style((FONT, 14))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            "Fitted L(N, D) (approach 3)",
+            (x.clone(), &format!("N ({})", self.params)),
+            (y.clone(), "D (tokens)"),
+            false,
+        )?;
         // One rectangle per run of equal level along a row keeps the SVG small.
         let mut cells = Vec::new();
         for j in 0..CELLS {

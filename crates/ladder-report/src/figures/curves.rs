@@ -5,8 +5,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{
-    draw_legend, draw_message, log_axis, log_fraction, log_range, sci, viridis, DrawResult, Figure,
-    FONT,
+    draw_legend, draw_message, log_fraction, log_log_chart, log_range, sci, viridis, DrawResult,
+    Figure,
 };
 
 /// Every run's evaluation curve.
@@ -60,20 +60,13 @@ impl Figure for TrainingCurves<'_> {
             .fold((f64::INFINITY, 0.0f64), |(a, b), (n, _)| {
                 (a.min(*n), b.max(*n))
             });
-        let mut chart = ChartBuilder::on(root)
-            .caption("Validation loss during training", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(log_axis(x), log_axis(y))?;
-        chart
-            .configure_mesh()
-            .x_desc("tokens D")
-            .y_desc("validation loss (nats/token)")
-            .x_label_formatter(&sci)
-            .y_label_formatter(&sci)
-            .label_style((FONT, 14))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            "Validation loss during training",
+            (x, "tokens D"),
+            (y, "validation loss (nats/token)"),
+            true,
+        )?;
         let mut labelled: Vec<f64> = Vec::new();
         for (n, points) in &series {
             let color = viridis(log_fraction(*n, n_lo, n_hi));

@@ -5,7 +5,7 @@ use ladder_fit::{Approach2Json, ChinchillaLaw, TokensPerParam};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::figure::{draw_legend, log_axis, log_grid, log_range, sci, DrawResult, Figure, FONT};
+use crate::figure::{draw_legend, log_grid, log_log_chart, log_range, sci, DrawResult, Figure};
 
 const N_COLOR: RGBColor = RGBColor(31, 119, 180);
 const D_COLOR: RGBColor = RGBColor(214, 39, 40);
@@ -102,48 +102,24 @@ impl Figure for Frontier<'_> {
             return crate::figure::draw_message(root, "Compute-optimal frontier", "No optimum.");
         };
         let clamp = |v: f64| v.clamp(y.start, y.end);
-        let mut chart = ChartBuilder::on(root)
-            .caption("Compute-optimal N* and D*", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(log_axis(cx.clone()), log_axis(y.clone()))?;
-        chart
-            .configure_mesh()
-            .x_desc("compute C (FLOPs)")
-            .y_desc("parameters N* / tokens D*")
-            .x_label_formatter(&sci)
-            .y_label_formatter(&sci)
-            .label_style((FONT, 14))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            "Compute-optimal N* and D*",
+            (cx.clone(), "compute C (FLOPs)"),
+            (y.clone(), "parameters N* / tokens D*"),
+            true,
+        )?;
         if bands.len() >= 2 {
             for (color, pick) in [(N_COLOR, 0usize), (D_COLOR, 1)] {
-                let upper: Vec<(f64, f64)> = bands
-                    .iter()
-                    .map(|(c, r)| {
-                        // N* is largest at the smallest ratio, D* at the largest.
-                        let v = if pick == 0 {
-                            split(*c, r[0]).0
-                        } else {
-                            split(*c, r[1]).1
-                        };
-                        (*c, clamp(v))
-                    })
-                    .collect();
-                let lower: Vec<(f64, f64)> = bands
-                    .iter()
-                    .rev()
-                    .map(|(c, r)| {
-                        let v = if pick == 0 {
-                            split(*c, r[1]).0
-                        } else {
-                            split(*c, r[0]).1
-                        };
-                        (*c, clamp(v))
-                    })
-                    .collect();
+                // N* = √(C/(6r)) falls and D* = r·N* rises with the ratio r.
+                let at = |c: f64, r: f64| {
+                    let (n, d) = split(c, r);
+                    clamp(if pick == 0 { n } else { d })
+                };
+                let upper = bands.iter().map(|(c, r)| (*c, at(*c, r[pick])));
+                let lower = bands.iter().rev().map(|(c, r)| (*c, at(*c, r[1 - pick])));
                 chart.draw_series(std::iter::once(Polygon::new(
-                    upper.into_iter().chain(lower).collect::<Vec<_>>(),
+                    upper.chain(lower).collect::<Vec<_>>(),
                     color.mix(0.18).filled(),
                 )))?;
             }

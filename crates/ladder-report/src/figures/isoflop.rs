@@ -6,8 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{
-    draw_legend, draw_message, log_axis, log_grid, log_range, sci, viridis, DrawResult, Figure,
-    FONT,
+    draw_legend, draw_message, log_grid, log_log_chart, log_range, sci, viridis, DrawResult, Figure,
 };
 
 /// The runs grouped by budget, with approach 2's profiles when it ran.
@@ -66,20 +65,13 @@ impl Figure for IsoFlopProfiles<'_> {
                  ([tokens] budgets) to see IsoFLOP profiles.",
             );
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption("IsoFLOP profiles", (FONT, 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(log_axis(x.clone()), log_axis(y.clone()))?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("N ({})", self.params))
-            .y_desc("final validation loss")
-            .x_label_formatter(&sci)
-            .y_label_formatter(&sci)
-            .label_style((FONT, 14))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            "IsoFLOP profiles",
+            (x.clone(), &format!("N ({})", self.params)),
+            (y.clone(), "final validation loss"),
+            true,
+        )?;
         let last = groups.len().saturating_sub(1).max(1) as f64;
         for (k, budget) in groups.iter().enumerate() {
             let color = viridis(0.9 * k as f64 / last);

@@ -6,8 +6,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{
-    draw_legend, draw_message, log_axis, log_fraction, log_grid, log_range, sci, viridis,
-    DrawResult, Figure, FONT,
+    draw_legend, draw_message, log_fraction, log_grid, log_log_chart, log_range, viridis,
+    DrawResult, Figure,
 };
 
 /// Which variable is on the x axis.
@@ -113,20 +113,13 @@ impl Figure for Scaling<'_> {
                 "D (tokens)".to_string(),
             ),
         };
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, (FONT, 22))
-            .margin(12)
-            .x_label_area_size(45)
-            .y_label_area_size(65)
-            .build_cartesian_2d(log_axis(x.clone()), log_axis(y.clone()))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc("final validation loss")
-            .x_label_formatter(&sci)
-            .y_label_formatter(&sci)
-            .label_style((FONT, 14))
-            .draw()?;
+        let mut chart = log_log_chart(
+            root,
+            title,
+            (x.clone(), &x_desc),
+            (y.clone(), "final validation loss"),
+            true,
+        )?;
         chart.draw_series(self.points.iter().map(|p| {
             let color = viridis(log_fraction(self.other(p), lo, hi));
             Circle::new(self.xy(p), 5, color.filled())
