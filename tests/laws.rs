@@ -102,6 +102,112 @@ fn calculator_subcommands_give_hand_computed_values() {
 }
 
 #[test]
+fn published_laws_beyond_chinchilla_give_hand_computed_values() {
+    // Kaplan's frontier at C = 1 PF-day = 8.64e19 FLOPs: N = 1.3e9·1^0.73, D = 2e10·1^0.27,
+    // D/N = 15.4; L(C_min) = 3.1e8^0.05 = exp(0.05·19.5521) = exp(0.97760) = 2.6581.
+    let k = stdout(&["laws", "optimum", "--compute", "8.64e19", "--law", "kaplan"]);
+    assert!(
+        k.contains("N 1.300e9  D 2.000e10  D/N 15.4  L(C_min) 2.6581"),
+        "{k}"
+    );
+    // Kaplan's joint law at N = 1e9, D = 1e11: (8.8e13/1e9)^(0.076/0.095) = 88000^0.8
+    // = exp(0.8·11.38509) = 9027.9; + 5.4e13/1e11 = 540 gives 9567.9; ^0.095
+    // = exp(0.095·9.16618) = 2.3888.
+    let kl = stdout(&[
+        "laws", "loss", "--n", "1e9", "--d", "1e11", "--law", "kaplan",
+    ]);
+    assert!(kl.contains("loss 2.3888"), "{kl}");
+    // Muennighoff et al.'s Figure 1 model, 8.67B parameters on 178B tokens with 25B
+    // unique: their code prints 2.2269634; 178/25 = 7.12 epochs.
+    let m = stdout(&[
+        "laws",
+        "loss",
+        "--n",
+        "8.67e9",
+        "--d",
+        "178e9",
+        "--unique",
+        "25e9",
+        "--law",
+        "muennighoff",
+    ]);
+    assert!(
+        m.contains("loss 2.2270") && m.contains("7.12 epochs"),
+        "{m}"
+    );
+    // Its budget 6·8.67e9·178e9 = 9.259e21 is best spent, by their grid search, on 6.8B
+    // parameters and 227B tokens, 9.1 epochs.
+    let mo = stdout(&[
+        "laws",
+        "optimum",
+        "--compute",
+        "9.259e21",
+        "--unique",
+        "25e9",
+        "--law",
+        "muennighoff",
+    ]);
+    let field = |key: &str| -> f64 {
+        let at = mo.find(key).unwrap_or_else(|| panic!("no {key}: {mo}")) + key.len();
+        mo[at..].split_whitespace().next().unwrap().parse().unwrap()
+    };
+    assert!((field(" N ") / 6.8e9 - 1.0).abs() < 0.01, "{mo}");
+    assert!((field(" D ") / 227e9 - 1.0).abs() < 0.01, "{mo}");
+    assert!(mo.contains("9.07 epochs"), "{mo}");
+}
+
+#[test]
+fn cost_and_test_time_give_hand_computed_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = toy(dir.path());
+    // Toy law, N = D = 100: loss 2/10 = 0.2, Chinchilla's own model for that loss. Served
+    // tokens 10·100·2 = 2000: inference 2·100·2000 = 4e5 FLOPs, training 6·100·100 = 6e4;
+    // at $1e-3 per FLOP, $60 + $400 = $460. Inference is 4e5/4.6e5 = 87.0% of the FLOPs.
+    let c = stdout(&[
+        "laws",
+        "cost",
+        "--n",
+        "100",
+        "--d",
+        "100",
+        "--tokens-per-request",
+        "10",
+        "--requests-per-year",
+        "100",
+        "--years",
+        "2",
+        "--usd-per-flop",
+        "1e-3",
+        "--fit",
+        &fit,
+    ]);
+    let row = |label: &str| {
+        c.lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} row: {c}"))
+            .split('$')
+            .skip(1)
+            .map(|v| v.split_whitespace().next().unwrap().parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(row("as given"), [60.0, 400.0, 460.0], "{c}");
+    assert_eq!(row("Chinchilla-optimal"), [60.0, 400.0, 460.0], "{c}");
+    // Serving 2000 tokens makes a smaller, longer-trained model cheaper for that loss.
+    assert!(row("inference-optimal")[2] < 460.0, "{c}");
+    assert!(c.contains("inference is 87.0%"), "{c}");
+    // Test time, defaults 0.2 at 1e3 tokens and 0.15 per decade: 1e4 tokens is one
+    // decade on, 0.35; 1e5 is 0.50; accuracy 1 takes (1 − 0.2)/0.15 = 5.333 decades,
+    // 1e3·10^5.333 = 2.154e8 tokens.
+    let t = stdout(&["laws", "test-time", "--tokens", "1e4"]);
+    assert!(t.contains("illustrative"), "{t}");
+    assert!(
+        t.contains("1.000e4     0.350") && t.contains("1.000e5     0.500"),
+        "{t}"
+    );
+    assert!(t.contains("2.154e8"), "{t}");
+}
+
+#[test]
 fn bad_arguments_are_input_errors() {
     let dir = tempfile::tempdir().unwrap();
     assert_input_error(
@@ -129,5 +235,52 @@ fn bad_arguments_are_input_errors() {
     assert_input_error(
         &ladder(&["laws", "inference", "--tokens", "1e12"]),
         &["--compute", "--loss"],
+    );
+    assert_input_error(
+        &ladder(&[
+            "laws", "loss", "--n", "1e9", "--d", "1e10", "--unique", "1e9",
+        ]),
+        &["--unique", "muennighoff"],
+    );
+    assert_input_error(
+        &ladder(&[
+            "laws",
+            "inference",
+            "--compute",
+            "1e22",
+            "--tokens",
+            "1e12",
+            "--law",
+            "kaplan",
+        ]),
+        &["kaplan", "E + A/N^α + B/D^β"],
+    );
+    assert_input_error(
+        &ladder(&[
+            "laws",
+            "cost",
+            "--n",
+            "1e9",
+            "--d",
+            "1e10",
+            "--tokens-per-request",
+            "100",
+            "--requests-per-year",
+            "1e6",
+            "--years",
+            "-1",
+        ]),
+        &["--years"],
+    );
+    assert_input_error(
+        &ladder(&[
+            "laws",
+            "test-time",
+            "--tokens",
+            "1e4",
+            "--anchor-accuracy",
+            "2",
+        ]),
+        &["--anchor-accuracy"],
     );
 }

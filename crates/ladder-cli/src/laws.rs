@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
 use ladder_fit::{
-    optimum_for_budget, optimum_for_loss, preset, Allocation, ChinchillaLaw, Claims, MODELS,
-    PRESETS,
+    chinchilla_for_loss, chinchilla_within_budget, kaplan2020, optimum_for_budget,
+    optimum_for_loss, preset, Allocation, ChinchillaLaw, Claims, DataConstrainedLaw, LogLinear,
+    MODELS, PRESETS,
 };
 
 use crate::exit::{emit, line, Failure, ResultExt};
@@ -20,12 +21,27 @@ pub struct LawsArgs {
 /// Which law: a preset or a fit.json.
 #[derive(Debug, clap::Args)]
 struct LawChoice {
-    /// A preset: chinchilla (Hoffmann 2022, unrounded), chinchilla-rounded, epoch.
+    /// A preset: chinchilla (Hoffmann 2022, unrounded), chinchilla-rounded, epoch,
+    /// muennighoff (data-constrained), kaplan (Kaplan 2020; N without embeddings).
     #[arg(long, default_value = "chinchilla")]
     law: String,
     /// A fit.json from `ladder fit`: its approach-3 law (overrides --law).
     #[arg(long)]
     fit: Option<PathBuf>,
+    /// Unique tokens available, for --law muennighoff: training past them repeats data,
+    /// which the law discounts.
+    #[arg(long)]
+    unique: Option<f64>,
+}
+
+/// A resolved law and how it is described.
+enum Law {
+    /// `E + A/N^α + B/D^β`: a Chinchilla-form preset or a fit.json.
+    Chinchilla(ChinchillaLaw, String),
+    /// Muennighoff et al. 2023 with `U` unique tokens.
+    DataConstrained(DataConstrainedLaw, f64, String),
+    /// Kaplan et al. 2020.
+    Kaplan,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -80,6 +96,50 @@ enum LawsCommand {
         tokens: f64,
         #[command(flatten)]
         law: LawChoice,
+    },
+    /// Lifetime cost of a model: training 6·N·D plus serving
+    /// 2·N·tokens_per_request·requests_per_year·years FLOPs, in dollars, against the
+    /// Chinchilla-optimal and the inference-optimal model of the same loss.
+    #[command(allow_negative_numbers = true)]
+    Cost {
+        /// Parameters.
+        #[arg(long)]
+        n: f64,
+        /// Training tokens.
+        #[arg(long)]
+        d: f64,
+        /// Tokens generated or read per request.
+        #[arg(long)]
+        tokens_per_request: f64,
+        /// Requests served per year.
+        #[arg(long)]
+        requests_per_year: f64,
+        /// Years in service.
+        #[arg(long, default_value_t = 1.0)]
+        years: f64,
+        /// Dollars per FLOP. The default is $2 per GPU-hour for an H100 at 40% of its
+        /// 989 TFLOP/s dense BF16 peak: 2/(989e12·0.4·3600) = 1.40e-18.
+        #[arg(long, default_value_t = 1.40e-18)]
+        usd_per_flop: f64,
+        #[command(flatten)]
+        law: LawChoice,
+    },
+    /// Illustrative test-time scaling: accuracy linear in log thinking tokens
+    /// (a₀ + g·log10(T/T₀)), not a fitted law.
+    #[command(allow_negative_numbers = true)]
+    TestTime {
+        /// Thinking tokens per problem.
+        #[arg(long)]
+        tokens: f64,
+        /// T₀, the tokens at the anchor point.
+        #[arg(long, default_value_t = 1e3)]
+        anchor_tokens: f64,
+        /// a₀, the accuracy at T₀ (0 to 1).
+        #[arg(long, default_value_t = 0.2)]
+        anchor_accuracy: f64,
+        /// g, the accuracy gained per tenfold tokens.
+        #[arg(long, default_value_t = 0.15)]
+        gain_per_decade: f64,
     },
     /// Effective parameters of a mixture of experts: √(total·active).
     #[command(allow_negative_numbers = true)]
@@ -137,22 +197,94 @@ fn law_from_fit(path: &Path) -> Result<ChinchillaLaw, Failure> {
 }
 
 impl LawChoice {
-    fn resolve(&self) -> Result<(ChinchillaLaw, String), Failure> {
+    fn resolve(&self) -> Result<Law, Failure> {
+        let unique = self.unique.map(|u| positive("unique", u)).transpose()?;
+        let no_repetition = |what: &str| {
+            Failure::Input(anyhow!(
+                "--unique: {what} does not model repeated data; use --law muennighoff"
+            ))
+        };
         if let Some(path) = &self.fit {
-            return Ok((
+            if unique.is_some() {
+                return Err(no_repetition(&format!("the fit {}", path.display())));
+            }
+            return Ok(Law::Chinchilla(
                 law_from_fit(path)?,
                 format!("approach 3 of {}", path.display()),
             ));
         }
+        if self.law == "kaplan" {
+            return match unique {
+                Some(_) => Err(no_repetition("kaplan")),
+                None => Ok(Law::Kaplan),
+            };
+        }
         let p = preset(&self.law).ok_or_else(|| {
             let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
             Failure::Input(anyhow!(
-                "--law {}: unknown preset; use one of {}",
+                "--law {}: unknown preset; use one of {}, kaplan",
                 self.law,
                 names.join(", ")
             ))
         })?;
-        Ok((p.law, format!("{} ({})", p.name, p.source)))
+        let name = format!("{} ({})", p.name, p.source);
+        match (unique, p.data_constrained()) {
+            (Some(u), Some(dc)) => Ok(Law::DataConstrained(dc, u, name)),
+            (Some(_), None) => Err(no_repetition(p.name)),
+            (None, _) => Ok(Law::Chinchilla(p.law, name)),
+        }
+    }
+}
+
+impl Law {
+    /// The Chinchilla form that `command` needs, or why this law has none.
+    fn chinchilla(&self, command: &str) -> Result<(&ChinchillaLaw, &str), Failure> {
+        match self {
+            Law::Chinchilla(law, name) => Ok((law, name)),
+            Law::DataConstrained(..) => Err(Failure::Input(anyhow!(
+                "--unique: `laws {command}` assumes unique data; leave out --unique"
+            ))),
+            Law::Kaplan => Err(Failure::Input(anyhow!(
+                "--law kaplan: `laws {command}` needs a law of the form E + A/N^α + B/D^β; \
+                 use chinchilla, chinchilla-rounded, epoch, muennighoff or --fit"
+            ))),
+        }
+    }
+
+    /// The header line naming the law.
+    fn header(&self) -> String {
+        match self {
+            Law::Chinchilla(law, name) => format!("law: {name}: {}", describe(law)),
+            Law::DataConstrained(dc, u, name) => format!(
+                "law: {name}: {}, R_D* {:.2}, R_N* {:.2}, {u:.3e} unique tokens",
+                describe(&dc.base),
+                dc.repetition.r_d_star,
+                dc.repetition.r_n_star
+            ),
+            Law::Kaplan => "law: kaplan (Kaplan et al. 2020, eq. 1.5): L(N, D) = \
+                            [(8.8e13/N)^(0.076/0.095) + 5.4e13/D]^0.095, N without embeddings"
+                .to_string(),
+        }
+    }
+
+    /// Loss of `n` parameters trained on `d` tokens.
+    fn loss(&self, n: f64, d: f64) -> f64 {
+        match self {
+            Law::Chinchilla(law, _) => law.loss(n, d),
+            Law::DataConstrained(dc, u, _) => dc.loss(n, d, *u),
+            Law::Kaplan => kaplan2020::loss_nd(n, d),
+        }
+    }
+
+    /// The loss-minimising `(N, D)` with `6·N·D = c`.
+    fn isoflop_optimum(&self, c: f64) -> (f64, f64) {
+        match self {
+            Law::Chinchilla(law, _) => law.compute_optimal(c),
+            Law::DataConstrained(dc, u, _) => dc
+                .compute_optimal(c, *u)
+                .unwrap_or_else(|| dc.base.compute_optimal(c)),
+            Law::Kaplan => kaplan2020::joint_isoflop_optimum(c),
+        }
     }
 }
 
@@ -163,11 +295,22 @@ fn describe(law: &ChinchillaLaw) -> String {
     )
 }
 
-fn allocation(out: &mut String, label: &str, a: &Allocation) {
+/// One model's line: size, data, loss and FLOPs, and with a `$/FLOP` rate its dollars.
+fn allocation(out: &mut String, label: &str, a: &Allocation, usd_per_flop: Option<f64>) {
+    let dollars = usd_per_flop
+        .map(|r| {
+            format!(
+                "  ${:.3e} train + ${:.3e} inference = ${:.3e}",
+                a.train_flops * r,
+                a.inference_flops * r,
+                a.total_flops() * r
+            )
+        })
+        .unwrap_or_default();
     line(
         out,
         format!(
-            "{label:<22} N {:.3e}  D {:.3e}  D/N {:>7.1}  loss {:.4}  train {:.3e}  inference {:.3e}  total {:.3e} FLOPs",
+            "{label:<22} N {:.3e}  D {:.3e}  D/N {:>7.1}  loss {:.4}  train {:.3e}  inference {:.3e}  total {:.3e} FLOPs{dollars}",
             a.n,
             a.d,
             a.d / a.n,
@@ -184,27 +327,37 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
     match &args.command {
         LawsCommand::Presets => {
             for p in PRESETS {
-                line(&mut out, format!("{:<20} {}", p.name, describe(&p.law)));
+                let repetition = p
+                    .repetition
+                    .map(|r| format!(", R_D* {}, R_N* {}", r.r_d_star, r.r_n_star))
+                    .unwrap_or_default();
+                line(
+                    &mut out,
+                    format!("{:<20} {}{repetition}", p.name, describe(&p.law)),
+                );
                 line(&mut out, format!("{:<20} {}", "", p.source));
             }
             line(
                 &mut out,
-                "kaplan (2020)        L(N) = (8.8e13/N)^0.076, L(D) = (5.4e13/D)^0.095, \
-                 L(C) = (3.1e8 PF-days/C)^0.050, N_opt ∝ C^0.73 (N without embeddings)",
+                "kaplan               L(N) = (8.8e13/N)^0.076, L(D) = (5.4e13/D)^0.095, \
+                 L(C) = (3.1e8 PF-days/C)^0.050, N_opt = 1.3e9·C^0.73, D_opt = 2e10·C^0.27 \
+                 (C in PF-days), joint L(N, D) of eq. 1.5 (N without embeddings)",
+            );
+            line(
+                &mut out,
+                format!("{:<20} Kaplan et al. 2020, §1.2 and Table 6", ""),
             );
         }
         LawsCommand::Optimum { compute, law } => {
             let c = positive("compute", *compute)?;
-            let (law, name) = law.resolve()?;
-            let a = optimum_for_budget(&law, c, 0.0)
-                .ok_or_else(|| Failure::Input(anyhow!("--compute")))?;
-            line(&mut out, format!("law: {name}: {}", describe(&law)));
-            allocation(&mut out, &format!("optimum at {c:.3e}"), &a);
+            let law = law.resolve()?;
+            line(&mut out, law.header());
+            optimum(&mut out, &law, c);
         }
         LawsCommand::Loss { n, d, law } => {
             let (n, d) = (positive("n", *n)?, positive("d", *d)?);
-            let (law, name) = law.resolve()?;
-            line(&mut out, format!("law: {name}: {}", describe(&law)));
+            let law = law.resolve()?;
+            line(&mut out, law.header());
             line(
                 &mut out,
                 format!(
@@ -213,6 +366,27 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
                     law.loss(n, d)
                 ),
             );
+            if let Law::Kaplan = law {
+                line(
+                    &mut out,
+                    format!(
+                        "alone: L(N) = {:.4} (data unlimited), L(D) = {:.4} (model unlimited)",
+                        kaplan2020::loss_n(n),
+                        kaplan2020::loss_d(d)
+                    ),
+                );
+            }
+            if let Law::DataConstrained(dc, u, _) = &law {
+                let (n_eff, d_eff) = dc.effective(n, d, *u);
+                line(
+                    &mut out,
+                    format!(
+                        "{:.2} epochs of the unique tokens; worth N' {n_eff:.3e} and D' {d_eff:.3e} \
+                         fresh ones",
+                        d / u
+                    ),
+                );
+            }
         }
         LawsCommand::Isoflop {
             compute,
@@ -220,9 +394,9 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
             law,
         } => {
             let c = positive("compute", *compute)?;
-            let (law, name) = law.resolve()?;
-            let (n_opt, _) = law.compute_optimal(c);
-            line(&mut out, format!("law: {name}: {}", describe(&law)));
+            let law = law.resolve()?;
+            let (n_opt, _) = law.isoflop_optimum(c);
+            line(&mut out, law.header());
             line(
                 &mut out,
                 format!("{:>12} {:>12} {:>9} {:>9}", "N", "D", "D/N", "loss"),
@@ -252,23 +426,22 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
             } else {
                 return Err(Failure::Input(anyhow!("--tokens: {tokens} must be ≥ 0")));
             };
-            let (law, name) = law.resolve()?;
-            line(&mut out, format!("law: {name}: {}", describe(&law)));
+            let resolved = law.resolve()?;
+            let (law, _) = resolved.chinchilla("inference")?;
+            line(&mut out, resolved.header());
             let (best, chinchilla) = match (compute, loss) {
                 (Some(c), None) => {
                     let c = positive("compute", *c)?;
-                    let best = optimum_for_budget(&law, c, t)
+                    let best = optimum_for_budget(law, c, t)
                         .ok_or_else(|| Failure::Input(anyhow!("--compute")))?;
-                    (best, chinchilla_within_budget(&law, c, t))
+                    let chin = chinchilla_within_budget(law, c, t)
+                        .ok_or_else(|| Failure::Input(anyhow!("--compute")))?;
+                    (best, chin)
                 }
                 (None, Some(l)) => {
-                    let best = optimum_for_loss(&law, *l, t).ok_or_else(|| {
-                        Failure::Input(anyhow!(
-                            "--loss {l}: the law never goes below E = {:.4}",
-                            law.e
-                        ))
-                    })?;
-                    let chin = chinchilla_at_loss(&law, *l, t)?;
+                    let best = optimum_for_loss(law, *l, t).ok_or_else(|| out_of_reach(law, *l))?;
+                    let chin =
+                        chinchilla_for_loss(law, *l, t).ok_or_else(|| out_of_reach(law, *l))?;
                     (best, chin)
                 }
                 _ => {
@@ -277,8 +450,8 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
                     )))
                 }
             };
-            allocation(&mut out, "inference-aware", &best);
-            allocation(&mut out, "Chinchilla-optimal", &chinchilla);
+            allocation(&mut out, "inference-aware", &best, None);
+            allocation(&mut out, "Chinchilla-optimal", &chinchilla, None);
             line(
                 &mut out,
                 format!(
@@ -290,6 +463,58 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
                     best.loss - chinchilla.loss
                 ),
             );
+        }
+        LawsCommand::Cost {
+            n,
+            d,
+            tokens_per_request,
+            requests_per_year,
+            years,
+            usd_per_flop,
+            law,
+        } => {
+            let (n, d) = (positive("n", *n)?, positive("d", *d)?);
+            let per_request = positive("tokens-per-request", *tokens_per_request)?;
+            let per_year = positive("requests-per-year", *requests_per_year)?;
+            let years = positive("years", *years)?;
+            let rate = positive("usd-per-flop", *usd_per_flop)?;
+            let resolved = law.resolve()?;
+            let (law, _) = resolved.chinchilla("cost")?;
+            line(&mut out, resolved.header());
+            cost(&mut out, law, n, d, per_request * per_year * years, rate)?;
+            line(
+                &mut out,
+                format!(
+                    "serving: {per_request:.3e} tokens/request × {per_year:.3e} requests/year × \
+                     {years} years; ${rate:.3e} per FLOP"
+                ),
+            );
+        }
+        LawsCommand::TestTime {
+            tokens,
+            anchor_tokens,
+            anchor_accuracy,
+            gain_per_decade,
+        } => {
+            let t = positive("tokens", *tokens)?;
+            let line_law = LogLinear {
+                anchor_tokens: positive("anchor-tokens", *anchor_tokens)?,
+                anchor_accuracy: if (0.0..=1.0).contains(anchor_accuracy) {
+                    *anchor_accuracy
+                } else {
+                    return Err(Failure::Input(anyhow!(
+                        "--anchor-accuracy: {anchor_accuracy} must be between 0 and 1"
+                    )));
+                },
+                gain_per_decade: if gain_per_decade.is_finite() {
+                    *gain_per_decade
+                } else {
+                    return Err(Failure::Input(anyhow!(
+                        "--gain-per-decade: {gain_per_decade} must be a finite number"
+                    )));
+                },
+            };
+            test_time(&mut out, &line_law, t);
         }
         LawsCommand::Moe { total, active } => {
             let (p, a) = (positive("total", *total)?, positive("active", *active)?);
@@ -357,56 +582,144 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
     emit(&out)
 }
 
-/// The compute-optimal model (sized for training alone) that, with its inference, fits
-/// the total budget `c`: bisection on its training compute.
-fn chinchilla_within_budget(law: &ChinchillaLaw, c: f64, t: f64) -> Allocation {
-    let at = |train: f64| {
-        let (n, d) = law.compute_optimal(train);
-        Allocation {
-            n,
-            d,
-            loss: law.loss(n, d),
-            train_flops: 6.0 * n * d,
-            inference_flops: 2.0 * n * t,
-        }
-    };
-    let (mut lo, mut hi) = (0.0, c);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if at(mid).total_flops() > c {
-            hi = mid;
-        } else {
-            lo = mid;
-        }
-    }
-    at(lo)
+fn out_of_reach(law: &ChinchillaLaw, l: f64) -> Failure {
+    Failure::Input(anyhow!(
+        "--loss {l}: out of reach; the law never goes below E = {:.4}",
+        law.e
+    ))
 }
 
-/// Chinchilla's model for a target loss: the compute-optimal allocation whose loss is
-/// `l`, found by bisection on the compute.
-fn chinchilla_at_loss(law: &ChinchillaLaw, l: f64, t: f64) -> Result<Allocation, Failure> {
-    let loss_at = |c: f64| {
-        let (n, d) = law.compute_optimal(c);
-        law.loss(n, d)
-    };
-    let (mut lo, mut hi) = (1.0f64, 1e40f64);
-    if loss_at(hi).partial_cmp(&l) != Some(std::cmp::Ordering::Less) {
-        return Err(Failure::Input(anyhow!("--loss {l} is out of reach")));
-    }
-    for _ in 0..200 {
-        let mid = (lo.ln() + hi.ln()) / 2.0;
-        if loss_at(mid.exp()) > l {
-            lo = mid.exp();
-        } else {
-            hi = mid.exp();
+/// `laws optimum`: the compute-optimal model at `c` under `law`.
+fn optimum(out: &mut String, law: &Law, c: f64) {
+    match law {
+        Law::Chinchilla(l, _) => {
+            let (n, d) = l.compute_optimal(c);
+            allocation(
+                out,
+                &format!("optimum at {c:.3e}"),
+                &Allocation::new(l, n, d, 0.0),
+                None,
+            );
+        }
+        Law::DataConstrained(dc, u, _) => {
+            let (n, d) = law.isoflop_optimum(c);
+            line(
+                out,
+                format!(
+                    "optimum at {c:.3e}: N {n:.3e}  D {d:.3e}  D/N {:.1}  {:.2} epochs  loss {:.4}",
+                    d / n,
+                    d / u,
+                    dc.loss(n, d, *u)
+                ),
+            );
+            let (n0, d0) = dc.base.compute_optimal(c);
+            line(
+                out,
+                format!(
+                    "with unlimited unique data:   N {n0:.3e}  D {d0:.3e}  D/N {:.1}  loss {:.4}",
+                    d0 / n0,
+                    dc.base.loss(n0, d0)
+                ),
+            );
+        }
+        Law::Kaplan => {
+            let (n, d) = kaplan2020::frontier(c);
+            line(
+                out,
+                format!(
+                    "compute-efficient frontier (Table 6): N {n:.3e}  D {d:.3e}  D/N {:.1}  \
+                     L(C_min) {:.4}  (C = {:.3e} PF-days; these runs stop before convergence, \
+                     so 6ND = {:.3e})",
+                    d / n,
+                    kaplan2020::loss_c(c),
+                    c / kaplan2020::PF_DAY,
+                    6.0 * n * d
+                ),
+            );
+            let (n, d) = kaplan2020::joint_isoflop_optimum(c);
+            line(
+                out,
+                format!(
+                    "joint law's IsoFLOP minimum: N {n:.3e}  D {d:.3e}  D/N {:.1}  loss {:.4}  \
+                     (N ∝ C^{:.3})",
+                    d / n,
+                    kaplan2020::loss_nd(n, d),
+                    1.0 / (1.0 + kaplan2020::ALPHA_N / kaplan2020::ALPHA_D)
+                ),
+            );
         }
     }
-    let (n, d) = law.compute_optimal(hi);
-    Ok(Allocation {
-        n,
-        d,
-        loss: law.loss(n, d),
-        train_flops: 6.0 * n * d,
-        inference_flops: 2.0 * n * t,
-    })
+}
+
+/// `laws cost`: the model as given against Chinchilla's and the inference-optimal model
+/// of the same loss, each with its lifetime cost in FLOPs and dollars.
+fn cost(
+    out: &mut String,
+    law: &ChinchillaLaw,
+    n: f64,
+    d: f64,
+    served: f64,
+    rate: f64,
+) -> Result<(), Failure> {
+    let given = Allocation::new(law, n, d, served);
+    let chinchilla = chinchilla_for_loss(law, given.loss, served)
+        .ok_or_else(|| out_of_reach(law, given.loss))?;
+    let cheapest =
+        optimum_for_loss(law, given.loss, served).ok_or_else(|| out_of_reach(law, given.loss))?;
+    line(out, "models of the same loss:");
+    for (label, a) in [
+        ("as given", &given),
+        ("Chinchilla-optimal", &chinchilla),
+        ("inference-optimal", &cheapest),
+    ] {
+        allocation(out, label, a, Some(rate));
+    }
+    let saved = chinchilla.total_flops() - given.total_flops();
+    let verdict = if saved >= 0.0 {
+        format!(
+            "saves {:.1}% (${:.3e})",
+            100.0 * saved / chinchilla.total_flops(),
+            saved * rate
+        )
+    } else {
+        format!(
+            "costs {:.1}% (${:.3e}) more",
+            -100.0 * saved / chinchilla.total_flops(),
+            -saved * rate
+        )
+    };
+    line(
+        out,
+        format!(
+            "{served:.3e} tokens served: inference is {:.1}% of the given model's lifetime \
+             FLOPs; against Chinchilla's model of the same loss, the given model {verdict}",
+            100.0 * given.inference_flops / given.total_flops()
+        ),
+    );
+    Ok(())
+}
+
+/// `laws test-time`: accuracy at `t` and a table of decades around it.
+fn test_time(out: &mut String, law: &LogLinear, t: f64) {
+    line(
+        out,
+        format!(
+            "illustrative, not a fitted law: accuracy = {} + {}·log10(T/{:e}), clamped to [0, 1] \
+             (the log-linear shape of OpenAI 2024 and Snell et al. 2024; set the anchor and \
+             gain for your task)",
+            law.anchor_accuracy, law.gain_per_decade, law.anchor_tokens
+        ),
+    );
+    line(out, format!("{:>12} {:>9}", "tokens", "accuracy"));
+    for k in -2..=2 {
+        let tk = t * 10f64.powi(k);
+        let mark = if k == 0 { "  <- --tokens" } else { "" };
+        line(out, format!("{tk:>12.3e} {:>9.3}{mark}", law.accuracy(tk)));
+    }
+    if let Some(full) = law.tokens_for(1.0) {
+        line(
+            out,
+            format!("the line reaches accuracy 1 at {full:.3e} tokens"),
+        );
+    }
 }

@@ -20,7 +20,9 @@ pub struct Allocation {
 }
 
 impl Allocation {
-    fn new(law: &ChinchillaLaw, n: f64, d: f64, t: f64) -> Self {
+    /// `n` parameters trained on `d` tokens that will serve `t` tokens, with the loss
+    /// `law` predicts.
+    pub fn new(law: &ChinchillaLaw, n: f64, d: f64, t: f64) -> Self {
         Self {
             n,
             d,
@@ -37,7 +39,7 @@ impl Allocation {
 }
 
 /// The minimum of `f` over `[lo, hi]` by golden-section search (f unimodal there).
-fn golden_min(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
+pub(crate) fn golden_min(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
     let r = (5f64.sqrt() - 1.0) / 2.0;
     let (mut x1, mut x2) = (hi - r * (hi - lo), lo + r * (hi - lo));
     let (mut f1, mut f2) = (f(x1), f(x2));
@@ -98,6 +100,53 @@ pub fn optimum_for_budget(law: &ChinchillaLaw, c: f64, t: f64) -> Option<Allocat
     Some(Allocation::new(law, n, d_of(n), t))
 }
 
+/// Chinchilla's compute-optimal model (sized for training alone) such that training it
+/// and serving `t` tokens fits the total budget `c`: bisection on its training compute.
+/// `None` for a non-positive budget.
+pub fn chinchilla_within_budget(law: &ChinchillaLaw, c: f64, t: f64) -> Option<Allocation> {
+    if !(c > 0.0 && t >= 0.0) {
+        return None;
+    }
+    let at = |train: f64| {
+        let (n, d) = law.compute_optimal(train);
+        Allocation::new(law, n, d, t)
+    };
+    let (mut lo, mut hi) = (0.0, c);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if at(mid).total_flops() > c {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(at(lo))
+}
+
+/// Chinchilla's compute-optimal model (sized for training alone) that reaches `loss`,
+/// with the cost of serving `t` tokens: bisection on log compute over 1 to 1e40 FLOPs.
+/// `None` when no budget in that range reaches `loss`.
+pub fn chinchilla_for_loss(law: &ChinchillaLaw, loss: f64, t: f64) -> Option<Allocation> {
+    let loss_at = |log_c: f64| {
+        let (n, d) = law.compute_optimal(log_c.exp());
+        law.loss(n, d)
+    };
+    let (mut lo, mut hi) = (0.0, 40.0 * std::f64::consts::LN_10);
+    if !(loss_at(hi) < loss && t >= 0.0) {
+        return None;
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if loss_at(mid) > loss {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let (n, d) = law.compute_optimal(hi.exp());
+    Some(Allocation::new(law, n, d, t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +194,22 @@ mod tests {
         assert!(optimum_for_loss(&law, law.e, t).is_none());
         let b = optimum_for_budget(&law, chinchilla_total, t).unwrap();
         assert!(b.loss <= target + 1e-9 && (b.total_flops() / chinchilla_total - 1.0).abs() < 1e-9);
+    }
+
+    /// Chinchilla's own model for a loss or a total budget is back on its compute-optimal
+    /// path: for the toy law, loss 0.2 is N = D = 100; a total of 6e4 + 2·100·50 = 7e4
+    /// FLOPs with t = 50 buys that same model.
+    #[test]
+    fn chinchilla_models_for_a_loss_and_a_budget() {
+        let a = chinchilla_for_loss(&TOY, 0.2, 50.0).unwrap();
+        assert!(
+            (a.n - 100.0).abs() < 1e-6 && (a.d - 100.0).abs() < 1e-6,
+            "{a:?}"
+        );
+        assert!((a.total_flops() - 70_000.0).abs() < 1e-3);
+        let b = chinchilla_within_budget(&TOY, 70_000.0, 50.0).unwrap();
+        assert!((b.n - 100.0).abs() < 1e-6, "{b:?}");
+        assert!(chinchilla_for_loss(&TOY, 0.0, 0.0).is_none());
+        assert!(chinchilla_within_budget(&TOY, -1.0, 0.0).is_none());
     }
 }

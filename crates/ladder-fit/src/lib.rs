@@ -25,6 +25,7 @@ mod approach3;
 mod bootstrap;
 mod check;
 mod claims;
+mod data_constrained;
 mod diagnostics;
 mod envelope;
 mod error;
@@ -39,6 +40,7 @@ mod points;
 mod presets;
 mod report;
 mod stats;
+mod test_time;
 pub mod verdict;
 
 pub use approach3::{
@@ -48,12 +50,15 @@ pub use approach3::{
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
 pub use claims::{Claim, ClaimKind, Claims, MODELS};
+pub use data_constrained::{DataConstrainedLaw, Repetition};
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
 pub use error::FitError;
 pub use extrapolation::{extrapolate, Extrapolation, HeldOut};
 pub use huber::{huber, huber_derivative};
-pub use inference::{optimum_for_budget, optimum_for_loss, Allocation};
+pub use inference::{
+    chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss, Allocation,
+};
 pub use isoflop::{
     bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
     Profile,
@@ -64,9 +69,10 @@ pub use kaplan::{
 };
 pub use law::ChinchillaLaw;
 pub use points::{CsvOptions, Curve, Dataset, Point, Points};
-pub use presets::{kaplan2020, preset, Preset, PRESETS};
+pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
     BootstrapInfo, FitReport, Intervals, TokensPerParam,
 };
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};
+pub use test_time::LogLinear;

@@ -2,9 +2,10 @@
 //!
 //! Chinchilla-form laws `L = E + A/N^α + B/D^β` (N total parameters, D tokens, loss in
 //! nats/token on the authors' data) and Kaplan et al. 2020's power laws (N without
-//! embeddings). Values are unrounded where the source gives them.
+//! embeddings), and Muennighoff et al. 2023's data-constrained law. Values are unrounded
+//! where the source gives them.
 
-use crate::ChinchillaLaw;
+use crate::{ChinchillaLaw, DataConstrainedLaw, Repetition};
 
 /// A published Chinchilla-form law.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -13,8 +14,20 @@ pub struct Preset {
     pub name: &'static str,
     /// Where the numbers come from.
     pub source: &'static str,
-    /// The law.
+    /// The law (for unique data, where the preset also models repetition).
     pub law: ChinchillaLaw,
+    /// Muennighoff et al.'s discount for repeated data, where the preset has one.
+    pub repetition: Option<Repetition>,
+}
+
+impl Preset {
+    /// The data-constrained form of the law, where the preset has one.
+    pub fn data_constrained(&self) -> Option<DataConstrainedLaw> {
+        self.repetition.map(|repetition| DataConstrainedLaw {
+            base: self.law,
+            repetition,
+        })
+    }
 }
 
 /// Hoffmann et al. 2022's approach-3 values as their own code holds them, unrounded
@@ -38,22 +51,49 @@ const EPOCH_2024: ChinchillaLaw = ChinchillaLaw {
     beta: 0.3658,
 };
 
+/// Muennighoff et al. 2023, fitted to their C4 runs with repetition, unrounded as in the
+/// authors' code (datablations README, "Parametric Fit": log A 6.255414, log B 7.3049974,
+/// log E 0.6254804, α = β = 0.3526596, R_D* 15.387756, R_N* 5.309743).
+pub const MUENNIGHOFF_2023: DataConstrainedLaw = DataConstrainedLaw {
+    base: ChinchillaLaw {
+        e: 1.869_143_678, // e^0.6254804
+        a: 520.824_951_7, // e^6.255414
+        b: 1_487.716_094, // e^7.3049974
+        alpha: 0.352_659_6,
+        beta: 0.352_659_6,
+    },
+    repetition: Repetition {
+        r_d_star: 15.387_756,
+        r_n_star: 5.309_743,
+    },
+};
+
 /// The Chinchilla-form presets.
-pub const PRESETS: [Preset; 3] = [
+pub const PRESETS: [Preset; 4] = [
     Preset {
         name: "chinchilla",
         source: "Hoffmann et al. 2022, approach 3, unrounded (Epoch AI notebook)",
         law: HOFFMANN_UNROUNDED,
+        repetition: None,
     },
     Preset {
         name: "chinchilla-rounded",
         source: "Hoffmann et al. 2022, eq. 10 as printed: E 1.69, A 406.4, B 410.7, α 0.34, β 0.28",
         law: ChinchillaLaw::HOFFMANN_ROUNDED,
+        repetition: None,
     },
     Preset {
         name: "epoch",
         source: "Besiroglu et al. 2024 (Epoch AI), refit of Hoffmann's points",
         law: EPOCH_2024,
+        repetition: None,
+    },
+    Preset {
+        name: "muennighoff",
+        source: "Muennighoff et al. 2023, data-constrained law on C4 (authors' code); \
+                 give --unique to discount repeated tokens",
+        law: MUENNIGHOFF_2023.base,
+        repetition: Some(MUENNIGHOFF_2023.repetition),
     },
 ];
 
@@ -79,8 +119,30 @@ pub mod kaplan2020 {
     pub const ALPHA_C: f64 = 0.050;
     /// `N_opt ∝ C_min^0.73` (eq. 1.7, Figure 14).
     pub const N_OPT_EXPONENT: f64 = 0.73;
+    /// `N_opt = N_e·C_min^p_N`, C_min in PF-days (Table 6): N_e.
+    pub const N_E: f64 = 1.3e9;
+    /// `D_opt = D_e·C_min^p_D`, C_min in PF-days (Table 6): D_e.
+    pub const D_E: f64 = 2e10;
+    /// Exponent `p_D` of `D_opt` (Table 6).
+    pub const D_OPT_EXPONENT: f64 = 0.27;
     /// FLOPs in a PF-day.
     pub const PF_DAY: f64 = 1e15 * 86_400.0;
+
+    /// Kaplan's compute-efficient frontier (Table 6): `(N_opt, D_opt)` for compute C in
+    /// FLOPs. These models stop well before convergence, so `6·N·D` need not equal C.
+    pub fn frontier(c_flops: f64) -> (f64, f64) {
+        let c = c_flops / PF_DAY;
+        (N_E * c.powf(N_OPT_EXPONENT), D_E * c.powf(D_OPT_EXPONENT))
+    }
+
+    /// The minimum of the joint law [`loss_nd`] along `D = C/(6N)`: with
+    /// `x = α_N/α_D`, `d/dN [(N_c/N)^x + 6·D_c·N/C] = 0` gives
+    /// `N = (x·N_c^x·C/(6·D_c))^(1/(1+x))`, so `N ∝ C^0.556`, not the frontier's 0.73.
+    pub fn joint_isoflop_optimum(c_flops: f64) -> (f64, f64) {
+        let x = ALPHA_N / ALPHA_D;
+        let n = (x * N_C.powf(x) * c_flops / (6.0 * D_C)).powf(1.0 / (1.0 + x));
+        (n, c_flops / (6.0 * n))
+    }
 
     /// `L(N)` for N non-embedding parameters trained to convergence.
     pub fn loss_n(n: f64) -> f64 {
