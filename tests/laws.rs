@@ -63,6 +63,30 @@ fn calculator_subcommands_give_hand_computed_values() {
         inf.contains("N 1.000e2") && inf.contains("total 6.000e4"),
         "{inf}"
     );
+    // A total budget of 600 FLOPs with nothing served is Chinchilla's optimum, N = D = 10,
+    // for both models.
+    let budget = stdout(&[
+        "laws",
+        "inference",
+        "--compute",
+        "600",
+        "--tokens",
+        "0",
+        "--fit",
+        &fit,
+    ]);
+    assert_eq!(
+        budget.matches("N 1.000e1  D 1.000e1").count(),
+        2,
+        "{budget}"
+    );
+    // Presets: Hoffmann's unrounded log E 0.5267228, log A 6.0073404, log B 6.0179186 are
+    // E = 1.6934, A = 406.40, B = 410.72.
+    let presets = stdout(&["laws", "presets"]);
+    assert!(
+        presets.contains("L = 1.6934 + 406.40/N^0.3392 + 410.72/D^0.2849"),
+        "{presets}"
+    );
     // Hoffmann's rounded law at N = 1e9, D = 2e10: 1.69 + 406.4/1e9^0.34 + 410.7/2e10^0.28
     // = 1.69 + 406.4/1148.15 + 410.7/766.11 = 1.69 + 0.35396 + 0.53608 = 2.58004.
     let l = stdout(&[
