@@ -12,10 +12,13 @@ mod data;
 mod exit;
 mod fit;
 mod laws;
+mod merge;
 mod plan;
 mod progress;
 mod report;
 mod run;
+mod slurm;
+mod status;
 mod tune;
 
 pub use exit::Failure;
@@ -34,6 +37,15 @@ enum Command {
     Plan(plan::PlanArgs),
     /// Train every run of a sweep config (resuming), write HDF5, and print the fit.
     Run(run::RunArgs),
+    /// Show which runs of a sweep directory are done, running, failed, interrupted or
+    /// missing, and which array tasks a rerun redoes.
+    Status(status::StatusArgs),
+    /// Gather a sweep directory's finished run files into sweep.h5, checking that each
+    /// belongs to the sweep; never replaces sweep.h5 with one that has fewer runs.
+    Merge(merge::MergeArgs),
+    /// Write a Slurm job array (one task per unit of work) and a merge job for a sweep;
+    /// --submit submits them.
+    Slurm(slurm::SlurmArgs),
     /// Fit the scaling laws, with bootstrap intervals and verdicts, to a sweep.h5 or a
     /// CSV of N,D,loss.
     Fit(fit::FitArgs),
@@ -66,6 +78,9 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Plan(args) => plan::plan(&args),
         Command::Run(args) => run::run(&args),
+        Command::Status(args) => status::status(&args),
+        Command::Merge(args) => merge::merge(&args),
+        Command::Slurm(args) => slurm::slurm(&args),
         Command::Fit(args) => fit::fit(&args),
         Command::Check(args) => check::check(&args),
         Command::Data(args) => data::data(&args),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use ladder_model::Precision;
 use ladder_store::finished_path;
 use ladder_sweep::{
-    run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun, RunContext, SweepError,
+    claim_dir, run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun, RunContext, SweepError,
     SweepOutcome,
 };
 
@@ -32,6 +32,11 @@ pub struct RunArgs {
     /// a build with `--features cuda`.
     #[arg(long, default_value = "cpu")]
     pub device: DeviceChoice,
+    /// Train one unit only: its index (a Slurm array task id), its name, or one of its
+    /// runs' ids; a unit is a run, or with WSD branching every run of one model.
+    /// sweep.h5 is left to `ladder merge DIR`, so that many such processes can share DIR.
+    #[arg(long)]
+    pub only: Option<String>,
     /// How the sweep is fitted when it finishes.
     #[command(flatten)]
     pub fit: FitOptions,
@@ -66,6 +71,16 @@ pub(crate) fn share_threads(jobs: usize) {
     }
 }
 
+/// A sweep's error as a failure: a directory of another config is bad input (exit 2).
+pub(crate) fn sweep_failure(e: SweepError) -> Failure {
+    match e {
+        e @ (SweepError::ConfigMismatch { .. } | SweepError::Invalid { .. }) => {
+            Failure::Input(e.into())
+        }
+        e => Failure::Runtime(e.into()),
+    }
+}
+
 /// Trains every unfinished run of `plan` into `out` on `device` with `jobs_arg`
 /// parallel jobs, with progress display; shared by `run` and `tune`.
 pub(crate) fn train_plan(
@@ -73,6 +88,7 @@ pub(crate) fn train_plan(
     out: &Path,
     device: DeviceChoice,
     jobs_arg: Option<usize>,
+    merge: bool,
 ) -> Result<SweepOutcome, Failure> {
     jobs_or_cores(jobs_arg)?;
     let devices = device
@@ -116,12 +132,15 @@ pub(crate) fn train_plan(
             env!("LADDER_DEP_VERSIONS")
         ),
     };
-    let outcome = run_sweep(plan, out, &devices, &ctx, &|run| progress.observer(run)).map_err(
-        |e| match e {
-            e @ SweepError::ConfigMismatch { .. } => Failure::Input(e.into()),
-            e => Failure::Runtime(e.into()),
-        },
-    )?;
+    let outcome = run_sweep(
+        plan,
+        out,
+        &devices,
+        &ctx,
+        &|run| progress.observer(run),
+        merge,
+    )
+    .map_err(sweep_failure)?;
     progress.finish();
     Ok(outcome)
 }
@@ -132,7 +151,25 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
-    let outcome = train_plan(&plan, &out, args.device, args.jobs)?;
+    if let Some(selector) = &args.only {
+        // The whole plan claims the directory, so that units.tsv lists every unit.
+        claim_dir(&plan, &out).map_err(sweep_failure)?;
+        let plan = plan.only(selector).map_err(|e| Failure::Input(e.into()))?;
+        // One unit is one job: it gets every core (or its one GPU).
+        let outcome = train_plan(&plan, &out, args.device, args.jobs.or(Some(1)), false)?;
+        return emit(&format!(
+            "trained {} runs, skipped {} finished ({}); merge with `ladder merge {}`\n",
+            outcome.trained,
+            outcome.skipped,
+            plan.runs
+                .iter()
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            out.display()
+        ));
+    }
+    let outcome = train_plan(&plan, &out, args.device, args.jobs, true)?;
     let sweep = out.join("sweep.h5");
     emit(&format!(
         "trained {} runs, skipped {} finished; {} runs in {}\n",

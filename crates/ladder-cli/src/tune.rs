@@ -39,7 +39,7 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&trials.name));
-    train_plan(&trials, &out, args.device, args.jobs)?;
+    train_plan(&trials, &out, args.device, args.jobs, true)?;
     let runs = read_runs(&out.join("sweep.h5")).runtime()?;
     let (table, warnings) = best_rates(&runs);
     let path = out.join("tuned.toml");

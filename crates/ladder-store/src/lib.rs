@@ -3,8 +3,9 @@
 //! - [`RunWriter`]: an [`Observer`](ladder_train::Observer) that keeps one run in
 //!   `runs/<id>.h5.tmp`, appending a row to each curve at every evaluation, and renames
 //!   it to `runs/<id>.h5` when the run finishes;
-//! - [`write_sweep`]: rebuilds `sweep.h5` from the finished run files, through a
-//!   temporary file and a rename;
+//! - [`merge_sweep`]: rebuilds `sweep.h5` from the finished run files that belong to the
+//!   sweep ([`check_run_file`]), through a temporary file and a rename, never replacing
+//!   a sweep.h5 with one that has fewer runs;
 //! - [`read_runs`]: reads a run or sweep file back into [`RunRecord`]s.
 //!
 //! The schema is documented in `results/README.md`.
@@ -20,7 +21,7 @@ pub use attrs::{Attr, RunAttrs};
 pub use error::StoreError;
 pub use read::{read_runs, RunRecord};
 pub use run_file::{finished_path, tmp_path, RunWriter, CURVES};
-pub use sweep_file::write_sweep;
+pub use sweep_file::{check_run_file, config_hash, merge_sweep, Merged};
 
 /// Version of the file layout, stored as the `schema` attribute.
 pub const SCHEMA_VERSION: i64 = 1;

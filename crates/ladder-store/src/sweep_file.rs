@@ -1,54 +1,171 @@
-//! `sweep.h5`: every finished run of a sweep in one file, rebuilt from the run files.
+//! `sweep.h5`: every finished run of a sweep in one file, merged from the run files.
+//!
+//! A merge takes only run files that belong to the sweep: ladder's schema, a finished
+//! status, the id its name says, and the sweep's own config. It refuses the whole merge
+//! when any file fails those checks, and when the new sweep.h5 would hold fewer runs
+//! than the one already there, so that a good sweep.h5 is never replaced by a worse one.
+//! The file is written to `sweep.h5.tmp` and renamed, so a reader never sees half of it;
+//! merging the same run files twice gives the same file.
 
 use std::path::{Path, PathBuf};
 
 use hdf5_pure::{AttrValue, FileBuilder};
+use sha2::{Digest, Sha256};
 
-use crate::{read_runs, StoreError, SCHEMA_VERSION};
+use crate::{read_runs, RunRecord, StoreError, SCHEMA_VERSION};
 
-/// Rebuilds `dir/sweep.h5` from the finished files in `dir/runs/`, writing
-/// `sweep.h5.tmp` and renaming it, so that a reader never sees a partial file.
-/// Returns the number of runs written.
-pub fn write_sweep(dir: &Path, config_text: &str) -> Result<usize, StoreError> {
+/// What a merge did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merged {
+    /// Runs now in `sweep.h5`.
+    pub runs: usize,
+    /// Runs still in progress (or killed) under `runs/`, left out.
+    pub unfinished: Vec<String>,
+}
+
+/// The first 12 hex digits of the SHA-256 of a config's text, to name it in messages.
+pub fn config_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Files under `dir/runs/` whose names end in `suffix`, sorted.
+fn files_ending(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, StoreError> {
     let runs_dir = dir.join("runs");
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(&runs_dir) {
-        Ok(entries) => entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "h5"))
-            .collect(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+    let entries = match std::fs::read_dir(&runs_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(StoreError::io(&runs_dir)(e)),
     };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(suffix)))
+        .collect();
     files.sort();
+    Ok(files)
+}
+
+/// The run in a finished run file, or why it does not belong in a sweep of `config`.
+pub fn check_run_file(path: &Path, config: &str) -> Result<RunRecord, String> {
+    let mut runs = read_runs(path).map_err(|e| e.to_string())?;
+    let run = match (runs.pop(), runs.is_empty()) {
+        (Some(run), true) if run.text("kind") == Some("run") => run,
+        _ => return Err("a sweep file, not a run file".into()),
+    };
+    let stem = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix(".h5"))
+        .unwrap_or_default();
+    let schema = run.number("schema");
+    if schema != Some(SCHEMA_VERSION as f64) {
+        return Err(format!(
+            "schema {schema:?}, this ladder reads schema {SCHEMA_VERSION}: rerun the run with \
+             this version"
+        ));
+    }
+    if run.id != stem {
+        return Err(format!("holds run `{}`, not `{stem}`", run.id));
+    }
+    match run.text("status") {
+        Some("finished") => {}
+        other => return Err(format!("status {other:?}, not \"finished\"")),
+    }
+    let theirs = run.text("config").unwrap_or_default();
+    if theirs != config {
+        return Err(format!(
+            "trained from config {}, this sweep's config.toml is {}: it belongs to another \
+             sweep (move it out, or merge it into its own directory)",
+            config_hash(theirs),
+            config_hash(config)
+        ));
+    }
+    Ok(run)
+}
+
+/// Merges the finished run files in `dir/runs/` into `dir/sweep.h5` (see the module
+/// documentation). `force` replaces a sweep.h5 that holds runs the run files no longer
+/// have.
+pub fn merge_sweep(dir: &Path, config: &str, force: bool) -> Result<Merged, StoreError> {
+    let refuse = |message: String| StoreError::Schema {
+        path: dir.to_path_buf(),
+        message,
+    };
+    let mut runs = Vec::new();
+    let mut problems = Vec::new();
+    for file in files_ending(dir, ".h5")? {
+        match check_run_file(&file, config) {
+            Ok(run) => runs.push(run),
+            Err(why) => problems.push(format!("  {}: {why}", file.display())),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(refuse(format!(
+            "merge refused, sweep.h5 left as it was; {} run file(s) do not belong:\n{}",
+            problems.len(),
+            problems.join("\n")
+        )));
+    }
+    let target = dir.join("sweep.h5");
+    if target.exists() && !force {
+        // An unreadable sweep.h5 is no loss; a readable one must not lose runs.
+        if let Ok(old) = read_runs(&target) {
+            let lost: Vec<&str> = old
+                .iter()
+                .filter(|o| !runs.iter().any(|r| r.id == o.id))
+                .map(|o| o.id.as_str())
+                .collect();
+            if !lost.is_empty() {
+                return Err(refuse(format!(
+                    "merge refused: sweep.h5 holds {} run(s) that runs/ no longer has ({}); \
+                     restore their files, or pass --force to drop them",
+                    lost.len(),
+                    lost.join(", ")
+                )));
+            }
+        }
+    }
+    write_runs(dir, config, &runs)?;
+    let unfinished = files_ending(dir, ".h5.tmp")?
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(".h5.tmp"))
+        .map(str::to_string)
+        .collect();
+    Ok(Merged {
+        runs: runs.len(),
+        unfinished,
+    })
+}
+
+/// Writes `runs` as `dir/sweep.h5` through a temporary file and a rename.
+fn write_runs(dir: &Path, config: &str, runs: &[RunRecord]) -> Result<(), StoreError> {
     let mut b = FileBuilder::new();
     b.set_attr("schema", AttrValue::I64(SCHEMA_VERSION));
     b.set_attr("kind", AttrValue::VarLenString("sweep".into()));
-    b.set_attr("config", AttrValue::VarLenString(config_text.to_string()));
-    b.set_attr("n_runs", AttrValue::I64(files.len() as i64));
-    let mut runs = b.create_group("runs");
-    for file in &files {
-        for run in read_runs(file)? {
-            let mut g = runs.create_group(&run.id);
-            let mut names: Vec<&String> = run.attrs.keys().collect();
-            names.sort();
-            for name in names {
-                g.set_attr(name, run.attrs[name].clone());
-            }
-            for (name, values) in &run.curves {
-                if matches!(name.as_str(), "step" | "tokens") {
-                    let ints: Vec<i64> = values.iter().map(|&v| v as i64).collect();
-                    g.create_dataset(name).with_i64_data(&ints);
-                } else {
-                    g.create_dataset(name).with_f64_data(values);
-                }
-            }
-            runs.add_group(g.finish());
+    b.set_attr("config", AttrValue::VarLenString(config.to_string()));
+    b.set_attr("n_runs", AttrValue::I64(runs.len() as i64));
+    let mut group = b.create_group("runs");
+    for run in runs {
+        let mut g = group.create_group(&run.id);
+        for name in run.attr_names() {
+            g.set_attr(name, run.attrs[name].clone());
         }
+        for (name, values) in &run.curves {
+            if matches!(name.as_str(), "step" | "tokens") {
+                let ints: Vec<i64> = values.iter().map(|&v| v as i64).collect();
+                g.create_dataset(name).with_i64_data(&ints);
+            } else {
+                g.create_dataset(name).with_f64_data(values);
+            }
+        }
+        group.add_group(g.finish());
     }
-    b.add_group(runs.finish());
-    let tmp = dir.join("sweep.h5.tmp");
+    b.add_group(group.finish());
+    let tmp = dir.join(format!("sweep.h5.tmp.{}", std::process::id()));
     b.write(&tmp).map_err(StoreError::hdf5(&tmp))?;
     let target = dir.join("sweep.h5");
-    std::fs::rename(&tmp, &target).map_err(StoreError::io(&target))?;
-    Ok(files.len())
+    std::fs::rename(&tmp, &target).map_err(StoreError::io(&target))
 }

@@ -3,7 +3,7 @@
 // In tests a panic is the failure report.
 #![allow(clippy::unwrap_used)]
 
-use ladder_store::{finished_path, read_runs, tmp_path, write_sweep, RunAttrs, RunWriter};
+use ladder_store::{finished_path, merge_sweep, read_runs, tmp_path, RunAttrs, RunWriter};
 use ladder_train::{EvalPoint, Observer, RunStart, RunSummary};
 
 fn point(step: u64) -> EvalPoint {
@@ -49,7 +49,7 @@ fn run_file_lifecycle_and_sweep() {
     assert_eq!(r.curves["tokens"], vec![100.0, 200.0, 300.0]);
     assert_eq!(r.final_val_loss(), Some(5.0 / 3.0));
 
-    assert_eq!(write_sweep(dir.path(), "cfg").unwrap(), 1);
+    assert_eq!(merge_sweep(dir.path(), "a = 1\n", false).unwrap().runs, 1);
     let sweep = read_runs(&dir.path().join("sweep.h5")).unwrap();
     assert_eq!(sweep.len(), 1);
     assert_eq!(sweep[0].curves, r.curves);
@@ -79,4 +79,86 @@ fn not_a_ladder_file_is_a_schema_error() {
     hdf5_pure::FileBuilder::new().write(&path).unwrap();
     let err = read_runs(&path).unwrap_err().to_string();
     assert!(err.contains("not a ladder run or sweep file"), "{err}");
+}
+
+/// A finished run file `runs/<id>.h5` trained from `config`.
+fn finished_run(dir: &std::path::Path, id: &str, config: &str) {
+    let mut attrs = RunAttrs::default();
+    attrs.text("run_id", id).text("config", config);
+    let mut w = RunWriter::new(dir, id, attrs).unwrap();
+    w.on_start(&RunStart {
+        steps: 2,
+        tokens: 200,
+    })
+    .unwrap();
+    for s in 1..=2 {
+        w.on_eval(&point(s)).unwrap();
+    }
+    w.on_finish(&RunSummary { last: point(2) }).unwrap();
+}
+
+fn sha(path: &std::path::Path) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(std::fs::read(path).unwrap()).to_vec()
+}
+
+#[test]
+fn merge_is_idempotent_and_refuses_foreign_or_unfinished_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, cfg) = (dir.path(), "name = \"a\"\n");
+    finished_run(d, "r0", cfg);
+    finished_run(d, "r1", cfg);
+    let merged = merge_sweep(d, cfg, false).unwrap();
+    assert_eq!(merged.runs, 2);
+    let first = sha(&d.join("sweep.h5"));
+    assert_eq!(merge_sweep(d, cfg, false).unwrap().runs, 2);
+    assert_eq!(
+        sha(&d.join("sweep.h5")),
+        first,
+        "a second merge changed sweep.h5"
+    );
+
+    // A run of another sweep, copied in by mistake: the merge names it and the hashes,
+    // and leaves sweep.h5 alone.
+    finished_run(d, "x9", "name = \"b\"\n");
+    let err = merge_sweep(d, cfg, false).unwrap_err().to_string();
+    assert!(
+        err.contains("x9.h5") && err.contains("another sweep"),
+        "{err}"
+    );
+    assert_eq!(sha(&d.join("sweep.h5")), first);
+    std::fs::remove_file(finished_path(d, "x9")).unwrap();
+
+    // A run file renamed to another id, and a half-written run renamed as finished.
+    std::fs::copy(finished_path(d, "r0"), finished_path(d, "r7")).unwrap();
+    let err = merge_sweep(d, cfg, false).unwrap_err().to_string();
+    assert!(err.contains("holds run `r0`, not `r7`"), "{err}");
+    std::fs::remove_file(finished_path(d, "r7")).unwrap();
+    let mut w = RunWriter::new(d, "r2", {
+        let mut a = RunAttrs::default();
+        a.text("run_id", "r2").text("config", cfg);
+        a
+    })
+    .unwrap();
+    w.on_start(&RunStart {
+        steps: 2,
+        tokens: 200,
+    })
+    .unwrap();
+    let merged = merge_sweep(d, cfg, false).unwrap();
+    assert_eq!(
+        (merged.runs, merged.unfinished.clone()),
+        (2, vec!["r2".into()])
+    );
+    std::fs::copy(tmp_path(d, "r2"), finished_path(d, "r2")).unwrap();
+    let err = merge_sweep(d, cfg, false).unwrap_err().to_string();
+    assert!(err.contains("\"running\""), "{err}");
+    std::fs::remove_file(finished_path(d, "r2")).unwrap();
+
+    // Losing a run file would make sweep.h5 worse: refused unless forced.
+    std::fs::remove_file(finished_path(d, "r1")).unwrap();
+    let err = merge_sweep(d, cfg, false).unwrap_err().to_string();
+    assert!(err.contains("r1") && err.contains("--force"), "{err}");
+    assert_eq!(sha(&d.join("sweep.h5")), first);
+    assert_eq!(merge_sweep(d, cfg, true).unwrap().runs, 1);
 }

@@ -17,7 +17,9 @@ mod plan;
 mod runner;
 mod size;
 mod source;
+mod sweep_dir;
 mod tune;
+mod units;
 
 pub use config::SweepConfig;
 pub use device::DeviceChoice;
@@ -27,4 +29,6 @@ pub use plan::{Plan, PlannedRun};
 pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
 pub use size::shape_for_size;
 pub use source::DataSpec;
+pub use sweep_dir::{claim_dir, failed_path, sweep_status, RunState, RunStatus, UNITS_FILE};
 pub use tune::{best_rates, tune_plan, LrTable, TunedLr, DEFAULT_FACTORS};
+pub use units::{units, Unit};

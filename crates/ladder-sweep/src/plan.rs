@@ -337,7 +337,7 @@ impl Plan {
             return None;
         }
         let separate = self.runs.iter().map(PlannedRun::cost).sum();
-        let branched = crate::runner::stable_groups(self)
+        let branched = crate::units::stable_groups(self)
             .iter()
             .map(|g| crate::runner::branch_cost(g, &vec![true; g.len()]))
             .sum();

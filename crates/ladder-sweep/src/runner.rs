@@ -5,12 +5,13 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use candle_core::Device;
-use ladder_store::{finished_path, write_sweep, RunAttrs, RunWriter};
+use ladder_store::{finished_path, merge_sweep, RunAttrs, RunWriter};
 use ladder_train::{
-    device_name, shares_stable_phase, train, train_branches, EvalPoint, Observer, ObserverError,
-    RunStart, RunSummary, TrainError,
+    device_name, train, train_branches, EvalPoint, Observer, ObserverError, RunStart, RunSummary,
+    TrainError,
 };
 
+use crate::sweep_dir::{claim_dir, clear_failed, mark_failed};
 use crate::{Plan, PlannedRun, SweepError};
 
 /// Facts about the environment stored with every run.
@@ -32,7 +33,7 @@ pub struct SweepOutcome {
     pub trained: usize,
     /// Runs already finished before, left untouched.
     pub skipped: usize,
-    /// Runs in `sweep.h5`.
+    /// Runs in `sweep.h5` (0 when the sweep was not merged).
     pub in_sweep: usize,
 }
 
@@ -98,29 +99,6 @@ fn run_attrs(
     a
 }
 
-/// Writes `dir/config.toml` on the first run; on later runs checks it matches.
-fn claim_dir(plan: &Plan, dir: &Path) -> Result<(), SweepError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| SweepError::Io { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let path = dir.join("config.toml");
-    match std::fs::read_to_string(&path) {
-        Ok(existing) if existing == plan.config_text => Ok(()),
-        Ok(_) => Err(SweepError::ConfigMismatch {
-            dir: dir.to_path_buf(),
-            found: path,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let tmp = dir.join("config.toml.tmp");
-            std::fs::write(&tmp, &plan.config_text).map_err(io(&tmp))?;
-            std::fs::rename(&tmp, &path).map_err(io(&path))
-        }
-        Err(e) => Err(io(&path)(e)),
-    }
-}
-
 /// Threads each of `jobs` parallel runs gets: the cores shared out evenly, at least one.
 ///
 /// candle sizes its matmul parallelism from `RAYON_NUM_THREADS` (else the core count),
@@ -183,7 +161,16 @@ enum Job<'p> {
     Branches(Vec<&'p PlannedRun>, Vec<bool>),
 }
 
-impl Job<'_> {
+impl<'p> Job<'p> {
+    /// The runs the job trains.
+    fn runs(&self) -> impl Iterator<Item = &'p PlannedRun> + '_ {
+        let all: &[&'p PlannedRun] = match self {
+            Job::Run(r) => std::slice::from_ref(r),
+            Job::Branches(runs, _) => runs,
+        };
+        all.iter().copied()
+    }
+
     /// FLOPs the job will spend: a branch group trains its stable phase once.
     fn cost(&self) -> f64 {
         match self {
@@ -209,21 +196,6 @@ pub(crate) fn branch_cost(runs: &[&PlannedRun], pending: &[bool]) -> f64 {
         .map_or(0.0, |r| per_step(r) * (stable + cooldowns) as f64)
 }
 
-/// The runs of `plan` that share a stable phase, grouped (one group per model).
-pub(crate) fn stable_groups(plan: &Plan) -> Vec<Vec<&PlannedRun>> {
-    let mut groups: Vec<Vec<&PlannedRun>> = Vec::new();
-    for run in &plan.runs {
-        match groups
-            .iter_mut()
-            .find(|g| shares_stable_phase(&g[0].spec, &run.spec))
-        {
-            Some(g) => g.push(run),
-            None => groups.push(vec![run]),
-        }
-    }
-    groups
-}
-
 /// The runs of `plan` grouped into jobs: with branching, the runs that share a stable
 /// phase form one job (if any of them is unfinished); otherwise each unfinished run.
 fn jobs<'p>(plan: &'p Plan, dir: &Path) -> Vec<Job<'p>> {
@@ -236,7 +208,7 @@ fn jobs<'p>(plan: &'p Plan, dir: &Path) -> Vec<Job<'p>> {
             .map(Job::Run)
             .collect();
     }
-    stable_groups(plan)
+    crate::units::stable_groups(plan)
         .into_iter()
         .filter_map(|g| {
             let pending: Vec<bool> = g.iter().map(|r| unfinished(r)).collect();
@@ -282,8 +254,7 @@ fn train_job(
         }
         Job::Branches(runs, pending) => {
             let specs: Vec<_> = runs.iter().map(|r| r.spec.clone()).collect();
-            let m = &runs[0].spec.model;
-            let group = format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head);
+            let group = crate::units::group_name(runs[0]);
             let mut make = |i: usize| -> Result<Box<dyn Observer + Send>, TrainError> {
                 observers(plan, runs[i], dir, ctx, extra, device)
                     .map(|o| Box::new(o) as Box<dyn Observer + Send>)
@@ -306,15 +277,17 @@ fn train_job(
 }
 
 /// Trains every run of `plan` not yet finished under `dir`, one job per entry of
-/// `devices` (the CPU repeated, or one per GPU), then rebuilds `dir/sweep.h5`. Finished
-/// runs are never retrained or rewritten; runs interrupted earlier restart from scratch.
-/// A failing run does not stop the others.
+/// `devices` (the CPU repeated, or one per GPU), then, with `merge`, rebuilds
+/// `dir/sweep.h5` (leave that to `ladder merge` when other processes train the same
+/// sweep). Finished runs are never retrained or rewritten; runs interrupted earlier
+/// restart from scratch. A failing run does not stop the others.
 pub fn run_sweep(
     plan: &Plan,
     dir: &Path,
     devices: &[Device],
     ctx: &RunContext,
     extra: ExtraObserver,
+    merge: bool,
 ) -> Result<SweepOutcome, SweepError> {
     claim_dir(plan, dir)?;
     let context = plan.runs.first().map_or(1, |r| r.spec.model.context);
@@ -358,7 +331,10 @@ pub fn run_sweep(
                     // through the loop body and serialise the jobs.
                     let next = lock(queue).pop_front();
                     let Some(job) = next else { break };
+                    let ids = || job.runs().map(|r| r.id.as_str());
+                    clear_failed(dir, ids());
                     if let Err(e) = train_job(plan, job, dir, ctx, extra, val, device) {
+                        mark_failed(dir, ids(), &e);
                         lock(failures).push(e);
                     }
                 });
@@ -366,7 +342,11 @@ pub fn run_sweep(
         }
     });
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
-    let in_sweep = write_sweep(dir, &plan.config_text)?;
+    let in_sweep = if merge {
+        merge_sweep(dir, &plan.config_text, false)?.runs
+    } else {
+        0
+    };
     if let Some(first) = failures.first() {
         return Err(SweepError::RunsFailed {
             failed: failures.len(),

@@ -82,6 +82,7 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
         &two_cpus(),
         &RunContext::default(),
         &make,
+        true,
     )
     .unwrap();
     assert_eq!(
@@ -100,6 +101,7 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
         &two_cpus(),
         &RunContext::default(),
         &make,
+        true,
     )
     .unwrap();
     assert_eq!((again.trained, again.skipped), (0, 4));

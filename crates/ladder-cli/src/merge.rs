@@ -1,0 +1,81 @@
+//! `ladder merge DIR [--force]`: gathers the finished run files of a sweep directory into
+//! its sweep.h5, after checking that each belongs to the sweep.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context};
+use ladder_store::{merge_sweep, StoreError};
+use ladder_sweep::{sweep_status, RunState};
+
+use crate::exit::{emit, line, Failure, ResultExt};
+
+/// Arguments of `ladder merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The sweep directory (the --out of `ladder run`).
+    pub dir: PathBuf,
+    /// Write sweep.h5 even if it loses runs that the existing one holds.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
+    require_sweep_dir(&args.dir)?;
+    let config_path = args.dir.join("config.toml");
+    let config = std::fs::read_to_string(&config_path)
+        .with_context(|| format!("cannot read {}", config_path.display()))
+        .runtime()?;
+    let merged = merge_sweep(&args.dir, &config, args.force).map_err(|e| match e {
+        e @ StoreError::Schema { .. } => Failure::Input(e.into()),
+        e => Failure::Runtime(e.into()),
+    })?;
+    let mut out = String::new();
+    line(
+        &mut out,
+        format!(
+            "merged {} runs into {}",
+            merged.runs,
+            args.dir.join("sweep.h5").display()
+        ),
+    );
+    if !merged.unfinished.is_empty() {
+        line(
+            &mut out,
+            format!(
+                "left out {} runs still in progress or interrupted: {}",
+                merged.unfinished.len(),
+                merged.unfinished.join(", ")
+            ),
+        );
+    }
+    if let Ok(runs) = sweep_status(&args.dir, Duration::from_secs(600)) {
+        let open = runs
+            .iter()
+            .filter(|r| r.state != RunState::Finished)
+            .count();
+        if open > 0 {
+            line(
+                &mut out,
+                format!(
+                    "{open} of {} planned runs are not finished: `ladder status {}` lists them",
+                    runs.len(),
+                    args.dir.display()
+                ),
+            );
+        }
+    }
+    emit(&out)
+}
+
+/// `DIR` must hold a sweep: its config.toml, else a clear error.
+pub(crate) fn require_sweep_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    if dir.join("config.toml").is_file() {
+        Ok(())
+    } else {
+        Err(Failure::Input(anyhow!(
+            "{} is not a sweep directory (no config.toml): give the --out of `ladder run`",
+            dir.display()
+        )))
+    }
+}
