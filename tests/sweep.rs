@@ -258,3 +258,70 @@ fn tune_writes_a_table_that_the_config_then_uses() {
     ]);
     assert_input_error(&bad, &["nope.toml"]);
 }
+
+/// A run whose loss becomes non-finite stops at once, is kept as `status = diverged`
+/// with its step, is not retrained by a rerun, and is left out of fits with a warning
+/// naming it.
+#[test]
+fn a_diverging_run_is_marked_and_left_out_of_the_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    // The widest model gets an absurd learning rate from the table; the others are fine.
+    write(
+        dir.path(),
+        "lr.toml",
+        "[[model]]\nd_model = 8\nn_layer = 1\nn_head = 2\nlr = 1e-2\ntried = []\ntokens = 0\n\
+         [[model]]\nd_model = 12\nn_layer = 1\nn_head = 2\nlr = 1e-2\ntried = []\ntokens = 0\n\
+         [[model]]\nd_model = 16\nn_layer = 1\nn_head = 2\nlr = 1e6\ntried = []\ntokens = 0\n",
+    );
+    let config = std::fs::read_to_string(fixture("micro.toml"))
+        .unwrap()
+        .replace(
+            "  { d_model = 16, n_layer = 1, n_head = 2 },",
+            "  { d_model = 12, n_layer = 1, n_head = 2 },\n  { d_model = 16, n_layer = 1, n_head = 2 },",
+        )
+        .replace("lr = 1e-2", "lr = 1e-2\nlr_table = \"lr.toml\"");
+    let config = write(dir.path(), "div.toml", &config);
+    let out_dir = dir.path().join("out");
+    let out = ladder(&["run", &config, "--out", out_dir.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("d16-l1-h2-D8192 diverged") && stderr.contains("left out of fits"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("Chinchilla approach 3"),
+        "the 6 good runs are fitted: {stdout}"
+    );
+    let runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    assert_eq!(runs.len(), 9);
+    for r in &runs {
+        let diverged = r.id.starts_with("d16");
+        let status = if diverged { "diverged" } else { "finished" };
+        assert_eq!(r.text("status"), Some(status), "{}", r.id);
+        assert_eq!(r.number("diverged_step").is_some(), diverged, "{}", r.id);
+    }
+    let before = finished_files(&out_dir);
+    let again = ladder(&["run", &config, "--out", out_dir.to_str().unwrap()]);
+    assert!(
+        text(&again).0.contains("trained 0 runs"),
+        "{}",
+        text(&again).0
+    );
+    assert_eq!(
+        finished_files(&out_dir),
+        before,
+        "a rerun retrained a diverged run"
+    );
+    let fit = ladder(&["fit", out_dir.join("sweep.h5").to_str().unwrap()]);
+    let (_, fit_err) = text(&fit);
+    assert!(fit.status.success(), "{fit_err}");
+    for d in ["2048", "4096", "8192"] {
+        assert!(
+            fit_err.contains(&format!(
+                "run d16-l1-h2-D{d} is left out of the fit: status diverged at step"
+            )),
+            "{fit_err}"
+        );
+    }
+}

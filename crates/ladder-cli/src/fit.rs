@@ -174,6 +174,17 @@ pub(crate) fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Datas
     };
     let (mut points, mut budgets, mut labels, mut curves) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for run in runs.iter().filter(|r| r.text("status") != Some("finished")) {
+        eprintln!(
+            "warning: {}: run {} is left out of the fit: status {}{}",
+            path.display(),
+            run.id,
+            run.text("status").unwrap_or("unknown"),
+            run.number("diverged_step")
+                .map(|s| format!(" at step {s}"))
+                .unwrap_or_default()
+        );
+    }
     for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
         let missing = |what: &str| anyhow!("{}: run {} has no {what}", path.display(), run.id);
         let number = |key: &str| run.number(key).ok_or_else(|| missing(key)).input();

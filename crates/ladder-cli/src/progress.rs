@@ -112,6 +112,13 @@ impl Observer for BarObserver {
         self.sweep.inc(1);
         Ok(())
     }
+    fn on_diverged(&mut self, step: u64) -> Result<(), ObserverError> {
+        self.bar.abandon_with_message(format!(
+            "DIVERGED at step {step} (left out of fits; lower the learning rate)"
+        ));
+        self.sweep.inc(1);
+        Ok(())
+    }
 }
 
 struct PlainObserver {
@@ -170,6 +177,17 @@ impl Observer for PlainObserver {
         eprintln!(
             "finished {} (val loss {:.4}, {:.1}s)",
             self.id, summary.last.val_loss, summary.last.wall_s
+        );
+        Ok(())
+    }
+    fn on_diverged(&mut self, step: u64) -> Result<(), ObserverError> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.finished += 1;
+        s.losses.remove(&self.id);
+        eprintln!(
+            "warning: {} diverged (non-finite loss) at step {step}: stopped, marked \
+             status=diverged, left out of fits; lower the learning rate",
+            self.id
         );
         Ok(())
     }

@@ -113,12 +113,18 @@ impl RunWriter {
         file.commit().map_err(StoreError::hdf5(&self.tmp))
     }
 
-    fn finish(&self) -> Result<(), StoreError> {
+    /// Closes the run with `status` (`finished`, or `diverged` with the step in
+    /// `diverged_step`) and renames it to its final name: it will not be retrained.
+    fn finish(&self, status: &str, diverged_step: Option<u64>) -> Result<(), StoreError> {
         {
             let file = File::open_rw(&self.tmp).map_err(StoreError::hdf5(&self.tmp))?;
             let root = file.root();
-            root.set_attr("status", AttrValue::VarLenString("finished".into()))
+            root.set_attr("status", AttrValue::VarLenString(status.into()))
                 .map_err(StoreError::hdf5(&self.tmp))?;
+            if let Some(step) = diverged_step {
+                root.set_attr("diverged_step", AttrValue::I64(step as i64))
+                    .map_err(StoreError::hdf5(&self.tmp))?;
+            }
             root.set_attr("end_time", AttrValue::VarLenString(now()))
                 .map_err(StoreError::hdf5(&self.tmp))?;
             file.commit().map_err(StoreError::hdf5(&self.tmp))?;
@@ -137,6 +143,10 @@ impl Observer for RunWriter {
     }
 
     fn on_finish(&mut self, _summary: &RunSummary) -> Result<(), ObserverError> {
-        Ok(self.finish()?)
+        Ok(self.finish("finished", None)?)
+    }
+
+    fn on_diverged(&mut self, step: u64) -> Result<(), ObserverError> {
+        Ok(self.finish("diverged", Some(step))?)
     }
 }

@@ -71,8 +71,12 @@ pub fn check_run_file(path: &Path, config: &str) -> Result<RunRecord, String> {
         return Err(format!("holds run `{}`, not `{stem}`", run.id));
     }
     match run.text("status") {
-        Some("finished") => {}
-        other => return Err(format!("status {other:?}, not \"finished\"")),
+        Some("finished" | "diverged") => {}
+        other => {
+            return Err(format!(
+                "status {other:?}, not \"finished\" or \"diverged\""
+            ))
+        }
     }
     let theirs = run.text("config").unwrap_or_default();
     if theirs != config {

@@ -152,6 +152,10 @@ impl Observer for RunObservers {
         self.writer.on_finish(summary)?;
         self.extra.on_finish(summary)
     }
+    fn on_diverged(&mut self, step: u64) -> Result<(), ObserverError> {
+        self.writer.on_diverged(step)?;
+        self.extra.on_diverged(step)
+    }
 }
 
 /// What one worker trains at a time: a run, or the WSD branches of one model.
@@ -248,9 +252,11 @@ fn train_job(
     match job {
         Job::Run(run) => {
             let mut obs = observers(plan, run, dir, ctx, extra, device)?;
-            train(&run.spec, plan.source.as_ref(), val, device, &mut obs)
-                .map(|_| ())
-                .map_err(|e| format!("{}: {e}", run.id))
+            match train(&run.spec, plan.source.as_ref(), val, device, &mut obs) {
+                // Its file says so (status = diverged): a result, not a failure to retry.
+                Ok(_) | Err(TrainError::Diverged { .. }) => Ok(()),
+                Err(e) => Err(format!("{}: {e}", run.id)),
+            }
         }
         Job::Branches(runs, pending) => {
             let specs: Vec<_> = runs.iter().map(|r| r.spec.clone()).collect();

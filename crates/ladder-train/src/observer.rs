@@ -54,6 +54,11 @@ pub trait Observer {
     fn on_finish(&mut self, _summary: &RunSummary) -> Result<(), ObserverError> {
         Ok(())
     }
+    /// The loss became NaN or infinite after `step` steps: training stops here, and the
+    /// trainer returns [`TrainError::Diverged`](crate::TrainError::Diverged).
+    fn on_diverged(&mut self, _step: u64) -> Result<(), ObserverError> {
+        Ok(())
+    }
 }
 
 /// Keeps every evaluation in memory (tests and small tools).

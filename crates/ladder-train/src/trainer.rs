@@ -173,6 +173,9 @@ impl<'a> Trainer<'a> {
             let loss = self.model.loss(&x, &y)?;
             let loss_value = loss.to_dtype(DType::F64)?.to_scalar::<f64>()?;
             if !loss_value.is_finite() {
+                observer
+                    .on_diverged(self.step)
+                    .map_err(TrainError::Observer)?;
                 return Err(TrainError::Diverged { step: self.step });
             }
             let lr = schedule.lr(self.step);
