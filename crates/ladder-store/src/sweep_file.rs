@@ -169,7 +169,11 @@ fn write_runs(dir: &Path, config: &str, runs: &[RunRecord]) -> Result<(), StoreE
     }
     b.add_group(group.finish());
     let tmp = dir.join(format!("sweep.h5.tmp.{}", std::process::id()));
-    b.write(&tmp).map_err(StoreError::hdf5(&tmp))?;
+    if let Err(e) = b.write(&tmp) {
+        // A full disk leaves a partial file: remove it; sweep.h5 is untouched.
+        let _ = std::fs::remove_file(&tmp);
+        return Err(StoreError::hdf5(&tmp)(e));
+    }
     let target = dir.join("sweep.h5");
     std::fs::rename(&tmp, &target).map_err(StoreError::io(&target))
 }

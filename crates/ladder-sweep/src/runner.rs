@@ -348,11 +348,8 @@ pub fn run_sweep(
         }
     });
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
-    let in_sweep = if merge {
-        merge_sweep(dir, &plan.config_text, false)?.runs
-    } else {
-        0
-    };
+    // Merge what finished even when runs failed; the runs' failure is the one to report.
+    let merged = merge.then(|| merge_sweep(dir, &plan.config_text, false));
     if let Some(first) = failures.first() {
         return Err(SweepError::RunsFailed {
             failed: failures.len(),
@@ -363,6 +360,6 @@ pub fn run_sweep(
     Ok(SweepOutcome {
         trained: pending,
         skipped: plan.runs.len() - pending,
-        in_sweep,
+        in_sweep: merged.transpose()?.map_or(0, |m| m.runs),
     })
 }

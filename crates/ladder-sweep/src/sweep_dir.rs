@@ -27,7 +27,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> SweepError {
 /// processes writing the same file at once never see it half written.
 fn write_atomic(dir: &Path, name: &str, text: &str) -> Result<(), SweepError> {
     let tmp = dir.join(format!("{name}.tmp.{}", std::process::id()));
-    std::fs::write(&tmp, text).map_err(io(&tmp))?;
+    if let Err(e) = std::fs::write(&tmp, text) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(io(&tmp)(e));
+    }
     let path = dir.join(name);
     std::fs::rename(&tmp, &path).map_err(io(&path))
 }
