@@ -87,6 +87,16 @@ fn read_group(group: &Group, id: String, path: &Path) -> Result<RunRecord, Store
 /// Reads every run of a sweep file (`sweep.h5`) or the one run of a run file.
 pub fn read_runs(path: &Path) -> Result<Vec<RunRecord>, StoreError> {
     let file = File::open(path).map_err(StoreError::hdf5(path))?;
+    runs_of(&file, path)
+}
+
+/// [`read_runs`] of a file's bytes; `name` names it in errors (fuzzing, tests).
+pub fn read_runs_from_bytes(bytes: Vec<u8>, name: &Path) -> Result<Vec<RunRecord>, StoreError> {
+    let file = File::from_bytes(bytes).map_err(StoreError::hdf5(name))?;
+    runs_of(&file, name)
+}
+
+fn runs_of(file: &File, path: &Path) -> Result<Vec<RunRecord>, StoreError> {
     let root = file.root();
     let attrs = root.attrs().map_err(StoreError::hdf5(path))?;
     let kind = match attrs.get("kind") {
