@@ -219,3 +219,51 @@ fn slurm_writes_an_array_and_a_merge_job() {
         &["--cpus-per-task"],
     );
 }
+
+/// Two processes given the same unit (a requeued task while the first still runs): the
+/// second leaves it to the first instead of writing into the same file.
+#[test]
+fn a_second_process_leaves_a_run_to_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let (config, unit) = (root().join("configs/smoke.toml"), "d64-l2-h4-D294912");
+    let mut first = std::process::Command::new(bin())
+        .args([
+            "run",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--only",
+            unit,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let tmp = tmp_path(&out, unit);
+    while !tmp.exists() {
+        assert!(
+            first.try_wait().unwrap().is_none(),
+            "the first run ended before the test"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = ladder(&[
+        "run",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        unit,
+    ]);
+    let (stdout, stderr) = text(&second);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 0 runs"), "{stdout}");
+    assert!(
+        stderr.contains("being trained by another process"),
+        "{stderr}"
+    );
+    assert!(first.wait().unwrap().success());
+    let runs = read_runs(&finished_path(&out, unit)).unwrap();
+    assert_eq!(runs[0].text("status"), Some("finished"));
+}

@@ -142,6 +142,9 @@ pub(crate) fn train_plan(
     )
     .map_err(sweep_failure)?;
     progress.finish();
+    for b in &outcome.busy {
+        eprintln!("warning: skipped: {b}");
+    }
     Ok(outcome)
 }
 

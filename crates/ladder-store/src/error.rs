@@ -24,6 +24,14 @@ pub enum StoreError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Another process is writing this run (it holds the run's lock).
+    #[error("run {run} is being trained by another process (it holds {lock}); let it finish, or stop it and rerun")]
+    Busy {
+        /// The run id.
+        run: String,
+        /// The lock file.
+        lock: PathBuf,
+    },
     /// A file does not follow ladder's schema.
     #[error("{path}: {message}")]
     Schema {

@@ -20,7 +20,7 @@ mod sweep_file;
 pub use attrs::{Attr, RunAttrs};
 pub use error::StoreError;
 pub use read::{read_runs, read_runs_from_bytes, RunRecord};
-pub use run_file::{finished_path, tmp_path, RunWriter, CURVES};
+pub use run_file::{finished_path, tmp_path, RunLock, RunWriter, CURVES};
 pub use sweep_file::{check_run_file, config_hash, merge_sweep, Merged};
 
 /// Version of the file layout, stored as the `schema` attribute.

@@ -38,10 +38,46 @@ fn now() -> String {
 
 /// Writes one run crash-safely. A kill at any moment leaves either no file, a readable
 /// `.h5.tmp` of an unfinished run (which a rerun restarts), or the finished `.h5`.
+///
+/// One process at a time: whoever creates a writer must hold the run's [`RunLock`], as
+/// the sweep runner does for every run of a job.
 pub struct RunWriter {
     tmp: PathBuf,
     finished: PathBuf,
     attrs: RunAttrs,
+}
+
+/// An exclusive lock on `runs/<id>.lock`, held while a process trains the run, so that a
+/// second process given the same run (a requeued Slurm task while the first still runs,
+/// two shells) is refused instead of writing into the same file. Released on drop, and
+/// by the system when the process dies.
+#[derive(Debug)]
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+impl RunLock {
+    /// Takes the lock of run `id` under `dir`; [`StoreError::Busy`] if another process
+    /// holds it.
+    pub fn acquire(dir: &Path, id: &str) -> Result<Self, StoreError> {
+        let runs = dir.join("runs");
+        std::fs::create_dir_all(&runs).map_err(StoreError::io(&runs))?;
+        let path = runs.join(format!("{id}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(StoreError::io(&path))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Busy {
+                run: id.to_string(),
+                lock: path,
+            }),
+            Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&path)(e)),
+        }
+    }
 }
 
 impl RunWriter {

@@ -162,3 +162,19 @@ fn merge_is_idempotent_and_refuses_foreign_or_unfinished_files() {
     assert_eq!(sha(&d.join("sweep.h5")), first);
     assert_eq!(merge_sweep(d, cfg, true).unwrap().runs, 1);
 }
+
+/// A run's lock is exclusive (across processes, and across open files in one process)
+/// and released on drop.
+#[test]
+fn a_run_lock_is_exclusive_until_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = ladder_store::RunLock::acquire(dir.path(), "r0").unwrap();
+    let err = ladder_store::RunLock::acquire(dir.path(), "r0").unwrap_err();
+    assert!(
+        err.to_string().contains("being trained by another process"),
+        "{err}"
+    );
+    assert!(ladder_store::RunLock::acquire(dir.path(), "r1").is_ok());
+    drop(first);
+    assert!(ladder_store::RunLock::acquire(dir.path(), "r0").is_ok());
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use candle_core::Device;
-use ladder_store::{finished_path, merge_sweep, RunAttrs, RunWriter};
+use ladder_store::{finished_path, merge_sweep, RunAttrs, RunLock, RunWriter, StoreError};
 use ladder_train::{
     device_name, train, train_branches, EvalPoint, Observer, ObserverError, RunStart, RunSummary,
     TrainError,
@@ -27,7 +27,7 @@ pub struct RunContext {
 pub type ExtraObserver<'a> = &'a (dyn Fn(&PlannedRun) -> Box<dyn Observer + Send> + Sync);
 
 /// What a sweep did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepOutcome {
     /// Runs trained now.
     pub trained: usize,
@@ -35,6 +35,8 @@ pub struct SweepOutcome {
     pub skipped: usize,
     /// Runs in `sweep.h5` (0 when the sweep was not merged).
     pub in_sweep: usize,
+    /// Jobs left alone because another process holds their runs' locks, and why.
+    pub busy: Vec<String>,
 }
 
 fn run_attrs(
@@ -311,6 +313,7 @@ pub fn run_sweep(
     jobs.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
     let queue = Mutex::new(jobs.iter().collect::<VecDeque<_>>());
     let failures = Mutex::new(Vec::new());
+    let busy = Mutex::new(Vec::new());
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
     let jobs = devices.len().max(1);
@@ -323,7 +326,7 @@ pub fn run_sweep(
     let threads_per_job = threads_per_job(jobs);
     std::thread::scope(|scope| {
         for device in devices {
-            let (queue, failures, val) = (&queue, &failures, &val);
+            let (queue, failures, busy, val) = (&queue, &failures, &busy, &val);
             scope.spawn(move || {
                 let pool = match rayon::ThreadPoolBuilder::new()
                     .num_threads(threads_per_job)
@@ -338,6 +341,21 @@ pub fn run_sweep(
                     let next = lock(queue).pop_front();
                     let Some(job) = next else { break };
                     let ids = || job.runs().map(|r| r.id.as_str());
+                    // Hold every run's lock for the whole job; a run another process is
+                    // training is left to it.
+                    let locks: Result<Vec<RunLock>, StoreError> =
+                        ids().map(|id| RunLock::acquire(dir, id)).collect();
+                    let _locks = match locks {
+                        Ok(locks) => locks,
+                        Err(e @ StoreError::Busy { .. }) => {
+                            lock(busy).push(e.to_string());
+                            continue;
+                        }
+                        Err(e) => {
+                            lock(failures).push(e.to_string());
+                            continue;
+                        }
+                    };
                     clear_failed(dir, ids());
                     if let Err(e) = train_job(plan, job, dir, ctx, extra, val, device) {
                         mark_failed(dir, ids(), &e);
@@ -348,6 +366,7 @@ pub fn run_sweep(
         }
     });
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
+    let busy = busy.into_inner().unwrap_or_else(|e| e.into_inner());
     // Merge what finished even when runs failed; the runs' failure is the one to report.
     let merged = merge.then(|| merge_sweep(dir, &plan.config_text, false));
     if let Some(first) = failures.first() {
@@ -358,8 +377,9 @@ pub fn run_sweep(
         });
     }
     Ok(SweepOutcome {
-        trained: pending,
+        trained: pending - busy.len().min(pending),
         skipped: plan.runs.len() - pending,
+        busy,
         in_sweep: merged.transpose()?.map_or(0, |m| m.runs),
     })
 }
