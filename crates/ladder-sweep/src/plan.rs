@@ -115,7 +115,6 @@ impl Plan {
     /// and derives every run.
     pub fn new(cfg: &SweepConfig, config_text: &str, path: &Path) -> Result<Self, SweepError> {
         let base = path.parent().unwrap_or(Path::new("."));
-        let (data, source) = open_source(cfg, base)?;
         let positions = match cfg.model.positions.as_str() {
             "learned" => PositionEncoding::Learned,
             "rope" => PositionEncoding::Rope,
@@ -192,6 +191,9 @@ impl Plan {
         }
         let tokens_per_step = (t.batch_size * cfg.model.context) as u64;
         let isoflop = IsoFlop::from_config(&cfg.tokens)?;
+        // Last of the checks: opening the source can take seconds (a large Markov chain's
+        // entropy rate, a corpus to tokenise), which a typo elsewhere should not cost.
+        let (data, source) = open_source(cfg, base)?;
         let mut models = Vec::new();
         for (field, shape) in shapes(cfg)? {
             let model = GptConfig::new(GptConfig {
