@@ -7,7 +7,7 @@ use ladder_fit::{
     analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, CsvOptions, Curve, Dataset, Point,
     Points,
 };
-use ladder_store::read_runs;
+use ladder_store::{read_runs, RunRecord};
 
 use crate::exit::{emit, line, Failure, ResultExt};
 
@@ -160,7 +160,15 @@ fn column_map(s: &str) -> Result<(String, String), String> {
 
 /// Points from a sweep file: every finished run's final validation loss.
 pub(crate) fn dataset_from_h5(path: &Path, options: &FitOptions) -> Result<Dataset, Failure> {
-    let runs = read_runs(path).input()?;
+    dataset_from_runs(&read_runs(path).input()?, path, options)
+}
+
+/// The fit's data from the runs of the sweep file `path`, already read.
+pub(crate) fn dataset_from_runs(
+    runs: &[RunRecord],
+    path: &Path,
+    options: &FitOptions,
+) -> Result<Dataset, Failure> {
     let (n_key, c_key) = match (options.params, options.flops) {
         (ParamConvention::Total, FlopConvention::SixNd) => ("N_total", "C_6nd_total"),
         (ParamConvention::NonEmbedding, FlopConvention::SixNd) => ("N_nonemb", "C_6nd_nonemb"),

@@ -8,7 +8,7 @@ use ladder_report::{write_report, ReportError, Sweep};
 use ladder_store::read_runs;
 
 use crate::exit::{emit, line, Failure, ResultExt};
-use crate::fit::{dataset_from_h5, FitOptions};
+use crate::fit::{dataset_from_runs, FitOptions};
 
 /// Arguments of `ladder report`.
 #[derive(Debug, clap::Args)]
@@ -54,7 +54,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             .map_or_else(|| PathBuf::from("report"), |p| p.join("report")),
     };
     let runs = read_runs(&sweep_h5).input()?;
-    let data = dataset_from_h5(&sweep_h5, &args.fit)?;
+    let data = dataset_from_runs(&runs, &sweep_h5, &args.fit)?;
     let fit = analyse(&data, &args.fit.analysis()).input()?;
     let first = runs.first();
     let mut provenance = vec![("sweep file".to_string(), sweep_h5.display().to_string())];
