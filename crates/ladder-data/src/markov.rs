@@ -17,8 +17,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::{DataError, Sequences, TokenSource};
 
-/// Most contexts (`vocab^order`) the source will tabulate.
-const MAX_CONTEXTS: usize = 1 << 22;
+/// Most contexts (`vocab^order`) the source will tabulate. Its stationary distribution
+/// and entropy rate are computed exactly, by power iteration over every context: at 2^18
+/// contexts that takes a second or two; 2.1M contexts (vocab 129, order 3, found by the
+/// config fuzzer) took over a minute before `ladder plan` could say anything.
+const MAX_CONTEXTS: usize = 1 << 18;
+
+/// Element updates the power iteration may spend (contexts × (successors + 1) per
+/// iteration): a few seconds. A chain that has not converged by then mixes too slowly
+/// (tiny `smoothing`) to be computed exactly, and is refused.
+const STATIONARY_WORK: f64 = 4e9;
 
 /// Parameters of the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -53,7 +61,10 @@ impl MarkovConfig {
         if contexts > MAX_CONTEXTS as f64 {
             return bad(
                 "order",
-                format!("vocab^order = {contexts:.0} contexts exceeds {MAX_CONTEXTS}: lower vocab or order"),
+                format!(
+                    "vocab^order = {contexts:.0} contexts exceeds {MAX_CONTEXTS} (the entropy \
+                     rate is computed exactly over every context): lower vocab or order"
+                ),
             );
         }
         if self.successors == 0 || self.successors > self.vocab {
@@ -160,7 +171,7 @@ impl MarkovSource {
             stationary_cdf: Vec::new(),
             entropy_rate: 0.0,
         };
-        let pi = source.stationary(&unigram, &rank_weights);
+        let pi = source.stationary(&unigram, &rank_weights)?;
         source.entropy_rate = source.entropy(&pi, &unigram, &rank_weights);
         source.stationary_cdf = cumulative(&pi);
         Ok(source)
@@ -171,8 +182,9 @@ impl MarkovSource {
         &self.config
     }
 
-    /// π over contexts by power iteration, until the L1 change is below 1e-13.
-    fn stationary(&self, unigram: &[f64], rank_weights: &[f64]) -> Vec<f64> {
+    /// π over contexts by power iteration, until the L1 change is below 1e-13; an error
+    /// when that takes more than [`STATIONARY_WORK`].
+    fn stationary(&self, unigram: &[f64], rank_weights: &[f64]) -> Result<Vec<f64>, DataError> {
         let (v, s, eps) = (
             self.config.vocab,
             self.config.successors,
@@ -183,7 +195,9 @@ impl MarkovSource {
         let mut pi = vec![1.0 / contexts as f64; contexts];
         let mut next = vec![0.0; contexts];
         let mut suffix_mass = vec![0.0; suffixes];
-        for _ in 0..100_000 {
+        let per_iteration = (contexts * (s + 1) + suffixes * v) as f64;
+        let iterations = (STATIONARY_WORK / per_iteration).clamp(1_000.0, 100_000.0) as usize;
+        for _ in 0..iterations {
             next.iter_mut().for_each(|x| *x = 0.0);
             suffix_mass.iter_mut().for_each(|x| *x = 0.0);
             for (c, &m) in pi.iter().enumerate() {
@@ -202,10 +216,17 @@ impl MarkovSource {
             let change: f64 = pi.iter().zip(&next).map(|(a, b)| (a - b).abs()).sum();
             std::mem::swap(&mut pi, &mut next);
             if change < 1e-13 {
-                break;
+                return Ok(pi);
             }
         }
-        pi
+        Err(DataError::BadParameter {
+            field: "smoothing",
+            message: format!(
+                "{eps}: the chain mixes too slowly to compute its entropy rate exactly in \
+                 {iterations} iterations over {contexts} contexts; raise smoothing, or lower \
+                 vocab or order"
+            ),
+        })
     }
 
     /// `Σ_c π(c)·H(p(·|c))` in nats.
