@@ -72,6 +72,13 @@ pub struct Plan {
     pub budget_convention: String,
 }
 
+/// Most training tokens a run may have: far past anything trainable here, and small
+/// enough that step and token counts stay exact in u64 and f64.
+const MAX_TOKENS: f64 = 1e15;
+
+/// Most validation tokens (held in memory as u32: 400 MB).
+const MAX_EVAL_TOKENS: u64 = 100_000_000;
+
 fn positive(field: &str, v: f64) -> Result<f64, SweepError> {
     if v.is_finite() && v > 0.0 {
         Ok(v)
@@ -183,13 +190,34 @@ impl Plan {
                 "weight_decay and grad_clip must be >= 0",
             ));
         }
+        if cfg.eval.tokens > MAX_EVAL_TOKENS {
+            return Err(SweepError::invalid(
+                "eval.tokens",
+                format!(
+                    "{}: the validation set is held in memory; use at most {MAX_EVAL_TOKENS}",
+                    cfg.eval.tokens
+                ),
+            ));
+        }
         if cfg.eval.every_tokens == 0 || cfg.eval.tokens == 0 {
             return Err(SweepError::invalid(
                 "eval",
                 "every_tokens and tokens must be at least 1",
             ));
         }
-        let tokens_per_step = (t.batch_size * cfg.model.context) as u64;
+        let tokens_per_step = t
+            .batch_size
+            .checked_mul(cfg.model.context)
+            .filter(|&n| n as f64 <= MAX_TOKENS)
+            .ok_or_else(|| {
+                SweepError::invalid(
+                    "train.batch_size",
+                    format!(
+                        "{} sequences of {} tokens per step is beyond what ladder trains",
+                        t.batch_size, cfg.model.context
+                    ),
+                )
+            })? as u64;
         let isoflop = IsoFlop::from_config(&cfg.tokens)?;
         // Last of the checks: opening the source can take seconds (a large Markov chain's
         // entropy rate, a corpus to tokenise), which a typo elsewhere should not cost.
@@ -236,6 +264,12 @@ impl Plan {
                 None => budgets(cfg, sized[index].0)?,
             };
             for (tfield, d, budget) in budgets {
+                if d > MAX_TOKENS {
+                    return Err(SweepError::invalid(
+                        &tfield,
+                        format!("{d:e} training tokens is beyond what ladder trains (at most {MAX_TOKENS:e})"),
+                    ));
+                }
                 let steps = (d / tokens_per_step as f64).round().max(1.0) as u64;
                 let tokens = steps * tokens_per_step;
                 if let Some(capacity) = source.train_capacity(model.context) {
