@@ -81,6 +81,16 @@ const CASES: &[Case] = &[
         needles: &["nope.toml"],
     },
     Case {
+        id: "config-huge-model",
+        args: &["plan", "{d}/huge.toml"],
+        needles: &["d_model", "beyond what ladder trains"],
+    },
+    Case {
+        id: "config-huge-tokens",
+        args: &["plan", "{d}/hugetokens.toml"],
+        needles: &["tokens.counts[0]", "beyond what ladder trains"],
+    },
+    Case {
         id: "config-other-sweep-dir",
         args: &["run", "{d}/other.toml", "--out", "{d}/sweep"],
         needles: &["different config"],
@@ -294,6 +304,13 @@ fn scratch(d: &Path) {
         "lr = 1e-2\nlr_table = \"nope.toml\"",
     );
     variant(d, "other", "seed = 1", "seed = 2");
+    variant(d, "huge", "d_model = 16,", "d_model = 1000000000,");
+    variant(
+        d,
+        "hugetokens",
+        "counts = [2048, 4096, 8192]",
+        "counts = [3e20]",
+    );
     text_config(d, "textmissing", "path = \"nothere.txt\"");
     write(d, "bad.gz", "garbage, not gzip\n");
     text_config(d, "gz", "path = \"bad.gz\"");

@@ -40,18 +40,26 @@ impl GptConfig {
     /// RoPE the head width is even.
     pub fn new(config: GptConfig) -> Result<Self, ModelError> {
         let c = config;
-        for (field, v) in [
-            ("vocab", c.vocab),
-            ("context", c.context),
-            ("d_model", c.d_model),
-            ("n_layer", c.n_layer),
-            ("n_head", c.n_head),
-            ("d_ff", c.d_ff),
+        // Upper limits far past any model trained here, low enough that parameter and
+        // FLOP counts cannot overflow.
+        for (field, v, most) in [
+            ("vocab", c.vocab, 1 << 24),
+            ("context", c.context, 1 << 20),
+            ("d_model", c.d_model, 1 << 17),
+            ("n_layer", c.n_layer, 1 << 12),
+            ("n_head", c.n_head, 1 << 17),
+            ("d_ff", c.d_ff, 1 << 19),
         ] {
             if v == 0 {
                 return Err(ModelError::BadShape {
                     field,
                     message: "must be at least 1".into(),
+                });
+            }
+            if v > most {
+                return Err(ModelError::BadShape {
+                    field,
+                    message: format!("{v} is beyond what ladder trains (at most {most})"),
                 });
             }
         }
