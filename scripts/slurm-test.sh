@@ -115,8 +115,8 @@ while squeue -h -j "$array,$merge" 2>/dev/null | grep -q .; do
   fi
   sleep 2
 done
-sacct_state=$(scontrol show job "$merge" 2>/dev/null | grep -o 'JobState=[A-Z]*' || true)
-echo "slurm-test: merge job $merge ${sacct_state:-finished}"
+merge_state=$(scontrol show job "$merge" 2>/dev/null | grep -o 'JobState=[A-Z]*' || true)
+echo "slurm-test: merge job $merge ${merge_state:-finished}"
 cat "$sweep"/slurm/merge_*.out
 "$ladder" status "$sweep" | tail -n 2
 "$ladder" status "$sweep" | grep -q "nothing to redo"

@@ -227,15 +227,16 @@ fn a_second_process_leaves_a_run_to_the_first() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
     let (config, unit) = (root().join("configs/smoke.toml"), "d64-l2-h4-D294912");
+    let args = [
+        "run",
+        config.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--only",
+        unit,
+    ];
     let mut first = std::process::Command::new(bin())
-        .args([
-            "run",
-            config.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--only",
-            unit,
-        ])
+        .args(args)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -248,14 +249,7 @@ fn a_second_process_leaves_a_run_to_the_first() {
         );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    let second = ladder(&[
-        "run",
-        config.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--only",
-        unit,
-    ]);
+    let second = ladder(&args);
     let (stdout, stderr) = text(&second);
     assert!(second.status.success(), "{stderr}");
     assert!(stdout.contains("trained 0 runs"), "{stdout}");

@@ -80,9 +80,10 @@ impl DataConstrainedLaw {
         let centre = self.base.compute_optimal(c).0.ln();
         let (span, steps) = (3.0 * std::f64::consts::LN_10, 600);
         let step = 2.0 * span / steps as f64;
-        let best = (0..=steps)
+        let (best, _) = (0..=steps)
             .map(|i| centre - span + i as f64 * step)
-            .min_by(|a, b| loss(*a).total_cmp(&loss(*b)))?;
+            .map(|x| (x, loss(x)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))?;
         let n = golden_min(loss, best - step, best + step).exp();
         Some((n, c / (6.0 * n)))
     }

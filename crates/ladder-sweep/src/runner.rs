@@ -177,6 +177,14 @@ impl<'p> Job<'p> {
         all.iter().copied()
     }
 
+    /// Runs the job will train (a branch group's finished branches are not retrained).
+    fn pending(&self) -> usize {
+        match self {
+            Job::Run(_) => 1,
+            Job::Branches(_, pending) => pending.iter().filter(|&&p| p).count(),
+        }
+    }
+
     /// FLOPs the job will spend: a branch group trains its stable phase once.
     fn cost(&self) -> f64 {
         match self {
@@ -313,7 +321,8 @@ pub fn run_sweep(
     jobs.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
     let queue = Mutex::new(jobs.iter().collect::<VecDeque<_>>());
     let failures = Mutex::new(Vec::new());
-    let busy = Mutex::new(Vec::new());
+    // Jobs left to another process: why, and how many of their runs were pending.
+    let busy = Mutex::new(Vec::<(String, usize)>::new());
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
     let jobs = devices.len().max(1);
@@ -348,7 +357,7 @@ pub fn run_sweep(
                     let _locks = match locks {
                         Ok(locks) => locks,
                         Err(e @ StoreError::Busy { .. }) => {
-                            lock(busy).push(e.to_string());
+                            lock(busy).push((e.to_string(), job.pending()));
                             continue;
                         }
                         Err(e) => {
@@ -377,9 +386,9 @@ pub fn run_sweep(
         });
     }
     Ok(SweepOutcome {
-        trained: pending - busy.len().min(pending),
+        trained: pending - busy.iter().map(|(_, n)| n).sum::<usize>(),
         skipped: plan.runs.len() - pending,
-        busy,
+        busy: busy.into_iter().map(|(why, _)| why).collect(),
         in_sweep: merged.transpose()?.map_or(0, |m| m.runs),
     })
 }
