@@ -84,6 +84,25 @@ pub struct FitOptions {
     /// Extrapolation test: fit on budgets up to C_max/K and predict the larger runs.
     #[arg(long, default_value_t = 4.0)]
     pub extrapolate_k: f64,
+    /// Predict the loss of N parameters trained on D tokens with approach 3, with
+    /// bootstrap intervals, e.g. `--predict 1e6,2e7` for a run not yet trained.
+    /// Repeatable.
+    #[arg(long, value_name = "N,D", value_parser = n_and_d)]
+    pub predict: Vec<(f64, f64)>,
+}
+
+/// `N,D`: two positive numbers.
+fn n_and_d(s: &str) -> Result<(f64, f64), String> {
+    let parse = |v: &str, what: &str| match v.trim().parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("`{v}` is not a positive number of {what}")),
+    };
+    match s.split_once(',') {
+        Some((n, d)) => Ok((parse(n, "parameters")?, parse(d, "tokens")?)),
+        None => Err(format!(
+            "`{s}` is not N,D (parameters,tokens), e.g. 1e6,2e7"
+        )),
+    }
 }
 
 impl FitOptions {
@@ -113,6 +132,7 @@ impl FitOptions {
             },
             budget_tolerance: self.budget_tolerance,
             extrapolation_k: self.extrapolate_k,
+            predict: self.predict.clone(),
             ..AnalysisOptions::default()
         }
     }

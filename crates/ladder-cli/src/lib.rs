@@ -11,6 +11,7 @@ mod check;
 mod data;
 mod exit;
 mod fit;
+mod lab;
 mod laws;
 mod merge;
 mod plan;
@@ -64,6 +65,9 @@ enum Command {
     /// A calculator over published scaling laws and any fit.json: optimum, loss,
     /// isoflop, inference, moe, models, claims.
     Laws(laws::LawsArgs),
+    /// The teaching labs (docs/labs/): list them, or run one's sweep, fit and report in
+    /// one go.
+    Lab(lab::LabArgs),
 }
 
 /// Parses the arguments, runs the command and maps the outcome to an exit code.
@@ -87,6 +91,7 @@ pub fn main() -> ExitCode {
         Command::Tune(args) => tune::tune(&args),
         Command::Report(args) => report::report(&args),
         Command::Laws(args) => laws::laws(&args),
+        Command::Lab(args) => lab::lab(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,11 +1,11 @@
 //! `ladder report DIR`: figures, index.html and exports in DIR/report/.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
-use ladder_fit::analyse;
-use ladder_report::{write_report, ReportError, Sweep};
-use ladder_store::read_runs;
+use ladder_fit::{analyse, Dataset, FitReport};
+use ladder_report::{write_report, ReportError, Sweep, Written};
+use ladder_store::{read_runs, RunRecord};
 
 use crate::exit::{emit, line, Failure, ResultExt};
 use crate::fit::{dataset_from_runs, FitOptions};
@@ -56,6 +56,30 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let runs = read_runs(&sweep_h5).input()?;
     let data = dataset_from_runs(&runs, &sweep_h5, &args.fit)?;
     let fit = analyse(&data, &args.fit.analysis()).input()?;
+    let written = write_sweep_report(&sweep_h5, &runs, &data, &fit, &args.fit, &out_dir)?;
+    let mut out = String::new();
+    line(
+        &mut out,
+        format!(
+            "report: {} files in {}",
+            written.files.len(),
+            out_dir.display()
+        ),
+    );
+    line(&mut out, format!("open {}", written.index.display()));
+    emit(&out)
+}
+
+/// Writes the report of the sweep file `sweep_h5` (its `runs`, their `data` and its
+/// `fit` with `options`) into `out_dir`; shared by `report` and `lab run`.
+pub(crate) fn write_sweep_report(
+    sweep_h5: &Path,
+    runs: &[RunRecord],
+    data: &Dataset,
+    fit: &FitReport,
+    options: &FitOptions,
+    out_dir: &Path,
+) -> Result<Written, Failure> {
     let first = runs.first();
     let mut provenance = vec![("sweep file".to_string(), sweep_h5.display().to_string())];
     for (label, attr) in PROVENANCE {
@@ -75,11 +99,11 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
         "fit".into(),
         format!(
             "N = {} parameters, C by {}, {} bootstrap resamples (seed {}), extrapolation from C ≤ C_max/{}",
-            args.fit.params_label(),
-            args.fit.flops_label(),
-            args.fit.bootstrap,
-            args.fit.seed,
-            args.fit.extrapolate_k
+            options.params_label(),
+            options.flops_label(),
+            options.bootstrap,
+            options.seed,
+            options.extrapolate_k
         ),
     ));
     provenance.push((
@@ -89,28 +113,17 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let title = first
         .and_then(|r| r.text("sweep"))
         .map(str::to_string)
-        .unwrap_or_else(|| args.dir.display().to_string());
+        .unwrap_or_else(|| sweep_h5.display().to_string());
     let sweep = Sweep {
         title,
-        runs: &runs,
-        data: &data,
-        fit: &fit,
-        budget_tolerance: args.fit.budget_tolerance,
+        runs,
+        data,
+        fit,
+        budget_tolerance: options.budget_tolerance,
         provenance,
     };
-    let written = write_report(&sweep, &out_dir).map_err(|e| match e {
+    write_report(&sweep, out_dir).map_err(|e| match e {
         ReportError::Empty(_) => Failure::Input(anyhow!("{}: {e}", sweep_h5.display())),
         other => Failure::Runtime(anyhow!(other)),
-    })?;
-    let mut out = String::new();
-    line(
-        &mut out,
-        format!(
-            "report: {} files in {}",
-            written.files.len(),
-            out_dir.display()
-        ),
-    );
-    line(&mut out, format!("open {}", written.index.display()));
-    emit(&out)
+    })
 }

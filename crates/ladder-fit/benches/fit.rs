@@ -34,7 +34,7 @@ fn main() {
 
     let boot = BootstrapOptions::default();
     let t = Instant::now();
-    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[]);
+    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[], &[]);
     let boot_s = t.elapsed().as_secs_f64();
     let se = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1.se;
 

@@ -361,6 +361,8 @@ pub struct Approach3Bootstrap {
     pub tokens_per_param: Vec<Option<Spread>>,
     /// Spread of the loss at the compute optimum at each budget.
     pub loss_at_optimum: Vec<Option<Spread>>,
+    /// Spread of the predicted loss at each target `(N, D)`.
+    pub predicted: Vec<Option<Spread>>,
     /// Resamples that were refitted.
     pub resamples: usize,
     /// Resamples whose refit failed.
@@ -371,7 +373,7 @@ pub struct Approach3Bootstrap {
 const PARAM_NAMES: [&str; 7] = ["alpha", "beta", "E", "A", "B", "a", "b"];
 
 /// The quantities recorded per bootstrap draw.
-fn quantities(law: &ChinchillaLaw, budgets: &[f64]) -> Vec<f64> {
+fn quantities(law: &ChinchillaLaw, budgets: &[f64], targets: &[(f64, f64)]) -> Vec<f64> {
     let mut q = vec![
         law.alpha,
         law.beta,
@@ -386,25 +388,29 @@ fn quantities(law: &ChinchillaLaw, budgets: &[f64]) -> Vec<f64> {
         q.push(d / n);
         q.push(law.loss(n, d));
     }
+    q.extend(targets.iter().map(|&(n, d)| law.loss(n, d)));
     q
 }
 
 /// Bootstraps `fit` (made from `points` with `options`): resamples the points with
 /// replacement and refits each resample from the grid (see
-/// [`BootstrapOptions::screen_keep`]), in parallel.
+/// [`BootstrapOptions::screen_keep`]), in parallel. Besides the parameters it records,
+/// per draw, `D*/N*` and the optimal loss at each of `budgets` and the loss at each of
+/// `targets` (`(N, D)` pairs).
 pub fn bootstrap_approach3(
     points: &Points,
     fit: &Approach3Fit,
     options: &Approach3Options,
     boot: &BootstrapOptions,
     budgets: &[f64],
+    targets: &[(f64, f64)],
 ) -> Approach3Bootstrap {
     let all: Vec<usize> = (0..points.len()).collect();
     let grid = options.grid.starts();
     let draws = bootstrap(&[all], boot, |idx| {
         let objective = HuberObjective::from_indices(points, options.delta, idx.iter().copied());
         let (law, _) = refit_screened(&objective, options, &grid, boot.screen_keep, &fit.law)?;
-        Some(quantities(&law, budgets))
+        Some(quantities(&law, budgets, targets))
     });
     let params = PARAM_NAMES
         .iter()
@@ -420,6 +426,9 @@ pub fn bootstrap_approach3(
         params,
         tokens_per_param: per_budget(0),
         loss_at_optimum: per_budget(1),
+        predicted: (0..targets.len())
+            .map(|t| draws.spread(PARAM_NAMES.len() + 2 * budgets.len() + t))
+            .collect(),
         resamples: draws.rows.len(),
         failed: draws.failed,
     }

@@ -5,7 +5,7 @@
 use crate::ChinchillaLaw;
 
 /// A model size and its training length, with the costs that make it optimal.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Allocation {
     /// Parameters.
     pub n: f64,
@@ -75,6 +75,21 @@ pub fn optimum_for_loss(law: &ChinchillaLaw, loss: f64, t: f64) -> Option<Alloca
     let log_n = golden_min(cost, n_min.ln() + 1e-9, n_min.ln() + 40.0);
     let n = log_n.exp();
     Some(Allocation::new(law, n, d_of(n), t))
+}
+
+/// The lifetime tokens served for which `n` parameters are the cheapest way to reach
+/// `loss`: the inverse of [`optimum_for_loss`] in `t`. With `D(N)` from `L(N, D) = loss`
+/// and `g = loss − E − A/N^α`, the cost `6·N·D(N) + 2·N·t` is stationary in N where
+/// `t = 3·D·(α·A·N^(−α)/(β·g) − 1)`. `None` when `n` cannot reach `loss` (g ≤ 0) or is
+/// larger than the Chinchilla-optimal size for `loss` (t would be negative).
+pub fn served_tokens_for_optimum(law: &ChinchillaLaw, loss: f64, n: f64) -> Option<f64> {
+    let g = loss - law.e - law.a / n.powf(law.alpha);
+    if !(g > 0.0 && n > 0.0) {
+        return None;
+    }
+    let d = (law.b / g).powf(1.0 / law.beta);
+    let t = 3.0 * d * (law.alpha * law.a * n.powf(-law.alpha) / (law.beta * g) - 1.0);
+    (t >= 0.0).then_some(t)
 }
 
 /// The lowest-loss `(N, D)` when training and serving `t` tokens must fit in `c` FLOPs:
@@ -150,6 +165,25 @@ pub fn chinchilla_for_loss(law: &ChinchillaLaw, loss: f64, t: f64) -> Option<All
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn served_tokens_inverts_the_inference_optimum() {
+        let law = crate::preset("chinchilla").unwrap().law;
+        let loss = law.loss(8e9, 15e12);
+        let t = served_tokens_for_optimum(&law, loss, 8e9).unwrap();
+        let best = optimum_for_loss(&law, loss, t).unwrap();
+        assert!((best.n / 8e9 - 1.0).abs() < 1e-4, "{} vs 8e9", best.n);
+        assert!((best.d / 15e12 - 1.0).abs() < 1e-3, "{} vs 15e12", best.d);
+        // The Chinchilla-optimal size for a loss serves nothing; a larger one never pays.
+        let (n0, d0) = law.compute_optimal(1e22);
+        let t0 = served_tokens_for_optimum(&law, law.loss(n0, d0), n0).unwrap();
+        assert!(t0.abs() < 1e-6 * d0, "{t0}");
+        assert_eq!(
+            served_tokens_for_optimum(&law, law.loss(n0, d0), 2.0 * n0),
+            None
+        );
+        assert_eq!(served_tokens_for_optimum(&law, law.e, 8e9), None);
+    }
 
     /// L = 1/√N + 1/√D (E = 0, A = B = 1, α = β = 1/2): by symmetry the cheapest way to
     /// loss 0.2 without inference is N = D = (2/0.2)² = 100, costing 6·100·100 = 60,000.

@@ -57,7 +57,8 @@ pub use error::FitError;
 pub use extrapolation::{extrapolate, Extrapolation, HeldOut};
 pub use huber::{huber, huber_derivative};
 pub use inference::{
-    chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss, Allocation,
+    chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss,
+    served_tokens_for_optimum, Allocation,
 };
 pub use isoflop::{
     bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
@@ -72,7 +73,7 @@ pub use points::{CsvOptions, Curve, Dataset, Point, Points};
 pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
-    BootstrapInfo, FitReport, Intervals, TokensPerParam,
+    BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};
 pub use test_time::LogLinear;

@@ -45,6 +45,9 @@ pub struct AnalysisOptions {
     pub extrapolation_k: f64,
     /// Points of the log FLOP grid of approach 1.
     pub envelope_grid: usize,
+    /// `(N, D)` of runs to predict with approach 3 (with bootstrap intervals), for
+    /// example a larger run before it is trained.
+    pub predict: Vec<(f64, f64)>,
 }
 
 impl Default for AnalysisOptions {
@@ -58,6 +61,7 @@ impl Default for AnalysisOptions {
             budget_tolerance: 1e-3,
             extrapolation_k: 4.0,
             envelope_grid: 40,
+            predict: Vec::new(),
         }
     }
 }
@@ -146,6 +150,24 @@ pub struct TokensPerParam {
     pub loss_spread: Option<Spread>,
 }
 
+/// Approach 3's prediction for one `(N, D)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    /// Parameters.
+    #[serde(rename = "N")]
+    pub n: f64,
+    /// Training tokens.
+    #[serde(rename = "D")]
+    pub d: f64,
+    /// `6·N·D`.
+    #[serde(rename = "C")]
+    pub c: f64,
+    /// The predicted loss.
+    pub loss: f64,
+    /// Its spread over the bootstrap's refits.
+    pub loss_spread: Option<Spread>,
+}
+
 /// Approach 2 and its bootstrap: `approach2.{a,b}`, `approach2.ci95.{a,b}`, ….
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Approach2Json {
@@ -172,6 +194,9 @@ pub struct FitReport {
     pub approach3: Approach3Json,
     /// The compute optimum implied by approach 3 at each report budget.
     pub tokens_per_param: Vec<TokensPerParam>,
+    /// Approach 3's loss at each asked-for `(N, D)` (absent when none was asked for).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub predictions: Vec<Prediction>,
     /// Approach 2, if it ran.
     pub approach2: Option<Approach2Json>,
     /// Why approach 2 did not run, if it did not.
@@ -218,6 +243,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             &options.approach3,
             &options.bootstrap,
             &budgets,
+            &options.predict,
         )
     });
     let mut intervals = Intervals::default();
@@ -271,6 +297,18 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
                 .map(|b| BootstrapInfo::new(b.resamples, b.failed, &options.bootstrap)),
         },
         tokens_per_param,
+        predictions: options
+            .predict
+            .iter()
+            .enumerate()
+            .map(|(t, &(n, d))| Prediction {
+                n,
+                d,
+                c: 6.0 * n * d,
+                loss: law.loss(n, d),
+                loss_spread: boot3.as_ref().and_then(|b| b.predicted[t]),
+            })
+            .collect(),
         approach2,
         approach2_skipped,
         approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
@@ -417,6 +455,27 @@ impl fmt::Display for FitReport {
             )?;
         }
         writeln!(f)?;
+        if !self.predictions.is_empty() {
+            writeln!(f, "Approach 3's predictions")?;
+            writeln!(
+                f,
+                "  {:>10} {:>10} {:>10} {:>8} {:>18} {:>18}",
+                "N", "D", "C=6ND", "loss", "80% interval", "95% interval"
+            )?;
+            for p in &self.predictions {
+                writeln!(
+                    f,
+                    "  {:>10.3e} {:>10.3e} {:>10.3e} {:>8.4} {:>18} {:>18}",
+                    p.n,
+                    p.d,
+                    p.c,
+                    p.loss,
+                    interval(p.loss_spread.map(|s| s.ci80), 3),
+                    interval(p.loss_spread.map(|s| s.ci95), 3)
+                )?;
+            }
+            writeln!(f)?;
+        }
         match (&self.approach2, &self.approach2_skipped) {
             (Some(a2), _) => {
                 writeln!(

@@ -117,7 +117,7 @@ fn bootstrap_standard_errors_match_epoch() {
         seed: 1,
         ..Default::default()
     };
-    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21]);
+    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[]);
     assert_eq!(b.failed, 0);
     let spread = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1;
     for (name, se) in [("alpha", 0.0154), ("beta", 0.0206)] {
