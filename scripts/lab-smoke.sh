@@ -5,9 +5,10 @@
 #   scripts/lab-smoke.sh BIN OUT
 #
 # The guides are written for the laptop size; here `ladder` is BIN, `ladder lab run N`
-# gets `--size smoke --out OUT/labN-smoke`, and the paths results/labs/labN-cpu and
-# configs/labs/…-cpu.toml become OUT/labN-smoke and configs/labs/…-smoke.toml. A guide's
-# figure results/labs/labN-cpu/report/F must then exist as OUT/labN-smoke/report/F.
+# gets `--size smoke --out OUT/labN-smoke`, and the paths results/labN-cpu (a student's
+# own output) and configs/labs/…-cpu.toml become OUT/labN-smoke and
+# configs/labs/…-smoke.toml. A figure the guide shows from the committed results,
+# results/labs/labN-cpu/report/F, must then exist as OUT/labN-smoke/report/F.
 set -euo pipefail
 bin=$(realpath "$1")
 out=$2
@@ -28,7 +29,7 @@ for doc in docs/labs/lab[0-9]*.md; do
     smoke=$(printf '%s\n' "$cmd" | sed -E \
       -e "s#^ladder #\"$bin\" #" \
       -e "s#(lab run [0-9]+)#\1 --size smoke --out \"$out/lab$n-smoke\"#" \
-      -e "s#results/labs/lab([0-9]+)-cpu#$out/lab\1-smoke#g" \
+      -e "s#results/lab([0-9]+)-cpu#$out/lab\1-smoke#g" \
       -e "s#(configs/labs/[a-z0-9-]+)-cpu\.toml#\1-smoke.toml#g")
     echo "\$ $cmd"
     bash -c "$smoke" > "$out/lab$n-command.log" 2>&1 || {

@@ -248,6 +248,21 @@ const CASES: &[Case] = &[
         ],
         needles: &["--cpus-per-task"],
     },
+    Case {
+        id: "arg-lab-unknown",
+        args: &["lab", "run", "9", "--out", "{d}/lab9"],
+        needles: &["lab 9", "ladder lab list"],
+    },
+    Case {
+        id: "arg-lab-no-target",
+        args: &["lab", "config", "2", "--target"],
+        needles: &["--target", "only lab 3"],
+    },
+    Case {
+        id: "arg-predict-not-n-d",
+        args: &["fit", "{d}/few.csv", "--predict", "1e6"],
+        needles: &["--predict", "N,D"],
+    },
 ];
 
 /// `micro.toml` with `from` replaced by `to`, written as `dir/name.toml`.

@@ -234,3 +234,32 @@ fn an_unknown_lab_is_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out).1);
     assert!(text(&out).1.contains("ladder lab list"));
 }
+
+#[test]
+fn lab_config_prints_a_config_that_plans_with_its_seed() {
+    let out = ladder(&["lab", "config", "2", "--seed", "3"]);
+    let (config, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(config.contains("\nseed = 3\n"), "{config}");
+    assert!(
+        config.contains("name = \"lab2-isoflop-cpu-seed3\""),
+        "{config}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lab2.toml");
+    std::fs::write(&path, &config).unwrap();
+    let plan = ladder(&["plan", path.to_str().unwrap(), "--no-timing"]);
+    let (stdout, stderr) = text(&plan);
+    assert!(plan.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("lab2-isoflop-cpu-seed3: 15 runs"),
+        "{stdout}"
+    );
+    // The committed config is the one built in.
+    let built_in = text(&ladder(&["lab", "config", "1"])).0;
+    let file = std::fs::read_to_string(root().join("configs/labs/lab1-kaplan-cpu.toml")).unwrap();
+    assert_eq!(built_in, file);
+    let target = ladder(&["lab", "config", "2", "--target"]);
+    assert_eq!(target.status.code(), Some(2));
+    assert!(text(&target).1.contains("only lab 3"));
+}

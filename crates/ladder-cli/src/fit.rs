@@ -288,13 +288,18 @@ pub(crate) fn fit_and_report(
     let report = analyse(data, &options.analysis()).input()?;
     let mut out = format!("{report}");
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(&report).runtime()?;
-        std::fs::write(path, text + "\n")
-            .with_context(|| format!("cannot write {}", path.display()))
-            .runtime()?;
+        write_json(path, &report)?;
         line(&mut out, format!("fit written to {}", path.display()));
     }
     emit(&out)
+}
+
+/// Writes `value` as pretty JSON, with a final newline.
+pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).runtime()?;
+    std::fs::write(path, text + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))
+        .runtime()
 }
 
 pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {

@@ -16,7 +16,9 @@ use ladder_sweep::{DeviceChoice, Plan, SweepConfig};
 use serde::Serialize;
 
 use crate::exit::{emit, line, Failure, ResultExt};
-use crate::fit::{dataset_from_runs, Approach2Arg, FitOptions, FlopConvention, ParamConvention};
+use crate::fit::{
+    dataset_from_runs, write_json, Approach2Arg, FitOptions, FlopConvention, ParamConvention,
+};
 use crate::report::write_sweep_report;
 use crate::run::train_plan;
 
@@ -34,6 +36,33 @@ enum LabCommand {
     /// Train a lab's sweep, fit it, write its report and its numbers (lab.json), and
     /// print where they are.
     Run(LabRunArgs),
+    /// Print a lab's sweep config as `lab run` uses it (with its seed replaced when one
+    /// is given), e.g. for `ladder slurm` or `ladder plan`.
+    Config(LabConfigArgs),
+}
+
+/// Which lab, at which size, with which seed.
+#[derive(Debug, Clone, Copy, clap::Args)]
+struct LabChoice {
+    /// The lab's number (`ladder lab list`).
+    number: usize,
+    /// Which size of the lab's sweep.
+    #[arg(long, value_enum, default_value_t = Size::Cpu)]
+    size: Size,
+    /// Use this seed (data order and initial weights) instead of the config's; `lab run`'s
+    /// default output directory then ends in `-seed<S>`.
+    #[arg(long)]
+    seed: Option<u64>,
+}
+
+/// Arguments of `ladder lab config`.
+#[derive(Debug, clap::Args)]
+struct LabConfigArgs {
+    #[command(flatten)]
+    lab: LabChoice,
+    /// Lab 3: print its target run's config instead of the ladder's.
+    #[arg(long)]
+    target: bool,
 }
 
 /// How large a lab's sweep is.
@@ -66,16 +95,10 @@ impl Size {
 /// Arguments of `ladder lab run`.
 #[derive(Debug, clap::Args)]
 struct LabRunArgs {
-    /// The lab's number (`ladder lab list`).
-    number: usize,
-    /// Which size of the lab's sweep.
-    #[arg(long, value_enum, default_value_t = Size::Cpu)]
-    size: Size,
-    /// Train with this seed (data order and initial weights) instead of the config's;
-    /// the default output directory then ends in `-seed<S>`.
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Output directory (default: results/labs/lab<N>-<size>[-seed<S>]).
+    #[command(flatten)]
+    lab: LabChoice,
+    /// Output directory (default: results/lab<N>-<size>[-seed<S>]; the project's own
+    /// results, which the guides quote, are committed in results/labs/).
     #[arg(long)]
     out: Option<PathBuf>,
     /// Runs trained in parallel (default: one per core, as `ladder run`).
@@ -200,7 +223,27 @@ pub(crate) fn lab(args: &LabArgs) -> Result<(), Failure> {
     match &args.command {
         LabCommand::List => list(),
         LabCommand::Run(run) => run_lab(run),
+        LabCommand::Config(args) => show_config(args),
     }
+}
+
+fn show_config(args: &LabConfigArgs) -> Result<(), Failure> {
+    let LabChoice { number, size, seed } = args.lab;
+    let lab = find_lab(number)?;
+    let config = match (args.target, lab.extra) {
+        (false, _) => lab.configs[size.index()],
+        (true, Extra::Predict(targets)) => targets[size.index()],
+        (true, _) => {
+            return Err(Failure::Input(anyhow!(
+                "--target: lab {} has no target run (only lab 3 has)",
+                lab.number
+            )))
+        }
+    };
+    // Planned first, so that what is printed is a config `ladder run` accepts.
+    let text = config_text(config, seed)?;
+    plan_of(config, seed)?;
+    emit(&text)
 }
 
 fn list() -> Result<(), Failure> {
@@ -257,14 +300,19 @@ fn with_seed(text: &str, seed: u64) -> Result<String, String> {
     }
 }
 
-/// Plans `config`, with its seed replaced when one is given.
-fn plan_of(config: Config, seed: Option<u64>) -> Result<Plan, Failure> {
-    let text = match seed {
+/// The text of `config`, with its seed replaced when one is given.
+fn config_text(config: Config, seed: Option<u64>) -> Result<String, Failure> {
+    match seed {
         Some(s) => with_seed(config.text, s)
             .map_err(|e| anyhow!("{}: cannot set the seed: {e}", config.path))
-            .runtime()?,
-        None => config.text.to_string(),
-    };
+            .runtime(),
+        None => Ok(config.text.to_string()),
+    }
+}
+
+/// Plans `config`, with its seed replaced when one is given.
+fn plan_of(config: Config, seed: Option<u64>) -> Result<Plan, Failure> {
+    let text = config_text(config, seed)?;
     let path = Path::new(config.path);
     let cfg = SweepConfig::parse(&text, path).runtime()?;
     Plan::new(&cfg, &text, path)
@@ -286,29 +334,23 @@ fn fit_options(params: ParamConvention, bootstrap: usize, predict: Vec<(f64, f64
     }
 }
 
-fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Failure> {
-    let text = serde_json::to_string_pretty(value).runtime()?;
-    std::fs::write(path, text + "\n")
-        .with_context(|| format!("cannot write {}", path.display()))
-        .runtime()
-}
-
 fn run_lab(args: &LabRunArgs) -> Result<(), Failure> {
-    let lab = find_lab(args.number)?;
-    let config = lab.configs[args.size.index()];
-    let plan = plan_of(config, args.seed)?;
+    let LabChoice { number, size, seed } = args.lab;
+    let lab = find_lab(number)?;
+    let config = lab.configs[size.index()];
+    let plan = plan_of(config, seed)?;
     let out = args.out.clone().unwrap_or_else(|| {
-        let seed = args.seed.map(|s| format!("-seed{s}")).unwrap_or_default();
-        PathBuf::from("results/labs").join(format!("lab{}-{}{seed}", lab.number, args.size.name()))
+        let seed = seed.map(|s| format!("-seed{s}")).unwrap_or_default();
+        PathBuf::from("results").join(format!("lab{}-{}{seed}", lab.number, size.name()))
     });
     let bootstrap = args
         .bootstrap
-        .unwrap_or(if args.size == Size::Smoke { 100 } else { 1000 });
+        .unwrap_or(if size == Size::Smoke { 100 } else { 1000 });
     eprintln!("lab {}: {} ({})", lab.number, lab.title, config.path);
     train_plan(&plan, &out, args.device, args.jobs, true)?;
 
     let target = match lab.extra {
-        Extra::Predict(configs) => Some(plan_of(configs[args.size.index()], args.seed)?),
+        Extra::Predict(configs) => Some(plan_of(configs[size.index()], seed)?),
         _ => None,
     };
     let predict = target
