@@ -136,3 +136,45 @@ fn bootstrap_standard_errors_match_epoch() {
         "{a:?}"
     );
 }
+
+/// `--predict`: the bootstrap records the loss at each target without changing the
+/// other draws, and on 1%-noise points from a known law the prediction of a run beyond
+/// the grid is close to the truth and its 95% interval holds it.
+#[test]
+fn bootstrap_predicts_a_run_beyond_the_grid() {
+    let truth = ChinchillaLaw {
+        e: 1.7,
+        a: 400.0,
+        b: 400.0,
+        alpha: 0.34,
+        beta: 0.28,
+    };
+    let points = synthetic(truth, 0.01, 7);
+    let options = Approach3Options::default();
+    let fit = fit_approach3(&points, &options).unwrap();
+    let boot = BootstrapOptions {
+        resamples: 100,
+        seed: 3,
+        ..Default::default()
+    };
+    let target = (1e12, 3e13);
+    let with = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[target]);
+    let without = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[]);
+    assert_eq!(with.params, without.params);
+    assert_eq!(with.tokens_per_param, without.tokens_per_param);
+    let spread = with.predicted[0].unwrap();
+    let (predicted, true_loss) = (
+        fit.law.loss(target.0, target.1),
+        truth.loss(target.0, target.1),
+    );
+    assert!(
+        (predicted / true_loss - 1.0).abs() < 0.01,
+        "{predicted} vs {true_loss}"
+    );
+    assert!(
+        spread.ci95[0] <= true_loss && true_loss <= spread.ci95[1],
+        "{true_loss} outside {:?}",
+        spread.ci95
+    );
+    assert!(spread.ci80[0] <= predicted && predicted <= spread.ci80[1]);
+}
