@@ -89,7 +89,8 @@ pub fn served_tokens_for_optimum(law: &ChinchillaLaw, loss: f64, n: f64) -> Opti
     }
     let d = (law.b / g).powf(1.0 / law.beta);
     let t = 3.0 * d * (law.alpha * law.a * n.powf(-law.alpha) / (law.beta * g) - 1.0);
-    (t >= 0.0).then_some(t)
+    // At Chinchilla's own size t is 0 up to rounding.
+    (t >= -1e-9 * d).then_some(t.max(0.0))
 }
 
 /// The lowest-loss `(N, D)` when training and serving `t` tokens must fit in `c` FLOPs:
