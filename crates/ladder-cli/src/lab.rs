@@ -779,6 +779,9 @@ struct Scenario {
     smaller_by: f64,
     /// `(total FLOPs, inference-optimal) / (total FLOPs, Chinchilla) − 1`.
     total_cost_change: f64,
+    /// The share of Chinchilla's total FLOPs that the inference-aware model saves
+    /// (`−total_cost_change`).
+    saving: f64,
 }
 
 /// Llama 3 8B under Chinchilla's law.
@@ -825,6 +828,7 @@ fn scenario(law: &ChinchillaLaw, name: &str, loss: f64, t: f64) -> Result<Scenar
         chinchilla_ratio: chin.d / chin.n,
         smaller_by: chin.n / best.n,
         total_cost_change: best.total_flops() / chin.total_flops() - 1.0,
+        saving: 1.0 - best.total_flops() / chin.total_flops(),
     })
 }
 
