@@ -2,7 +2,8 @@
 """Writes results/<lab>/README.md from the lab's own outputs, so that no number in it is
 typed by hand: fit.json (N = total parameters, extrapolation from budgets <= C_max/8),
 fit-nonemb.json (N = non-embedding parameters) and report/runs.csv (runs, wall time; written
-by `ladder report`). Standard library only.
+by `ladder report`), and, when DIR/seeds/<name>/ hold the fits of the same config trained
+with other seeds, a table of the seed spread. Standard library only.
 
 Usage: lab_readme.py DIR CONFIG
 """
@@ -47,6 +48,63 @@ def profiles(fit):
 
 def overlap(a, b):
     return a[0] <= b[1] and b[0] <= a[1]
+
+
+def seed_quantities(fit):
+    """The numbers compared across seeds: name, value, 80% interval (or None)."""
+    a3 = fit["approach3"]
+    top = fit["tokens_per_param"][-1]
+    rows = []
+    a2 = fit.get("approach2")
+    if a2:
+        for p in a2["profiles"]:
+            if p["n_opt"] is not None and p["d_opt"] is not None:
+                rows.append((f"IsoFLOP D_opt/N_opt at C = {fmt(p['C'])}", p["d_opt"] / p["n_opt"], None))
+        rows.append(("approach 2: a", a2["a"], a2["ci80"]["a"]))
+    for q in ["a", "E", "alpha", "beta"]:
+        rows.append((f"approach 3: {q}", a3[q], a3["ci80"][q]))
+    rows.append((f"approach 3: D*/N* at C = {fmt(top['C'])}", top["ratio"], top["ratio_spread"]["ci80"]))
+    ex = fit.get("extrapolation", {})
+    if ex.get("mean_rel_error") is not None:
+        rows.append((f"extrapolation from C ≤ C_max/{fmt(ex['k'])}: mean error (%)", 100 * ex["mean_rel_error"], None))
+    return rows
+
+
+def seed_spread(out_dir, total):
+    """A table of the committed fit against the same config trained with other seeds."""
+    seeds_dir = out_dir / "seeds"
+    if not seeds_dir.is_dir():
+        return []
+    others = sorted(d for d in seeds_dir.iterdir() if (d / "fit.json").is_file())
+    if not others:
+        return []
+    fits = [("seed 0 (committed)", total)] + [
+        (d.name, json.loads((d / "fit.json").read_text())) for d in others
+    ]
+    table = [seed_quantities(f) for _, f in fits]
+    lines = ["## Seed spread", "",
+             "The same config trained with other seeds (data order and initial weights), fitted",
+             "the same way (seeds/<name>/). An 80% interval is given where the fit has one; the",
+             "last column says whether the committed value lies inside every other seed's",
+             "80% interval.", "",
+             "| quantity | " + " | ".join(name for name, _ in fits) + " | committed value inside |",
+             "| --- | " + " | ".join("---" for _ in fits) + " | --- |"]
+    for i, (name, value, _) in enumerate(table[0]):
+        cells, inside = [], True
+        for rows in table:
+            match = [r for r in rows if r[0] == name]
+            if not match:
+                cells.append("-")
+                inside = None if inside is True else inside
+                continue
+            _, v, ci = match[0]
+            cells.append(f"{fmt(v)} {interval(ci)}" if ci else fmt(v))
+            if ci and rows is not table[0] and inside is not None:
+                inside = inside and ci[0] <= value <= ci[1]
+        has_ci = any(r[0] == name and r[2] for rows in table[1:] for r in rows)
+        verdict = "-" if not has_ci or inside is None else ("yes" if inside else "no")
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {verdict} |")
+    return lines + [""]
 
 
 def main() -> int:
@@ -160,6 +218,7 @@ def main() -> int:
                          f"{100 * h['rel_error']:+.2f}% |")
     else:
         lines.append(f"Not run: {ex.get('skipped', 'no extrapolation in fit.json')}")
+    lines += seed_spread(out_dir, total)
     lines += ["", "## Verdicts (from fit.json)", ""]
     answers = {True: "holds", False: "does not hold", None: "cannot tell"}
     for label, fit in [("N = total", total), ("N = non-embedding", nonemb)]:
