@@ -14,6 +14,15 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
+/// A law near Hoffmann et al.'s rounded fit, the truth of the synthetic tests.
+const HOFFMANN_LIKE: ChinchillaLaw = ChinchillaLaw {
+    e: 1.7,
+    a: 400.0,
+    b: 400.0,
+    alpha: 0.34,
+    beta: 0.28,
+};
+
 /// Points on a log grid of N and D from `law`, with multiplicative Gaussian noise.
 fn synthetic(law: ChinchillaLaw, noise: f64, seed: u64) -> Points {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -33,13 +42,7 @@ fn synthetic(law: ChinchillaLaw, noise: f64, seed: u64) -> Points {
 
 #[test]
 fn recovers_known_law_from_points_with_one_percent_noise() {
-    let truth = ChinchillaLaw {
-        e: 1.7,
-        a: 400.0,
-        b: 400.0,
-        alpha: 0.34,
-        beta: 0.28,
-    };
+    let truth = HOFFMANN_LIKE;
     for seed in 0..3 {
         let fit =
             fit_approach3(&synthetic(truth, 0.01, seed), &Approach3Options::default()).unwrap();
@@ -60,13 +63,7 @@ fn recovers_known_law_from_points_with_one_percent_noise() {
 
 #[test]
 fn recovers_exact_law_from_noiseless_points() {
-    let truth = ChinchillaLaw {
-        e: 1.7,
-        a: 400.0,
-        b: 400.0,
-        alpha: 0.34,
-        beta: 0.28,
-    };
+    let truth = HOFFMANN_LIKE;
     let fit = fit_approach3(&synthetic(truth, 0.0, 0), &Approach3Options::default()).unwrap();
     assert!(fit.objective < 1e-12, "objective {}", fit.objective);
     assert!(
@@ -142,13 +139,7 @@ fn bootstrap_standard_errors_match_epoch() {
 /// the grid is close to the truth and its 95% interval holds it.
 #[test]
 fn bootstrap_predicts_a_run_beyond_the_grid() {
-    let truth = ChinchillaLaw {
-        e: 1.7,
-        a: 400.0,
-        b: 400.0,
-        alpha: 0.34,
-        beta: 0.28,
-    };
+    let truth = HOFFMANN_LIKE;
     let points = synthetic(truth, 0.01, 7);
     let options = Approach3Options::default();
     let fit = fit_approach3(&points, &options).unwrap();
