@@ -84,9 +84,16 @@ def seed_spread(out_dir, total):
     table = [seed_quantities(f) for _, f in fits]
     lines = ["## Seed spread", "",
              "The same config trained with other seeds (data order and initial weights), fitted",
-             "the same way (seeds/<name>/). An 80% interval is given where the fit has one; the",
-             "last column says whether the committed value lies inside every other seed's",
-             "80% interval.", "",
+             "the same way; seeds/<name>/ holds each one's config.toml, fit.json and",
+             "fit-nonemb.json. An 80% interval is given where the fit has one; the last column",
+             "says whether the committed value lies inside every other seed's 80% interval.", "",
+             "```sh",
+             "sed -e 's/^seed = 0/seed = 1/' -e 's/^name = \"lab-cpu\"/name = \"lab-cpu-seed1\"/' \\",
+             "  configs/lab-cpu.toml > configs/lab-cpu-seed1.toml",
+             "cargo run --release -- run configs/lab-cpu-seed1.toml --out results/lab-cpu-seed1 --extrapolate-k 8",
+             "target/release/ladder fit results/lab-cpu-seed1/sweep.h5 --extrapolate-k 8 --params non-embedding \\",
+             "  --json results/lab-cpu-seed1/fit-nonemb.json",
+             "```", "",
              "| quantity | " + " | ".join(name for name, _ in fits) + " | committed value inside |",
              "| --- | " + " | ".join("---" for _ in fits) + " | --- |"]
     for i, (name, value, _) in enumerate(table[0]):
