@@ -106,6 +106,16 @@ fn n_and_d(s: &str) -> Result<(f64, f64), String> {
 }
 
 impl FitOptions {
+    /// The options as the command line defaults them (`ladder fit` with no option).
+    pub(crate) fn defaults() -> Self {
+        #[derive(clap::Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            fit: FitOptions,
+        }
+        <Defaults as clap::Parser>::parse_from(["ladder"]).fit
+    }
+
     /// The parameter convention, as fit.json names it.
     pub(crate) fn params_label(&self) -> &'static str {
         self.params.label()

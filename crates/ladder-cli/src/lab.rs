@@ -16,9 +16,7 @@ use ladder_sweep::{DeviceChoice, Plan, SweepConfig};
 use serde::Serialize;
 
 use crate::exit::{emit, line, Failure, ResultExt};
-use crate::fit::{
-    dataset_from_runs, write_json, Approach2Arg, FitOptions, FlopConvention, ParamConvention,
-};
+use crate::fit::{dataset_from_runs, write_json, FitOptions, ParamConvention};
 use crate::report::write_sweep_report;
 use crate::run::train_plan;
 
@@ -320,17 +318,14 @@ fn plan_of(config: Config, seed: Option<u64>) -> Result<Plan, Failure> {
         .runtime()
 }
 
-/// The fit options of a lab: Chinchilla's conventions, `params` parameters.
+/// The fit options of a lab: the command line's defaults, with `params` parameters,
+/// `bootstrap` resamples and the runs to predict.
 fn fit_options(params: ParamConvention, bootstrap: usize, predict: Vec<(f64, f64)>) -> FitOptions {
     FitOptions {
         params,
-        flops: FlopConvention::SixNd,
         bootstrap,
-        seed: 0,
-        approach2: Approach2Arg::Auto,
-        budget_tolerance: 1e-3,
-        extrapolate_k: 4.0,
         predict,
+        ..FitOptions::defaults()
     }
 }
 
@@ -388,28 +383,25 @@ fn run_lab(args: &LabRunArgs) -> Result<(), Failure> {
     };
     let written = write_sweep_report(&sweep_h5, &runs, &data, &fit, &options, &out.join("report"))?;
     line(&mut summary, String::new());
-    let numbers = match lab.extra {
-        Extra::Predict(_) => {
-            let target = target
-                .as_ref()
-                .ok_or_else(|| anyhow!("no target"))
-                .runtime()?;
+    let numbers = match (lab.extra, &target) {
+        (Extra::Predict(_), Some(target)) => {
             emit(&predicted_lines(&fit))?;
             let lab3 = train_target(target, &fit, &out, args)?;
             summary.push_str(&prediction_lines(&lab3));
             serde_json::to_value(lab3)
         }
-        Extra::Inference => {
+        (Extra::Inference, _) => {
             let lab4 = inference_sizing(&fit)?;
             summary.push_str(&inference_lines(&lab4));
             serde_json::to_value(lab4)
         }
-        Extra::Kaplan => {
+        (Extra::Kaplan, _) => {
             let lab1 = kaplan_rows(&fit, nonemb.as_ref(), plan.source.entropy_rate());
             summary.push_str(&kaplan_lines(&lab1));
             serde_json::to_value(lab1)
         }
-        Extra::IsoFlop => {
+        // A lab without a target run fits and reports as the IsoFLOP lab does.
+        (Extra::IsoFlop | Extra::Predict(_), _) => {
             let lab2 = isoflop_minima(&fit);
             summary.push_str(&isoflop_lines(&fit, &lab2));
             serde_json::to_value(lab2)
