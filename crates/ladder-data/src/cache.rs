@@ -49,10 +49,7 @@ pub struct TokenFile {
 
 /// Lowercase hex SHA-256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DataError + '_ {

@@ -108,12 +108,7 @@ fn file_sha256(path: &Path) -> Result<(u64, String), DataError> {
         hasher.update(&buf[..n]);
         total += n as u64;
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((total, hex))
+    Ok((total, hex::encode(hasher.finalize())))
 }
 
 fn mismatch(path: &Path, what: &str, expected: &str, actual: &str) -> DataError {

@@ -25,11 +25,7 @@ pub struct Merged {
 
 /// The first 12 hex digits of the SHA-256 of a config's text, to name it in messages.
 pub fn config_hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(&Sha256::digest(text.as_bytes())[..6])
 }
 
 /// Files under `dir/runs/` whose names end in `suffix`, sorted.
