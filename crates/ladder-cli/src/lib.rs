@@ -70,8 +70,10 @@ enum Command {
     Lab(lab::LabArgs),
 }
 
-/// Parses the arguments, runs the command and maps the outcome to an exit code.
+/// Parses the arguments, runs the command and maps the outcome to an exit code. Expects
+/// mimalloc as the global allocator (`src/main.rs`) and keeps its freed pages.
 pub fn main() -> ExitCode {
+    ladder_train::keep_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

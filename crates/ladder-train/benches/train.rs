@@ -258,6 +258,7 @@ fn run() -> Result<(), String> {
 }
 
 fn main() {
+    ladder_train::keep_freed_memory();
     if let Err(e) = run() {
         eprintln!("bench-train: {e}");
         std::process::exit(2);

@@ -7,6 +7,7 @@
 mod adamw;
 mod branch;
 mod error;
+mod memory;
 mod observer;
 mod run;
 mod schedule;
@@ -16,6 +17,7 @@ mod trainer;
 pub use adamw::{AdamW, AdamWConfig};
 pub use branch::{shares_stable_phase, train_branches};
 pub use error::TrainError;
+pub use memory::keep_freed_memory;
 pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
 pub use schedule::{Cooldown, CosineSchedule, Schedule, ScheduleKind, WsdSchedule};
