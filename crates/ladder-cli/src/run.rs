@@ -127,9 +127,10 @@ pub(crate) fn train_plan(
     let ctx = RunContext {
         git_commit: git_commit(),
         versions: format!(
-            "ladder {}, {}",
+            "ladder {}, {}, cpu matmul {}",
             env!("CARGO_PKG_VERSION"),
-            env!("LADDER_DEP_VERSIONS")
+            env!("LADDER_DEP_VERSIONS"),
+            ladder_model::kernels::cpu_matmul_isa()
         ),
     };
     let outcome = run_sweep(

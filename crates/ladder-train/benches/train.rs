@@ -185,17 +185,18 @@ fn run() -> Result<(), String> {
         Precision::Bf16 => DType::BF16,
     };
     let (device, precision) = (device_name(&a.device), a.precision);
+    let isa = ladder_model::kernels::cpu_matmul_isa();
     if a.peak {
         let gflops = pool(a.threads)?
             .install(|| gemm_peak(&a.device, dtype))
             .map_err(|e| e.to_string())?;
         eprintln!(
-            "{precision} GEMM 2048³ on {device}, {} threads: {gflops:.1} GFLOP/s",
+            "{precision} GEMM 2048³ on {device} ({isa} matmul), {} threads: {gflops:.1} GFLOP/s",
             a.threads
         );
         writeln!(
             out,
-            r#"{{"kind":"peak","device":"{device}","precision":"{precision}","threads":{},"gflops":{gflops}}}"#,
+            r#"{{"kind":"peak","device":"{device}","matmul":"{isa}","precision":"{precision}","threads":{},"gflops":{gflops}}}"#,
             a.threads
         )
         .map_err(|e| e.to_string())?;
@@ -238,7 +239,7 @@ fn run() -> Result<(), String> {
         let step = s.forward + s.backward + s.optimiser;
         let flops = FlopCounts::of(&cfg).exact;
         eprintln!(
-            "d{d} L{l} H{h} {kernels} {precision} on {device}, {} job(s) x {} thread(s): {tok_s:.0} tok/s \
+            "d{d} L{l} H{h} {kernels} {precision} on {device} ({isa} matmul), {} job(s) x {} thread(s): {tok_s:.0} tok/s \
              (fwd {:.0}% bwd {:.0}% opt {:.0}%), {:.1} GFLOP/s, wall {wall:.1} s",
             a.jobs,
             a.threads,
@@ -249,7 +250,7 @@ fn run() -> Result<(), String> {
         );
         writeln!(
             out,
-            r#"{{"kind":"train","impl":"ladder","kernels":"{kernels}","device":"{device}","precision":"{precision}","d_model":{d},"n_layer":{l},"n_head":{h},"threads":{},"jobs":{},"tok_s":{tok_s},"fwd_s":{},"bwd_s":{},"opt_s":{},"flops_per_token":{flops},"steps":{}}}"#,
+            r#"{{"kind":"train","impl":"ladder","kernels":"{kernels}","device":"{device}","matmul":"{isa}","precision":"{precision}","d_model":{d},"n_layer":{l},"n_head":{h},"threads":{},"jobs":{},"tok_s":{tok_s},"fwd_s":{},"bwd_s":{},"opt_s":{},"flops_per_token":{flops},"steps":{}}}"#,
             a.threads, a.jobs, s.forward, s.backward, s.optimiser, a.steps
         )
         .map_err(|e| e.to_string())?;

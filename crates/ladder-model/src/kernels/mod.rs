@@ -32,6 +32,26 @@ pub use gelu::{gelu, gelu_composed};
 pub use layer_norm::{layer_norm, layer_norm_composed};
 pub use linear::{linear, linear_composed};
 
+/// The instruction set of candle's CPU matrix products on this machine: `avx512`,
+/// `avx2`, `neon` or `scalar`, as the `gemm` crate picks its microkernels at run time.
+/// Runs record it beside the crate versions: it is part of what a bit-for-bit rerun needs.
+pub fn cpu_matmul_isa() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return "avx512";
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            return "avx2";
+        }
+    }
+    if cfg!(target_arch = "aarch64") {
+        return "neon";
+    }
+    "scalar"
+}
+
 /// Which implementation of the model's composites to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {
