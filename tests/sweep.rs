@@ -325,3 +325,23 @@ fn a_diverging_run_is_marked_and_left_out_of_the_fit() {
         );
     }
 }
+
+#[test]
+fn a_lone_run_gets_every_core() {
+    // One run and no --jobs: one job with all the cores, not one per core with one idle.
+    let dir = tempfile::tempdir().unwrap();
+    let micro = std::fs::read_to_string(fixture("micro.toml")).unwrap();
+    let one = micro
+        .replace("{ d_model = 8, n_layer = 1, n_head = 2 },\n", "")
+        .replace("[2048, 4096, 8192]", "[2048]");
+    assert_ne!(one, micro);
+    let config = write(dir.path(), "one.toml", &one);
+    let out_dir = dir.path().join("out");
+    let out = ladder(&["run", &config, "--out", out_dir.to_str().unwrap()]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 1 runs"), "{stdout}");
+    let runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(runs[0].number("threads"), Some(cores as f64));
+}

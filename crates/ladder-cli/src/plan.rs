@@ -83,7 +83,8 @@ pub(crate) fn load(path: &Path) -> Result<Plan, Failure> {
 
 pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
     let plan = load(&args.config)?;
-    let jobs = crate::run::jobs_or_cores(args.jobs)?;
+    // As `run` from an empty directory: no more jobs than units.
+    let jobs = crate::run::jobs_or_cores(args.jobs)?.min(ladder_sweep::units(&plan).len().max(1));
     crate::run::share_threads(jobs);
     let seconds = if args.no_timing {
         None

@@ -1,12 +1,13 @@
 //! `ladder run CONFIG [--out DIR] [--jobs J] [--device cpu|cuda|cuda:N]`.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use ladder_model::Precision;
 use ladder_store::finished_path;
 use ladder_sweep::{
-    claim_dir, run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun, RunContext, SweepError,
-    SweepOutcome,
+    claim_dir, pending_units, run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun,
+    RunContext, SweepError, SweepOutcome,
 };
 
 use crate::exit::{emit, Failure};
@@ -64,9 +65,11 @@ pub(crate) fn jobs_or_cores(jobs: Option<usize>) -> Result<usize, Failure> {
 }
 
 /// candle's matmuls take their thread count from RAYON_NUM_THREADS: give each of `jobs`
-/// jobs its share of the cores, unless the user chose. Call before starting threads.
+/// jobs its share of the cores, unless the user chose. Call while no training runs; a
+/// later call (lab 3's target after its ladder) sets it again for its own jobs.
 pub(crate) fn share_threads(jobs: usize) {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+    static USER_CHOSE: OnceLock<bool> = OnceLock::new();
+    if !*USER_CHOSE.get_or_init(|| std::env::var_os("RAYON_NUM_THREADS").is_some()) {
         std::env::set_var("RAYON_NUM_THREADS", threads_per_job(jobs).to_string());
     }
 }
@@ -91,9 +94,12 @@ pub(crate) fn train_plan(
     merge: bool,
 ) -> Result<SweepOutcome, Failure> {
     jobs_or_cores(jobs_arg)?;
-    let devices = device
+    let mut devices = device
         .devices(jobs_arg)
         .map_err(|e| Failure::Input(anyhow::anyhow!("--device {}: {e}", device)))?;
+    // No more jobs than units left to train, so that the cores a job would leave idle go
+    // to the others (lab 3's lone target run, a resumed sweep's last runs).
+    devices.truncate(pending_units(plan, out).max(1));
     let jobs = devices.len();
     share_threads(jobs);
     for w in &plan.warnings {

@@ -26,7 +26,9 @@ pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};
 pub use plan::{Plan, PlannedRun};
-pub use runner::{run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome};
+pub use runner::{
+    pending_units, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome,
+};
 pub use size::shape_for_size;
 pub use source::DataSpec;
 pub use sweep_dir::{claim_dir, failed_path, sweep_status, RunState, RunStatus, UNITS_FILE};
