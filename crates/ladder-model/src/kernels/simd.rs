@@ -2,7 +2,10 @@
 //! that the compiler vectorises (libm for f64). Transcendentals were a quarter of a fused
 //! training step when computed one `expf`/`tanhf` call at a time, and still 14% with
 //! `wide`'s general-purpose `exp`, whose range checks the kernels do not need: every
-//! exponent they take is ≤ 0 (scores minus their row maximum, `−2|u|` in tanh).
+//! exponent they take is ≤ 0 (scores minus their row maximum, `−2|u|` in tanh). The f32
+//! `exp` and `tanh` loops are compiled for AVX-512 and AVX2 too (`multiversion`).
+
+use multiversion::multiversion;
 
 /// Slice-wise `exp` of non-positive arguments and `tanh`, by float type.
 pub(crate) trait Elementwise: Sized + Copy {
@@ -36,20 +39,45 @@ fn exp_nonpositive(x: f32) -> f32 {
     p * f32::from_bits(bits as u32)
 }
 
+/// `tanh u = sign(u)·(1 − e)/(1 + e)` with `e = exp(−2|u|) ∈ (0, 1]`: no overflow,
+/// and an absolute error of a few f32 ulps of 1.
+#[inline(always)]
+fn tanh(u: f32) -> f32 {
+    let e = exp_nonpositive(-2.0 * u.abs());
+    ((1.0 - e) / (1.0 + e)).copysign(u)
+}
+
+// The crate is built for baseline x86-64, whose SSE2 holds 4 f32 lanes. These loops are
+// also compiled for AVX-512 (16 lanes) and AVX2, and the widest the CPU has is picked at
+// run time. Rust never fuses a multiply and an add on its own, so every version computes
+// the same bits (`tests` checks).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+))]
+fn exp_slice(xs: &mut [f32]) {
+    for x in xs {
+        *x = exp_nonpositive(*x);
+    }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx512cd+avx512dq+avx512vl",
+    "x86_64+avx2+fma",
+))]
+fn tanh_slice(xs: &mut [f32]) {
+    for u in xs {
+        *u = tanh(*u);
+    }
+}
+
 impl Elementwise for f32 {
     fn exp_nonpositive_in_place(xs: &mut [f32]) {
-        for x in xs {
-            *x = exp_nonpositive(*x);
-        }
+        exp_slice(xs);
     }
 
-    /// `tanh u = sign(u)·(1 − e)/(1 + e)` with `e = exp(−2|u|) ∈ (0, 1]`: no overflow,
-    /// and an absolute error of a few f32 ulps of 1.
     fn tanh_in_place(xs: &mut [f32]) {
-        for u in xs {
-            let e = exp_nonpositive(-2.0 * u.abs());
-            *u = ((1.0 - e) / (1.0 + e)).copysign(*u);
-        }
+        tanh_slice(xs);
     }
 }
 
@@ -86,6 +114,13 @@ mod tests {
                 (f64::from(t) - rt).abs() < 4e-7,
                 "tanh({u}) = {t}, not {rt}"
             );
+        }
+        // The version picked at run time against the scalar code, bit for bit.
+        for (&x, &e) in xs.iter().zip(&e) {
+            assert_eq!(e.to_bits(), exp_nonpositive(x).to_bits(), "exp({x})");
+        }
+        for (&u, &t) in us.iter().zip(&t) {
+            assert_eq!(t.to_bits(), tanh(u).to_bits(), "tanh({u})");
         }
         let mut edge = [f32::NEG_INFINITY, -200.0, 0.0, f32::NAN];
         f32::exp_nonpositive_in_place(&mut edge);
