@@ -210,14 +210,14 @@ pub(crate) fn branch_cost(runs: &[&PlannedRun], pending: &[bool]) -> f64 {
         .map_or(0.0, |r| per_step(r) * (stable + cooldowns) as f64)
 }
 
-/// The runs of `plan` grouped into jobs: with branching, the runs that share a stable
-/// phase form one job (if any of them is unfinished); otherwise each unfinished run.
 /// How many units of `plan` have a run left to train in `dir`: more parallel jobs than
 /// this would leave cores idle.
 pub fn pending_units(plan: &Plan, dir: &Path) -> usize {
     jobs(plan, dir).len()
 }
 
+/// The runs of `plan` grouped into jobs: with branching, the runs that share a stable
+/// phase form one job (if any of them is unfinished); otherwise each unfinished run.
 fn jobs<'p>(plan: &'p Plan, dir: &Path) -> Vec<Job<'p>> {
     let unfinished = |r: &PlannedRun| !finished_path(dir, &r.id).exists();
     if !plan.branching {

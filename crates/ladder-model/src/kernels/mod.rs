@@ -33,21 +33,24 @@ pub use layer_norm::{layer_norm, layer_norm_composed};
 pub use linear::{linear, linear_composed};
 
 /// The instruction set of candle's CPU matrix products on this machine: `avx512`,
-/// `avx2`, `neon` or `scalar`, as the `gemm` crate picks its microkernels at run time.
-/// Runs record it beside the crate versions: it is part of what a bit-for-bit rerun needs.
+/// `avx2`, `neon` or `scalar`, by the rule `gemm` 0.19 picks its microkernels with at run
+/// time (`init_gemm_fn`: AVX-512F, else FMA, whose kernels are its AVX2 ones; NEON on
+/// aarch64). Runs record it beside the crate versions: a bit-for-bit rerun needs it.
 pub fn cpu_matmul_isa() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             return "avx512";
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if std::arch::is_x86_feature_detected!("fma") {
             return "avx2";
         }
     }
-    if cfg!(target_arch = "aarch64") {
-        return "neon";
+    #[cfg(target_arch = "aarch64")]
+    {
+        if std::arch::is_aarch64_feature_detected!("neon") {
+            return "neon";
+        }
     }
     "scalar"
 }
