@@ -39,7 +39,9 @@ impl CausalSelfAttention {
     fn forward(&self, x: &Tensor, mask: &Tensor, e: Exec) -> Result<Tensor> {
         let qkv = self.qkv.forward(x, e)?; // (B, T, 3C)
         let y = match (&self.rotary, e.kernels, e.precision) {
-            (None, Kernels::Fused, Precision::F32) => kernels::causal_attention(&qkv, self.n_head)?,
+            (None, Kernels::Fused | Kernels::PerOp, Precision::F32) => {
+                kernels::causal_attention(&qkv, self.n_head)?
+            }
             (None, Kernels::Composed, Precision::F32) => {
                 kernels::causal_attention_composed(&qkv, self.n_head, mask)?
             }
@@ -75,7 +77,7 @@ impl Mlp {
     fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
         let h = self.fc.forward(x, e)?;
         let h = match e.kernels {
-            Kernels::Fused => kernels::gelu(&h)?,
+            Kernels::Fused | Kernels::PerOp => kernels::gelu(&h)?,
             Kernels::Composed => kernels::gelu_composed(&h)?,
         };
         self.proj.forward(&h, e) // (B, T, C)
@@ -103,6 +105,28 @@ impl Block {
     }
 
     fn forward(&self, x: &Tensor, mask: &Tensor, e: Exec) -> Result<Tensor> {
+        let whole = e.kernels == Kernels::Fused
+            && e.precision == Precision::F32
+            && self.attn.rotary.is_none()
+            && x.device().is_cpu();
+        if whole {
+            let (attn, mlp) = (&self.attn, &self.mlp);
+            let params = [
+                &self.ln1.weight,
+                &self.ln1.bias,
+                &attn.qkv.weight,
+                &attn.qkv.bias,
+                &attn.proj.weight,
+                &attn.proj.bias,
+                &self.ln2.weight,
+                &self.ln2.bias,
+                &mlp.fc.weight,
+                &mlp.fc.bias,
+                &mlp.proj.weight,
+                &mlp.proj.bias,
+            ];
+            return kernels::transformer_block(x, params, attn.n_head, self.ln1.eps);
+        }
         let x = (x + self.attn.forward(&self.ln1.forward(x, e)?, mask, e)?)?;
         &x + self.mlp.forward(&self.ln2.forward(&x, e)?, e)?
     }
@@ -214,7 +238,7 @@ impl Gpt {
         let (b, t, v) = logits.dims3()?;
         let (logits, targets) = (logits.reshape((b * t, v))?, targets.reshape(b * t)?);
         match self.exec.kernels {
-            Kernels::Fused => kernels::cross_entropy(&logits, &targets),
+            Kernels::Fused | Kernels::PerOp => kernels::cross_entropy(&logits, &targets),
             Kernels::Composed => kernels::cross_entropy_composed(&logits, &targets),
         }
     }

@@ -19,9 +19,9 @@ pub(crate) const INIT_STD: f64 = 0.02;
 
 /// LayerNorm over the last dimension with a gain and a shift.
 pub(crate) struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
+    pub(crate) eps: f64,
 }
 
 impl LayerNorm {
@@ -35,7 +35,9 @@ impl LayerNorm {
 
     pub(crate) fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
         match e.kernels {
-            Kernels::Fused => kernels::layer_norm(x, &self.weight, &self.bias, self.eps),
+            Kernels::Fused | Kernels::PerOp => {
+                kernels::layer_norm(x, &self.weight, &self.bias, self.eps)
+            }
             Kernels::Composed => {
                 kernels::layer_norm_composed(x, &self.weight, &self.bias, self.eps)
             }
@@ -45,8 +47,8 @@ impl LayerNorm {
 
 /// A linear layer `y = x·Wᵀ + b` with weights drawn from N(0, `std`²) and zero bias.
 pub(crate) struct Linear {
-    weight: Tensor,
-    bias: Tensor,
+    pub(crate) weight: Tensor,
+    pub(crate) bias: Tensor,
 }
 
 impl Linear {
@@ -63,7 +65,9 @@ impl Linear {
 
     pub(crate) fn forward(&self, x: &Tensor, e: Exec) -> Result<Tensor> {
         match (e.precision, e.kernels) {
-            (Precision::F32, Kernels::Fused) => kernels::linear(x, &self.weight, &self.bias),
+            (Precision::F32, Kernels::Fused | Kernels::PerOp) => {
+                kernels::linear(x, &self.weight, &self.bias)
+            }
             (Precision::F32, Kernels::Composed) => {
                 kernels::linear_composed(x, &self.weight, &self.bias)
             }

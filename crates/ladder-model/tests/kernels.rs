@@ -261,3 +261,75 @@ fn results_do_not_depend_on_the_thread_count() {
     assert_eq!(one, run(2));
     assert_eq!(one, run(3));
 }
+
+/// A pre-norm block composed from the composed kernels, with `t` as
+/// [`kernels::transformer_block`] takes them after `x`.
+fn block_composed(t: &[Tensor], n_head: usize) -> candle_core::Result<Tensor> {
+    let mask = kernels::causal_mask(t[0].dim(1)?, t[0].dtype(), &Device::Cpu)?;
+    let ln1 = kernels::layer_norm_composed(&t[0], &t[1], &t[2], 1e-5)?;
+    let qkv = kernels::linear_composed(&ln1, &t[3], &t[4])?;
+    let att = kernels::causal_attention_composed(&qkv, n_head, &mask)?;
+    let x2 = (&t[0] + kernels::linear_composed(&att, &t[5], &t[6])?)?;
+    let ln2 = kernels::layer_norm_composed(&x2, &t[7], &t[8], 1e-5)?;
+    let h = kernels::gelu_composed(&kernels::linear_composed(&ln2, &t[9], &t[10])?)?;
+    &x2 + kernels::linear_composed(&h, &t[11], &t[12])?
+}
+
+fn block_fused(t: &[Tensor], n_head: usize) -> candle_core::Result<Tensor> {
+    let p: [&Tensor; 12] = std::array::from_fn(|i| &t[i + 1]);
+    kernels::transformer_block(&t[0], p, n_head, 1e-5)
+}
+
+/// `x` `(B, T, C)` and the block's parameters for width `c` and MLP width `f`.
+fn block_shapes(b: usize, t: usize, c: usize, f: usize) -> Vec<Vec<usize>> {
+    vec![
+        vec![b, t, c],
+        vec![c],
+        vec![c],
+        vec![3 * c, c],
+        vec![3 * c],
+        vec![c, c],
+        vec![c],
+        vec![c],
+        vec![c],
+        vec![f, c],
+        vec![f],
+        vec![c, f],
+        vec![c],
+    ]
+}
+
+#[test]
+fn transformer_block() {
+    // C = 12 in 3 heads of 4, MLP width 20, T = 9.
+    let fused: &Op<'_> = &|t| block_fused(t, 3);
+    let composed: &Op<'_> = &|t| block_composed(t, 3);
+    let shapes = block_shapes(2, 9, 12, 20);
+    let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+    both("transformer_block", fused, composed, &shapes, 1.0);
+}
+
+#[test]
+fn transformer_block_over_several_query_blocks() {
+    // T = 130: attention's query blocks of 64, 64 and 2 rows inside the block.
+    let mut rng = ChaCha8Rng::seed_from_u64(17);
+    let inputs: Vec<Tensor> = block_shapes(1, 130, 8, 16)
+        .iter()
+        .map(|s| random(&mut rng, s, 1.0, DType::F64))
+        .collect();
+    let fused: &Op<'_> = &|t| block_fused(t, 2);
+    let composed: &Op<'_> = &|t| block_composed(t, 2);
+    check_against_composed("transformer_block, T=130", fused, composed, &inputs);
+}
+
+#[test]
+fn transformer_block_names_a_misshapen_parameter() {
+    let mut rng = ChaCha8Rng::seed_from_u64(19);
+    let mut inputs: Vec<Tensor> = block_shapes(1, 4, 8, 16)
+        .iter()
+        .map(|s| random(&mut rng, s, 1.0, DType::F32))
+        .collect();
+    inputs[5] = random(&mut rng, &[8, 4], 1.0, DType::F32);
+    let err = block_fused(&inputs, 2).unwrap_err().to_string();
+    assert!(err.contains("attn.proj.weight has shape [8, 4]"), "{err}");
+}

@@ -11,7 +11,7 @@
 //! Options: `--shapes DxLxH,...`, `--context`, `--batch`, `--vocab`, `--steps`,
 //! `--warmup`, `--threads` (candle's threads per run), `--jobs` (runs trained side by
 //! side, one OS thread and rayon pool each, as the sweep runner does: the result is their
-//! summed throughput), `--kernels fused|composed`, `--precision f32|bf16`, `--device
+//! summed throughput), `--kernels fused|per-op|composed`, `--precision f32|bf16`, `--device
 //! cpu|cuda|cuda:N` (CUDA needs `--features cuda`), `--peak` (also time a 2048³ GEMM on
 //! the device, in bf16 under `--precision bf16`), `--json PATH` (append one JSON object per
 //! line).
@@ -86,8 +86,9 @@ fn parse_args() -> Result<Args, String> {
             "--kernels" => {
                 a.kernels = match value()?.as_str() {
                     "fused" => Kernels::Fused,
+                    "per-op" => Kernels::PerOp,
                     "composed" => Kernels::Composed,
-                    k => return Err(format!("--kernels {k}: expected fused or composed")),
+                    k => return Err(format!("--kernels {k}: expected fused, per-op or composed")),
                 }
             }
             "--precision" => {
@@ -178,6 +179,7 @@ fn run() -> Result<(), String> {
     };
     let kernels = match a.kernels {
         Kernels::Fused => "fused",
+        Kernels::PerOp => "per-op",
         Kernels::Composed => "composed",
     };
     let dtype = match a.precision {

@@ -175,7 +175,11 @@ struct CausalAttention {
     n_head: usize,
 }
 
-fn forward<T: Float>(n_head: usize, s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+pub(super) fn forward<T: Float>(
+    n_head: usize,
+    s: &CpuStorage,
+    l: &Layout,
+) -> Result<(CpuStorage, Shape)> {
     let (b, geo) = Geometry::of(l, n_head)?;
     let (t, c, hd) = (geo.t, geo.c, geo.hd);
     let start = l.start_offset();
@@ -242,7 +246,7 @@ fn accumulate<T: Float>(acc: &mut [T], add: &[T], t: usize, n: usize, hd: usize)
     }
 }
 
-fn backward<T: Float>(
+pub(super) fn backward<T: Float>(
     n_head: usize,
     s: &CpuStorage,
     l: &Layout,

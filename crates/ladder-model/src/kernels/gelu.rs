@@ -75,7 +75,7 @@ fn derivative(x: f64) -> f64 {
 
 struct Gelu;
 
-fn gelu_fwd<T: Float>(s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
+pub(super) fn gelu_fwd<T: Float>(s: &CpuStorage, l: &Layout) -> Result<(CpuStorage, Shape)> {
     let x = contiguous::<T>("gelu", s, l)?;
     let mut y = vec![T::zero(); x.len()];
     y.par_chunks_mut(ELEMENTS_PER_TASK)
@@ -103,7 +103,7 @@ impl CustomOp1 for Gelu {
 /// `(x, dy) ↦ dy · gelu'(x)`.
 struct GeluGrad;
 
-fn gelu_grad<T: Float>(
+pub(super) fn gelu_grad<T: Float>(
     s1: &CpuStorage,
     l1: &Layout,
     s2: &CpuStorage,

@@ -27,7 +27,7 @@ fn eps_as<T: Float>(eps: f64) -> T {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn forward<T: Float>(
+pub(super) fn forward<T: Float>(
     eps: f64,
     sx: &CpuStorage,
     lx: &Layout,
@@ -103,7 +103,7 @@ struct LayerNormGrad {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn backward<T: Float>(
+pub(super) fn backward<T: Float>(
     eps: f64,
     sx: &CpuStorage,
     lx: &Layout,

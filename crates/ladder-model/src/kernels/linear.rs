@@ -17,7 +17,7 @@ use super::{by_dtype, column_sums, contiguous, Float, ROWS_PER_TASK};
 struct Linear;
 
 #[allow(clippy::too_many_arguments)]
-fn forward<T: Float>(
+pub(super) fn forward<T: Float>(
     sx: &CpuStorage,
     lx: &Layout,
     sw: &CpuStorage,
@@ -126,4 +126,20 @@ pub fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 pub fn linear_composed(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
     use candle_core::Module;
     candle_nn::Linear::new(w.clone(), Some(b.clone())).forward(x)
+}
+
+/// The gradients of `y = x·Wᵀ + b` for `x` `(rows, k)` at `lx`, `W` `(n, k)` at `lw` and
+/// `dy` `(rows, n)` at `ldy`, all contiguous: `dx = dy·W` `(rows, k)`, `dW = dyᵀ·x`
+/// `(n, k)` and `db` `(n)`, the same products as [`Linear`]'s backward.
+pub(super) fn grads<T: Float>(
+    (sx, lx): (&CpuStorage, &Layout),
+    (sw, lw): (&CpuStorage, &Layout),
+    (sdy, ldy): (&CpuStorage, &Layout),
+) -> Result<(CpuStorage, CpuStorage, Vec<T>)> {
+    let (rows, n) = ldy.shape().dims2()?;
+    let (_, k) = lw.shape().dims2()?;
+    let dx = sdy.matmul(sw, (1, rows, k, n), ldy, lw)?;
+    let dw = sdy.matmul(sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;
+    let db = column_sums(contiguous::<T>("linear backward", sdy, ldy)?, n);
+    Ok((dx, dw, db))
 }

@@ -2,7 +2,8 @@
 //!
 //! Each composite of the model's hot path (causal attention, LayerNorm, GELU, the
 //! biased linear layer, softmax cross-entropy) is one graph node with its own backward,
-//! instead of the dozen nodes its composed form builds. That removes most of candle's
+//! instead of the dozen nodes its composed form builds, and a whole transformer block
+//! can be one node too ([`transformer_block`]), built from the same kernels. That removes most of candle's
 //! per-node costs: a fresh allocation per intermediate, and a zero-then-add gradient
 //! accumulation per node (../shared/notes/candle-cpu.md). Matrix products inside the
 //! kernels go through candle's own CPU matmul (`BackendStorage::matmul`), so they use
@@ -17,6 +18,7 @@ use candle_core::{CpuStorage, Layout, Result, WithDType};
 use rayon::prelude::*;
 
 mod attention;
+mod block;
 mod cross_entropy;
 mod gelu;
 mod layer_norm;
@@ -27,6 +29,7 @@ pub use attention::{
     attend_composed, attend_in, causal_attention, causal_attention_composed, causal_mask,
     merge_heads, split_heads,
 };
+pub use block::transformer_block;
 pub use cross_entropy::{cross_entropy, cross_entropy_composed};
 pub use gelu::{gelu, gelu_composed};
 pub use layer_norm::{layer_norm, layer_norm_composed};
@@ -58,9 +61,13 @@ pub fn cpu_matmul_isa() -> &'static str {
 /// Which implementation of the model's composites to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Kernels {
-    /// The fused custom ops of this module on CPU (composed ops on other devices).
+    /// The fused custom ops of this module on CPU, with each f32 transformer block
+    /// without RoPE as one node ([`transformer_block`]); composed ops on other devices.
     #[default]
     Fused,
+    /// The fused custom ops one composite at a time, never a whole block: what `Fused`
+    /// runs where a block cannot be one node (RoPE, bf16 autocast), and its reference.
+    PerOp,
     /// candle's composed ops everywhere: the reference the fused ops are tested against.
     Composed,
 }
