@@ -7,11 +7,11 @@
 //! copied. Here `dx = dy·W`, `dW = dyᵀ·x` (a strided view that `gemm` reads directly,
 //! giving `dW` in `W`'s own layout) and `db` is a row sweep over `dy`.
 
-use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tensor};
 
 use rayon::prelude::*;
 
+use super::matmul::matmul;
 use super::{by_dtype, column_sums, contiguous, Float, ROWS_PER_TASK};
 
 struct Linear;
@@ -34,7 +34,7 @@ pub(super) fn forward<T: Float>(
     if b.len() != n {
         candle_core::bail!("linear: bias of {} for {n} outputs", b.len());
     }
-    let y = sx.matmul(sw, (1, rows, n, k), lx, &lw.transpose(0, 1)?)?;
+    let y = matmul::<T>(sx, sw, (1, rows, n, k), lx, &lw.transpose(0, 1)?)?;
     let mut y = T::cpu_storage_data(y)?;
     y.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
         for row in rows.chunks_exact_mut(n) {
@@ -138,8 +138,8 @@ pub(super) fn grads<T: Float>(
 ) -> Result<(CpuStorage, CpuStorage, Vec<T>)> {
     let (rows, n) = ldy.shape().dims2()?;
     let (_, k) = lw.shape().dims2()?;
-    let dx = sdy.matmul(sw, (1, rows, k, n), ldy, lw)?;
-    let dw = sdy.matmul(sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;
+    let dx = matmul::<T>(sdy, sw, (1, rows, k, n), ldy, lw)?;
+    let dw = matmul::<T>(sdy, sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;
     let db = column_sums(contiguous::<T>("linear backward", sdy, ldy)?, n);
     Ok((dx, dw, db))
 }

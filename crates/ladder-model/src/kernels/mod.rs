@@ -6,8 +6,8 @@
 //! can be one node too ([`transformer_block`]), built from the same kernels. That removes most of candle's
 //! per-node costs: a fresh allocation per intermediate, and a zero-then-add gradient
 //! accumulation per node (../shared/notes/candle-cpu.md). Matrix products inside the
-//! kernels go through candle's own CPU matmul (`BackendStorage::matmul`), so they use
-//! the same `gemm` build as the rest of the model.
+//! kernels make the same `gemm` call as candle's own CPU matmul, into an output that is
+//! not zeroed first (`matmul.rs`).
 //!
 //! Every op here runs on CPU only. The public functions take a tensor on any device and
 //! fall back to the composed candle ops elsewhere (CUDA), so the model stays
@@ -23,6 +23,7 @@ mod cross_entropy;
 mod gelu;
 mod layer_norm;
 mod linear;
+mod matmul;
 mod simd;
 
 pub use attention::{

@@ -1,0 +1,212 @@
+//! The kernels' matrix products: candle's CPU matmul without its zero-filled output.
+//!
+//! candle's `MatMul` allocates its output as `vec![0; b·m·n]` and then has `gemm`
+//! overwrite every element (`read_dst = false`): at d 256 the zeroing was ~6% of a
+//! training step (`memset` plus the page clearing behind it; docs/LOG.md, 2026-12-01).
+//! This makes the same `gemm` call, with the same arguments, batch folding and thread
+//! count (candle's batch folding aside, which the kernels never trigger), so it gives
+//! the same bits, into an output that is never zeroed. Only the
+//! layouts the kernels use are accepted (rank 2 or 3, each matrix with a unit stride on
+//! one axis), and every element the call can touch is checked to lie inside its
+//! buffer first.
+
+use std::mem::MaybeUninit;
+
+use candle_core::{CpuStorage, Layout, Result};
+
+use super::Float;
+
+/// One operand: its elements, and the strides `gemm` walks them by.
+struct Operand<'a, T> {
+    data: &'a [T],
+    /// Elements between batches.
+    skip: usize,
+    /// Row and column strides.
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a, T> Operand<'a, T> {
+    /// Reads `layout` over `data` as `b` matrices of `rows × cols`.
+    fn of(
+        name: &str,
+        data: &'a [T],
+        layout: &Layout,
+        (b, rows, cols): (usize, usize, usize),
+    ) -> Result<Self> {
+        let (dims, stride) = (layout.dims(), layout.stride());
+        let (skip, rs, cs) = match (dims, stride) {
+            ([r, c], [rs, cs]) if (*r, *c) == (rows, cols) && b == 1 => (rows * cols, *rs, *cs),
+            ([bb, r, c], [s, rs, cs]) if (*bb, *r, *c) == (b, rows, cols) => (*s, *rs, *cs),
+            _ => candle_core::bail!(
+                "matmul: {name} has dims {dims:?} and strides {stride:?}, expected {b} × ({rows}, {cols})"
+            ),
+        };
+        if rs != 1 && cs != 1 {
+            candle_core::bail!("matmul: {name} needs a unit stride on one axis, not {stride:?}");
+        }
+        // The farthest element the product reads.
+        let last = layout.start_offset()
+            + (b - 1) * skip
+            + (rows.max(1) - 1) * rs
+            + (cols.max(1) - 1) * cs;
+        if b * rows * cols > 0 && last >= data.len() {
+            candle_core::bail!("matmul: {name} reaches element {last} of {}", data.len());
+        }
+        Ok(Self {
+            data: data.get(layout.start_offset()..).unwrap_or_default(),
+            skip,
+            rs,
+            cs,
+        })
+    }
+}
+
+/// `lhs · rhs` for `b` batches of `(m, k) · (k, n)`, as candle's
+/// `BackendStorage::matmul(rhs, (b, m, n, k), lhs_l, rhs_l)` computes it.
+pub(crate) fn matmul<T: Float>(
+    lhs: &CpuStorage,
+    rhs: &CpuStorage,
+    (b, m, n, k): (usize, usize, usize, usize),
+    lhs_l: &Layout,
+    rhs_l: &Layout,
+) -> Result<CpuStorage> {
+    let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (b, m, k))?;
+    let r = Operand::of("rhs", T::cpu_storage_as_slice(rhs)?, rhs_l, (b, k, n))?;
+    let len = b * m * n;
+    let mut dst: Vec<T> = Vec::with_capacity(len);
+    // candle folds a batch-invariant rhs into one product; the kernels never pass one,
+    // and the loop below computes it correctly either way.
+    let out: &mut [MaybeUninit<T>] = &mut dst.spare_capacity_mut()[..len];
+    for (step, block) in out.chunks_exact_mut((m * n).max(1)).enumerate() {
+        product(&a, &r, (step, m, n, k), block);
+    }
+    // SAFETY: `product` wrote all `len` elements: every batch's `m × n` block, each by a
+    // `gemm` call with `read_dst = false`, which writes every element of its block.
+    #[allow(unsafe_code)]
+    unsafe {
+        dst.set_len(len)
+    };
+    Ok(T::to_cpu_storage_owned(dst))
+}
+
+/// One batch's `(m, k) · (k, n)` into `out`, row-major `(m, n)`.
+fn product<T: Float>(
+    a: &Operand<'_, T>,
+    r: &Operand<'_, T>,
+    (step, m, n, k): (usize, usize, usize, usize),
+    out: &mut [MaybeUninit<T>],
+) {
+    let threads = candle_core::utils::get_num_threads();
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    let signed = |s: usize| s as isize;
+    // SAFETY: `Operand::of` checked that every element of each operand's batches lies in
+    // its slice; `out` holds exactly `m × n` elements at row stride `n`, column stride 1.
+    // With `read_dst = false` and `alpha = 0`, `gemm` writes `dst` without reading it, so
+    // its uninitialised contents are never observed.
+    #[allow(unsafe_code)]
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr().cast::<T>(),
+            1,
+            signed(n),
+            false,
+            a.data.as_ptr().add(step * a.skip),
+            signed(a.cs),
+            signed(a.rs),
+            r.data.as_ptr().add(step * r.skip),
+            signed(r.cs),
+            signed(r.rs),
+            T::zero(),
+            T::one(),
+            false,
+            false,
+            false,
+            parallelism,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use candle_core::backend::BackendStorage;
+    use candle_core::WithDType;
+
+    fn storage(len: usize, seed: u32) -> CpuStorage {
+        // Values with full mantissas, so that any change of summation order shows.
+        let v: Vec<f32> = (0..len)
+            .map(|i| ((i as u32).wrapping_mul(2_654_435_761) ^ seed) as f32 / u32::MAX as f32 - 0.5)
+            .collect();
+        CpuStorage::F32(v)
+    }
+
+    fn same_as_candle(
+        lhs: &CpuStorage,
+        rhs: &CpuStorage,
+        bmnk: (usize, usize, usize, usize),
+        ll: &Layout,
+        rl: &Layout,
+    ) {
+        let ours = matmul::<f32>(lhs, rhs, bmnk, ll, rl).unwrap();
+        let theirs = lhs.matmul(rhs, bmnk, ll, rl).unwrap();
+        let (a, b) = (
+            f32::cpu_storage_as_slice(&ours).unwrap(),
+            f32::cpu_storage_as_slice(&theirs).unwrap(),
+        );
+        assert_eq!(a.len(), b.len());
+        assert!(
+            a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()),
+            "{bmnk:?}"
+        );
+    }
+
+    #[test]
+    fn gives_candles_bits_for_the_kernels_layouts() {
+        let (m, n, k) = (70, 45, 300);
+        let lhs = storage(5 + m * k, 1);
+        let rhs = storage(3 + k * n, 2);
+        // Row-major operands at an offset, as the packed block parameters.
+        let ll = Layout::contiguous_with_offset((m, k), 5);
+        let rl = Layout::contiguous_with_offset((k, n), 3);
+        same_as_candle(&lhs, &rhs, (1, m, n, k), &ll, &rl);
+        // A transposed rhs (x·Wᵀ) and a transposed lhs (dyᵀ·x).
+        let rt = Layout::contiguous_with_offset((n, k), 3)
+            .transpose(0, 1)
+            .unwrap();
+        same_as_candle(&lhs, &rhs, (1, m, n, k), &ll, &rt);
+        let lt = Layout::contiguous_with_offset((k, m), 5)
+            .transpose(0, 1)
+            .unwrap();
+        same_as_candle(&lhs, &rhs, (1, m, n, k), &lt, &rl);
+        // Batched strided views, as attention reads heads out of qkv.
+        let (g, hd, width) = (3, 8, 3 * 3 * 8);
+        let qkv = storage(40 * width, 3);
+        let q = Layout::new((g, 40, hd).into(), vec![hd, width, 1], 0);
+        let kt = Layout::new((g, hd, 40).into(), vec![hd, 1, width], g * hd);
+        same_as_candle(&qkv, &qkv, (g, 40, 40, hd), &q, &kt);
+    }
+
+    #[test]
+    fn refuses_a_layout_that_reaches_past_its_buffer() {
+        let (lhs, rhs) = (storage(20, 1), storage(20, 2));
+        let ll = Layout::contiguous_with_offset((4, 5), 1);
+        let rl = Layout::contiguous((5, 4));
+        let err = matmul::<f32>(&lhs, &rhs, (1, 4, 4, 5), &ll, &rl).unwrap_err();
+        assert!(
+            err.to_string().contains("lhs reaches element 20 of 20"),
+            "{err}"
+        );
+        let strided = Layout::new((4, 5).into(), vec![10, 2], 0);
+        let err = matmul::<f32>(&lhs, &rhs, (1, 4, 4, 5), &strided, &rl).unwrap_err();
+        assert!(err.to_string().contains("unit stride"), "{err}");
+    }
+}
