@@ -24,7 +24,7 @@ use candle_core::{
 };
 use rayon::prelude::*;
 
-use super::matmul::matmul;
+use super::matmul::{matmul, Threads};
 use super::{by_dtype, simd, Float};
 use crate::Precision;
 
@@ -152,7 +152,14 @@ fn probabilities<T: Float>(
     let (m, n) = (q.rows, k.rows);
     let ql = geo.view(start, 3 * geo.c, 0, q);
     let kt = geo.view_t(start, 3 * geo.c, 1, k);
-    let mut p = T::cpu_storage_data(matmul::<T>(qkv, qkv, (q.g, m, n, geo.hd), &ql, &kt)?)?;
+    let mut p = T::cpu_storage_data(matmul::<T>(
+        Threads::Caller,
+        qkv,
+        qkv,
+        (q.g, m, n, geo.hd),
+        &ql,
+        &kt,
+    )?)?;
     causal_softmax(&mut p, n, q.r0, m, geo.scale());
     Ok(p)
 }
@@ -191,7 +198,7 @@ pub(super) fn forward<T: Float>(
                 let p = T::to_cpu_storage_owned(probabilities::<T>(s, start, &geo, q, k)?);
                 let v = geo.view(start, 3 * c, 2, k);
                 let pl = Layout::contiguous((q.g, q.rows, k.rows));
-                let o = matmul::<T>(&p, s, (q.g, q.rows, hd, k.rows), &pl, &v)?;
+                let o = matmul::<T>(Threads::Caller, &p, s, (q.g, q.rows, hd, k.rows), &pl, &v)?;
                 let o = T::cpu_storage_as_slice(&o)?;
                 scatter_heads(o, yb, q, hd, c, q.h0 * hd);
             }
@@ -275,7 +282,14 @@ pub(super) fn backward<T: Float>(
                 let p = probabilities::<T>(s, start, &geo, q, k)?;
                 let dy = geo.view(gstart, c, 0, q);
                 let vt = geo.view_t(start, 3 * c, 2, k);
-                let mut ds = T::cpu_storage_data(matmul::<T>(sg, s, (g, m, n, hd), &dy, &vt)?)?;
+                let mut ds = T::cpu_storage_data(matmul::<T>(
+                    Threads::Caller,
+                    sg,
+                    s,
+                    (g, m, n, hd),
+                    &dy,
+                    &vt,
+                )?)?;
                 for (i, (ds, p)) in ds.chunks_exact_mut(n).zip(p.chunks_exact(n)).enumerate() {
                     let live = q.r0 + i % m + 1;
                     let dot = simd::dot(&ds[..live], &p[..live]);
@@ -288,6 +302,7 @@ pub(super) fn backward<T: Float>(
                 let ds = T::to_cpu_storage_owned(ds);
                 let (square, square_t) = (Layout::contiguous((g, m, n)), transposed(g, m, n));
                 let dq = matmul::<T>(
+                    Threads::Caller,
                     &ds,
                     s,
                     (g, m, hd, n),
@@ -295,10 +310,11 @@ pub(super) fn backward<T: Float>(
                     &geo.view(start, 3 * c, 1, k),
                 )?;
                 scatter_heads(T::cpu_storage_as_slice(&dq)?, db, q, hd, 3 * c, q.h0 * hd);
-                let dv_blk = matmul::<T>(&p, sg, (g, n, hd, m), &square_t, &dy)?;
+                let dv_blk = matmul::<T>(Threads::Caller, &p, sg, (g, n, hd, m), &square_t, &dy)?;
                 accumulate(&mut dv, T::cpu_storage_as_slice(&dv_blk)?, t, n, hd);
                 let q_view = geo.view(start, 3 * c, 0, q);
-                let dk_blk = matmul::<T>(&ds, s, (g, n, hd, m), &square_t, &q_view)?;
+                let dk_blk =
+                    matmul::<T>(Threads::Caller, &ds, s, (g, n, hd, m), &square_t, &q_view)?;
                 accumulate(&mut dk, T::cpu_storage_as_slice(&dk_blk)?, t, n, hd);
                 if q.r0 + m == t {
                     let full = Tile {

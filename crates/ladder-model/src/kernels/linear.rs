@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tenso
 
 use rayon::prelude::*;
 
-use super::matmul::matmul;
+use super::matmul::{matmul, Threads};
 use super::{by_dtype, column_sums, contiguous, Float, ROWS_PER_TASK};
 
 struct Linear;
@@ -34,7 +34,14 @@ pub(super) fn forward<T: Float>(
     if b.len() != n {
         candle_core::bail!("linear: bias of {} for {n} outputs", b.len());
     }
-    let y = matmul::<T>(sx, sw, (1, rows, n, k), lx, &lw.transpose(0, 1)?)?;
+    let y = matmul::<T>(
+        Threads::Candle,
+        sx,
+        sw,
+        (1, rows, n, k),
+        lx,
+        &lw.transpose(0, 1)?,
+    )?;
     let mut y = T::cpu_storage_data(y)?;
     y.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
         for row in rows.chunks_exact_mut(n) {
@@ -138,8 +145,15 @@ pub(super) fn grads<T: Float>(
 ) -> Result<(CpuStorage, CpuStorage, Vec<T>)> {
     let (rows, n) = ldy.shape().dims2()?;
     let (_, k) = lw.shape().dims2()?;
-    let dx = matmul::<T>(sdy, sw, (1, rows, k, n), ldy, lw)?;
-    let dw = matmul::<T>(sdy, sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;
+    let dx = matmul::<T>(Threads::Candle, sdy, sw, (1, rows, k, n), ldy, lw)?;
+    let dw = matmul::<T>(
+        Threads::Candle,
+        sdy,
+        sx,
+        (1, n, k, rows),
+        &ldy.transpose(0, 1)?,
+        lx,
+    )?;
     let db = column_sums(contiguous::<T>("linear backward", sdy, ldy)?, n);
     Ok((dx, dw, db))
 }

@@ -62,24 +62,44 @@ impl<'a, T> Operand<'a, T> {
     }
 }
 
+/// Which threads a product runs on.
+#[derive(Clone, Copy)]
+pub(crate) enum Threads {
+    /// candle's thread count (`get_num_threads`), as candle's own matmul.
+    Candle,
+    /// The calling thread only: for products inside a kernel's own parallel loop, where
+    /// `gemm` splitting them again would only add synchronisation. `gemm` splits work by
+    /// output tiles, never along `k`, so the bits are the same either way.
+    Caller,
+}
+
 /// `lhs · rhs` for `b` batches of `(m, k) · (k, n)`, as candle's
 /// `BackendStorage::matmul(rhs, (b, m, n, k), lhs_l, rhs_l)` computes it.
 pub(crate) fn matmul<T: Float>(
+    threads: Threads,
     lhs: &CpuStorage,
     rhs: &CpuStorage,
     (b, m, n, k): (usize, usize, usize, usize),
     lhs_l: &Layout,
     rhs_l: &Layout,
 ) -> Result<CpuStorage> {
+    let parallelism = match (threads, candle_core::utils::get_num_threads()) {
+        (Threads::Candle, n) if n > 1 => gemm::Parallelism::Rayon(n),
+        _ => gemm::Parallelism::None,
+    };
     let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (b, m, k))?;
     let r = Operand::of("rhs", T::cpu_storage_as_slice(rhs)?, rhs_l, (b, k, n))?;
     let len = b * m * n;
+    if k == 0 {
+        // An empty sum; no operand element exists to point `gemm` at.
+        return Ok(T::to_cpu_storage_owned(vec![T::zero(); len]));
+    }
     let mut dst: Vec<T> = Vec::with_capacity(len);
     // candle folds a batch-invariant rhs into one product; the kernels never pass one,
     // and the loop below computes it correctly either way.
     let out: &mut [MaybeUninit<T>] = &mut dst.spare_capacity_mut()[..len];
     for (step, block) in out.chunks_exact_mut((m * n).max(1)).enumerate() {
-        product(&a, &r, (step, m, n, k), block);
+        product(&a, &r, (step, m, n, k), block, parallelism);
     }
     // SAFETY: `product` wrote all `len` elements: every batch's `m × n` block, each by a
     // `gemm` call with `read_dst = false`, which writes every element of its block.
@@ -96,13 +116,8 @@ fn product<T: Float>(
     r: &Operand<'_, T>,
     (step, m, n, k): (usize, usize, usize, usize),
     out: &mut [MaybeUninit<T>],
+    parallelism: gemm::Parallelism,
 ) {
-    let threads = candle_core::utils::get_num_threads();
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
     let signed = |s: usize| s as isize;
     // SAFETY: `Operand::of` checked that every element of each operand's batches lies in
     // its slice; `out` holds exactly `m × n` elements at row stride `n`, column stride 1.
@@ -156,11 +171,17 @@ mod tests {
         ll: &Layout,
         rl: &Layout,
     ) {
-        let ours = matmul::<f32>(lhs, rhs, bmnk, ll, rl).unwrap();
         let theirs = lhs.matmul(rhs, bmnk, ll, rl).unwrap();
+        for threads in [Threads::Candle, Threads::Caller] {
+            let ours = matmul::<f32>(threads, lhs, rhs, bmnk, ll, rl).unwrap();
+            bitwise_equal(&ours, &theirs, bmnk);
+        }
+    }
+
+    fn bitwise_equal(ours: &CpuStorage, theirs: &CpuStorage, bmnk: (usize, usize, usize, usize)) {
         let (a, b) = (
-            f32::cpu_storage_as_slice(&ours).unwrap(),
-            f32::cpu_storage_as_slice(&theirs).unwrap(),
+            f32::cpu_storage_as_slice(ours).unwrap(),
+            f32::cpu_storage_as_slice(theirs).unwrap(),
         );
         assert_eq!(a.len(), b.len());
         assert!(
@@ -169,6 +190,8 @@ mod tests {
         );
     }
 
+    /// Both entry points against candle's matmul, which runs on every core (two here, so
+    /// `Threads::Caller` on one thread is compared with a threaded product).
     #[test]
     fn gives_candles_bits_for_the_kernels_layouts() {
         let (m, n, k) = (70, 45, 300);
@@ -200,13 +223,14 @@ mod tests {
         let (lhs, rhs) = (storage(20, 1), storage(20, 2));
         let ll = Layout::contiguous_with_offset((4, 5), 1);
         let rl = Layout::contiguous((5, 4));
-        let err = matmul::<f32>(&lhs, &rhs, (1, 4, 4, 5), &ll, &rl).unwrap_err();
+        let err = matmul::<f32>(Threads::Candle, &lhs, &rhs, (1, 4, 4, 5), &ll, &rl).unwrap_err();
         assert!(
             err.to_string().contains("lhs reaches element 20 of 20"),
             "{err}"
         );
         let strided = Layout::new((4, 5).into(), vec![10, 2], 0);
-        let err = matmul::<f32>(&lhs, &rhs, (1, 4, 4, 5), &strided, &rl).unwrap_err();
+        let err =
+            matmul::<f32>(Threads::Candle, &lhs, &rhs, (1, 4, 4, 5), &strided, &rl).unwrap_err();
         assert!(err.to_string().contains("unit stride"), "{err}");
     }
 }
