@@ -9,8 +9,8 @@
 //!   (Kaplan et al. 2020 non-embedding, Hoffmann et al. 2022 total).
 //!
 //! - [`kernels`]: fused CPU custom ops with hand-written backward passes for the hot
-//!   composites (attention, LayerNorm, GELU, linear, cross-entropy), and their composed
-//!   reference forms.
+//!   composites (attention, LayerNorm, GELU, linear, cross-entropy) and for a whole
+//!   transformer block, and their composed reference forms.
 //! - [`Precision`]: f32, or bf16 matrix products with f32 everything else (autocast).
 //!
 //! Every op used here records gradients: candle's fused `softmax_last_dim`, `layer_norm`
