@@ -205,6 +205,18 @@ impl Gpt {
 
     /// Logits `(B, T, vocab)` for token ids `idx` of shape `(B, T)`, `T ≤ context`.
     pub fn forward(&self, idx: &Tensor) -> Result<Tensor> {
+        let x = self.hidden(idx)?;
+        // The head as one 2-D matmul: a broadcast matmul against the (vocab, C) matrix
+        // would sum its gradient over a broadcast batch dimension.
+        let (b, t, c) = x.dims3()?;
+        self.exec
+            .precision
+            .matmul(&x.reshape((b * t, c))?, &self.head().t()?)?
+            .reshape((b, t, ())) // (B, T, vocab)
+    }
+
+    /// The final hidden states `(B, T, C)`, after `ln_f`, for token ids `idx` `(B, T)`.
+    fn hidden(&self, idx: &Tensor) -> Result<Tensor> {
         let (_, t) = idx.dims2()?;
         if t > self.config.context {
             candle_core::bail!(
@@ -221,19 +233,24 @@ impl Gpt {
         for block in &self.blocks {
             x = block.forward(&x, &mask, self.exec)?;
         }
-        let x = self.ln_f.forward(&x, self.exec)?;
-        // The head as one 2-D matmul: a broadcast matmul against the (vocab, C) matrix
-        // would sum its gradient over a broadcast batch dimension.
-        let (b, t, c) = x.dims3()?;
-        let head = self.head.as_ref().unwrap_or_else(|| self.wte.embeddings());
-        self.exec
-            .precision
-            .matmul(&x.reshape((b * t, c))?, &head.t()?)?
-            .reshape((b, t, ())) // (B, T, vocab)
+        self.ln_f.forward(&x, self.exec)
+    }
+
+    /// The output matrix `(vocab, C)`: its own, or the token embedding when tied.
+    fn head(&self) -> &Tensor {
+        self.head.as_ref().unwrap_or_else(|| self.wte.embeddings())
     }
 
     /// Mean cross-entropy (nats/token) of predicting `targets` `(B, T)` from `idx` `(B, T)`.
     pub fn loss(&self, idx: &Tensor, targets: &Tensor) -> Result<Tensor> {
+        let e = self.exec;
+        if e.kernels == Kernels::Fused && e.precision == Precision::F32 && idx.device().is_cpu() {
+            // The head and the loss as one node: the logits never enter the graph.
+            let x = self.hidden(idx)?;
+            let (b, t, c) = x.dims3()?;
+            let x = x.reshape((b * t, c))?;
+            return kernels::head_cross_entropy(&x, self.head(), &targets.reshape(b * t)?);
+        }
         let logits = self.forward(idx)?;
         let (b, t, v) = logits.dims3()?;
         let (logits, targets) = (logits.reshape((b * t, v))?, targets.reshape(b * t)?);

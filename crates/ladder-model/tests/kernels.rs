@@ -204,6 +204,23 @@ fn cross_entropy() {
 }
 
 #[test]
+fn head_cross_entropy() {
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let targets: Vec<u32> = (0..12).map(|_| rng.random_range(0..13)).collect();
+    let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
+    let fused: &Op<'_> = &|t| kernels::head_cross_entropy(&t[0], &t[1], &targets);
+    let composed: &Op<'_> =
+        &|t| kernels::cross_entropy_composed(&t[0].matmul(&t[1].t()?)?, &targets);
+    both(
+        "head_cross_entropy",
+        fused,
+        composed,
+        &[&[12, 8], &[13, 8]],
+        1.5,
+    );
+}
+
+#[test]
 fn cross_entropy_rejects_targets_outside_the_vocabulary() {
     let logits = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();
     let targets = Tensor::new(&[1u32, 4], &Device::Cpu).unwrap();

@@ -218,13 +218,20 @@ fn bf16_autocast_keeps_f32_weights_and_close_gradients() {
     }
 }
 
-/// The whole-block node gives the per-op graph's loss and gradients bit for bit: the
+/// The whole-block nodes and the fused head loss give the per-op graph's loss and
+/// gradients bit for bit, tied head or not: the
 /// same kernels and products, and no sum of more than two terms whose order could
 /// differ. A second backward over the same graph gives the same gradients again.
 #[test]
 fn whole_block_nodes_match_the_per_op_graph_bit_for_bit() {
+    for tied in [false, true] {
+        whole_block_nodes_match_per_op(tied);
+    }
+}
+
+fn whole_block_nodes_match_per_op(tied: bool) {
     use ladder_model::Kernels;
-    let cfg = shape(PositionEncoding::Learned, false);
+    let cfg = shape(PositionEncoding::Learned, tied);
     let store = ParamStore::new(5);
     let vb = store.var_builder(DType::F32, &Device::Cpu);
     let ids: Vec<u32> = (0..14).map(|i| (i * 5 + 2) % 11).collect();
@@ -243,9 +250,13 @@ fn whole_block_nodes_match_the_per_op_graph_bit_for_bit() {
         for (name, var) in store.named_vars() {
             let (a, b) = (grads.get(var.as_tensor()), again.get(var.as_tensor()));
             let flat = |t: Option<&Tensor>| t.unwrap().flatten_all().unwrap().to_vec1::<f32>();
-            assert_eq!(flat(a).unwrap(), flat(b).unwrap(), "{kernels:?} {name}");
+            assert_eq!(
+                flat(a).unwrap(),
+                flat(b).unwrap(),
+                "{kernels:?} {name} tied={tied}"
+            );
         }
         out
     };
-    assert_eq!(run(Kernels::Fused), run(Kernels::PerOp));
+    assert_eq!(run(Kernels::Fused), run(Kernels::PerOp), "tied={tied}");
 }

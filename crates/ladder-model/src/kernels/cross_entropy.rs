@@ -47,7 +47,7 @@ fn log_sum_exp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
 
 struct CrossEntropy;
 
-fn forward<T: Float>(
+pub(super) fn forward<T: Float>(
     sz: &CpuStorage,
     lz: &Layout,
     st: &CpuStorage,
@@ -107,7 +107,7 @@ impl CustomOp2 for CrossEntropy {
 /// `(z, targets, g) ↦ dz`.
 struct CrossEntropyGrad;
 
-fn backward<T: Float>(
+pub(super) fn backward<T: Float>(
     sz: &CpuStorage,
     lz: &Layout,
     st: &CpuStorage,

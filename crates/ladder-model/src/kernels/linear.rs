@@ -25,24 +25,12 @@ pub(super) fn forward<T: Float>(
     sb: &CpuStorage,
     lb: &Layout,
 ) -> Result<(CpuStorage, Shape)> {
-    let (rows, k) = lx.shape().dims2()?;
-    let (n, k2) = lw.shape().dims2()?;
-    if k != k2 {
-        candle_core::bail!("linear: x has {k} features, the weight {k2}");
-    }
+    let (rows, n) = (lx.dims()[0], lw.dims()[0]);
     let b = contiguous::<T>("linear", sb, lb)?;
     if b.len() != n {
         candle_core::bail!("linear: bias of {} for {n} outputs", b.len());
     }
-    let y = matmul::<T>(
-        Threads::Candle,
-        sx,
-        sw,
-        (1, rows, n, k),
-        lx,
-        &lw.transpose(0, 1)?,
-    )?;
-    let mut y = T::cpu_storage_data(y)?;
+    let mut y = T::cpu_storage_data(times_transposed::<T>(sx, lx, sw, lw)?)?;
     y.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
         for row in rows.chunks_exact_mut(n) {
             for (y, &b) in row.iter_mut().zip(b) {
@@ -51,6 +39,23 @@ pub(super) fn forward<T: Float>(
         }
     });
     Ok((T::to_cpu_storage_owned(y), Shape::from((rows, n))))
+}
+
+/// `x·Wᵀ` for `x` `(rows, k)` at `lx` and `W` `(n, k)` at `lw`: the product of
+/// candle's `x.matmul(&w.t())`.
+pub(super) fn times_transposed<T: Float>(
+    sx: &CpuStorage,
+    lx: &Layout,
+    sw: &CpuStorage,
+    lw: &Layout,
+) -> Result<CpuStorage> {
+    let (rows, k) = lx.shape().dims2()?;
+    let (n, k2) = lw.shape().dims2()?;
+    if k != k2 {
+        candle_core::bail!("linear: x has {k} features, the weight {k2}");
+    }
+    let wt = lw.transpose(0, 1)?;
+    matmul::<T>(Threads::Candle, sx, sw, (1, rows, n, k), lx, &wt)
 }
 
 impl CustomOp3 for Linear {

@@ -3,7 +3,8 @@
 //! Each composite of the model's hot path (causal attention, LayerNorm, GELU, the
 //! biased linear layer, softmax cross-entropy) is one graph node with its own backward,
 //! instead of the dozen nodes its composed form builds, and a whole transformer block
-//! can be one node too ([`transformer_block`]), built from the same kernels. That removes most of candle's
+//! can be one node too ([`transformer_block`]), built from the same kernels, as can the
+//! LM head with the loss ([`head_cross_entropy`]). That removes most of candle's
 //! per-node costs: a fresh allocation per intermediate, and a zero-then-add gradient
 //! accumulation per node (../shared/notes/candle-cpu.md). Matrix products inside the
 //! kernels make the same `gemm` call as candle's own CPU matmul, into an output that is
@@ -21,6 +22,7 @@ mod attention;
 mod block;
 mod cross_entropy;
 mod gelu;
+mod head_loss;
 mod layer_norm;
 mod linear;
 mod matmul;
@@ -33,6 +35,7 @@ pub use attention::{
 pub use block::transformer_block;
 pub use cross_entropy::{cross_entropy, cross_entropy_composed};
 pub use gelu::{gelu, gelu_composed};
+pub use head_loss::head_cross_entropy;
 pub use layer_norm::{layer_norm, layer_norm_composed};
 pub use linear::{linear, linear_composed};
 
