@@ -105,11 +105,7 @@ impl Block {
     }
 
     fn forward(&self, x: &Tensor, mask: &Tensor, e: Exec) -> Result<Tensor> {
-        let whole = e.kernels == Kernels::Fused
-            && e.precision == Precision::F32
-            && self.attn.rotary.is_none()
-            && x.device().is_cpu();
-        if whole {
+        if e.whole_units_on(x.device()) && self.attn.rotary.is_none() {
             let (attn, mlp) = (&self.attn, &self.mlp);
             let params = [
                 &self.ln1.weight,
@@ -243,8 +239,7 @@ impl Gpt {
 
     /// Mean cross-entropy (nats/token) of predicting `targets` `(B, T)` from `idx` `(B, T)`.
     pub fn loss(&self, idx: &Tensor, targets: &Tensor) -> Result<Tensor> {
-        let e = self.exec;
-        if e.kernels == Kernels::Fused && e.precision == Precision::F32 && idx.device().is_cpu() {
+        if self.exec.whole_units_on(idx.device()) {
             // The head and the loss as one node: the logits never enter the graph.
             let x = self.hidden(idx)?;
             let (b, t, c) = x.dims3()?;

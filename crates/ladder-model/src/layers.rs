@@ -14,6 +14,14 @@ pub(crate) struct Exec {
     pub(crate) precision: Precision,
 }
 
+impl Exec {
+    /// Whether units larger than one composite (a whole block, the head with the loss)
+    /// run as one fused node on `device`: the fused f32 kernels on CPU.
+    pub(crate) fn whole_units_on(&self, device: &Device) -> bool {
+        self.kernels == Kernels::Fused && self.precision == Precision::F32 && device.is_cpu()
+    }
+}
+
 /// GPT-2's initialisation scale for weight matrices and embeddings.
 pub(crate) const INIT_STD: f64 = 0.02;
 

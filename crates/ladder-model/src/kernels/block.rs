@@ -19,12 +19,10 @@
 //! passes in reverse order, with the same products, so it gives the per-op path's
 //! gradients.
 
-use std::sync::{Arc, Mutex};
-
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
-use super::{attention, by_dtype, contiguous, gelu, layer_norm, linear, Float};
+use super::{attention, by_dtype, contiguous, gelu, layer_norm, linear, Float, Stash};
 
 /// Elements per parallel task of the residual adds.
 const ELEMENTS_PER_TASK: usize = 1 << 14;
@@ -115,11 +113,12 @@ struct Saved {
 }
 
 /// `(x, packed parameters) ↦ y`.
+#[derive(Clone)]
 struct Block {
     n_head: usize,
     eps: f64,
     packing: Packing,
-    saved: Arc<Mutex<Option<Saved>>>,
+    saved: Stash<Saved>,
 }
 
 /// `acc + other`, element-wise, reusing `acc`'s buffer.
@@ -181,12 +180,8 @@ fn forward<T: Float>(
         h,
         g,
     };
-    *op.saved.lock().map_err(|_| lock_poisoned())? = Some(saved);
+    op.saved.keep("transformer block", saved)?;
     Ok((y, Shape::from((b, t, d))))
-}
-
-fn lock_poisoned() -> candle_core::Error {
-    candle_core::Error::Msg("transformer block: a thread panicked holding its saved state".into())
 }
 
 impl CustomOp2 for Block {
@@ -211,12 +206,7 @@ impl CustomOp2 for Block {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let op = BlockGrad {
-            n_head: self.n_head,
-            eps: self.eps,
-            packing: self.packing,
-            saved: Arc::clone(&self.saved),
-        };
+        let op = BlockGrad(self.clone());
         let n = x.elem_count();
         let packed = x.apply_op3_no_bwd(params, &grad.contiguous()?, &op)?;
         let dx = packed.narrow(0, 0, n)?.reshape(x.shape())?;
@@ -227,16 +217,11 @@ impl CustomOp2 for Block {
 
 /// `(x, packed parameters, dy) ↦ [dx | d parameters]`, flat, from the forward's saved
 /// intermediates.
-struct BlockGrad {
-    n_head: usize,
-    eps: f64,
-    packing: Packing,
-    saved: Arc<Mutex<Option<Saved>>>,
-}
+struct BlockGrad(Block);
 
 #[allow(clippy::too_many_arguments)]
 fn backward<T: Float>(
-    op: &BlockGrad,
+    op: &Block,
     sx: &CpuStorage,
     lx: &Layout,
     sp: &CpuStorage,
@@ -252,10 +237,7 @@ fn backward<T: Float>(
             "transformer block backward: the gradient must be a contiguous (B, T, C)"
         );
     }
-    let guard = op.saved.lock().map_err(|_| lock_poisoned())?;
-    let Some(s) = guard.as_ref() else {
-        candle_core::bail!("transformer block backward: the forward saved nothing")
-    };
+    let s = op.saved.get("transformer block backward")?;
     let at = |i| pk.layout(i, lp.start_offset());
     let x = Layout::contiguous_with_offset((rows, d), lx.start_offset());
     let dy = Layout::contiguous_with_offset((rows, d), lg.start_offset());
@@ -330,7 +312,7 @@ impl CustomOp3 for BlockGrad {
         sg: &CpuStorage,
         lg: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self.name(), sx, backward(self, sx, lx, sp, lp, sg, lg))
+        by_dtype!(self.name(), sx, backward(&self.0, sx, lx, sp, lp, sg, lg))
     }
 }
 
@@ -375,7 +357,7 @@ pub fn transformer_block(
         n_head,
         eps,
         packing,
-        saved: Arc::new(Mutex::new(None)),
+        saved: Stash::new(),
     };
     x.contiguous()?.apply_op2(&packed, op)
 }

@@ -9,12 +9,10 @@
 //! computed as `xᵀ·dz` and transposed, as candle's transpose node does), so the loss and
 //! the gradients are the same bits.
 
-use std::sync::{Arc, Mutex};
-
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 
 use super::matmul::{matmul, Threads};
-use super::{by_dtype, cross_entropy, linear, Float};
+use super::{by_dtype, cross_entropy, linear, Float, Stash};
 
 /// What the forward keeps: the logits, and the targets as it read them.
 struct Saved {
@@ -23,12 +21,9 @@ struct Saved {
 }
 
 /// `(x, W, targets) ↦ mean cross-entropy`.
+#[derive(Clone)]
 struct HeadLoss {
-    saved: Arc<Mutex<Option<Saved>>>,
-}
-
-fn lock_poisoned() -> candle_core::Error {
-    candle_core::Error::Msg("head loss: a thread panicked holding its saved state".into())
+    saved: Stash<Saved>,
 }
 
 /// `(R, C)`, `(V, C)` and `(R)` from the layouts, checked.
@@ -62,7 +57,7 @@ fn forward<T: Float>(
         candle_core::bail!("head loss needs contiguous targets")
     };
     let targets = CpuStorage::U32(st.as_slice::<u32>()?[start..end].to_vec());
-    *op.saved.lock().map_err(|_| lock_poisoned())? = Some(Saved { logits, targets });
+    op.saved.keep("head loss", Saved { logits, targets })?;
     Ok(loss)
 }
 
@@ -91,9 +86,7 @@ impl CustomOp3 for HeadLoss {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let op = HeadLossGrad {
-            saved: Arc::clone(&self.saved),
-        };
+        let op = HeadLossGrad(self.clone());
         let packed = x.apply_op3_no_bwd(w, &grad.contiguous()?, &op)?;
         let n = x.elem_count();
         let dx = packed.narrow(0, 0, n)?.reshape(x.shape())?;
@@ -103,13 +96,11 @@ impl CustomOp3 for HeadLoss {
 }
 
 /// `(x, W, g) ↦ [dx | dW]`, flat, from the saved logits.
-struct HeadLossGrad {
-    saved: Arc<Mutex<Option<Saved>>>,
-}
+struct HeadLossGrad(HeadLoss);
 
 #[allow(clippy::too_many_arguments)]
 fn backward<T: Float>(
-    op: &HeadLossGrad,
+    op: &HeadLoss,
     sx: &CpuStorage,
     lx: &Layout,
     sw: &CpuStorage,
@@ -118,10 +109,7 @@ fn backward<T: Float>(
     lg: &Layout,
 ) -> Result<(CpuStorage, Shape)> {
     let (rows, vocab, c) = dims("head loss backward", lx, lw)?;
-    let guard = op.saved.lock().map_err(|_| lock_poisoned())?;
-    let Some(s) = guard.as_ref() else {
-        candle_core::bail!("head loss backward: the forward saved nothing")
-    };
+    let s = op.saved.get("head loss backward")?;
     let lz = Layout::contiguous((rows, vocab));
     let lt = Layout::contiguous(rows);
     let (dz, _) = cross_entropy::backward::<T>(&s.logits, &lz, &s.targets, &lt, sg, lg)?;
@@ -161,7 +149,7 @@ impl CustomOp3 for HeadLossGrad {
         sg: &CpuStorage,
         lg: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self.name(), sx, backward(self, sx, lx, sw, lw, sg, lg))
+        by_dtype!(self.name(), sx, backward(&self.0, sx, lx, sw, lw, sg, lg))
     }
 }
 
@@ -173,7 +161,7 @@ pub fn head_cross_entropy(x: &Tensor, w: &Tensor, targets: &Tensor) -> Result<Te
         return super::cross_entropy(&x.matmul(&w.t()?)?, targets);
     }
     let op = HeadLoss {
-        saved: Arc::new(Mutex::new(None)),
+        saved: Stash::new(),
     };
     let targets = targets.to_dtype(DType::U32)?.contiguous()?;
     x.contiguous()?.apply_op3(&w.contiguous()?, &targets, op)

@@ -15,6 +15,8 @@
 //! device-generic. Each op has a finite-difference gradient test and a test against the
 //! composed ops (`tests/kernels.rs`).
 
+use std::sync::{Arc, OnceLock};
+
 use candle_core::{CpuStorage, Layout, Result, WithDType};
 use rayon::prelude::*;
 
@@ -114,6 +116,37 @@ macro_rules! by_dtype {
     };
 }
 pub(crate) use by_dtype;
+
+/// What a fused op's forward keeps for its backward: written once by the forward, read by
+/// the gradient op, which holds a clone of the same cell.
+pub(crate) struct Stash<S>(Arc<OnceLock<S>>);
+
+impl<S> Stash<S> {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(OnceLock::new()))
+    }
+
+    /// Keeps `value`; `op` names the op in the error if its forward ran twice.
+    pub(crate) fn keep(&self, op: &str, value: S) -> Result<()> {
+        self.0
+            .set(value)
+            .map_err(|_| candle_core::Error::Msg(format!("{op}: the forward ran twice")))
+    }
+
+    /// What the forward kept; `op` names the op in the error if it kept nothing.
+    pub(crate) fn get(&self, op: &str) -> Result<&S> {
+        match self.0.get() {
+            Some(value) => Ok(value),
+            None => candle_core::bail!("{op}: the forward saved nothing"),
+        }
+    }
+}
+
+impl<S> Clone for Stash<S> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
 
 /// Rows per parallel task in the row-wise kernels.
 pub(crate) const ROWS_PER_TASK: usize = 64;
