@@ -220,6 +220,51 @@ fn head_cross_entropy() {
     );
 }
 
+/// The head loss computes its logits in blocks of rows (32 at this vocabulary, so 10
+/// blocks here, the last one short) and its gradient in the forward; the loss and both
+/// gradients are still the bits of the separate product and cross-entropy, on any
+/// number of threads.
+#[test]
+fn head_cross_entropy_in_row_blocks_gives_the_separate_ops_bits() {
+    let (rows, width, vocab) = (300, 24, 4096);
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let x = random(&mut rng, &[rows, width], 1.0, DType::F32);
+    let w = random(&mut rng, &[vocab, width], 0.5, DType::F32);
+    let targets: Vec<u32> = (0..rows)
+        .map(|_| rng.random_range(0..vocab as u32))
+        .collect();
+    let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
+    let run = |fused: bool, threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let (xv, wv) = (Var::from_tensor(&x).unwrap(), Var::from_tensor(&w).unwrap());
+            let loss = if fused {
+                kernels::head_cross_entropy(&xv, &wv, &targets)
+            } else {
+                kernels::cross_entropy(&xv.matmul(&wv.t().unwrap()).unwrap(), &targets)
+            }
+            .unwrap();
+            let grads = loss.backward().unwrap();
+            let mut out = vec![loss.to_scalar::<f32>().unwrap()];
+            for v in [&xv, &wv] {
+                let g = grads.get(v).unwrap().flatten_all().unwrap();
+                out.extend(g.to_vec1::<f32>().unwrap());
+            }
+            out
+        })
+    };
+    let reference = run(false, 1);
+    for threads in [1, 2, 3] {
+        assert_eq!(run(true, threads), reference, "{threads} threads");
+    }
+    // Without a gradient to compute, the same loss.
+    let plain = kernels::head_cross_entropy(&x, &w, &targets).unwrap();
+    assert_eq!(plain.to_scalar::<f32>().unwrap(), reference[0]);
+}
+
 #[test]
 fn cross_entropy_rejects_targets_outside_the_vocabulary() {
     let logits = Tensor::zeros((2, 4), DType::F32, &Device::Cpu).unwrap();

@@ -12,10 +12,10 @@ use rayon::prelude::*;
 
 use super::{by_dtype, contiguous, simd, Float};
 
-/// Rows per parallel task.
-const ROWS_PER_TASK: usize = 32;
+/// Rows per parallel task, and per partial sum of the loss.
+pub(super) const ROWS_PER_TASK: usize = 32;
 
-fn targets<'a>(
+pub(super) fn targets<'a>(
     op: &str,
     s: &'a CpuStorage,
     l: &Layout,
@@ -35,14 +35,27 @@ fn targets<'a>(
     Ok(t)
 }
 
-/// `log Σ exp(z)` of a row, using `scratch` (the row's length) for `exp(z − max)`.
-fn log_sum_exp<T: Float>(row: &[T], scratch: &mut [T]) -> T {
+/// Overwrites a row of logits `z` with `exp(z − max z)`; returns their sum and the row's
+/// loss `logsumexp(z) − z_t`.
+pub(super) fn exp_row<T: Float>(row: &mut [T], t: usize) -> (T, f64) {
     let max = simd::max(row);
-    for (s, &z) in scratch.iter_mut().zip(row) {
-        *s = z - max;
+    let zt = row[t];
+    for z in row.iter_mut() {
+        *z -= max;
     }
-    T::exp_nonpositive_in_place(scratch);
-    max + simd::sum(scratch).ln()
+    T::exp_nonpositive_in_place(row);
+    let sum = simd::sum(row);
+    (sum, WithDType::to_f64(max + sum.ln() - zt))
+}
+
+/// Turns a row of `exp(z − max z)` with sum `sum` into
+/// `dz = scale·(softmax(z) − onehot(t))`.
+pub(super) fn grad_row<T: Float>(row: &mut [T], sum: T, t: usize, scale: T) {
+    let k = scale / sum;
+    for d in row.iter_mut() {
+        *d *= k;
+    }
+    row[t] -= scale;
 }
 
 struct CrossEntropy;
@@ -65,7 +78,8 @@ pub(super) fn forward<T: Float>(
             z.chunks_exact(vocab)
                 .zip(t)
                 .map(|(row, &t)| {
-                    WithDType::to_f64(log_sum_exp(row, &mut scratch) - row[t as usize])
+                    scratch.copy_from_slice(row);
+                    exp_row(&mut scratch, t as usize).1
                 })
                 .sum::<f64>()
         })
@@ -127,16 +141,9 @@ pub(super) fn backward<T: Float>(
         .zip(t.par_chunks(ROWS_PER_TASK))
         .for_each(|((dz, z), t)| {
             for ((dz, z), &t) in dz.chunks_exact_mut(vocab).zip(z.chunks_exact(vocab)).zip(t) {
-                let max = simd::max(z);
-                for (d, &z) in dz.iter_mut().zip(z) {
-                    *d = z - max;
-                }
-                T::exp_nonpositive_in_place(dz);
-                let k = scale / simd::sum(dz);
-                for d in dz.iter_mut() {
-                    *d *= k;
-                }
-                dz[t as usize] -= scale;
+                dz.copy_from_slice(z);
+                let (sum, _) = exp_row(dz, t as usize);
+                grad_row(dz, sum, t as usize, scale);
             }
         });
     Ok((T::to_cpu_storage_owned(dz), lz.shape().clone()))

@@ -3,27 +3,31 @@
 //! `loss = mean_r CE(x_r·Wᵀ, t_r)` for the final hidden states `x` `(R, C)` and the head
 //! `W` `(V, C)`. Composed, the logits `(R, V)` are a matmul node, two reshapes and the
 //! cross-entropy's input, each paying candle's zero-then-add for its gradient, on the
-//! largest activation of a small model (V = 256 is 4× d_model 64). Here the logits live
-//! inside the op between its forward and backward, and the products and the
-//! cross-entropy are the same calls as the composed path's (including `Wᵀ`'s gradient
-//! computed as `xᵀ·dz` and transposed, as candle's transpose node does), so the loss and
-//! the gradients are the same bits.
+//! largest activation of a small model (V = 1024 is 64× d_model 16). Here the forward
+//! computes the logits a block of rows at a time and, while a block is in cache, its
+//! losses and its gradient `dz = (softmax − onehot)/R` (for the upstream gradient 1 that
+//! `backward()` starts from), in place: the logits never make a round trip through
+//! memory and the softmax is computed once. The backward is then two products. The
+//! arithmetic is the composed path's, call for call (the cross-entropy's row functions,
+//! `Wᵀ`'s gradient computed as `xᵀ·dz` and transposed, as candle's transpose node does),
+//! so the loss and the gradients are the same bits.
 
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 
-use super::matmul::{matmul, Threads};
-use super::{by_dtype, cross_entropy, linear, Float, Stash};
+use super::matmul::{self, matmul, Threads};
+use super::{by_dtype, contiguous, cross_entropy, Float, Stash};
 
-/// What the forward keeps: the logits, and the targets as it read them.
+/// What the forward keeps: `dz` for an upstream gradient of 1.
 struct Saved {
-    logits: CpuStorage,
-    targets: CpuStorage,
+    dz: CpuStorage,
 }
 
 /// `(x, W, targets) ↦ mean cross-entropy`.
 #[derive(Clone)]
 struct HeadLoss {
     saved: Stash<Saved>,
+    /// Whether a backward may follow (the forward then computes `dz`).
+    grad: bool,
 }
 
 /// `(R, C)`, `(V, C)` and `(R)` from the layouts, checked.
@@ -40,6 +44,13 @@ fn dims(op: &str, lx: &Layout, lw: &Layout) -> Result<(usize, usize, usize)> {
     Ok((rows, vocab, c))
 }
 
+/// Logit rows per block: about 512 KiB of them, so that a block stays in the L2 cache
+/// from the product through the softmax, in whole groups of the loss's partial sums.
+fn block_rows(vocab: usize) -> usize {
+    let groups = (1 << 17) / (cross_entropy::ROWS_PER_TASK * vocab.max(1));
+    cross_entropy::ROWS_PER_TASK * groups.max(1)
+}
+
 fn forward<T: Float>(
     op: &HeadLoss,
     sx: &CpuStorage,
@@ -49,16 +60,46 @@ fn forward<T: Float>(
     st: &CpuStorage,
     lt: &Layout,
 ) -> Result<(CpuStorage, Shape)> {
-    let (rows, vocab, _) = dims("head loss", lx, lw)?;
-    let logits = linear::times_transposed::<T>(sx, lx, sw, lw)?;
-    let lz = Layout::contiguous((rows, vocab));
-    let loss = cross_entropy::forward::<T>(&logits, &lz, st, lt)?;
-    let Some((start, end)) = lt.contiguous_offsets() else {
-        candle_core::bail!("head loss needs contiguous targets")
-    };
-    let targets = CpuStorage::U32(st.as_slice::<u32>()?[start..end].to_vec());
-    op.saved.keep("head loss", Saved { logits, targets })?;
-    Ok(loss)
+    let name = "head loss";
+    let (rows, vocab, c) = dims(name, lx, lw)?;
+    let t = cross_entropy::targets(name, st, lt, rows, vocab)?;
+    let scale = T::one() / T::from(rows).unwrap_or_else(T::one);
+    // The logits a block of rows at a time, each block's losses and, for the backward,
+    // its `dz` computed in place while the block is in cache: the logits never make a
+    // round trip through memory, and the softmax is computed once, not again backward.
+    let (dz, partials) = matmul::matmul_by_rows::<T, Vec<f64>>(
+        sx,
+        sw,
+        (rows, vocab, c),
+        (lx, &lw.transpose(0, 1)?),
+        block_rows(vocab),
+        |first, z: &mut [T]| {
+            let t = &t[first..first + z.len() / vocab];
+            z.chunks_mut(vocab * cross_entropy::ROWS_PER_TASK)
+                .zip(t.chunks(cross_entropy::ROWS_PER_TASK))
+                .map(|(z, t)| {
+                    z.chunks_exact_mut(vocab)
+                        .zip(t)
+                        .map(|(row, &t)| {
+                            let (sum, nll) = cross_entropy::exp_row(row, t as usize);
+                            if op.grad {
+                                cross_entropy::grad_row(row, sum, t as usize, scale);
+                            }
+                            nll
+                        })
+                        .sum::<f64>()
+                })
+                .collect()
+        },
+    )?;
+    // Fixed groups of rows summed in order: the same result on any number of threads.
+    let total: f64 = partials.iter().flatten().sum();
+    let mean = <T as WithDType>::from_f64(total / rows as f64);
+    if op.grad {
+        let dz = T::to_cpu_storage_owned(dz);
+        op.saved.keep(name, Saved { dz })?;
+    }
+    Ok((T::to_cpu_storage_owned(vec![mean]), Shape::from(())))
 }
 
 impl CustomOp3 for HeadLoss {
@@ -95,7 +136,7 @@ impl CustomOp3 for HeadLoss {
     }
 }
 
-/// `(x, W, g) ↦ [dx | dW]`, flat, from the saved logits.
+/// `(x, W, g) ↦ [dx | dW]`, flat, from the saved `dz`.
 struct HeadLossGrad(HeadLoss);
 
 #[allow(clippy::too_many_arguments)]
@@ -111,14 +152,25 @@ fn backward<T: Float>(
     let (rows, vocab, c) = dims("head loss backward", lx, lw)?;
     let s = op.saved.get("head loss backward")?;
     let lz = Layout::contiguous((rows, vocab));
-    let lt = Layout::contiguous(rows);
-    let (dz, _) = cross_entropy::backward::<T>(&s.logits, &lz, &s.targets, &lt, sg, lg)?;
+    let g = contiguous::<T>("head loss backward", sg, lg)?[0];
+    // `dz` was computed for g = 1, the gradient `backward()` starts from.
+    let scaled;
+    let dz = if g == T::one() {
+        &s.dz
+    } else {
+        let dz: Vec<T> = T::cpu_storage_as_slice(&s.dz)?
+            .iter()
+            .map(|&d| d * g)
+            .collect();
+        scaled = T::to_cpu_storage_owned(dz);
+        &scaled
+    };
     // dx = dz·W; dWᵀ = xᵀ·dz, then transposed into W's layout.
-    let dx = matmul::<T>(Threads::Candle, &dz, sw, (1, rows, c, vocab), &lz, lw)?;
+    let dx = matmul::<T>(Threads::Candle, dz, sw, (1, rows, c, vocab), &lz, lw)?;
     let dwt = matmul::<T>(
         Threads::Candle,
         sx,
-        &dz,
+        dz,
         (1, c, vocab, rows),
         &lx.transpose(0, 1)?,
         &lz,
@@ -162,6 +214,7 @@ pub fn head_cross_entropy(x: &Tensor, w: &Tensor, targets: &Tensor) -> Result<Te
     }
     let op = HeadLoss {
         saved: Stash::new(),
+        grad: x.track_op() || w.track_op(),
     };
     let targets = targets.to_dtype(DType::U32)?.contiguous()?;
     x.contiguous()?.apply_op3(&w.contiguous()?, &targets, op)

@@ -17,6 +17,7 @@ use candle_core::{CpuStorage, Layout, Result};
 use super::Float;
 
 /// One operand: its elements, and the strides `gemm` walks them by.
+#[derive(Clone, Copy)]
 struct Operand<'a, T> {
     data: &'a [T],
     /// Elements between batches.
@@ -108,6 +109,66 @@ pub(crate) fn matmul<T: Float>(
         dst.set_len(len)
     };
     Ok(T::to_cpu_storage_owned(dst))
+}
+
+/// `lhs · rhs` for one `(m, k) · (k, n)` product, computed `rows` output rows at a
+/// time in parallel on the calling pool, each block of rows handed to
+/// `then(first_row, block)` as soon as it is written, while it is still in cache.
+/// Returns the product as `then` left it and `then`'s results in row order. The blocks
+/// are fixed by `rows`, and `gemm` never splits along `k`, so the bits depend on neither
+/// the thread count nor `rows`.
+pub(crate) fn matmul_by_rows<T: Float, R: Send>(
+    lhs: &CpuStorage,
+    rhs: &CpuStorage,
+    (m, n, k): (usize, usize, usize),
+    (lhs_l, rhs_l): (&Layout, &Layout),
+    rows: usize,
+    then: impl Fn(usize, &mut [T]) -> R + Sync,
+) -> Result<(Vec<T>, Vec<R>)> {
+    use rayon::prelude::*;
+    let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (1, m, k))?;
+    let r = Operand::of("rhs", T::cpu_storage_as_slice(rhs)?, rhs_l, (1, k, n))?;
+    let block = rows.max(1) * n;
+    if k == 0 || block == 0 {
+        let mut dst = vec![T::zero(); m * n];
+        let results = dst
+            .chunks_mut(block.max(1))
+            .enumerate()
+            .map(|(i, out)| then(i * rows, out))
+            .collect();
+        return Ok((dst, results));
+    }
+    let mut dst: Vec<T> = Vec::with_capacity(m * n);
+    let results = dst.spare_capacity_mut()[..m * n]
+        .par_chunks_mut(block)
+        .enumerate()
+        .map(|(i, out)| {
+            let first = i * rows;
+            let a = Operand {
+                data: &a.data[first * a.rs..],
+                ..a
+            };
+            product(
+                &a,
+                &r,
+                (0, out.len() / n, n, k),
+                out,
+                gemm::Parallelism::None,
+            );
+            // SAFETY: `product` wrote every element of `out` (`read_dst = false`), so
+            // it is initialised; `MaybeUninit<T>` has `T`'s layout.
+            #[allow(unsafe_code)]
+            let out =
+                unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<T>(), out.len()) };
+            then(first, out)
+        })
+        .collect();
+    // SAFETY: the blocks above cover all `m × n` elements and each was written.
+    #[allow(unsafe_code)]
+    unsafe {
+        dst.set_len(m * n)
+    };
+    Ok((dst, results))
 }
 
 /// One batch's `(m, k) · (k, n)` into `out`, row-major `(m, n)`.
