@@ -10,7 +10,9 @@
 //! memory and the softmax is computed once. The backward is then two products. The
 //! arithmetic is the composed path's, call for call (the cross-entropy's row functions,
 //! `Wᵀ`'s gradient computed as `xᵀ·dz` and transposed, as candle's transpose node does),
-//! so the loss and the gradients are the same bits.
+//! so the loss and the gradients are the same bits, on any number of threads, wherever
+//! `gemm` gives a block of logits the whole product's bits: widths up to 512 and every
+//! block more than one row (`matmul::matmul_by_rows`); elsewhere they agree to rounding.
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 

@@ -115,8 +115,11 @@ pub(crate) fn matmul<T: Float>(
 /// time in parallel on the calling pool, each block of rows handed to
 /// `then(first_row, block)` as soon as it is written, while it is still in cache.
 /// Returns the product as `then` left it and `then`'s results in row order. The blocks
-/// are fixed by `rows`, and `gemm` never splits along `k`, so the bits depend on neither
-/// the thread count nor `rows`.
+/// are fixed by `rows`, so the bits do not depend on the thread count. Each block is its
+/// own `gemm` call, which gives the whole product's bits when the blocks keep the
+/// operand's alignment (`rows` a multiple of 16) and `k ≤ 512`; otherwise `gemm` may take
+/// another path for a block (a single row is a matrix-vector product, `k` above its
+/// cache block is split by `m`) and round differently.
 pub(crate) fn matmul_by_rows<T: Float, R: Send>(
     lhs: &CpuStorage,
     rhs: &CpuStorage,
@@ -128,7 +131,8 @@ pub(crate) fn matmul_by_rows<T: Float, R: Send>(
     use rayon::prelude::*;
     let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (1, m, k))?;
     let r = Operand::of("rhs", T::cpu_storage_as_slice(rhs)?, rhs_l, (1, k, n))?;
-    let block = rows.max(1) * n;
+    let rows = rows.max(1);
+    let block = rows * n;
     if k == 0 || block == 0 {
         let mut dst = vec![T::zero(); m * n];
         let results = dst
@@ -277,6 +281,54 @@ mod tests {
         let q = Layout::new((g, 40, hd).into(), vec![hd, width, 1], 0);
         let kt = Layout::new((g, hd, 40).into(), vec![hd, 1, width], g * hd);
         same_as_candle(&qkv, &qkv, (g, 40, 40, hd), &q, &kt);
+    }
+
+    /// Blocks of whole, aligned groups of rows give candle's bits (the head loss's case);
+    /// blocks of any height give its values within rounding; each block reaches `then`
+    /// with its first row, in row order.
+    #[test]
+    fn row_blocks_give_candles_bits_or_values() {
+        for (k, offset) in [(24, 0), (300, 0), (300, 5)] {
+            let (m, n) = (70, 45);
+            let lhs = storage(offset + m * k, 1);
+            let rhs = storage(k * n, 2);
+            let ll = Layout::contiguous_with_offset((m, k), offset);
+            let rt = Layout::contiguous((n, k)).transpose(0, 1).unwrap();
+            let theirs = lhs.matmul(&rhs, (1, m, n, k), &ll, &rt).unwrap();
+            let theirs = f32::cpu_storage_as_slice(&theirs).unwrap();
+            for rows in [0, 1, 7, 32, 64, 1000] {
+                let (ours, firsts) = matmul_by_rows::<f32, _>(
+                    &lhs,
+                    &rhs,
+                    (m, n, k),
+                    (&ll, &rt),
+                    rows,
+                    |first, block: &mut [f32]| (first, block.len() / n),
+                )
+                .unwrap();
+                let case = format!("k {k}, offset {offset}, rows {rows}");
+                if offset == 0 && rows > 0 && rows % 32 == 0 {
+                    assert!(
+                        ours.iter()
+                            .zip(theirs)
+                            .all(|(x, y)| x.to_bits() == y.to_bits()),
+                        "{case}"
+                    );
+                }
+                for (x, y) in ours.iter().zip(theirs) {
+                    assert!(
+                        (x - y).abs() <= 1e-5 * (1.0 + y.abs()),
+                        "{case}: {x} vs {y}"
+                    );
+                }
+                let mut next = 0;
+                for (first, height) in firsts {
+                    assert_eq!(first, next, "{case}");
+                    next += height;
+                }
+                assert_eq!(next, m, "{case}");
+            }
+        }
     }
 
     #[test]
