@@ -14,6 +14,7 @@ Usage: torch_ref.py --shapes 64x2x4,128x4x4 --threads 1 --mode eager|compile
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
@@ -88,6 +89,8 @@ def bench(args, d, layers, heads):
     # torch.compile traces and compiles on the first steps; they are warmup.
     warmup = args.warmup + (3 if args.mode == "compile" else 0)
     for step in range(warmup + args.steps):
+        if step == warmup and args.start_line:
+            wait_at_start_line(args.start_line, f"d{d}", args.start_count)
         t0 = time.perf_counter()
         loss = step_fn(x, y)
         loss.item()
@@ -110,6 +113,14 @@ def bench(args, d, layers, heads):
         "flops_per_token": model_flops_per_token(args.vocab, args.context, d, layers),
         "steps": args.steps, "torch": torch.__version__,
     }
+
+
+def wait_at_start_line(directory, name, count):
+    """Marks this process ready for `name` in `directory` and waits for `count` of them."""
+    os.makedirs(directory, exist_ok=True)
+    open(os.path.join(directory, f"{name}.{os.getpid()}"), "w").close()
+    while sum(f.startswith(name + ".") for f in os.listdir(directory)) < count:
+        time.sleep(0.001)
 
 
 def gemm_peak():
@@ -139,6 +150,11 @@ def main():
     p.add_argument("--mode", choices=["eager", "compile"], default="eager")
     p.add_argument("--json")
     p.add_argument("--peak", action="store_true", help="also time a 2048³ f32 GEMM")
+    p.add_argument("--start-line", metavar="DIR",
+                   help="processes timed side by side: wait in DIR for --start-count of "
+                        "them after the warmup, so that no timed step overlaps another "
+                        "process's start-up or compilation")
+    p.add_argument("--start-count", type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     out = open(args.json, "a") if args.json else None

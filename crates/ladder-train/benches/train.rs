@@ -17,11 +17,12 @@
 //! line).
 
 use std::io::Write;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use ladder_model::{FlopCounts, GptConfig, Kernels, PositionEncoding, Precision};
-use ladder_train::{device_name, time_steps, AdamWConfig, StepTimes, TimingSpec, TrainError};
+use ladder_train::{device_name, time_steps_after, AdamWConfig, StepTimes, TimingSpec, TrainError};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -119,7 +120,12 @@ fn device(name: &str) -> Result<Device, String> {
     Device::new_cuda(i).map_err(|e| format!("--device {name}: {e} (build with --features cuda)"))
 }
 
-fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> Result<StepTimes, TrainError> {
+fn train_steps(
+    cfg: GptConfig,
+    a: &Args,
+    seed: u64,
+    start: &StartLine,
+) -> Result<StepTimes, TrainError> {
     let spec = TimingSpec {
         model: cfg,
         batch_size: a.batch,
@@ -136,7 +142,49 @@ fn train_steps(cfg: GptConfig, a: &Args, seed: u64) -> Result<StepTimes, TrainEr
         steps: a.steps,
         seed,
     };
-    time_steps(&spec, &a.device)
+    let mut waited = false;
+    let times = time_steps_after(&spec, &a.device, || {
+        waited = true;
+        start.wait();
+    });
+    if !waited {
+        // Failed before its timed steps: the others must not wait for it.
+        start.leave();
+    }
+    times
+}
+
+/// Where jobs timed side by side wait for each other before their timed steps (see
+/// `time_steps_after`); unlike `std::sync::Barrier`, a job that fails first can leave,
+/// so that the others do not wait forever.
+struct StartLine {
+    /// Jobs still expected, and jobs arrived.
+    count: Mutex<(usize, usize)>,
+    all_here: Condvar,
+}
+
+impl StartLine {
+    fn new(jobs: usize) -> Self {
+        Self {
+            count: Mutex::new((jobs, 0)),
+            all_here: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) {
+        let mut c = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        c.1 += 1;
+        self.all_here.notify_all();
+        while c.1 < c.0 {
+            c = self.all_here.wait(c).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn leave(&self) {
+        let mut c = self.count.lock().unwrap_or_else(|e| e.into_inner());
+        c.0 -= 1;
+        self.all_here.notify_all();
+    }
 }
 
 /// Best of five 2048³ matmuls in `dtype` on `device`, in GFLOP/s, at the current thread
@@ -216,13 +264,15 @@ fn run() -> Result<(), String> {
         })
         .map_err(|e| e.to_string())?;
         let start = Instant::now();
+        // The jobs start their timed steps together (see `time_steps_after`).
+        let start_line = StartLine::new(a.jobs);
         let splits = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..a.jobs)
                 .map(|j| {
-                    let a = &a;
+                    let (a, start_line) = (&a, &start_line);
                     scope.spawn(move || {
-                        pool(a.threads)?
-                            .install(|| train_steps(cfg, a, j as u64))
+                        let pool = pool(a.threads).inspect_err(|_| start_line.leave())?;
+                        pool.install(|| train_steps(cfg, a, j as u64, start_line))
                             .map_err(|e| e.to_string())
                     })
                 })

@@ -21,5 +21,5 @@ pub use memory::keep_freed_memory;
 pub use observer::{EvalPoint, Fanout, Observer, ObserverError, Recorder, RunStart, RunSummary};
 pub use run::{train, RunSpec};
 pub use schedule::{Cooldown, CosineSchedule, Schedule, ScheduleKind, WsdSchedule};
-pub use throughput::{device_name, time_steps, StepTimes, TimingSpec};
+pub use throughput::{device_name, time_steps, time_steps_after, StepTimes, TimingSpec};
 pub use trainer::{Snapshot, Trainer};

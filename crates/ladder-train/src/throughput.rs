@@ -76,6 +76,19 @@ pub struct TimingSpec {
 /// Trains `spec.warmup + spec.steps` steps on uniformly random tokens and times the last
 /// `spec.steps`.
 pub fn time_steps(spec: &TimingSpec, device: &Device) -> Result<StepTimes, TrainError> {
+    time_steps_after(spec, device, || {})
+}
+
+/// [`time_steps`], calling `warmed_up` once between the warmup and the timed steps. Runs
+/// timed side by side wait there for each other (a `std::sync::Barrier`), so that no
+/// run's timed steps overlap another's start-up: model building and first steps fault
+/// in fresh pages, which serialises the threads of a process on its memory map.
+pub fn time_steps_after(
+    spec: &TimingSpec,
+    device: &Device,
+    warmed_up: impl FnOnce(),
+) -> Result<StepTimes, TrainError> {
+    let mut warmed_up = Some(warmed_up);
     let (b, t, v) = (spec.batch_size, spec.model.context, spec.model.vocab);
     let store = ParamStore::new(spec.seed);
     let model = Gpt::with_kernels(
@@ -98,6 +111,11 @@ pub fn time_steps(spec: &TimingSpec, device: &Device) -> Result<StepTimes, Train
         ..StepTimes::default()
     };
     for step in 0..spec.warmup + spec.steps {
+        if step == spec.warmup {
+            if let Some(f) = warmed_up.take() {
+                f();
+            }
+        }
         let t0 = Instant::now();
         let loss = model.loss(&x, &y)?;
         loss.to_dtype(DType::F32)?.to_scalar::<f32>()?; // waits for the device
