@@ -90,7 +90,7 @@ def bench(args, d, layers, heads):
     warmup = args.warmup + (3 if args.mode == "compile" else 0)
     for step in range(warmup + args.steps):
         if step == warmup and args.start_line:
-            wait_at_start_line(args.start_line, f"d{d}", args.start_count)
+            wait_at_start_line(args.start_line, f"d{d}L{layers}H{heads}", args.start_count)
         t0 = time.perf_counter()
         loss = step_fn(x, y)
         loss.item()

@@ -80,7 +80,7 @@ pub fn time_steps(spec: &TimingSpec, device: &Device) -> Result<StepTimes, Train
 }
 
 /// [`time_steps`], calling `warmed_up` once between the warmup and the timed steps. Runs
-/// timed side by side wait there for each other (a `std::sync::Barrier`), so that no
+/// timed side by side wait there for each other (the bench's start line), so that no
 /// run's timed steps overlap another's start-up: model building and first steps fault
 /// in fresh pages, which serialises the threads of a process on its memory map.
 pub fn time_steps_after(
