@@ -7,9 +7,14 @@ and residual projections 0.02/sqrt(2 L). Attention is F.scaled_dot_product_atten
 is_causal=True, PyTorch's fastest eager path on CPU. AdamW: betas (0.9, 0.95), eps 1e-8,
 weight decay 0.1 on matrices only, global-norm clipping at 1.0.
 
+On a GPU (--device cuda), --precision bf16 runs the forward under torch.autocast in
+bfloat16, as ladder's `[train] precision = "bf16"` does: weights, gradients and AdamW stay
+f32. Each timed phase ends with the device synchronised, as ladder's bench does.
+
 Usage: torch_ref.py --shapes 64x2x4,128x4x4 --threads 1 --mode eager|compile
-       [--steps 10] [--warmup 2] [--json PATH]
+       [--device cpu|cuda] [--precision f32|bf16] [--steps 10] [--warmup 2] [--json PATH]
 """
+import contextlib
 
 import argparse
 import json
@@ -75,7 +80,8 @@ def model_flops_per_token(vocab, context, d, layers):
 
 def bench(args, d, layers, heads):
     torch.manual_seed(0)
-    model = Gpt(args.vocab, args.context, d, layers, heads)
+    device = torch.device(args.device)
+    model = Gpt(args.vocab, args.context, d, layers, heads).to(device)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -83,8 +89,11 @@ def bench(args, d, layers, heads):
         lr=1e-3, betas=(0.9, 0.95), eps=1e-8,
     )
     step_fn = torch.compile(model) if args.mode == "compile" else model
-    seq = torch.randint(0, args.vocab, (args.batch, args.context + 1))
+    seq = torch.randint(0, args.vocab, (args.batch, args.context + 1)).to(device)
     x, y = seq[:, :-1].contiguous(), seq[:, 1:].contiguous()
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) \
+        if args.precision == "bf16" else contextlib.nullcontext
     fwd = bwd = optim = 0.0
     # torch.compile traces and compiles on the first steps; they are warmup.
     warmup = args.warmup + (3 if args.mode == "compile" else 0)
@@ -92,14 +101,17 @@ def bench(args, d, layers, heads):
         if step == warmup and args.start_line:
             wait_at_start_line(args.start_line, f"d{d}L{layers}H{heads}", args.start_count)
         t0 = time.perf_counter()
-        loss = step_fn(x, y)
+        with autocast():
+            loss = step_fn(x, y)
         loss.item()
         t1 = time.perf_counter()
         loss.backward()
+        sync()
         t2 = time.perf_counter()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
+        sync()
         t3 = time.perf_counter()
         if step >= warmup:
             fwd += t1 - t0
@@ -109,6 +121,7 @@ def bench(args, d, layers, heads):
     return {
         "kind": "train", "impl": f"torch-{args.mode}", "d_model": d, "n_layer": layers,
         "n_head": heads, "threads": args.threads, "jobs": 1,
+        "device": args.device, "precision": args.precision,
         "tok_s": tokens / (fwd + bwd + optim), "fwd_s": fwd, "bwd_s": bwd, "opt_s": optim,
         "flops_per_token": model_flops_per_token(args.vocab, args.context, d, layers),
         "steps": args.steps, "torch": torch.__version__,
@@ -123,18 +136,23 @@ def wait_at_start_line(directory, name, count):
         time.sleep(0.001)
 
 
-def gemm_peak():
-    """Best of five 2048³ f32 matmuls (PyTorch's BLAS), in GFLOP/s."""
+def gemm_peak(device, precision):
+    """Best of five 2048³ matmuls (PyTorch's BLAS) in f32 or bf16, in GFLOP/s."""
     n = 2048
-    a, b = torch.randn(n, n), torch.randn(n, n)
+    dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    a = torch.randn(n, n, device=device).to(dtype)
+    b = torch.randn(n, n, device=device).to(dtype)
+    sync = torch.cuda.synchronize if torch.device(device).type == "cuda" else (lambda: None)
     a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(5))
+    sync()
+    best = min(_timed(lambda: a @ b, sync) for _ in range(5))
     return 2 * n**3 / best / 1e9
 
 
-def _timed(f):
+def _timed(f, sync):
     t = time.perf_counter()
     f()
+    sync()
     return time.perf_counter() - t
 
 
@@ -148,8 +166,11 @@ def main():
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--mode", choices=["eager", "compile"], default="eager")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--precision", choices=["f32", "bf16"], default="f32")
     p.add_argument("--json")
-    p.add_argument("--peak", action="store_true", help="also time a 2048³ f32 GEMM")
+    p.add_argument("--peak", action="store_true",
+                   help="also time a 2048³ GEMM (f32, or bf16 under --precision bf16)")
     p.add_argument("--start-line", metavar="DIR",
                    help="processes timed side by side: wait in DIR for --start-count of "
                         "them after the warmup, so that no timed step overlaps another "
@@ -159,15 +180,18 @@ def main():
     torch.set_num_threads(args.threads)
     out = open(args.json, "a") if args.json else None
     if args.peak:
-        g = gemm_peak()
-        print(f"torch f32 GEMM 2048³, {args.threads} threads: {g:.1f} GFLOP/s", file=sys.stderr)
+        g = gemm_peak(args.device, args.precision)
+        print(f"torch {args.precision} GEMM 2048³ on {args.device}, {args.threads} threads: "
+              f"{g:.1f} GFLOP/s", file=sys.stderr)
         if out:
             out.write(json.dumps({"kind": "peak", "impl": "torch", "threads": args.threads,
+                                  "device": args.device, "precision": args.precision,
                                   "gflops": g}) + "\n")
     for shape in filter(None, args.shapes.split(",")):
         d, layers, heads = (int(v) for v in shape.split("x"))
         r = bench(args, d, layers, heads)
-        print(f"d{d} L{layers} H{heads} torch {args.mode}, {args.threads} thread(s): "
+        print(f"d{d} L{layers} H{heads} torch {args.mode} {args.precision} on {args.device}, "
+              f"{args.threads} thread(s): "
               f"{r['tok_s']:.0f} tok/s", file=sys.stderr)
         if out:
             out.write(json.dumps(r) + "\n")
