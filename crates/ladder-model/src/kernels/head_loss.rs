@@ -16,7 +16,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 
-use super::matmul::{self, matmul, Threads};
+use super::matmul::{self, matmul};
 use super::{by_dtype, contiguous, cross_entropy, Float, Stash};
 
 /// What the forward keeps: `dz` for an upstream gradient of 1.
@@ -168,15 +168,15 @@ fn backward<T: Float>(
         &scaled
     };
     // dx = dz·W; dWᵀ = xᵀ·dz, then transposed into W's layout.
-    let dx = matmul::<T>(Threads::Candle, dz, sw, (1, rows, c, vocab), &lz, lw)?;
-    let dwt = matmul::<T>(
-        Threads::Candle,
-        sx,
-        dz,
-        (1, c, vocab, rows),
-        &lx.transpose(0, 1)?,
-        &lz,
-    )?;
+    // The two products are independent: side by side, each on half the threads.
+    let (dx, dwt) = matmul::side_by_side(
+        |threads| matmul::<T>(threads, dz, sw, (1, rows, c, vocab), &lz, lw),
+        |threads| -> Result<_> {
+            let lxt = lx.transpose(0, 1)?;
+            matmul::<T>(threads, sx, dz, (1, c, vocab, rows), &lxt, &lz)
+        },
+    );
+    let (dx, dwt) = (dx?, dwt?);
     let dwt = T::cpu_storage_as_slice(&dwt)?;
     let mut out = T::cpu_storage_data(dx)?;
     out.reserve(vocab * c);

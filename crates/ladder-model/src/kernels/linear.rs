@@ -11,7 +11,7 @@ use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Result, Shape, Tenso
 
 use rayon::prelude::*;
 
-use super::matmul::{matmul, Threads};
+use super::matmul::{matmul, side_by_side, Threads};
 use super::{by_dtype, column_sums, contiguous, Float, ROWS_PER_TASK};
 
 struct Linear;
@@ -150,15 +150,15 @@ pub(super) fn grads<T: Float>(
 ) -> Result<(CpuStorage, CpuStorage, Vec<T>)> {
     let (rows, n) = ldy.shape().dims2()?;
     let (_, k) = lw.shape().dims2()?;
-    let dx = matmul::<T>(Threads::Candle, sdy, sw, (1, rows, k, n), ldy, lw)?;
-    let dw = matmul::<T>(
-        Threads::Candle,
-        sdy,
-        sx,
-        (1, n, k, rows),
-        &ldy.transpose(0, 1)?,
-        lx,
-    )?;
-    let db = column_sums(contiguous::<T>("linear backward", sdy, ldy)?, n);
+    // `dx` and (`dW`, `db`) are independent: side by side, each on half the threads.
+    let (dx, dw_db) = side_by_side(
+        |threads| matmul::<T>(threads, sdy, sw, (1, rows, k, n), ldy, lw),
+        |threads| -> Result<_> {
+            let dw = matmul::<T>(threads, sdy, sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;
+            let db = column_sums(contiguous::<T>("linear backward", sdy, ldy)?, n);
+            Ok((dw, db))
+        },
+    );
+    let (dx, (dw, db)) = (dx?, dw_db?);
     Ok((dx, dw, db))
 }

@@ -72,6 +72,24 @@ pub(crate) enum Threads {
     /// `gemm` splitting them again would only add synchronisation. `gemm` splits work by
     /// output tiles, never along `k`, so the bits are the same either way.
     Caller,
+    /// This many of the pool's threads (one: the calling thread), for products that run
+    /// side by side ([`side_by_side`]).
+    Count(usize),
+}
+
+/// Two independent computations side by side, each given half of candle's threads for
+/// its products: the two gradient products of a linear layer, say. At the ladder's widths
+/// one product split over two threads by `gemm` gains ~1.55×, two products on one thread
+/// each ~1.9×. The bits do not change, as for [`Threads::Caller`]. With one thread they
+/// run one after the other.
+pub(crate) fn side_by_side<A: Send, B: Send>(
+    a: impl FnOnce(Threads) -> A + Send,
+    b: impl FnOnce(Threads) -> B + Send,
+) -> (A, B) {
+    match candle_core::utils::get_num_threads() {
+        0 | 1 => (a(Threads::Caller), b(Threads::Caller)),
+        n => rayon::join(|| a(Threads::Count(n / 2)), || b(Threads::Count(n - n / 2))),
+    }
 }
 
 /// `lhs · rhs` for `b` batches of `(m, k) · (k, n)`, as candle's
@@ -85,7 +103,7 @@ pub(crate) fn matmul<T: Float>(
     rhs_l: &Layout,
 ) -> Result<CpuStorage> {
     let parallelism = match (threads, candle_core::utils::get_num_threads()) {
-        (Threads::Candle, n) if n > 1 => gemm::Parallelism::Rayon(n),
+        (Threads::Candle, n) | (Threads::Count(n), _) if n > 1 => gemm::Parallelism::Rayon(n),
         _ => gemm::Parallelism::None,
     };
     let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (b, m, k))?;
@@ -237,10 +255,22 @@ mod tests {
         rl: &Layout,
     ) {
         let theirs = lhs.matmul(rhs, bmnk, ll, rl).unwrap();
-        for threads in [Threads::Candle, Threads::Caller] {
+        for threads in [
+            Threads::Candle,
+            Threads::Caller,
+            Threads::Count(1),
+            Threads::Count(3),
+        ] {
             let ours = matmul::<f32>(threads, lhs, rhs, bmnk, ll, rl).unwrap();
             bitwise_equal(&ours, &theirs, bmnk);
         }
+        // Two products side by side, as a linear layer's backward runs them.
+        let (a, b) = side_by_side(
+            |t| matmul::<f32>(t, lhs, rhs, bmnk, ll, rl),
+            |t| matmul::<f32>(t, lhs, rhs, bmnk, ll, rl),
+        );
+        bitwise_equal(&a.unwrap(), &theirs, bmnk);
+        bitwise_equal(&b.unwrap(), &theirs, bmnk);
     }
 
     fn bitwise_equal(ours: &CpuStorage, theirs: &CpuStorage, bmnk: (usize, usize, usize, usize)) {
