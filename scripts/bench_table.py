@@ -52,10 +52,10 @@ def print_group(rows, peaks, cores):
             tok, s = median_tok_s(sel), sel[0]
             step = s["fwd_s"] + s["bwd_s"] + s["opt_s"]
             p = peak1 if key[1] * key[2] == 1 else peak_all
-            mfu = tok * fpt / (p * 1e9)
+            mfu = f"{100 * tok * fpt / (p * 1e9):>6.1f}%" if p == p else "    n/a"  # no peak
             print(f"{f'd{d} L{l} H{h}':<12}{key[0]:<22}{key[1]:>8}{key[2]:>5}{tok:>11.0f}"
                   f"{100*s['fwd_s']/step:>6.0f}{100*s['bwd_s']/step:>6.0f}"
-                  f"{100*s['opt_s']/step:>6.0f}{100*mfu:>6.1f}%")
+                  f"{100*s['opt_s']/step:>6.0f}{mfu}")
             if key[2] == 1:
                 best[(key[0], "single")] = max(best.get((key[0], "single"), 0), tok)
             if key[1] * key[2] == cores:
