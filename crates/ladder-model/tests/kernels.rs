@@ -27,6 +27,23 @@ fn project(out: &Tensor, seed: u64) -> Tensor {
     (out * r).unwrap().sum_all().unwrap()
 }
 
+/// `f` on a pool of `threads` threads.
+fn on_threads<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+        .install(f)
+}
+
+/// `v`'s gradient in `grads`, flat, in f32.
+fn flat_gradient(grads: &candle_core::backprop::GradStore, v: &Var) -> Vec<f32> {
+    let g = grads
+        .get(v)
+        .unwrap_or_else(|| panic!("an input got no gradient"));
+    g.flatten_all().unwrap().to_vec1().unwrap()
+}
+
 fn scalar(t: &Tensor) -> f64 {
     t.to_dtype(DType::F64).unwrap().to_scalar::<f64>().unwrap()
 }
@@ -235,11 +252,7 @@ fn head_cross_entropy_in_row_blocks_gives_the_separate_ops_bits() {
         .collect();
     let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
     let run = |fused: bool, threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(threads, || {
             let (xv, wv) = (Var::from_tensor(&x).unwrap(), Var::from_tensor(&w).unwrap());
             let loss = if fused {
                 kernels::head_cross_entropy(&xv, &wv, &targets)
@@ -290,11 +303,7 @@ fn results_do_not_depend_on_the_thread_count() {
     let targets: Vec<u32> = (0..300).map(|_| rng.random_range(0..40)).collect();
     let targets = Tensor::new(targets.as_slice(), &Device::Cpu).unwrap();
     let run = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
+        on_threads(threads, || {
             let vars: Vec<Var> = [&x, &w, &b, &lw, &lb]
                 .iter()
                 .map(|t| Var::from_tensor(t).unwrap())
@@ -306,15 +315,7 @@ fn results_do_not_depend_on_the_thread_count() {
             let grads = loss.backward().unwrap();
             let mut out = vec![loss.to_scalar::<f32>().unwrap()];
             for v in &vars {
-                out.extend(
-                    grads
-                        .get(v)
-                        .unwrap()
-                        .flatten_all()
-                        .unwrap()
-                        .to_vec1::<f32>()
-                        .unwrap(),
-                );
+                out.extend(flat_gradient(&grads, v));
             }
             out
         })
@@ -382,6 +383,40 @@ fn transformer_block_over_several_query_blocks() {
     let fused: &Op<'_> = &|t| block_fused(t, 2);
     let composed: &Op<'_> = &|t| block_composed(t, 2);
     check_against_composed("transformer_block, T=130", fused, composed, &inputs);
+}
+
+/// On a pool of several threads a block runs its batch in groups, one task each, and
+/// sums the groups' parameter gradients: still the composed block's values within 1e-5
+/// and the finite differences' in f64, for even and uneven groups (5 sequences on 2 and
+/// 3 threads), and the same bits again at the same thread count.
+#[test]
+fn transformer_block_in_batch_groups() {
+    let shapes = block_shapes(5, 7, 12, 20);
+    let shapes: Vec<&[usize]> = shapes.iter().map(Vec::as_slice).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let inputs: Vec<Tensor> = shapes
+        .iter()
+        .map(|s| random(&mut rng, s, 1.0, DType::F32))
+        .collect();
+    for threads in [2, 3] {
+        on_threads(threads, || {
+            let fused: &Op<'_> = &|t| block_fused(t, 3);
+            let composed: &Op<'_> = &|t| block_composed(t, 3);
+            both("transformer_block in groups", fused, composed, &shapes, 1.0);
+            let gradients = || {
+                let vars: Vec<Var> = inputs
+                    .iter()
+                    .map(|t| Var::from_tensor(t).unwrap())
+                    .collect();
+                let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+                let grads = project(&fused(&ts).unwrap(), 11).backward().unwrap();
+                vars.iter()
+                    .flat_map(|v| flat_gradient(&grads, v))
+                    .collect::<Vec<f32>>()
+            };
+            assert_eq!(gradients(), gradients(), "{threads} threads");
+        });
+    }
 }
 
 #[test]

@@ -18,10 +18,17 @@
 //! graph holds them. The backward is the chain rule through the same kernels' backward
 //! passes in reverse order, with the same products, so it gives the per-op path's
 //! gradients.
+//!
+//! On a pool of several threads the batch is split into groups of whole sequences, one
+//! per thread, each run through the whole block (forward, then backward) by one task with
+//! single-threaded products; the groups' parameter gradients are summed in group order.
+//! That is reproducible at a given thread count, but another count sums in another order,
+//! so only one thread gives the per-op graph's bits.
 
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;
 
+use super::matmul::Threads;
 use super::{attention, by_dtype, contiguous, gelu, layer_norm, linear, Float, Stash};
 
 /// Elements per parallel task of the residual adds.
@@ -101,7 +108,7 @@ impl Packing {
     }
 }
 
-/// What the forward keeps for the backward.
+/// What the forward keeps of one group of sequences for the backward.
 struct Saved {
     xn1: CpuStorage,
     qkv: CpuStorage,
@@ -112,18 +119,70 @@ struct Saved {
     g: CpuStorage,
 }
 
+/// Whole sequences of the batch that one task runs the block on.
+#[derive(Clone, Copy)]
+struct Group {
+    /// The first sequence and the number of sequences.
+    first: usize,
+    len: usize,
+    /// The threads its matrix products run on.
+    threads: Threads,
+}
+
+/// The batch of `b` sequences split into one group per thread of the calling pool (at
+/// most one per sequence), each run through the whole block by one task: at the ladder's
+/// widths two single-threaded streams of products gain ~1.85× over one, where `gemm`
+/// splitting each product over two threads gains ~1.55× (docs/LOG.md, 2026-12-02). On
+/// one thread it is the whole batch as one group, on candle's threads.
+fn groups(b: usize) -> Vec<Group> {
+    let threads = rayon::current_num_threads();
+    let n = threads.min(b).max(1);
+    if n == 1 {
+        return vec![Group {
+            first: 0,
+            len: b,
+            threads: Threads::Candle,
+        }];
+    }
+    (0..n)
+        .map(|i| Group {
+            first: i * b / n,
+            len: (i + 1) * b / n - i * b / n,
+            threads: Threads::Count(threads / n),
+        })
+        .collect()
+}
+
+/// `data` cut into consecutive pieces of `lens` elements.
+fn pieces<T>(mut data: &mut [T], lens: impl Iterator<Item = usize>) -> Vec<&mut [T]> {
+    let mut out = Vec::new();
+    for len in lens {
+        let (piece, rest) = data.split_at_mut(len);
+        out.push(piece);
+        data = rest;
+    }
+    out
+}
+
 /// `(x, packed parameters) ↦ y`.
 #[derive(Clone)]
 struct Block {
     n_head: usize,
     eps: f64,
     packing: Packing,
-    saved: Stash<Saved>,
+    /// The groups the forward ran, each with what it kept.
+    saved: Stash<Vec<(Group, Saved)>>,
 }
 
 /// `acc + other`, element-wise, reusing `acc`'s buffer.
 fn add<T: Float>(acc: CpuStorage, other: &[T]) -> Result<CpuStorage> {
     let mut acc = T::cpu_storage_data(acc)?;
+    add_assign(&mut acc, other);
+    Ok(T::to_cpu_storage_owned(acc))
+}
+
+/// `acc += other`, element-wise.
+fn add_assign<T: Float>(acc: &mut [T], other: &[T]) {
     acc.par_chunks_mut(ELEMENTS_PER_TASK)
         .zip(other.par_chunks(ELEMENTS_PER_TASK))
         .for_each(|(a, b)| {
@@ -131,7 +190,6 @@ fn add<T: Float>(acc: CpuStorage, other: &[T]) -> Result<CpuStorage> {
                 *a += b;
             }
         });
-    Ok(T::to_cpu_storage_owned(acc))
 }
 
 /// The block's dimensions from `x`'s layout, checked against the packing.
@@ -153,22 +211,59 @@ fn forward<T: Float>(
     sp: &CpuStorage,
     lp: &Layout,
 ) -> Result<(CpuStorage, Shape)> {
+    let (b, t) = dims("transformer block", op.packing, lx, lp)?;
+    let d = op.packing.d;
+    let groups = groups(b);
+    let rows_of = |g: &Group| (g.len * t, lx.start_offset() + g.first * t * d);
+    let y = if let [whole] = groups.as_slice() {
+        let (y, saved) = forward_rows::<T>(op, whole.threads, sx, rows_of(whole), t, sp, lp)?;
+        op.saved.keep("transformer block", vec![(*whole, saved)])?;
+        y
+    } else {
+        let mut y = vec![T::zero(); b * t * d];
+        let outs = pieces(&mut y, groups.iter().map(|g| g.len * t * d));
+        let saved = groups
+            .par_iter()
+            .zip(outs)
+            .map(|(g, out)| {
+                let (y, saved) = forward_rows::<T>(op, g.threads, sx, rows_of(g), t, sp, lp)?;
+                out.copy_from_slice(T::cpu_storage_as_slice(&y)?);
+                Ok((*g, saved))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        op.saved.keep("transformer block", saved)?;
+        T::to_cpu_storage_owned(y)
+    };
+    Ok((y, Shape::from((b, t, d))))
+}
+
+/// The block on `rows` rows of `x` starting at element `start` (whole sequences of `t`),
+/// with its products on `threads`: the output and what the backward needs.
+fn forward_rows<T: Float>(
+    op: &Block,
+    threads: Threads,
+    sx: &CpuStorage,
+    (rows, start): (usize, usize),
+    t: usize,
+    sp: &CpuStorage,
+    lp: &Layout,
+) -> Result<(CpuStorage, Saved)> {
     let pk = op.packing;
-    let (b, t) = dims("transformer block", pk, lx, lp)?;
-    let (rows, d, f) = (b * t, pk.d, pk.d_ff);
+    let (d, f) = (pk.d, pk.d_ff);
     let at = |i| pk.layout(i, lp.start_offset());
-    let x = Layout::contiguous_with_offset((rows, d), lx.start_offset());
+    let x = Layout::contiguous_with_offset((rows, d), start);
     let (narrow, wide) = (Layout::contiguous((rows, d)), Layout::contiguous((rows, f)));
+    let sequences = Layout::contiguous((rows / t, t, 3 * d));
 
     let (xn1, _) = layer_norm::forward::<T>(op.eps, sx, &x, sp, &at(LN1_W), sp, &at(LN1_B))?;
-    let (qkv, _) = linear::forward::<T>(&xn1, &narrow, sp, &at(QKV_W), sp, &at(QKV_B))?;
-    let (att, _) = attention::forward::<T>(op.n_head, &qkv, &Layout::contiguous((b, t, 3 * d)))?;
-    let (a, _) = linear::forward::<T>(&att, &narrow, sp, &at(PROJ_W), sp, &at(PROJ_B))?;
+    let (qkv, _) = linear::forward::<T>(threads, &xn1, &narrow, sp, &at(QKV_W), sp, &at(QKV_B))?;
+    let (att, _) = attention::forward::<T>(op.n_head, &qkv, &sequences)?;
+    let (a, _) = linear::forward::<T>(threads, &att, &narrow, sp, &at(PROJ_W), sp, &at(PROJ_B))?;
     let x2 = add(a, contiguous::<T>("transformer block", sx, &x)?)?;
     let (xn2, _) = layer_norm::forward::<T>(op.eps, &x2, &narrow, sp, &at(LN2_W), sp, &at(LN2_B))?;
-    let (h, _) = linear::forward::<T>(&xn2, &narrow, sp, &at(FC_W), sp, &at(FC_B))?;
+    let (h, _) = linear::forward::<T>(threads, &xn2, &narrow, sp, &at(FC_W), sp, &at(FC_B))?;
     let (g, _) = gelu::gelu_fwd::<T>(&h, &wide)?;
-    let (m, _) = linear::forward::<T>(&g, &wide, sp, &at(OUT_W), sp, &at(OUT_B))?;
+    let (m, _) = linear::forward::<T>(threads, &g, &wide, sp, &at(OUT_W), sp, &at(OUT_B))?;
     let y = add(m, T::cpu_storage_as_slice(&x2)?)?;
 
     let saved = Saved {
@@ -180,8 +275,7 @@ fn forward<T: Float>(
         h,
         g,
     };
-    op.saved.keep("transformer block", saved)?;
-    Ok((y, Shape::from((b, t, d))))
+    Ok((y, saved))
 }
 
 impl CustomOp2 for Block {
@@ -219,6 +313,9 @@ impl CustomOp2 for Block {
 /// intermediates.
 struct BlockGrad(Block);
 
+/// Each group's backward in its own task, as the forward ran it; the parameters'
+/// gradients are the groups' shares summed in group order, so a run is reproducible at a
+/// given thread count (another count sums in another order: the low bits differ).
 #[allow(clippy::too_many_arguments)]
 fn backward<T: Float>(
     op: &Block,
@@ -231,31 +328,100 @@ fn backward<T: Float>(
 ) -> Result<(CpuStorage, Shape)> {
     let pk = op.packing;
     let (b, t) = dims("transformer block backward", pk, lx, lp)?;
-    let (rows, d, f) = (b * t, pk.d, pk.d_ff);
+    let d = pk.d;
     if lg.dims() != lx.dims() || !lg.is_contiguous() {
         candle_core::bail!(
             "transformer block backward: the gradient must be a contiguous (B, T, C)"
         );
     }
-    let s = op.saved.get("transformer block backward")?;
-    let at = |i| pk.layout(i, lp.start_offset());
-    let x = Layout::contiguous_with_offset((rows, d), lx.start_offset());
-    let dy = Layout::contiguous_with_offset((rows, d), lg.start_offset());
-    let (narrow, wide) = (Layout::contiguous((rows, d)), Layout::contiguous((rows, f)));
-    let n = rows * d;
+    let saved = op.saved.get("transformer block backward")?;
+    let n = b * t * d;
     let mut out = vec![T::zero(); n + pk.len()];
     let (dx, dp) = out.split_at_mut(n);
+    let task = |(g, s): &(Group, Saved), dx: &mut [T], dp: &mut [T]| {
+        let (rows, skip) = (g.len * t, g.first * t * d);
+        let x = Layout::contiguous_with_offset((rows, d), lx.start_offset() + skip);
+        let dy = Layout::contiguous_with_offset((rows, d), lg.start_offset() + skip);
+        let ins = Inputs {
+            sx,
+            x,
+            sp,
+            lp,
+            sg,
+            dy,
+        };
+        backward_rows::<T>(op, g.threads, s, ins, t, dx, dp)
+    };
+    if let [whole] = saved.as_slice() {
+        task(whole, dx, dp)?;
+    } else {
+        // The first group's parameter gradients go straight into the output.
+        let mut shares: Vec<Vec<T>> = saved[1..]
+            .iter()
+            .map(|_| vec![T::zero(); pk.len()])
+            .collect();
+        let dps = std::iter::once(&mut *dp).chain(shares.iter_mut().map(Vec::as_mut_slice));
+        let dxs = pieces(&mut *dx, saved.iter().map(|(g, _)| g.len * t * d));
+        saved
+            .par_iter()
+            .zip(dxs)
+            .zip(dps.collect::<Vec<_>>())
+            .map(|((group, dx), dp)| task(group, dx, dp))
+            .collect::<Result<()>>()?;
+        for share in &shares {
+            add_assign(dp, share);
+        }
+    }
+    Ok((T::to_cpu_storage_owned(out), Shape::from(n + pk.len())))
+}
+
+/// Where one group's backward reads `x` and `dy`, and the packed parameters.
+struct Inputs<'a> {
+    sx: &'a CpuStorage,
+    x: Layout,
+    sp: &'a CpuStorage,
+    lp: &'a Layout,
+    sg: &'a CpuStorage,
+    dy: Layout,
+}
+
+/// One group's backward (sequences of `t`) with its products on `threads`: `dx` for its
+/// rows, and its share of the parameters' gradients into `dp`.
+fn backward_rows<T: Float>(
+    op: &Block,
+    threads: Threads,
+    s: &Saved,
+    ins: Inputs<'_>,
+    t: usize,
+    dx: &mut [T],
+    dp: &mut [T],
+) -> Result<()> {
+    let pk = op.packing;
+    let Inputs {
+        sx,
+        x,
+        sp,
+        lp,
+        sg,
+        dy,
+    } = ins;
+    let (rows, d) = x.shape().dims2()?;
+    let f = pk.d_ff;
+    let at = |i| pk.layout(i, lp.start_offset());
+    let (narrow, wide) = (Layout::contiguous((rows, d)), Layout::contiguous((rows, f)));
+    let n = rows * d;
     let mut put = |i: usize, grad: &[T]| {
         let at = pk.offset(i);
         dp[at..at + grad.len()].copy_from_slice(grad);
     };
 
     // MLP: y = x₂ + W₄·gelu(h) + b₄, h = W₃·ln₂(x₂) + b₃.
-    let (dg, dw, db) = linear::grads::<T>((&s.g, &wide), (sp, &at(OUT_W)), (sg, &dy))?;
+    let (dg, dw, db) = linear::grads::<T>(threads, (&s.g, &wide), (sp, &at(OUT_W)), (sg, &dy))?;
     put(OUT_W, T::cpu_storage_as_slice(&dw)?);
     put(OUT_B, &db);
     let (dh, _) = gelu::gelu_grad::<T>(&s.h, &wide, &dg, &wide)?;
-    let (dxn2, dw, db) = linear::grads::<T>((&s.xn2, &narrow), (sp, &at(FC_W)), (&dh, &wide))?;
+    let (dxn2, dw, db) =
+        linear::grads::<T>(threads, (&s.xn2, &narrow), (sp, &at(FC_W)), (&dh, &wide))?;
     put(FC_W, T::cpu_storage_as_slice(&dw)?);
     put(FC_B, &db);
     let (ln2, _) =
@@ -269,17 +435,26 @@ fn backward<T: Float>(
     let dx2 = add(T::to_cpu_storage_owned(ln2), dy_values)?;
 
     // Attention: x₂ = x + W₂·attn(qkv) + b₂, qkv = W₁·ln₁(x) + b₁.
-    let (datt, dw, db) = linear::grads::<T>((&s.att, &narrow), (sp, &at(PROJ_W)), (&dx2, &narrow))?;
+    let (datt, dw, db) = linear::grads::<T>(
+        threads,
+        (&s.att, &narrow),
+        (sp, &at(PROJ_W)),
+        (&dx2, &narrow),
+    )?;
     put(PROJ_W, T::cpu_storage_as_slice(&dw)?);
     put(PROJ_B, &db);
     let (b3, b1) = (
-        Layout::contiguous((b, t, 3 * d)),
-        Layout::contiguous((b, t, d)),
+        Layout::contiguous((rows / t, t, 3 * d)),
+        Layout::contiguous((rows / t, t, d)),
     );
     let (dqkv, _) = attention::backward::<T>(op.n_head, &s.qkv, &b3, &datt, &b1)?;
     let qkv_rows = Layout::contiguous((rows, 3 * d));
-    let (dxn1, dw, db) =
-        linear::grads::<T>((&s.xn1, &narrow), (sp, &at(QKV_W)), (&dqkv, &qkv_rows))?;
+    let (dxn1, dw, db) = linear::grads::<T>(
+        threads,
+        (&s.xn1, &narrow),
+        (sp, &at(QKV_W)),
+        (&dqkv, &qkv_rows),
+    )?;
     put(QKV_W, T::cpu_storage_as_slice(&dw)?);
     put(QKV_B, &db);
     let (ln1, _) = layer_norm::backward::<T>(op.eps, sx, &x, sp, &at(LN1_W), &dxn1, &narrow)?;
@@ -295,7 +470,7 @@ fn backward<T: Float>(
                 *dx = a + b;
             }
         });
-    Ok((T::to_cpu_storage_owned(out), Shape::from(n + pk.len())))
+    Ok(())
 }
 
 impl CustomOp3 for BlockGrad {

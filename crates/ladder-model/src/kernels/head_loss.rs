@@ -16,7 +16,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 
-use super::matmul::{self, matmul};
+use super::matmul::{self, matmul, Threads};
 use super::{by_dtype, contiguous, cross_entropy, Float, Stash};
 
 /// What the forward keeps: `dz` for an upstream gradient of 1.
@@ -170,6 +170,7 @@ fn backward<T: Float>(
     // dx = dz·W; dWᵀ = xᵀ·dz, then transposed into W's layout.
     // The two products are independent: side by side, each on half the threads.
     let (dx, dwt) = matmul::side_by_side(
+        Threads::Candle,
         |threads| matmul::<T>(threads, dz, sw, (1, rows, c, vocab), &lz, lw),
         |threads| -> Result<_> {
             let lxt = lx.transpose(0, 1)?;

@@ -18,6 +18,7 @@ struct Linear;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn forward<T: Float>(
+    threads: Threads,
     sx: &CpuStorage,
     lx: &Layout,
     sw: &CpuStorage,
@@ -30,7 +31,7 @@ pub(super) fn forward<T: Float>(
     if b.len() != n {
         candle_core::bail!("linear: bias of {} for {n} outputs", b.len());
     }
-    let mut y = T::cpu_storage_data(times_transposed::<T>(sx, lx, sw, lw)?)?;
+    let mut y = T::cpu_storage_data(times_transposed::<T>(threads, sx, lx, sw, lw)?)?;
     y.par_chunks_mut(n * ROWS_PER_TASK).for_each(|rows| {
         for row in rows.chunks_exact_mut(n) {
             for (y, &b) in row.iter_mut().zip(b) {
@@ -42,8 +43,9 @@ pub(super) fn forward<T: Float>(
 }
 
 /// `x·Wᵀ` for `x` `(rows, k)` at `lx` and `W` `(n, k)` at `lw`: the product of
-/// candle's `x.matmul(&w.t())`.
+/// candle's `x.matmul(&w.t())`, on `threads`.
 pub(super) fn times_transposed<T: Float>(
+    threads: Threads,
     sx: &CpuStorage,
     lx: &Layout,
     sw: &CpuStorage,
@@ -55,7 +57,7 @@ pub(super) fn times_transposed<T: Float>(
         candle_core::bail!("linear: x has {k} features, the weight {k2}");
     }
     let wt = lw.transpose(0, 1)?;
-    matmul::<T>(Threads::Candle, sx, sw, (1, rows, n, k), lx, &wt)
+    matmul::<T>(threads, sx, sw, (1, rows, n, k), lx, &wt)
 }
 
 impl CustomOp3 for Linear {
@@ -72,7 +74,11 @@ impl CustomOp3 for Linear {
         sb: &CpuStorage,
         lb: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        by_dtype!(self.name(), sx, forward(sx, lx, sw, lw, sb, lb))
+        by_dtype!(
+            self.name(),
+            sx,
+            forward(Threads::Candle, sx, lx, sw, lw, sb, lb)
+        )
     }
 
     fn bwd(
@@ -142,8 +148,9 @@ pub fn linear_composed(x: &Tensor, w: &Tensor, b: &Tensor) -> Result<Tensor> {
 
 /// The gradients of `y = x·Wᵀ + b` for `x` `(rows, k)` at `lx`, `W` `(n, k)` at `lw` and
 /// `dy` `(rows, n)` at `ldy`, all contiguous: `dx = dy·W` `(rows, k)`, `dW = dyᵀ·x`
-/// `(n, k)` and `db` `(n)`, the same products as [`Linear`]'s backward.
+/// `(n, k)` and `db` `(n)`, the same products as [`Linear`]'s backward, on `threads`.
 pub(super) fn grads<T: Float>(
+    threads: Threads,
     (sx, lx): (&CpuStorage, &Layout),
     (sw, lw): (&CpuStorage, &Layout),
     (sdy, ldy): (&CpuStorage, &Layout),
@@ -152,6 +159,7 @@ pub(super) fn grads<T: Float>(
     let (_, k) = lw.shape().dims2()?;
     // `dx` and (`dW`, `db`) are independent: side by side, each on half the threads.
     let (dx, dw_db) = side_by_side(
+        threads,
         |threads| matmul::<T>(threads, sdy, sw, (1, rows, k, n), ldy, lw),
         |threads| -> Result<_> {
             let dw = matmul::<T>(threads, sdy, sx, (1, n, k, rows), &ldy.transpose(0, 1)?, lx)?;

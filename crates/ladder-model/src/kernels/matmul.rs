@@ -77,16 +77,28 @@ pub(crate) enum Threads {
     Count(usize),
 }
 
-/// Two independent computations side by side, each given half of candle's threads for
-/// its products: the two gradient products of a linear layer, say. At the ladder's widths
+impl Threads {
+    /// How many threads this stands for.
+    pub(crate) fn count(self) -> usize {
+        match self {
+            Threads::Candle => candle_core::utils::get_num_threads(),
+            Threads::Caller => 1,
+            Threads::Count(n) => n,
+        }
+    }
+}
+
+/// Two independent computations side by side, each given half of `threads` for its
+/// products: the two gradient products of a linear layer, say. At the ladder's widths
 /// one product split over two threads by `gemm` gains ~1.55×, two products on one thread
 /// each ~1.9×. The bits do not change, as for [`Threads::Caller`]. With one thread they
 /// run one after the other.
 pub(crate) fn side_by_side<A: Send, B: Send>(
+    threads: Threads,
     a: impl FnOnce(Threads) -> A + Send,
     b: impl FnOnce(Threads) -> B + Send,
 ) -> (A, B) {
-    match candle_core::utils::get_num_threads() {
+    match threads.count() {
         0 | 1 => (a(Threads::Caller), b(Threads::Caller)),
         n => rayon::join(|| a(Threads::Count(n / 2)), || b(Threads::Count(n - n / 2))),
     }
@@ -102,8 +114,8 @@ pub(crate) fn matmul<T: Float>(
     lhs_l: &Layout,
     rhs_l: &Layout,
 ) -> Result<CpuStorage> {
-    let parallelism = match (threads, candle_core::utils::get_num_threads()) {
-        (Threads::Candle, n) | (Threads::Count(n), _) if n > 1 => gemm::Parallelism::Rayon(n),
+    let parallelism = match threads.count() {
+        n if n > 1 => gemm::Parallelism::Rayon(n),
         _ => gemm::Parallelism::None,
     };
     let a = Operand::of("lhs", T::cpu_storage_as_slice(lhs)?, lhs_l, (b, m, k))?;
@@ -266,6 +278,7 @@ mod tests {
         }
         // Two products side by side, as a linear layer's backward runs them.
         let (a, b) = side_by_side(
+            Threads::Candle,
             |t| matmul::<f32>(t, lhs, rhs, bmnk, ll, rl),
             |t| matmul::<f32>(t, lhs, rhs, bmnk, ll, rl),
         );
