@@ -129,6 +129,14 @@ struct Group {
     threads: Threads,
 }
 
+impl Group {
+    /// Its rows of the batch's `(B·T, C)` rows for sequences of `t` and width `d`: how
+    /// many, and the offset of its first element.
+    fn rows(&self, t: usize, d: usize) -> (usize, usize) {
+        (self.len * t, self.first * t * d)
+    }
+}
+
 /// The batch of `b` sequences split into one group per thread of the calling pool (at
 /// most one per sequence), each run through the whole block by one task: at the ladder's
 /// widths two single-threaded streams of products gain ~1.85× over one, where `gemm`
@@ -214,14 +222,17 @@ fn forward<T: Float>(
     let (b, t) = dims("transformer block", op.packing, lx, lp)?;
     let d = op.packing.d;
     let groups = groups(b);
-    let rows_of = |g: &Group| (g.len * t, lx.start_offset() + g.first * t * d);
+    let rows_of = |g: &Group| {
+        let (rows, skip) = g.rows(t, d);
+        (rows, lx.start_offset() + skip)
+    };
     let y = if let [whole] = groups.as_slice() {
         let (y, saved) = forward_rows::<T>(op, whole.threads, sx, rows_of(whole), t, sp, lp)?;
         op.saved.keep("transformer block", vec![(*whole, saved)])?;
         y
     } else {
         let mut y = vec![T::zero(); b * t * d];
-        let outs = pieces(&mut y, groups.iter().map(|g| g.len * t * d));
+        let outs = pieces(&mut y, groups.iter().map(|g| g.rows(t, d).0 * d));
         let saved = groups
             .par_iter()
             .zip(outs)
@@ -338,19 +349,8 @@ fn backward<T: Float>(
     let n = b * t * d;
     let mut out = vec![T::zero(); n + pk.len()];
     let (dx, dp) = out.split_at_mut(n);
-    let task = |(g, s): &(Group, Saved), dx: &mut [T], dp: &mut [T]| {
-        let (rows, skip) = (g.len * t, g.first * t * d);
-        let x = Layout::contiguous_with_offset((rows, d), lx.start_offset() + skip);
-        let dy = Layout::contiguous_with_offset((rows, d), lg.start_offset() + skip);
-        let ins = Inputs {
-            sx,
-            x,
-            sp,
-            lp,
-            sg,
-            dy,
-        };
-        backward_rows::<T>(op, g.threads, s, ins, t, dx, dp)
+    let task = |group: &(Group, Saved), dx: &mut [T], dp: &mut [T]| {
+        backward_rows::<T>(op, group, t, (sx, lx), (sp, lp), (sg, lg), (dx, dp))
     };
     if let [whole] = saved.as_slice() {
         task(whole, dx, dp)?;
@@ -361,7 +361,7 @@ fn backward<T: Float>(
             .map(|_| vec![T::zero(); pk.len()])
             .collect();
         let dps = std::iter::once(&mut *dp).chain(shares.iter_mut().map(Vec::as_mut_slice));
-        let dxs = pieces(&mut *dx, saved.iter().map(|(g, _)| g.len * t * d));
+        let dxs = pieces(&mut *dx, saved.iter().map(|(g, _)| g.rows(t, d).0 * d));
         saved
             .par_iter()
             .zip(dxs)
@@ -375,38 +375,23 @@ fn backward<T: Float>(
     Ok((T::to_cpu_storage_owned(out), Shape::from(n + pk.len())))
 }
 
-/// Where one group's backward reads `x` and `dy`, and the packed parameters.
-struct Inputs<'a> {
-    sx: &'a CpuStorage,
-    x: Layout,
-    sp: &'a CpuStorage,
-    lp: &'a Layout,
-    sg: &'a CpuStorage,
-    dy: Layout,
-}
-
-/// One group's backward (sequences of `t`) with its products on `threads`: `dx` for its
-/// rows, and its share of the parameters' gradients into `dp`.
+/// One group's backward (sequences of `t`) from what its forward kept, reading its rows
+/// of the block's `x` and `dy`: `dx` for those rows, and the group's share of the
+/// parameters' gradients into `dp`.
 fn backward_rows<T: Float>(
     op: &Block,
-    threads: Threads,
-    s: &Saved,
-    ins: Inputs<'_>,
+    (group, s): &(Group, Saved),
     t: usize,
-    dx: &mut [T],
-    dp: &mut [T],
+    (sx, lx): (&CpuStorage, &Layout),
+    (sp, lp): (&CpuStorage, &Layout),
+    (sg, lg): (&CpuStorage, &Layout),
+    (dx, dp): (&mut [T], &mut [T]),
 ) -> Result<()> {
     let pk = op.packing;
-    let Inputs {
-        sx,
-        x,
-        sp,
-        lp,
-        sg,
-        dy,
-    } = ins;
-    let (rows, d) = x.shape().dims2()?;
-    let f = pk.d_ff;
+    let (d, f, threads) = (pk.d, pk.d_ff, group.threads);
+    let (rows, skip) = group.rows(t, d);
+    let x = Layout::contiguous_with_offset((rows, d), lx.start_offset() + skip);
+    let dy = Layout::contiguous_with_offset((rows, d), lg.start_offset() + skip);
     let at = |i| pk.layout(i, lp.start_offset());
     let (narrow, wide) = (Layout::contiguous((rows, d)), Layout::contiguous((rows, f)));
     let n = rows * d;
