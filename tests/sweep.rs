@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use ladder_store::read_runs;
+use ladder_store::{read_runs, Status};
 
 fn finished_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir.join("runs"))
@@ -57,31 +57,26 @@ fn run_writes_every_run_and_a_rerun_retrains_nothing() {
     let runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
     assert_eq!(runs.len(), 6);
     for r in &runs {
-        assert_eq!(r.text("status"), Some("finished"));
-        for key in [
-            "N_total",
-            "N_nonemb",
-            "D",
-            "C_6nd_total",
-            "C_kaplan",
-            "C_exact",
-            "entropy_rate",
-            "threads",
+        assert_eq!(r.status, Status::Finished);
+        let m = &r.meta;
+        assert!(m.n_total > m.n_nonemb && m.n_nonemb > 0, "{}", r.id);
+        for (key, v) in [
+            ("C_6nd_total", m.c_6nd_total),
+            ("C_kaplan", m.c_kaplan),
+            ("C_exact", m.c_exact),
         ] {
-            assert!(
-                r.number(key).is_some_and(f64::is_finite),
-                "{} lacks {key}",
-                r.id
-            );
+            assert!(v.is_finite() && v > 0.0, "{}: {key} {v}", r.id);
         }
-        let evals = r.curves["val_loss"].len();
+        assert!(m.entropy_rate.is_some_and(f64::is_finite), "{}", r.id);
+        assert!(m.threads >= 1, "{}", r.id);
+        let evals = r.curves.val_loss.len();
         assert_eq!(
-            evals as f64,
-            r.number("D").unwrap() / 1024.0,
+            evals as u64,
+            m.d / 1024,
             "{}: one evaluation per 1024 tokens",
             r.id
         );
-        assert!(r.text("config").unwrap().contains("name = \"micro\""));
+        assert!(m.config.contains("name = \"micro\""));
     }
     let before = finished_files(&out_dir);
     let again = ladder(&[
@@ -198,8 +193,8 @@ fn wsd_branches_match_separate_wsd_runs() {
     assert_eq!(branched.len(), separate.len());
     for (b, s) in branched.iter().zip(&separate) {
         assert_eq!(b.id, s.id);
-        assert!(b.text("schedule").unwrap().contains("branched"));
-        let (lb, ls) = (&b.curves["val_loss"], &s.curves["val_loss"]);
+        assert!(b.meta.schedule.contains("branched"));
+        let (lb, ls) = (&b.curves.val_loss, &s.curves.val_loss);
         assert_eq!(lb.len(), ls.len(), "{}", b.id);
         for (x, y) in lb.iter().zip(ls) {
             assert!((x - y).abs() <= 0.01 * y, "{}: {x} vs {y}", b.id);
@@ -298,8 +293,7 @@ fn a_diverging_run_is_marked_and_left_out_of_the_fit() {
     for r in &runs {
         let diverged = r.id.starts_with("d16");
         let status = if diverged { "diverged" } else { "finished" };
-        assert_eq!(r.text("status"), Some(status), "{}", r.id);
-        assert_eq!(r.number("diverged_step").is_some(), diverged, "{}", r.id);
+        assert_eq!(r.status.name(), status, "{}", r.id);
     }
     let before = finished_files(&out_dir);
     let again = ladder(&["run", &config, "--out", out_dir.to_str().unwrap()]);
@@ -343,5 +337,5 @@ fn a_lone_run_gets_every_core() {
     assert!(stdout.contains("trained 1 runs"), "{stdout}");
     let runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert_eq!(runs[0].number("threads"), Some(cores as f64));
+    assert_eq!(runs[0].meta.threads, cores as u64);
 }

@@ -9,11 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|bytes: &[u8]| {
     if let Ok(runs) = read_runs_from_bytes(bytes.to_vec(), Path::new("fuzz.h5")) {
         for run in &runs {
-            let _ = (
-                run.final_val_loss(),
-                run.text("status"),
-                run.number("N_total"),
-            );
+            let _ = (run.final_val_loss(), run.status.name(), run.attrs());
         }
     }
 });

@@ -3,11 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context};
+use ladder_core::BudgetRule;
 use ladder_fit::{
     analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, CsvOptions, Curve, Dataset, Point,
     Points,
 };
-use ladder_store::{read_runs, RunRecord};
+use ladder_store::{read_runs, RunRecord, Status};
 
 use crate::exit::{emit, line, Failure, ResultExt};
 
@@ -21,6 +22,13 @@ pub enum ParamConvention {
 }
 
 impl ParamConvention {
+    pub(crate) fn count(self) -> ladder_core::ParamCount {
+        match self {
+            ParamConvention::Total => ladder_core::ParamCount::Total,
+            ParamConvention::NonEmbedding => ladder_core::ParamCount::NonEmbedding,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             ParamConvention::Total => "total",
@@ -40,6 +48,13 @@ pub enum FlopConvention {
 }
 
 impl FlopConvention {
+    fn count(self) -> ladder_core::FlopCount {
+        match self {
+            FlopConvention::SixNd => ladder_core::FlopCount::SixNd,
+            FlopConvention::Exact => ladder_core::FlopCount::Exact,
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             FlopConvention::SixNd => "6nd",
@@ -199,57 +214,46 @@ pub(crate) fn dataset_from_runs(
     path: &Path,
     options: &FitOptions,
 ) -> Result<Dataset, Failure> {
-    let (n_key, c_key) = match (options.params, options.flops) {
-        (ParamConvention::Total, FlopConvention::SixNd) => ("N_total", "C_6nd_total"),
-        (ParamConvention::NonEmbedding, FlopConvention::SixNd) => ("N_nonemb", "C_6nd_nonemb"),
-        (ParamConvention::Total, FlopConvention::Exact) => ("N_total", "C_exact"),
-        (ParamConvention::NonEmbedding, FlopConvention::Exact) => ("N_nonemb", "C_exact"),
-    };
-    let budget_rule = match (options.params, options.flops) {
-        (_, FlopConvention::Exact) => "exact",
-        (ParamConvention::Total, FlopConvention::SixNd) => "6nd:total",
-        (ParamConvention::NonEmbedding, FlopConvention::SixNd) => "6nd:non-embedding",
-    };
+    let params = options.params.count();
+    let rule = BudgetRule::new(options.flops.count(), params);
     let (mut points, mut budgets, mut labels, mut curves) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for run in runs.iter().filter(|r| r.text("status") != Some("finished")) {
+    for run in runs.iter().filter(|r| !r.is_finished()) {
         eprintln!(
             "warning: {}: run {} is left out of the fit: status {}{}",
             path.display(),
             run.id,
-            run.text("status").unwrap_or("unknown"),
-            run.number("diverged_step")
-                .map(|s| format!(" at step {s}"))
-                .unwrap_or_default()
+            run.status.name(),
+            match run.status {
+                Status::Diverged { step } => format!(" at step {step}"),
+                _ => String::new(),
+            }
         );
     }
-    for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
-        let missing = |what: &str| anyhow!("{}: run {} has no {what}", path.display(), run.id);
-        let number = |key: &str| run.number(key).ok_or_else(|| missing(key)).input();
+    for run in runs.iter().filter(|r| r.is_finished()) {
+        let m = &run.meta;
+        let n = m.n(params) as f64;
         points.push(Point {
-            n: number(n_key)?,
-            d: number("D")?,
+            n,
+            d: m.d as f64,
             loss: run
                 .final_val_loss()
-                .ok_or_else(|| missing("evaluation"))
+                .ok_or_else(|| anyhow!("{}: run {} has no evaluation", path.display(), run.id))
                 .input()?,
         });
         // An IsoFLOP run's planned budget labels it exactly (its D is rounded to whole
         // steps, so its own C is off by up to half a step), when the fit counts C as the
         // plan did.
-        let planned = run.number("C_budget").filter(|c| c.is_finite());
-        let same_rule = run.text("budget_convention") == Some(budget_rule);
-        budgets.push(match planned {
-            Some(c) if same_rule => c,
-            _ => number(c_key)?,
+        budgets.push(match m.c_budget {
+            Some(c) if m.budget_rule == Some(rule) => c,
+            _ => m.compute(rule),
         });
         labels.push(run.id.clone());
-        let curve = |name: &str| run.curves.get(name).cloned().unwrap_or_default();
         curves.push(Curve {
             run: run.id.clone(),
-            n: number(n_key)?,
-            tokens: curve("tokens"),
-            loss: curve("val_loss"),
+            n,
+            tokens: run.curves.tokens.clone(),
+            loss: run.curves.val_loss.clone(),
         });
     }
     let points = Points::new(points)

@@ -23,17 +23,6 @@ pub struct ReportArgs {
     pub fit: FitOptions,
 }
 
-/// The attributes shown at the top of the page, in this order, when the runs have them.
-const PROVENANCE: [(&str, &str); 7] = [
-    ("sweep", "sweep"),
-    ("data", "data"),
-    ("tokenizer", "tokenizer"),
-    ("schedule", "schedule"),
-    ("precision", "precision"),
-    ("device", "device"),
-    ("versions", "versions"),
-];
-
 pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let sweep_h5 = if args.dir.extension().is_some_and(|e| e == "h5") {
         args.dir.clone()
@@ -82,15 +71,20 @@ pub(crate) fn write_sweep_report(
 ) -> Result<Written, Failure> {
     let first = runs.first();
     let mut provenance = vec![("sweep file".to_string(), sweep_h5.display().to_string())];
-    for (label, attr) in PROVENANCE {
-        if let Some(v) = first.and_then(|r| r.display(attr)) {
-            provenance.push((label.to_string(), v));
+    if let Some(m) = first.map(|r| &r.meta) {
+        for (label, value) in [
+            ("sweep", &m.sweep),
+            ("data", &m.data),
+            ("tokenizer", &m.tokenizer),
+            ("schedule", &m.schedule),
+            ("precision", &m.precision),
+            ("device", &m.device),
+            ("versions", &m.versions),
+        ] {
+            provenance.push((label.to_string(), value.clone()));
         }
     }
-    let finished = runs
-        .iter()
-        .filter(|r| r.text("status") == Some("finished"))
-        .count();
+    let finished = runs.iter().filter(|r| r.is_finished()).count();
     provenance.push((
         "runs".into(),
         format!("{} ({finished} finished, fitted)", runs.len()),
@@ -111,8 +105,7 @@ pub(crate) fn write_sweep_report(
         format!("ladder {} (`ladder report`)", env!("CARGO_PKG_VERSION")),
     ));
     let title = first
-        .and_then(|r| r.text("sweep"))
-        .map(str::to_string)
+        .map(|r| r.meta.sweep.clone())
         .unwrap_or_else(|| sweep_h5.display().to_string());
     let sweep = Sweep {
         title,

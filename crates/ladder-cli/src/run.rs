@@ -4,9 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use ladder_model::Precision;
-use ladder_store::finished_path;
 use ladder_sweep::{
-    claim_dir, pending_units, run_sweep, threads_per_job, DeviceChoice, Plan, PlannedRun,
+    claim_dir, pending_runs, pending_units, run_sweep, threads_per_job, DeviceChoice, Plan,
     RunContext, SweepError, SweepOutcome,
 };
 
@@ -116,11 +115,7 @@ pub(crate) fn train_plan(
              bf16 is for --device cuda"
         );
     }
-    let pending: Vec<&PlannedRun> = plan
-        .runs
-        .iter()
-        .filter(|r| !finished_path(out, &r.id).exists())
-        .collect();
+    let pending = pending_runs(plan, out);
     eprintln!(
         "sweep {}: {} runs, {} to train, {} jobs, output {}",
         plan.name,

@@ -136,6 +136,14 @@ impl TokenFile {
         &self.dir
     }
 
+    /// The entry's key, the name of its directory: the same on every machine for the
+    /// same corpus, split and tokenizer.
+    pub fn key(&self) -> String {
+        self.dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+
     /// Number of ids.
     pub fn len(&self) -> usize {
         self.map.len() / self.meta.width

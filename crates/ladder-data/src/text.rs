@@ -83,7 +83,7 @@ impl TextSource {
                 m.tokenizer,
                 &m.tokenizer_sha256[..16],
                 m.vocab,
-                file.dir().display()
+                file.key()
             ),
             cut: m.train_tokens,
             vocab: m.vocab,

@@ -42,33 +42,27 @@ const FINAL: [&str; 4] = [
 
 /// The attribute columns of `runs.csv`: [`LEADING`] then the rest, sorted; attributes
 /// holding more than a line (the embedded config) are left out.
-fn attribute_columns(runs: &[RunRecord]) -> Vec<String> {
-    let mut rest: Vec<String> = runs
+fn attribute_columns(runs: &[RunRecord]) -> Vec<&'static str> {
+    let mut rest: Vec<&'static str> = runs
         .iter()
-        .flat_map(|r| r.attr_names())
+        .flat_map(RunRecord::attrs)
+        .map(|(name, _)| name)
         .filter(|name| !LEADING.contains(name))
-        .filter(|name| {
-            runs.iter()
-                .all(|r| r.display(name).is_none_or(|v| !v.contains('\n')))
-        })
-        .map(str::to_string)
         .collect();
-    rest.sort();
+    rest.sort_unstable();
     rest.dedup();
-    LEADING
-        .iter()
-        .filter(|name| runs.iter().any(|r| r.attrs.contains_key(**name)))
-        .map(|s| s.to_string())
-        .chain(rest)
-        .collect()
+    rest.retain(|name| {
+        runs.iter().all(|r| {
+            r.attrs()
+                .iter()
+                .all(|(n, v)| n != name || !v.to_string().contains('\n'))
+        })
+    });
+    LEADING.iter().copied().chain(rest).collect()
 }
 
-fn last(run: &RunRecord, curve: &str) -> String {
-    run.curves
-        .get(curve)
-        .and_then(|c| c.last())
-        .map(|x| x.to_string())
-        .unwrap_or_default()
+fn last(curve: &[f64]) -> String {
+    curve.last().map(|x| x.to_string()).unwrap_or_default()
 }
 
 /// Writes `runs.csv`: every attribute of every run, then its final metrics.
@@ -79,20 +73,22 @@ pub fn write_runs_csv(runs: &[RunRecord], path: &Path) -> Result<(), ReportError
     };
     let columns = attribute_columns(runs);
     let mut w = csv::Writer::from_path(path).map_err(csv_err)?;
-    w.write_record(columns.iter().map(String::as_str).chain(FINAL))
+    w.write_record(columns.iter().copied().chain(FINAL))
         .map_err(csv_err)?;
     for run in runs {
-        let mut row: Vec<String> = columns
-            .iter()
-            .map(|c| match c.as_str() {
-                "run_id" => run.display(c).unwrap_or_else(|| run.id.clone()),
-                _ => run.display(c).unwrap_or_default(),
-            })
-            .collect();
-        row.push(last(run, "val_loss"));
-        row.push(last(run, "train_loss"));
-        row.push(last(run, "tokens"));
-        row.push(last(run, "wall_s"));
+        let attrs = run.attrs();
+        let value = |c: &str| {
+            attrs
+                .iter()
+                .find(|(n, _)| *n == c)
+                .map(|(_, v)| v.to_string())
+                .unwrap_or_default()
+        };
+        let mut row: Vec<String> = columns.iter().map(|c| value(c)).collect();
+        row.push(last(&run.curves.val_loss));
+        row.push(last(&run.curves.train_loss));
+        row.push(last(&run.curves.tokens));
+        row.push(last(&run.curves.wall_s));
         w.write_record(&row).map_err(csv_err)?;
     }
     w.flush().map_err(ReportError::io(path))
@@ -108,20 +104,15 @@ pub fn write_curves_csv(runs: &[RunRecord], path: &Path) -> Result<(), ReportErr
     w.write_record(std::iter::once("run_id").chain(CURVES))
         .map_err(csv_err)?;
     for run in runs {
-        let rows = CURVES
-            .iter()
-            .map(|c| run.curves.get(*c).map_or(0, Vec::len))
-            .max()
-            .unwrap_or(0);
+        let curves = run.curves.named();
+        let rows = curves.iter().map(|(_, c)| c.len()).max().unwrap_or(0);
         for i in 0..rows {
             let mut row = vec![run.id.clone()];
-            row.extend(CURVES.iter().map(|c| {
-                run.curves
-                    .get(*c)
-                    .and_then(|v| v.get(i))
-                    .map(|x| x.to_string())
-                    .unwrap_or_default()
-            }));
+            row.extend(
+                curves
+                    .iter()
+                    .map(|(_, c)| c.get(i).map(|x| x.to_string()).unwrap_or_default()),
+            );
             w.write_record(&row).map_err(csv_err)?;
         }
     }

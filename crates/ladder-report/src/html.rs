@@ -262,11 +262,7 @@ impl Page<'_> {
     }
 
     fn runs_table(&self, h: &mut String) {
-        let finished = self
-            .runs
-            .iter()
-            .filter(|r| r.text("status") == Some("finished"))
-            .count();
+        let finished = self.runs.iter().filter(|r| r.is_finished()).count();
         let _ = write!(
             h,
             "<h2 id=\"runs\">Runs</h2>\n<p>{} runs, {finished} finished.</p>\n\
@@ -276,26 +272,21 @@ impl Page<'_> {
             self.runs.len()
         );
         for r in self.runs {
-            let n = |k: &str| r.number(k).map_or("–".into(), num);
-            let last = |k: &str| {
-                r.curves
-                    .get(k)
-                    .and_then(|c| c.last())
-                    .map_or("–".into(), |x| num(*x))
-            };
+            let m = &r.meta;
+            let last = |c: &[f64]| c.last().map_or("–".into(), |x| num(*x));
             let _ = writeln!(
                 h,
                 "<tr><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td>\
                  <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&r.id),
-                escape(r.text("status").unwrap_or("–")),
-                n("N_total"),
-                n("N_nonemb"),
-                n("D"),
-                n("C_budget"),
-                n("lr"),
-                last("val_loss"),
-                last("wall_s"),
+                escape(r.status.name()),
+                num(m.n_total as f64),
+                num(m.n_nonemb as f64),
+                num(m.d as f64),
+                num(m.c_budget.unwrap_or(f64::NAN)),
+                num(m.lr),
+                last(&r.curves.val_loss),
+                last(&r.curves.wall_s),
             );
         }
         h.push_str("</table></div>\n");

@@ -1,4 +1,4 @@
-//! Run metadata as HDF5 attributes.
+//! One attribute value, in the store's own words (not the HDF5 crate's).
 
 use hdf5_pure::AttrValue;
 
@@ -24,26 +24,13 @@ impl Attr {
     }
 }
 
-/// Ordered `(name, value)` attributes of one run.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunAttrs(pub Vec<(String, Attr)>);
-
-impl RunAttrs {
-    /// Adds a text attribute.
-    pub fn text(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
-        self.0.push((name.to_string(), Attr::Text(value.into())));
-        self
-    }
-
-    /// Adds an integer attribute.
-    pub fn int(&mut self, name: &str, value: i64) -> &mut Self {
-        self.0.push((name.to_string(), Attr::Int(value)));
-        self
-    }
-
-    /// Adds a real attribute.
-    pub fn float(&mut self, name: &str, value: f64) -> &mut Self {
-        self.0.push((name.to_string(), Attr::Float(value)));
-        self
+impl std::fmt::Display for Attr {
+    /// Text as stored; numbers in Rust's shortest form that reads back exactly.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Attr::Text(s) => f.write_str(s),
+            Attr::Int(i) => write!(f, "{i}"),
+            Attr::Float(x) => write!(f, "{x}"),
+        }
     }
 }

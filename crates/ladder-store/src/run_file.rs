@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use hdf5_pure::{AttrValue, File, FileBuilder, MaxExtent};
-use ladder_train::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
+use ladder_core::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
 
-use crate::{RunAttrs, StoreError, SCHEMA_VERSION};
+use crate::{RunMeta, StoreError, SCHEMA_VERSION};
 
 /// The 1-D datasets of a run, one row per evaluation, in order.
 pub const CURVES: [&str; 7] = [
@@ -44,7 +44,7 @@ fn now() -> String {
 pub struct RunWriter {
     tmp: PathBuf,
     finished: PathBuf,
-    attrs: RunAttrs,
+    meta: RunMeta,
 }
 
 /// An exclusive lock on `runs/<id>.lock`, held while a process trains the run, so that a
@@ -81,9 +81,10 @@ impl RunLock {
 }
 
 impl RunWriter {
-    /// A writer for run `id` under `dir` with the run's metadata `attrs`. A stale
-    /// `.h5.tmp` left by an interrupted attempt is removed.
-    pub fn new(dir: &Path, id: &str, attrs: RunAttrs) -> Result<Self, StoreError> {
+    /// A writer for run `meta.run_id` under `dir`. A stale `.h5.tmp` left by an
+    /// interrupted attempt is removed.
+    pub fn new(dir: &Path, meta: RunMeta) -> Result<Self, StoreError> {
+        let id = meta.run_id.as_str();
         let runs = dir.join("runs");
         std::fs::create_dir_all(&runs).map_err(StoreError::io(&runs))?;
         let tmp = tmp_path(dir, id);
@@ -93,7 +94,7 @@ impl RunWriter {
         Ok(Self {
             tmp,
             finished: finished_path(dir, id),
-            attrs,
+            meta,
         })
     }
 
@@ -101,7 +102,7 @@ impl RunWriter {
         let mut b = FileBuilder::new();
         b.set_attr("schema", AttrValue::I64(SCHEMA_VERSION));
         b.set_attr("kind", AttrValue::VarLenString("run".into()));
-        for (name, value) in &self.attrs.0 {
+        for (name, value) in self.meta.attrs() {
             b.set_attr(name, value.to_hdf5());
         }
         b.set_attr("status", AttrValue::VarLenString("running".into()));

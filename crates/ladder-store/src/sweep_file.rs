@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use hdf5_pure::{AttrValue, FileBuilder};
 use sha2::{Digest, Sha256};
 
-use crate::{read_runs, RunRecord, StoreError, SCHEMA_VERSION};
+use crate::{read_run, read_runs, RunRecord, Status, StoreError, SCHEMA_VERSION};
 
 /// What a merge did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,40 +46,30 @@ fn files_ending(dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, StoreError> {
 
 /// The run in a finished run file, or why it does not belong in a sweep of `config`.
 pub fn check_run_file(path: &Path, config: &str) -> Result<RunRecord, String> {
-    let mut runs = read_runs(path).map_err(|e| e.to_string())?;
-    let run = match (runs.pop(), runs.is_empty()) {
-        (Some(run), true) if run.text("kind") == Some("run") => run,
-        _ => return Err("a sweep file, not a run file".into()),
-    };
+    let run = read_run(path).map_err(|e| e.to_string())?;
     let stem = path
         .file_name()
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".h5"))
         .unwrap_or_default();
-    let schema = run.number("schema");
-    if schema != Some(SCHEMA_VERSION as f64) {
+    if run.schema != SCHEMA_VERSION {
         return Err(format!(
-            "schema {schema:?}, this ladder reads schema {SCHEMA_VERSION}: rerun the run with \
-             this version"
+            "schema {}, this ladder reads schema {SCHEMA_VERSION}: rerun the run with \
+             this version",
+            run.schema
         ));
     }
     if run.id != stem {
         return Err(format!("holds run `{}`, not `{stem}`", run.id));
     }
-    match run.text("status") {
-        Some("finished" | "diverged") => {}
-        other => {
-            return Err(format!(
-                "status {other:?}, not \"finished\" or \"diverged\""
-            ))
-        }
+    if run.status == Status::Running {
+        return Err("status \"running\", not \"finished\" or \"diverged\"".into());
     }
-    let theirs = run.text("config").unwrap_or_default();
-    if theirs != config {
+    if run.meta.config != config {
         return Err(format!(
             "trained from config {}, this sweep's config.toml is {}: it belongs to another \
              sweep (move it out, or merge it into its own directory)",
-            config_hash(theirs),
+            config_hash(&run.meta.config),
             config_hash(config)
         ));
     }
@@ -150,11 +140,11 @@ fn write_runs(dir: &Path, config: &str, runs: &[RunRecord]) -> Result<(), StoreE
     let mut group = b.create_group("runs");
     for run in runs {
         let mut g = group.create_group(&run.id);
-        for name in run.attr_names() {
-            g.set_attr(name, run.attrs[name].clone());
+        for (name, value) in run.attrs() {
+            g.set_attr(name, value.to_hdf5());
         }
-        for (name, values) in &run.curves {
-            if matches!(name.as_str(), "step" | "tokens") {
+        for (name, values) in run.curves.named() {
+            if matches!(name, "step" | "tokens") {
                 let ints: Vec<i64> = values.iter().map(|&v| v as i64).collect();
                 g.create_dataset(name).with_i64_data(&ints);
             } else {

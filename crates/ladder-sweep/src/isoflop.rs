@@ -2,6 +2,7 @@
 //! at several model sizes with D from C, so that every budget traces a loss-against-N
 //! curve whose minimum is the compute-optimal size.
 
+use ladder_core::{BudgetRule, FlopCount, ParamCount};
 use ladder_model::{FlopCounts, ParamCounts};
 
 use crate::config::TokensConfig;
@@ -11,21 +12,14 @@ use crate::SweepError;
 /// `C = 6·N·D = 120·N²` gives the expected optimum `N*(C) = √(C/120)`.
 const TOKENS_PER_PARAM: f64 = 20.0;
 
-/// How D follows from C for a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FlopRule {
-    /// `C = 6·N·D` with N under `tokens.params`.
-    SixNd,
-    /// `C = D ×` every matmul's FLOPs per token ([`FlopCounts::exact`]).
-    Exact,
-}
-
 /// A validated IsoFLOP design.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct IsoFlop {
     /// Each budget with its TOML path.
     budgets: Vec<(String, f64)>,
-    rule: FlopRule,
+    /// How D follows from C: `6·N·D` with N under `tokens.params`, or every matmul's
+    /// FLOPs per token ([`FlopCounts::exact`]).
+    pub(crate) rule: BudgetRule,
     /// Sizes per budget chosen around `N*(C)`; `None`: every size at every budget.
     per_budget: Option<usize>,
     /// Tokens per parameter expected at the optimum: `N*(C) = √(C/(6·ratio))`.
@@ -45,7 +39,10 @@ pub(crate) struct Budgeted {
 
 impl IsoFlop {
     /// The design `[tokens]` describes, or `None` when it lists token counts instead.
-    pub(crate) fn from_config(t: &TokensConfig) -> Result<Option<Self>, SweepError> {
+    pub(crate) fn from_config(
+        t: &TokensConfig,
+        params: ParamCount,
+    ) -> Result<Option<Self>, SweepError> {
         let Some(budgets) = &t.budgets else {
             if t.sizes_per_budget.is_some() {
                 return Err(SweepError::invalid(
@@ -79,16 +76,11 @@ impl IsoFlop {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let rule = match t.flops.as_str() {
-            "6nd" => FlopRule::SixNd,
-            "exact" => FlopRule::Exact,
-            other => {
-                return Err(SweepError::invalid(
-                    "tokens.flops",
-                    format!("`{other}`: use \"6nd\" or \"exact\""),
-                ))
-            }
-        };
+        let flops = t
+            .flops
+            .parse::<FlopCount>()
+            .map_err(|e| SweepError::invalid("tokens.flops", e.to_string()))?;
+        let rule = BudgetRule::new(flops, params);
         let ratio = match (t.expected_ratio, t.sizes_per_budget) {
             (None, _) => TOKENS_PER_PARAM,
             (Some(_), None) => {
@@ -133,8 +125,8 @@ impl IsoFlop {
             .map(|(field, c)| Budgeted {
                 field: field.clone(),
                 tokens: match self.rule {
-                    FlopRule::SixNd => c / (6.0 * n),
-                    FlopRule::Exact => c / flops.exact,
+                    BudgetRule::SixNd(_) => c / (6.0 * n),
+                    BudgetRule::Exact => c / flops.exact,
                 },
                 compute: *c,
             })
@@ -151,15 +143,11 @@ fn nearest(models: &[(f64, FlopCounts)], target: f64, k: usize) -> Vec<usize> {
     order
 }
 
-/// N of `params` under `tokens.params`.
-pub(crate) fn convention_n(params: &ParamCounts, convention: &str) -> Result<f64, SweepError> {
-    match convention {
-        "total" => Ok(params.total as f64),
-        "non-embedding" => Ok(params.non_embedding as f64),
-        other => Err(SweepError::invalid(
-            "tokens.params",
-            format!("`{other}`: use \"total\" or \"non-embedding\""),
-        )),
+/// N of `params` under the convention `count`.
+pub(crate) fn convention_n(params: &ParamCounts, count: ParamCount) -> f64 {
+    match count {
+        ParamCount::Total => params.total as f64,
+        ParamCount::NonEmbedding => params.non_embedding as f64,
     }
 }
 
@@ -185,7 +173,7 @@ mod tests {
                 ("b0".into(), 120.0 * 1e5 * 1e5),
                 ("b1".into(), 120.0 * 1e6 * 1e6),
             ],
-            rule: FlopRule::SixNd,
+            rule: BudgetRule::SixNd(ParamCount::Total),
             per_budget: Some(3),
             ratio: TOKENS_PER_PARAM,
         };
@@ -204,7 +192,7 @@ mod tests {
         let run = &design.runs_for(2, &models)[0];
         assert!((run.tokens - 120.0 * 1e10 / 6e5).abs() < 1e-6 && run.compute == 1.2e12);
         let exact = IsoFlop {
-            rule: FlopRule::Exact,
+            rule: BudgetRule::Exact,
             per_budget: None,
             ..design
         };

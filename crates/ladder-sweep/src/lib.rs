@@ -27,7 +27,8 @@ pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};
 pub use plan::{Plan, PlannedRun};
 pub use runner::{
-    pending_units, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome,
+    pending_runs, pending_units, run_sweep, threads_per_job, ExtraObserver, RunContext,
+    SweepOutcome,
 };
 pub use size::shape_for_size;
 pub use source::DataSpec;

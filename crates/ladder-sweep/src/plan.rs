@@ -3,11 +3,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use ladder_core::{BudgetRule, ParamCount};
 use ladder_data::TokenSource;
 use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precision};
 use ladder_train::{AdamWConfig, Cooldown, RunSpec, ScheduleKind};
 
-use crate::config::{ShapeConfig, SweepConfig};
+use crate::config::{ShapeConfig, SweepConfig, TrainConfig};
 use crate::isoflop::{convention_n, IsoFlop};
 use crate::source::{open_source, DataSpec};
 use crate::{shape_for_size, SweepError};
@@ -67,9 +68,9 @@ pub struct Plan {
     pub branching: bool,
     /// What planning left out or doubts, for the user.
     pub warnings: Vec<String>,
-    /// How an IsoFLOP design turned budgets into D: `6nd:total`, `6nd:non-embedding` or
-    /// `exact`; `none` when the sweep is not an IsoFLOP design.
-    pub budget_convention: String,
+    /// How an IsoFLOP design turned budgets into D; `None` when the sweep is not an
+    /// IsoFLOP design.
+    pub budget_rule: Option<BudgetRule>,
 }
 
 /// Most training tokens a run may have: far past anything trainable here, and small
@@ -122,6 +123,77 @@ impl Plan {
     /// and derives every run.
     pub fn new(cfg: &SweepConfig, config_text: &str, path: &Path) -> Result<Self, SweepError> {
         let base = path.parent().unwrap_or(Path::new("."));
+        let settings = Settings::new(cfg, base)?;
+        let isoflop = IsoFlop::from_config(&cfg.tokens, settings.params)?;
+        // Last of the checks: opening the source can take seconds (a large Markov chain's
+        // entropy rate, a corpus to tokenise), which a typo elsewhere should not cost.
+        let (data, source) = open_source(cfg, base)?;
+        let models = models(cfg, source.vocab_size(), settings.positions)?;
+        let sized: Vec<(f64, FlopCounts)> = models
+            .iter()
+            .map(|m| {
+                let n = convention_n(&ParamCounts::of(m), settings.params);
+                (n, FlopCounts::of(m))
+            })
+            .collect();
+        let (mut runs, mut warnings) = (Vec::new(), Vec::new());
+        for (index, &model) in models.iter().enumerate() {
+            let budgets = match &isoflop {
+                Some(design) => design
+                    .runs_for(index, &sized)
+                    .into_iter()
+                    .map(|b| (b.field, b.tokens, Some(b.compute)))
+                    .collect(),
+                None => budgets(cfg, sized[index].0)?,
+            };
+            let capacity = source.train_capacity(model.context);
+            for (field, d, budget) in budgets {
+                let planned = settings.run(cfg, model, &field, d, budget, capacity)?;
+                match planned {
+                    Ok(run) => runs.push(run),
+                    Err(left_out) => warnings.push(left_out),
+                }
+            }
+            share_warmup(&mut runs);
+        }
+        check_unique(&runs)?;
+        source
+            .validation_sequences(cfg.model.context, cfg.eval.tokens)
+            .map_err(SweepError::Data)?;
+        if runs.is_empty() {
+            return Err(SweepError::invalid(
+                "tokens",
+                "no run fits the corpus: lower the budgets or use a larger corpus",
+            ));
+        }
+        Ok(Self {
+            warnings,
+            branching: cfg.train.branching,
+            budget_rule: isoflop.map(|design| design.rule),
+            name: cfg.name.clone(),
+            config_text: config_text.to_string(),
+            data,
+            source,
+            eval_tokens: cfg.eval.tokens,
+            runs,
+        })
+    }
+}
+
+/// What every run of a sweep shares, checked: the settings of `[model]`, `[train]` and
+/// `[eval]` that do not depend on the data.
+struct Settings {
+    positions: PositionEncoding,
+    precision: Precision,
+    schedule: ScheduleKind,
+    /// The parameter count `tokens.per_param` and IsoFLOP budgets use.
+    params: ParamCount,
+    lr_table: Option<crate::LrTable>,
+    tokens_per_step: u64,
+}
+
+impl Settings {
+    fn new(cfg: &SweepConfig, base: &Path) -> Result<Self, SweepError> {
         let positions = match cfg.model.positions.as_str() {
             "learned" => PositionEncoding::Learned,
             "rope" => PositionEncoding::Rope,
@@ -145,87 +217,214 @@ impl Plan {
             .as_ref()
             .map(|p| crate::LrTable::read(&base.join(p)))
             .transpose()?;
-        let lr_for = |model: &GptConfig| -> Result<f64, SweepError> {
-            if let Some(table) = &lr_table {
-                return table.lr_for(model).ok_or_else(|| {
-                    SweepError::invalid(
-                        "train.lr_table",
-                        format!(
-                            "has no learning rate for d_model {} n_layer {} n_head {}: run \
-                             `ladder tune` on this config again",
-                            model.d_model, model.n_layer, model.n_head
-                        ),
-                    )
-                });
-            }
-            Ok(match t.lr_width {
-                Some(w) => t.lr * w as f64 / model.d_model as f64,
-                None => t.lr,
-            })
-        };
-        if t.lr_width == Some(0) {
-            return Err(SweepError::invalid("train.lr_width", "must be a width ≥ 1"));
+        check_train(t)?;
+        check_eval(cfg)?;
+        let params = cfg
+            .tokens
+            .params
+            .parse()
+            .map_err(|e: ladder_core::UnknownName| {
+                SweepError::invalid("tokens.params", e.to_string())
+            })?;
+        Ok(Self {
+            positions,
+            precision,
+            schedule,
+            params,
+            lr_table,
+            tokens_per_step: tokens_per_step(cfg)?,
+        })
+    }
+
+    /// The learning rate of `model`: from the tuned table, else `train.lr`, scaled by
+    /// `lr_width / d_model` when `train.lr_width` is set.
+    fn lr_for(&self, t: &TrainConfig, model: &GptConfig) -> Result<f64, SweepError> {
+        if let Some(table) = &self.lr_table {
+            return table.lr_for(model).ok_or_else(|| {
+                SweepError::invalid(
+                    "train.lr_table",
+                    format!(
+                        "has no learning rate for d_model {} n_layer {} n_head {}: run \
+                         `ladder tune` on this config again",
+                        model.d_model, model.n_layer, model.n_head
+                    ),
+                )
+            });
         }
-        if t.batch_size == 0 {
+        Ok(match t.lr_width {
+            Some(w) => t.lr * w as f64 / model.d_model as f64,
+            None => t.lr,
+        })
+    }
+
+    /// The run of `model` on about `d` tokens (`field` is the TOML path that asked for
+    /// it), rounded to whole steps; `Ok(Err(why))` when an IsoFLOP design's run does not
+    /// fit the training split single-epoch and is left out.
+    fn run(
+        &self,
+        cfg: &SweepConfig,
+        model: GptConfig,
+        field: &str,
+        d: f64,
+        budget: Option<f64>,
+        capacity: Option<u64>,
+    ) -> Result<Result<PlannedRun, String>, SweepError> {
+        if d > MAX_TOKENS {
             return Err(SweepError::invalid(
-                "train.batch_size",
-                "must be at least 1",
-            ));
-        }
-        positive("train.lr", t.lr)?;
-        for (field, v) in [("train.beta1", t.beta1), ("train.beta2", t.beta2)] {
-            if !(0.0..1.0).contains(&v) {
-                return Err(SweepError::invalid(field, format!("{v} must be in [0, 1)")));
-            }
-        }
-        if !(0.0..=1.0).contains(&t.lr_floor) {
-            return Err(SweepError::invalid(
-                "train.lr_floor",
-                format!("{} must be in [0, 1]", t.lr_floor),
-            ));
-        }
-        if !(t.weight_decay >= 0.0 && t.grad_clip >= 0.0) {
-            return Err(SweepError::invalid(
-                "train",
-                "weight_decay and grad_clip must be >= 0",
-            ));
-        }
-        if cfg.eval.tokens > MAX_EVAL_TOKENS {
-            return Err(SweepError::invalid(
-                "eval.tokens",
+                field,
                 format!(
-                    "{}: the validation set is held in memory; use at most {MAX_EVAL_TOKENS}",
-                    cfg.eval.tokens
+                    "{d:e} training tokens is beyond what ladder trains (at most {MAX_TOKENS:e})"
                 ),
             ));
         }
-        if cfg.eval.every_tokens == 0 || cfg.eval.tokens == 0 {
-            return Err(SweepError::invalid(
-                "eval",
-                "every_tokens and tokens must be at least 1",
-            ));
-        }
-        let tokens_per_step = t
-            .batch_size
-            .checked_mul(cfg.model.context)
-            .filter(|&n| n as f64 <= MAX_TOKENS)
-            .ok_or_else(|| {
-                SweepError::invalid(
-                    "train.batch_size",
+        let steps = (d / self.tokens_per_step as f64).round().max(1.0) as u64;
+        let tokens = steps * self.tokens_per_step;
+        match capacity {
+            // An IsoFLOP design asks for sizes, not these exact runs: leave out the one
+            // the corpus cannot feed single-epoch, and say so.
+            Some(capacity) if tokens > capacity && budget.is_some() => {
+                return Ok(Err(format!(
+                    "{field}: left out d{}-l{}-h{}: it needs {tokens} training tokens \
+                     and the training split holds {capacity} (single epoch)",
+                    model.d_model, model.n_layer, model.n_head
+                )))
+            }
+            Some(capacity) if tokens > capacity => {
+                return Err(SweepError::invalid(
+                    field,
                     format!(
-                        "{} sequences of {} tokens per step is beyond what ladder trains",
-                        t.batch_size, cfg.model.context
-                    ),
-                )
-            })? as u64;
-        let isoflop = IsoFlop::from_config(&cfg.tokens)?;
-        // Last of the checks: opening the source can take seconds (a large Markov chain's
-        // entropy rate, a corpus to tokenise), which a typo elsewhere should not cost.
-        let (data, source) = open_source(cfg, base)?;
-        let mut models = Vec::new();
-        for (field, shape) in shapes(cfg)? {
-            let model = GptConfig::new(GptConfig {
-                vocab: source.vocab_size(),
+                    "asks for {tokens} training tokens but the training split holds {capacity}: \
+                         lower it or use a larger corpus (each token is used at most once)"
+                ),
+                ))
+            }
+            _ => {}
+        }
+        let spec = self.spec(cfg, model, tokens, steps)?;
+        Ok(Ok(PlannedRun {
+            id: format!(
+                "d{}-l{}-h{}-D{}",
+                model.d_model, model.n_layer, model.n_head, tokens
+            ),
+            spec,
+            params: ParamCounts::of(&model),
+            flops: FlopCounts::of(&model),
+            budget,
+        }))
+    }
+
+    /// What the trainer needs for `model` on `tokens` tokens in `steps` steps.
+    fn spec(
+        &self,
+        cfg: &SweepConfig,
+        model: GptConfig,
+        tokens: u64,
+        steps: u64,
+    ) -> Result<RunSpec, SweepError> {
+        let t = &cfg.train;
+        Ok(RunSpec {
+            model,
+            batch_size: t.batch_size,
+            tokens,
+            lr: self.lr_for(t, &model)?,
+            warmup_steps: t.warmup_steps.min(steps / 10),
+            lr_floor: t.lr_floor,
+            adamw: AdamWConfig {
+                beta1: t.beta1,
+                beta2: t.beta2,
+                eps: 1e-8,
+                weight_decay: t.weight_decay,
+                grad_clip: (t.grad_clip > 0.0).then_some(t.grad_clip),
+            },
+            eval_every_steps: (cfg.eval.every_tokens / self.tokens_per_step).max(1),
+            seed: cfg.seed,
+            precision: self.precision,
+            schedule: self.schedule,
+        })
+    }
+}
+
+/// The ranges of `[train]`'s numbers.
+fn check_train(t: &TrainConfig) -> Result<(), SweepError> {
+    if t.lr_width == Some(0) {
+        return Err(SweepError::invalid("train.lr_width", "must be a width ≥ 1"));
+    }
+    if t.batch_size == 0 {
+        return Err(SweepError::invalid(
+            "train.batch_size",
+            "must be at least 1",
+        ));
+    }
+    positive("train.lr", t.lr)?;
+    for (field, v) in [("train.beta1", t.beta1), ("train.beta2", t.beta2)] {
+        if !(0.0..1.0).contains(&v) {
+            return Err(SweepError::invalid(field, format!("{v} must be in [0, 1)")));
+        }
+    }
+    if !(0.0..=1.0).contains(&t.lr_floor) {
+        return Err(SweepError::invalid(
+            "train.lr_floor",
+            format!("{} must be in [0, 1]", t.lr_floor),
+        ));
+    }
+    if !(t.weight_decay >= 0.0 && t.grad_clip >= 0.0) {
+        return Err(SweepError::invalid(
+            "train",
+            "weight_decay and grad_clip must be >= 0",
+        ));
+    }
+    Ok(())
+}
+
+/// The ranges of `[eval]`'s numbers.
+fn check_eval(cfg: &SweepConfig) -> Result<(), SweepError> {
+    if cfg.eval.tokens > MAX_EVAL_TOKENS {
+        return Err(SweepError::invalid(
+            "eval.tokens",
+            format!(
+                "{}: the validation set is held in memory; use at most {MAX_EVAL_TOKENS}",
+                cfg.eval.tokens
+            ),
+        ));
+    }
+    if cfg.eval.every_tokens == 0 || cfg.eval.tokens == 0 {
+        return Err(SweepError::invalid(
+            "eval",
+            "every_tokens and tokens must be at least 1",
+        ));
+    }
+    Ok(())
+}
+
+/// Training tokens per optimiser step: `batch_size · context`.
+fn tokens_per_step(cfg: &SweepConfig) -> Result<u64, SweepError> {
+    let t = &cfg.train;
+    t.batch_size
+        .checked_mul(cfg.model.context)
+        .filter(|&n| n as f64 <= MAX_TOKENS)
+        .map(|n| n as u64)
+        .ok_or_else(|| {
+            SweepError::invalid(
+                "train.batch_size",
+                format!(
+                    "{} sequences of {} tokens per step is beyond what ladder trains",
+                    t.batch_size, cfg.model.context
+                ),
+            )
+        })
+}
+
+/// Every model of `[model]`, checked, with its shape errors named by their TOML path.
+fn models(
+    cfg: &SweepConfig,
+    vocab: usize,
+    positions: PositionEncoding,
+) -> Result<Vec<GptConfig>, SweepError> {
+    shapes(cfg)?
+        .into_iter()
+        .map(|(field, shape)| {
+            GptConfig::new(GptConfig {
+                vocab,
                 context: cfg.model.context,
                 d_model: shape.d_model,
                 n_layer: shape.n_layer,
@@ -244,125 +443,25 @@ impl Plan {
                     SweepError::invalid(format!("{prefix}.{f}"), message)
                 }
                 other => SweepError::invalid(&field, other.to_string()),
-            })?;
-            models.push(model);
-        }
-        let mut sized = Vec::with_capacity(models.len());
-        for m in &models {
-            let n = convention_n(&ParamCounts::of(m), &cfg.tokens.params)?;
-            sized.push((n, FlopCounts::of(m)));
-        }
-        let (mut runs, mut warnings) = (Vec::new(), Vec::new());
-        for (index, &model) in models.iter().enumerate() {
-            let params = ParamCounts::of(&model);
-            let budgets = match &isoflop {
-                Some(design) => design
-                    .runs_for(index, &sized)
-                    .into_iter()
-                    .map(|b| (b.field, b.tokens, Some(b.compute)))
-                    .collect(),
-                None => budgets(cfg, sized[index].0)?,
-            };
-            for (tfield, d, budget) in budgets {
-                if d > MAX_TOKENS {
-                    return Err(SweepError::invalid(
-                        &tfield,
-                        format!("{d:e} training tokens is beyond what ladder trains (at most {MAX_TOKENS:e})"),
-                    ));
-                }
-                let steps = (d / tokens_per_step as f64).round().max(1.0) as u64;
-                let tokens = steps * tokens_per_step;
-                if let Some(capacity) = source.train_capacity(model.context) {
-                    if tokens > capacity && budget.is_some() {
-                        // An IsoFLOP design asks for sizes, not these exact runs: leave
-                        // out the one the corpus cannot feed single-epoch, and say so.
-                        warnings.push(format!(
-                            "{tfield}: left out d{}-l{}-h{}: it needs {tokens} training tokens \
-                             and the training split holds {capacity} (single epoch)",
-                            model.d_model, model.n_layer, model.n_head
-                        ));
-                        continue;
-                    }
-                    if tokens > capacity {
-                        return Err(SweepError::invalid(
-                            tfield,
-                            format!(
-                                "asks for {tokens} training tokens but the training split holds {capacity}: \
-                                 lower it or use a larger corpus (each token is used at most once)"
-                            ),
-                        ));
-                    }
-                }
-                let spec = RunSpec {
-                    model,
-                    batch_size: t.batch_size,
-                    tokens,
-                    lr: lr_for(&model)?,
-                    warmup_steps: t.warmup_steps.min(steps / 10),
-                    lr_floor: t.lr_floor,
-                    adamw: AdamWConfig {
-                        beta1: t.beta1,
-                        beta2: t.beta2,
-                        eps: 1e-8,
-                        weight_decay: t.weight_decay,
-                        grad_clip: (t.grad_clip > 0.0).then_some(t.grad_clip),
-                    },
-                    eval_every_steps: (cfg.eval.every_tokens / tokens_per_step).max(1),
-                    seed: cfg.seed,
-                    precision,
-                    schedule,
-                };
-                let id = format!(
-                    "d{}-l{}-h{}-D{}",
-                    model.d_model, model.n_layer, model.n_head, tokens
-                );
-                runs.push(PlannedRun {
-                    id,
-                    spec,
-                    params,
-                    flops: FlopCounts::of(&model),
-                    budget,
-                });
-            }
-            share_warmup(&mut runs);
-        }
-        for (i, r) in runs.iter().enumerate() {
-            if runs[..i].iter().any(|q| q.id == r.id) {
-                return Err(SweepError::invalid(
-                    "model",
-                    format!(
-                        "run {} appears twice: remove the duplicate shape or budget",
-                        r.id
-                    ),
-                ));
-            }
-        }
-        source
-            .validation_sequences(cfg.model.context, cfg.eval.tokens)
-            .map_err(SweepError::Data)?;
-        let budget_convention = match (&isoflop, cfg.tokens.flops.as_str()) {
-            (None, _) => "none".into(),
-            (Some(_), "exact") => "exact".into(),
-            (Some(_), _) => format!("6nd:{}", cfg.tokens.params),
-        };
-        if runs.is_empty() {
+            })
+        })
+        .collect()
+}
+
+/// Refuses a plan with two runs of the same id.
+fn check_unique(runs: &[PlannedRun]) -> Result<(), SweepError> {
+    for (i, r) in runs.iter().enumerate() {
+        if runs[..i].iter().any(|q| q.id == r.id) {
             return Err(SweepError::invalid(
-                "tokens",
-                "no run fits the corpus: lower the budgets or use a larger corpus",
+                "model",
+                format!(
+                    "run {} appears twice: remove the duplicate shape or budget",
+                    r.id
+                ),
             ));
         }
-        Ok(Self {
-            warnings,
-            branching: t.branching,
-            budget_convention,
-            name: cfg.name.clone(),
-            config_text: config_text.to_string(),
-            data,
-            source,
-            eval_tokens: cfg.eval.tokens,
-            runs,
-        })
     }
+    Ok(())
 }
 
 impl Plan {
@@ -382,7 +481,7 @@ impl Plan {
 }
 
 /// The schedule `[train]` asks for.
-fn schedule(t: &crate::config::TrainConfig) -> Result<ScheduleKind, SweepError> {
+fn schedule(t: &TrainConfig) -> Result<ScheduleKind, SweepError> {
     let kind = match t.schedule.as_str() {
         "cosine" => ScheduleKind::Cosine,
         "wsd" => {

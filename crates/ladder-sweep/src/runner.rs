@@ -1,11 +1,13 @@
 //! Runs a plan: every unfinished run, in parallel, each into its own file.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
 
 use candle_core::Device;
-use ladder_store::{finished_path, merge_sweep, RunAttrs, RunLock, RunWriter, StoreError};
+use ladder_store::{
+    finished_path, merge_sweep, read_runs, RunLock, RunMeta, RunWriter, Status, StoreError,
+};
 use ladder_train::{
     device_name, train, train_branches, EvalPoint, Observer, ObserverError, RunStart, RunSummary,
     TrainError,
@@ -39,66 +41,61 @@ pub struct SweepOutcome {
     pub busy: Vec<String>,
 }
 
-fn run_attrs(
+/// What the run's file records about it.
+fn run_meta(
     plan: &Plan,
     run: &PlannedRun,
     ctx: &RunContext,
     device: &Device,
     threads: usize,
-) -> RunAttrs {
+) -> RunMeta {
     let (m, s) = (&run.spec.model, &run.spec);
-    let mut a = RunAttrs::default();
-    a.text("run_id", &run.id)
-        .text("sweep", &plan.name)
-        .text("config", &plan.config_text)
-        .int("N_total", run.params.total as i64)
-        .int("N_nonemb", run.params.non_embedding as i64)
-        .int("D", run.tokens() as i64)
-        .float("C_6nd_total", run.c_6nd_total())
-        .float("C_6nd_nonemb", run.c_6nd_nonemb())
-        .float("C_kaplan", run.flops.kaplan * run.tokens() as f64)
-        .float("C_exact", run.flops.exact * run.tokens() as f64)
-        .float("C_budget", run.budget.unwrap_or(f64::NAN))
-        .text("budget_convention", &plan.budget_convention)
-        .float("flops_per_token_kaplan", run.flops.kaplan)
-        .float("flops_per_token_exact", run.flops.exact)
-        .int("seed", s.seed as i64)
-        .int("vocab", m.vocab as i64)
-        .int("context", m.context as i64)
-        .int("d_model", m.d_model as i64)
-        .int("n_layer", m.n_layer as i64)
-        .int("n_head", m.n_head as i64)
-        .int("d_ff", m.d_ff as i64)
-        .text("positions", format!("{:?}", m.positions).to_lowercase())
-        .int("tied_head", i64::from(m.tied_head))
-        .int("batch_size", s.batch_size as i64)
-        .text("precision", s.precision.as_str())
-        .text("schedule", schedule_name(s, plan.branching))
-        .int("decay_start_step", s.decay_start() as i64)
-        .int("steps", s.steps() as i64)
-        .float("lr", s.lr)
-        .int("warmup_steps", s.warmup_steps as i64)
-        .float("lr_floor", s.lr_floor)
-        .float("beta1", s.adamw.beta1)
-        .float("beta2", s.adamw.beta2)
-        .float("weight_decay", s.adamw.weight_decay)
-        .float("grad_clip", s.adamw.grad_clip.unwrap_or(0.0))
-        .text("data", plan.source.describe())
-        .text("tokenizer", plan.data.tokenizer_name())
-        .int("eval_tokens", plan.eval_tokens as i64)
-        .text(
-            "git_commit",
-            ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()),
-        )
-        .text("versions", &ctx.versions)
-        .text("device", device_name(device))
-        .int("threads", threads as i64);
-    // NaN marks "not synthetic" so that every run has the same attributes.
-    a.float(
-        "entropy_rate",
-        plan.source.entropy_rate().unwrap_or(f64::NAN),
-    );
-    a
+    let d = run.tokens();
+    RunMeta {
+        run_id: run.id.clone(),
+        sweep: plan.name.clone(),
+        config: plan.config_text.clone(),
+        n_total: run.params.total,
+        n_nonemb: run.params.non_embedding,
+        d,
+        c_6nd_total: run.c_6nd_total(),
+        c_6nd_nonemb: run.c_6nd_nonemb(),
+        c_kaplan: run.flops.kaplan * d as f64,
+        c_exact: run.flops.exact * d as f64,
+        c_budget: run.budget,
+        budget_rule: run.budget.and(plan.budget_rule),
+        flops_per_token_kaplan: run.flops.kaplan,
+        flops_per_token_exact: run.flops.exact,
+        seed: s.seed,
+        vocab: m.vocab as u64,
+        context: m.context as u64,
+        d_model: m.d_model as u64,
+        n_layer: m.n_layer as u64,
+        n_head: m.n_head as u64,
+        d_ff: m.d_ff as u64,
+        positions: format!("{:?}", m.positions).to_lowercase(),
+        tied_head: m.tied_head,
+        batch_size: s.batch_size as u64,
+        precision: s.precision.as_str().into(),
+        schedule: schedule_name(s, plan.branching),
+        decay_start_step: s.decay_start(),
+        steps: s.steps(),
+        lr: s.lr,
+        warmup_steps: s.warmup_steps,
+        lr_floor: s.lr_floor,
+        beta1: s.adamw.beta1,
+        beta2: s.adamw.beta2,
+        weight_decay: s.adamw.weight_decay,
+        grad_clip: s.adamw.grad_clip.unwrap_or(0.0),
+        data: plan.source.describe(),
+        tokenizer: plan.data.tokenizer_name(),
+        eval_tokens: plan.eval_tokens,
+        git_commit: ctx.git_commit.clone().unwrap_or_else(|| "unknown".into()),
+        versions: ctx.versions.clone(),
+        device: device_name(device),
+        threads: threads as u64,
+        entropy_rate: plan.source.entropy_rate(),
+    }
 }
 
 /// Threads each of `jobs` parallel runs gets: the cores shared out evenly, at least one.
@@ -216,10 +213,38 @@ pub fn pending_units(plan: &Plan, dir: &Path) -> usize {
     jobs(plan, dir).len()
 }
 
+/// The runs of `plan` that `dir/sweep.h5` already holds, trained from the plan's config.
+/// A results directory kept without its `runs/` (as the repository commits them) is
+/// then refitted, not retrained.
+fn in_sweep_file(plan: &Plan, dir: &Path) -> HashSet<String> {
+    let Ok(runs) = read_runs(&dir.join("sweep.h5")) else {
+        return HashSet::new();
+    };
+    runs.into_iter()
+        .filter(|r| r.status != Status::Running && r.meta.config == plan.config_text)
+        .map(|r| r.id)
+        .collect()
+}
+
+/// Whether run `id` is trained: its finished file, or its record in `sweep.h5`.
+fn is_done(dir: &Path, id: &str, merged: &HashSet<String>) -> bool {
+    merged.contains(id) || finished_path(dir, id).exists()
+}
+
+/// The runs of `plan` still to train in `dir`.
+pub fn pending_runs<'p>(plan: &'p Plan, dir: &Path) -> Vec<&'p PlannedRun> {
+    let merged = in_sweep_file(plan, dir);
+    plan.runs
+        .iter()
+        .filter(|r| !is_done(dir, &r.id, &merged))
+        .collect()
+}
+
 /// The runs of `plan` grouped into jobs: with branching, the runs that share a stable
 /// phase form one job (if any of them is unfinished); otherwise each unfinished run.
 fn jobs<'p>(plan: &'p Plan, dir: &Path) -> Vec<Job<'p>> {
-    let unfinished = |r: &PlannedRun| !finished_path(dir, &r.id).exists();
+    let merged = in_sweep_file(plan, dir);
+    let unfinished = |r: &PlannedRun| !is_done(dir, &r.id, &merged);
     if !plan.branching {
         return plan
             .runs
@@ -247,8 +272,8 @@ fn observers(
     device: &Device,
 ) -> Result<RunObservers, String> {
     let threads = rayon::current_num_threads();
-    let attrs = run_attrs(plan, run, ctx, device, threads);
-    let writer = RunWriter::new(dir, &run.id, attrs).map_err(|e| format!("{}: {e}", run.id))?;
+    let meta = run_meta(plan, run, ctx, device, threads);
+    let writer = RunWriter::new(dir, meta).map_err(|e| format!("{}: {e}", run.id))?;
     Ok(RunObservers {
         writer,
         extra: extra(run),
@@ -318,11 +343,7 @@ pub fn run_sweep(
         .validation_sequences(context, plan.eval_tokens)?;
     // Longest runs first (by FLOPs), each worker taking the next from a shared queue:
     // the classic LPT rule keeps the makespan close to the total work / jobs.
-    let pending = plan
-        .runs
-        .iter()
-        .filter(|r| !finished_path(dir, &r.id).exists())
-        .count();
+    let pending = pending_runs(plan, dir).len();
     let mut jobs = jobs(plan, dir);
     jobs.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
     let queue = Mutex::new(jobs.iter().collect::<VecDeque<_>>());
@@ -383,7 +404,9 @@ pub fn run_sweep(
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     let busy = busy.into_inner().unwrap_or_else(|e| e.into_inner());
     // Merge what finished even when runs failed; the runs' failure is the one to report.
-    let merged = merge.then(|| merge_sweep(dir, &plan.config_text, false));
+    // A sweep.h5 that already holds every run, with nothing trained now, stays as it is.
+    let complete = pending == 0 && in_sweep_file(plan, dir).len() == plan.runs.len();
+    let merged = (merge && !complete).then(|| merge_sweep(dir, &plan.config_text, false));
     if let Some(first) = failures.first() {
         return Err(SweepError::RunsFailed {
             failed: failures.len(),
@@ -395,6 +418,10 @@ pub fn run_sweep(
         trained: pending - busy.iter().map(|(_, n)| n).sum::<usize>(),
         skipped: plan.runs.len() - pending,
         busy: busy.into_iter().map(|(why, _)| why).collect(),
-        in_sweep: merged.transpose()?.map_or(0, |m| m.runs),
+        in_sweep: match merged.transpose()? {
+            Some(m) => m.runs,
+            None if complete => plan.runs.len(),
+            None => 0,
+        },
     })
 }

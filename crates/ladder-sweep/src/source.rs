@@ -162,6 +162,9 @@ pub(crate) fn open_source(
             vocab,
             cache_dir,
         } => {
+            // Named in every run's `data` attribute as the config writes it (relative to
+            // the config), not as this machine resolves it.
+            let written = path.clone();
             let path = base.join(path);
             let tokenizer = tokenizer(kind.as_deref(), *vocab)?;
             let manifest = corpus
@@ -211,8 +214,8 @@ pub(crate) fn open_source(
                 *split_documents,
             )?;
             let label = match &manifest {
-                Some(m) => format!("{} ({})", m.name, path.display()),
-                None => path.display().to_string(),
+                Some(m) => format!("{} ({written})", m.name),
+                None => written,
             };
             let src = match tokenizer {
                 TokenizerSpec::Byte => {

@@ -128,7 +128,7 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
         eval_tokens: plan.eval_tokens,
         runs,
         branching: false,
-        budget_convention: "none".into(),
+        budget_rule: None,
         warnings: Vec::new(),
     })
 }
@@ -138,16 +138,12 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
 pub fn best_rates(runs: &[RunRecord]) -> (LrTable, Vec<String>) {
     let mut table = LrTable::default();
     let mut warnings = Vec::new();
-    for run in runs.iter().filter(|r| r.text("status") == Some("finished")) {
-        let num = |k: &str| run.number(k).unwrap_or(f64::NAN);
-        let (Some(loss), lr) = (run.final_val_loss(), num("lr")) else {
+    for run in runs.iter().filter(|r| r.is_finished()) {
+        let (m, lr) = (&run.meta, run.meta.lr);
+        let Some(loss) = run.final_val_loss() else {
             continue;
         };
-        let key = (
-            num("d_model") as usize,
-            num("n_layer") as usize,
-            num("n_head") as usize,
-        );
+        let key = (m.d_model as usize, m.n_layer as usize, m.n_head as usize);
         let found = table
             .model
             .iter()
@@ -159,7 +155,7 @@ pub fn best_rates(runs: &[RunRecord]) -> (LrTable, Vec<String>) {
                 n_head: key.2,
                 lr,
                 tried: Vec::new(),
-                tokens: num("D") as u64,
+                tokens: m.d,
             });
             table.model.len() - 1
         });

@@ -55,7 +55,7 @@ pub trait Observer {
         Ok(())
     }
     /// The loss became NaN or infinite after `step` steps: training stops here, and the
-    /// trainer returns [`TrainError::Diverged`](crate::TrainError::Diverged).
+    /// trainer returns `TrainError::Diverged` (ladder-train).
     fn on_diverged(&mut self, _step: u64) -> Result<(), ObserverError> {
         Ok(())
     }
