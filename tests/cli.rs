@@ -507,3 +507,42 @@ fn a_device_that_cannot_be_used_is_a_clear_input_error() {
     }
     assert!(!std::path::Path::new(out).exists(), "nothing was written");
 }
+
+/// ladder's own runs.csv (quoted cells with commas included) read back by `ladder fit`
+/// gives the approach-3 fit of the sweep.h5 it was written from.
+#[test]
+fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = root().join("results/lab-cpu");
+    let fit_json = |input: &std::path::Path, extra: &[&str], name: &str| {
+        let json = dir.path().join(name);
+        let mut args = vec![
+            "fit",
+            input.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let out = ladder(&args);
+        assert!(out.status.success(), "{}", text(&out).1);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        v["approach3"].clone()
+    };
+    let h5 = fit_json(&lab.join("sweep.h5"), &[], "h5.json");
+    let csv = fit_json(
+        &lab.join("report/runs.csv"),
+        &[
+            "--column",
+            "N=N_total",
+            "--column",
+            "loss=final_val_loss",
+            "--column",
+            "C=C_budget",
+        ],
+        "csv.json",
+    );
+    assert_eq!(csv, h5);
+}

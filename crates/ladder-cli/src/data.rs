@@ -74,7 +74,7 @@ pub(crate) fn data(args: &DataArgs) -> Result<(), Failure> {
             );
         }
         DataCommand::Prepare { config } => {
-            let plan = crate::plan::load(config)?;
+            let plan = ladder_lab::load_plan(config)?;
             line(&mut out, format!("data: {}", plan.source.describe()));
             if let DataSpec::Text { tokenizer, .. } = &plan.data {
                 line(

@@ -40,6 +40,16 @@ fn chain(e: &anyhow::Error) -> String {
     message
 }
 
+impl From<ladder_lab::LabError> for Failure {
+    fn from(e: ladder_lab::LabError) -> Self {
+        if e.is_bad_input() {
+            Failure::Input(e.into())
+        } else {
+            Failure::Runtime(e.into())
+        }
+    }
+}
+
 /// Marks errors as bad input or runtime failures.
 pub(crate) trait ResultExt<T> {
     fn input(self) -> Result<T, Failure>;

@@ -1,14 +1,11 @@
 //! `ladder plan CONFIG`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
-use candle_core::Device;
-use ladder_model::{GptConfig, Kernels};
-use ladder_sweep::{makespan, run_seconds, Plan, SweepConfig, SweepError};
-use ladder_train::{time_steps, StepTimes, TimingSpec};
+use ladder_lab::{duration, jobs_or_cores, load_plan, share_threads, Timing};
+use ladder_sweep::{units, Plan};
 
-use crate::exit::{emit, line, Failure, ResultExt};
+use crate::exit::{emit, line, Failure};
 
 /// Arguments of `ladder plan`.
 #[derive(Debug, clap::Args)]
@@ -23,73 +20,97 @@ pub struct PlanArgs {
     pub no_timing: bool,
 }
 
-/// Times a few training steps of every distinct shape of the plan, single-threaded per
-/// job as `ladder run` trains, and returns each run's estimated seconds.
-fn time_runs(plan: &Plan) -> Result<Vec<f64>, Failure> {
-    let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
-    let mut seconds = Vec::with_capacity(plan.runs.len());
-    for run in &plan.runs {
-        let (model, batch) = (run.spec.model, run.spec.batch_size);
-        let known = measured.iter().find(|(m, b, _)| *m == model && *b == batch);
-        let times = match known {
-            Some((_, _, t)) => *t,
-            None => {
-                eprint!(
-                    "timing d_model {} n_layer {} (batch {batch})... ",
-                    model.d_model, model.n_layer
-                );
-                let spec = TimingSpec {
-                    model,
-                    batch_size: batch,
-                    adamw: run.spec.adamw,
-                    kernels: Kernels::Fused,
-                    precision: run.spec.precision,
-                    warmup: 1,
-                    steps: 3,
-                    seed: 0,
-                };
-                let t = time_steps(&spec, &Device::Cpu)
-                    .context("timing a training step")
-                    .runtime()?;
-                eprintln!("{:.0} tokens/s", t.tokens_per_second());
-                measured.push((model, batch, t));
-                t
-            }
-        };
-        seconds.push(run_seconds(run, &times, plan.eval_tokens));
-    }
-    Ok(seconds)
-}
-
-fn duration(s: f64) -> String {
-    let s = s.round() as u64;
-    match (s / 3600, s / 60 % 60, s % 60) {
-        (0, 0, s) => format!("{s} s"),
-        (0, m, s) => format!("{m} min {s:02} s"),
-        (h, m, _) => format!("{h} h {m:02} min"),
+/// The table of runs: shape, counts, D, C, D/N, learning rate and estimated time.
+fn runs_table(out: &mut String, plan: &Plan, timing: Option<&Timing>) {
+    line(
+        out,
+        format!(
+            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>9} {:>12}",
+            "id", "d", "L", "H", "N_total", "N_nonemb", "D", "C=6ND", "D/N", "lr", "est. time"
+        ),
+    );
+    for (i, r) in plan.runs.iter().enumerate() {
+        let m = &r.spec.model;
+        line(
+            out,
+            format!(
+                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>9.2e} {:>12}",
+                r.id,
+                m.d_model,
+                m.n_layer,
+                m.n_head,
+                r.params.total,
+                r.params.non_embedding,
+                r.tokens(),
+                r.c_6nd_total(),
+                r.tokens() as f64 / r.params.total as f64,
+                r.spec.lr,
+                timing.map_or("-".into(), |t| duration(t.seconds[i]))
+            ),
+        );
     }
 }
 
-/// Reads and plans a config; every error is bad input except an unreadable data file.
-pub(crate) fn load(path: &Path) -> Result<Plan, Failure> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read config {}", path.display()))
-        .input()?;
-    let cfg = SweepConfig::parse(&text, path).input()?;
-    Plan::new(&cfg, &text, path).map_err(|e: SweepError| {
-        Failure::Input(anyhow::Error::new(e).context(format!("invalid config {}", path.display())))
-    })
+/// The notes under the table: conventions, warnings, branching and the wall time.
+fn notes(out: &mut String, plan: &Plan, timing: Option<&Timing>, jobs: usize) {
+    line(out, "N_total counts every parameter (Chinchilla); N_nonemb leaves out embeddings and the LM head (Kaplan).");
+    line(
+        out,
+        "C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts.",
+    );
+    for w in &plan.warnings {
+        line(out, format!("warning: {w}"));
+    }
+    let saving = plan.branching_cost();
+    if let Some((branched, separate)) = saving {
+        line(
+            out,
+            format!(
+                "WSD branching: each model trains one stable phase and branches a cooldown at \
+                 each D: {branched:.3e} FLOPs instead of {separate:.3e} for separate runs \
+                 ({:.0}% saved).",
+                100.0 * (1.0 - branched / separate)
+            ),
+        );
+    }
+    if let Some(timing) = timing {
+        let (total, wall) = timing.totals(plan, jobs);
+        line(
+            out,
+            format!(
+                "estimated wall time: {} on {jobs} parallel jobs (run times from 3 timed \
+                 steps of each shape on this machine, scheduled largest first as `ladder run` \
+                 does; {} of training in all{})",
+                duration(wall),
+                duration(total),
+                if saving.is_some() {
+                    "; scaled by the branching saving, so approximate"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
 }
 
 pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
-    let plan = load(&args.config)?;
+    let plan = load_plan(&args.config)?;
     // As `run` from an empty directory: no more jobs than units.
-    let jobs = crate::run::jobs_or_cores(args.jobs)?.min(ladder_sweep::units(&plan).len().max(1));
-    crate::run::share_threads(jobs);
-    let seconds = if args.no_timing {
+    let jobs = jobs_or_cores(args.jobs)?.min(units(&plan).len().max(1));
+    share_threads(jobs);
+    let timing = if args.no_timing {
         None
     } else {
-        Some(time_runs(&plan)?)
+        Some(Timing::measure(&plan, &mut |run, measured| {
+            let m = &run.spec.model;
+            match measured {
+                None => eprint!(
+                    "timing d_model {} n_layer {} (batch {})... ",
+                    m.d_model, m.n_layer, run.spec.batch_size
+                ),
+                Some(tokens_per_second) => eprintln!("{tokens_per_second:.0} tokens/s"),
+            }
+        })?)
     };
     let mut out = String::new();
     line(
@@ -104,71 +125,8 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         );
     }
     out.push('\n');
-    line(
-        &mut out,
-        format!(
-            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>9} {:>12}",
-            "id", "d", "L", "H", "N_total", "N_nonemb", "D", "C=6ND", "D/N", "lr", "est. time"
-        ),
-    );
-    for (i, r) in plan.runs.iter().enumerate() {
-        let m = &r.spec.model;
-        line(
-            &mut out,
-            format!(
-                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>9.2e} {:>12}",
-                r.id,
-                m.d_model,
-                m.n_layer,
-                m.n_head,
-                r.params.total,
-                r.params.non_embedding,
-                r.tokens(),
-                r.c_6nd_total(),
-                r.tokens() as f64 / r.params.total as f64,
-                r.spec.lr,
-                seconds.as_ref().map_or("-".into(), |s| duration(s[i]))
-            ),
-        );
-    }
+    runs_table(&mut out, &plan, timing.as_ref());
     out.push('\n');
-    line(&mut out, "N_total counts every parameter (Chinchilla); N_nonemb leaves out embeddings and the LM head (Kaplan).");
-    line(
-        &mut out,
-        "C = 6·N_total·D; runs also store Kaplan's and the exact FLOP counts.",
-    );
-    for w in &plan.warnings {
-        line(&mut out, format!("warning: {w}"));
-    }
-    let saving = plan.branching_cost();
-    if let Some((branched, separate)) = saving {
-        line(
-            &mut out,
-            format!(
-                "WSD branching: each model trains one stable phase and branches a cooldown at \
-                 each D: {branched:.3e} FLOPs instead of {separate:.3e} for separate runs \
-                 ({:.0}% saved).",
-                100.0 * (1.0 - branched / separate)
-            ),
-        );
-    }
-    if let Some(seconds) = &seconds {
-        let ratio = saving.map_or(1.0, |(b, s)| b / s);
-        line(
-            &mut out,
-            format!(
-                "estimated wall time: {} on {jobs} parallel jobs (run times from 3 timed \
-                 steps of each shape on this machine, scheduled largest first as `ladder run` \
-                 does; {} of training in all{})",
-                duration(ratio * makespan(&plan, seconds, jobs)),
-                duration(ratio * seconds.iter().sum::<f64>()),
-                if saving.is_some() {
-                    "; scaled by the branching saving, so approximate"
-                } else {
-                    ""
-                }
-            ),
-        );
-    }
+    notes(&mut out, &plan, timing.as_ref(), jobs);
     emit(&out)
 }

@@ -6,8 +6,9 @@ use anyhow::Context;
 use ladder_store::read_runs;
 use ladder_sweep::{best_rates, tune_plan, DeviceChoice, DEFAULT_FACTORS};
 
+use ladder_lab::{load_plan, TrainOptions};
+
 use crate::exit::{emit, line, Failure, ResultExt};
-use crate::plan::load;
 use crate::run::train_plan;
 
 /// Arguments of `ladder tune`.
@@ -33,13 +34,18 @@ pub struct TuneArgs {
 }
 
 pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
-    let plan = load(&args.config)?;
+    let plan = load_plan(&args.config)?;
     let trials = tune_plan(&plan, &args.factors, args.tokens).input()?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&trials.name));
-    train_plan(&trials, &out, args.device, args.jobs, true)?;
+    let options = TrainOptions {
+        device: args.device,
+        jobs: args.jobs,
+        merge: true,
+    };
+    train_plan(&trials, &out, options)?;
     let runs = read_runs(&out.join("sweep.h5")).runtime()?;
     let (table, warnings) = best_rates(&runs);
     let path = out.join("tuned.toml");

@@ -1,43 +1,51 @@
 //! How well a fitted law describes its points: R² in log space, residuals per run,
 //! rank tests for a trend left in the residuals, and flags for degenerate fits.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::{r_squared, spearman};
 use crate::{Approach3Bootstrap, ChinchillaLaw, Dataset};
 
 /// One point's residual.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Residual {
     /// Run label.
     pub run: String,
     /// Parameters.
     #[serde(rename = "N")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub n: f64,
     /// Tokens.
     #[serde(rename = "D")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub d: f64,
     /// Observed loss.
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
     /// The law's prediction.
+    #[serde(deserialize_with = "crate::json::number")]
     pub predicted: f64,
     /// `ln loss − ln predicted`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub log_residual: f64,
 }
 
 /// Spearman's rank correlation of the log residuals with a variable, and its p-value.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Trend {
     /// Rank correlation.
+    #[serde(deserialize_with = "crate::json::number")]
     pub rho: f64,
     /// Two-sided p-value (normal approximation; 1 below 10 points).
+    #[serde(deserialize_with = "crate::json::number")]
     pub p: f64,
 }
 
 /// Diagnostics of an approach-3 fit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Diagnostics {
     /// R² of `ln loss` against `ln predicted`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub r2_log: f64,
     /// Trend of the residuals against `ln N`.
     pub trend_n: Trend,

@@ -9,33 +9,39 @@
 //! of single-cycle curves therefore favours runs near their end, and `a` from it is
 //! biased; approaches 2 and 3 use final losses only.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::stats::polyfit;
 use crate::{Curve, FitError};
 
 /// One point of the envelope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnvelopePoint {
     /// FLOPs, `6·N·tokens`.
     #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub c: f64,
     /// The run with the lowest loss there.
     pub run: String,
     /// Its parameters.
+    #[serde(deserialize_with = "crate::json::number")]
     pub n_opt: f64,
     /// `C / (6·N_opt)`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub d_opt: f64,
     /// Its loss there (interpolated linearly in log FLOPs).
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
 }
 
 /// The result of approach 1.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach1Fit {
     /// Exponent of `N_opt ∝ C^a`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub a: f64,
     /// Exponent of `D_opt ∝ C^b`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub b: f64,
     /// The envelope on the grid.
     pub envelope: Vec<EnvelopePoint>,

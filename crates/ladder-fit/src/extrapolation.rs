@@ -2,19 +2,21 @@
 //! held-out larger runs, and report how far off each prediction is. This is the test
 //! that matters for a scaling law: whether small runs predict large ones.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{fit_approach3, Approach3Options, Dataset, FitError, Point, Points};
 
 /// One held-out run and its prediction.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldOut {
     /// Run label.
     pub run: String,
     /// Budget label in FLOPs.
     #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub c: f64,
     /// Observed loss.
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
     /// Predicted loss; `None` when the small-budget fit predicts no finite loss here.
     pub predicted: Option<f64>,
@@ -23,11 +25,13 @@ pub struct HeldOut {
 }
 
 /// The extrapolation test.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extrapolation {
     /// The factor `k`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub k: f64,
     /// Budgets up to this many FLOPs were fitted.
+    #[serde(deserialize_with = "crate::json::number")]
     pub c_cut: f64,
     /// Points fitted.
     pub fitted_points: usize,

@@ -5,17 +5,22 @@
 use crate::ChinchillaLaw;
 
 /// A model size and its training length, with the costs that make it optimal.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Allocation {
     /// Parameters.
+    #[serde(deserialize_with = "crate::json::number")]
     pub n: f64,
     /// Training tokens.
+    #[serde(deserialize_with = "crate::json::number")]
     pub d: f64,
     /// Loss the law predicts.
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
     /// `6·N·D`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub train_flops: f64,
     /// `2·N·T`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub inference_flops: f64,
 }
 

@@ -3,7 +3,7 @@
 //! compute-optimal size at that budget. A least-squares line through
 //! `(log C, log N_opt)` then gives `a` in `N_opt ∝ C^a` (and `b` for `D_opt`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::{bootstrap, BootstrapOptions};
 use crate::stats::polyfit;
@@ -43,16 +43,19 @@ pub fn group_budgets(labels: &[f64], tolerance: f64) -> Vec<Budget> {
 }
 
 /// One IsoFLOP profile and its parabola.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Budget in FLOPs.
     #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub c: f64,
     /// Points the parabolas used.
     pub points: usize,
     /// `loss ≈ c0 + c1·ln N + c2·(ln N)²`.
+    #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_n: [f64; 3],
     /// The same against `ln D`.
+    #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_d: [f64; 3],
     /// Loss-minimising N (from the parabola in `ln N`); `None` if it is not convex.
     pub n_opt: Option<f64>,
@@ -61,6 +64,7 @@ pub struct Profile {
     /// The parabola's minimum loss.
     pub loss_min: Option<f64>,
     /// Smallest and largest N sampled.
+    #[serde(deserialize_with = "crate::json::numbers")]
     pub n_range: [f64; 2],
     /// What is doubtful about this profile (minimum outside the sampled range, not
     /// convex).
@@ -68,15 +72,19 @@ pub struct Profile {
 }
 
 /// The result of approach 2.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach2Fit {
     /// Exponent of `N_opt ∝ C^a`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub a: f64,
     /// Exponent of `D_opt ∝ C^b`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub b: f64,
     /// `N_opt = k_n · C^a`: the prefactor `k_n`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub k_n: f64,
     /// `D_opt = k_d · C^b`: the prefactor `k_d`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub k_d: f64,
     /// Every profile, in order of budget.
     pub profiles: Vec<Profile>,
@@ -191,7 +199,7 @@ pub fn fit_approach2(points: &Points, budgets: &[Budget]) -> Result<Approach2Fit
 }
 
 /// Bootstrap spreads of approach 2's exponents.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach2Bootstrap {
     /// Spread of `a`.
     pub a: Option<Spread>,

@@ -5,7 +5,7 @@
 //! Like approach 3, every form is fitted in log space by the sum of Huber terms of
 //! `ln L − ln L̂` (δ = 1e-3), with L-BFGS from a grid of starts, keeping the best.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::minimize::{lbfgs, Objective, Tolerances};
 use crate::stats::{polyfit, r_squared};
@@ -15,16 +15,20 @@ use crate::{huber, huber_derivative, FitError, Point, Points};
 const DELTA: f64 = 1e-3;
 
 /// A fitted `L(x) = E + (x_c/x)^α` (E = 0 for the form without it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerLaw {
     /// Irreducible loss (0 when fitted without it).
     #[serde(rename = "E")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub e: f64,
     /// Scale `x_c`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub x_c: f64,
     /// Exponent `α`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub alpha: f64,
     /// R² of ln L in log space.
+    #[serde(deserialize_with = "crate::json::number")]
     pub r2_log: f64,
     /// Points fitted.
     pub points: usize,
@@ -46,19 +50,24 @@ impl PowerLaw {
 }
 
 /// The joint `L(N, D) = [(N_c/N)^(α_N/α_D) + D_c/D]^α_D`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KaplanJoint {
     /// Scale `N_c`.
     #[serde(rename = "N_c")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub n_c: f64,
     /// Scale `D_c`.
     #[serde(rename = "D_c")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub d_c: f64,
     /// Exponent `α_N`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub alpha_n: f64,
     /// Exponent `α_D`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub alpha_d: f64,
     /// R² of ln L in log space.
+    #[serde(deserialize_with = "crate::json::number")]
     pub r2_log: f64,
     /// Points fitted.
     pub points: usize,
@@ -269,7 +278,7 @@ fn frontier(points: &Points, budgets: &[f64]) -> Vec<(f64, f64)> {
 
 /// A form's fit, or why the data cannot support it (serialised as the fit itself, or
 /// as `{"skipped": reason}`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum FormFit<T> {
     /// The fitted form.
@@ -293,7 +302,7 @@ impl<T> From<Result<T, FitError>> for FormFit<T> {
 }
 
 /// One single-variable form with and without E.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PowerLawPair {
     /// `E + (x_c/x)^α`.
     pub with_e: FormFit<PowerLaw>,
@@ -302,7 +311,7 @@ pub struct PowerLawPair {
 }
 
 /// Every Kaplan form.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KaplanFits {
     /// L(N): each size at its largest D.
     #[serde(rename = "L_N")]

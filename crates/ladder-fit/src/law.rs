@@ -1,22 +1,27 @@
 //! The Chinchilla parametric law and its compute-optimal allocation.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `L(N, D) = E + A/N^α + B/D^β` (Hoffmann et al. 2022, eq. 2).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ChinchillaLaw {
     /// Irreducible loss.
     #[serde(rename = "E")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub e: f64,
     /// Model-size coefficient.
     #[serde(rename = "A")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub a: f64,
     /// Data coefficient.
     #[serde(rename = "B")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub b: f64,
     /// Model-size exponent.
+    #[serde(deserialize_with = "crate::json::number")]
     pub alpha: f64,
     /// Data exponent.
+    #[serde(deserialize_with = "crate::json::number")]
     pub beta: f64,
 }
 

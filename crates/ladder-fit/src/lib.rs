@@ -25,6 +25,7 @@ mod approach3;
 mod bootstrap;
 mod check;
 mod claims;
+mod csv_file;
 mod data_constrained;
 mod diagnostics;
 mod envelope;
@@ -33,6 +34,7 @@ mod extrapolation;
 mod huber;
 mod inference;
 mod isoflop;
+mod json;
 mod kaplan;
 mod law;
 mod minimize;
@@ -50,6 +52,7 @@ pub use approach3::{
 pub use bootstrap::{bootstrap, BootstrapOptions, Draws};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
 pub use claims::{Claim, ClaimKind, Claims, MODELS};
+pub use csv_file::CsvOptions;
 pub use data_constrained::{DataConstrainedLaw, Repetition};
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
@@ -69,7 +72,7 @@ pub use kaplan::{
     PowerLawPair,
 };
 pub use law::ChinchillaLaw;
-pub use points::{CsvOptions, Curve, Dataset, Point, Points};
+pub use points::{Curve, Dataset, Point, Points};
 pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{
     analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,

@@ -1,17 +1,18 @@
 //! What a fit says: every approach that applies to the data, bootstrap intervals,
-//! diagnostics and verdicts, as one serialisable report. [`analyse`] builds it.
+//! diagnostics and verdicts, as one report that serialises to fit.json and reads back
+//! from it. [`analyse`] builds it; formatting it as text is the caller's.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::Serialize;
+use ladder_core::{FlopCount, ParamCount};
+use serde::{Deserialize, Serialize};
 
 use crate::verdict::{self, Verdict};
 use crate::{
     bootstrap_approach2, bootstrap_approach3, extrapolate, fit_approach1, fit_approach2,
     fit_approach3, fit_kaplan, group_budgets, Approach1Fit, Approach2Fit, Approach3Options,
     BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError, FormFit,
-    KaplanFits, PowerLaw, Spread,
+    KaplanFits, Spread,
 };
 
 /// Whether to run approach 2.
@@ -29,10 +30,10 @@ pub enum Approach2Mode {
 /// Settings of [`analyse`].
 #[derive(Debug, Clone)]
 pub struct AnalysisOptions {
-    /// Parameter convention of N, recorded in the report (`total` or `non-embedding`).
-    pub params: String,
-    /// FLOP convention of the budgets, recorded in the report (`6nd` or `exact`).
-    pub flops: String,
+    /// Parameter convention of N, recorded in the report.
+    pub params: ParamCount,
+    /// FLOP convention of the budgets, recorded in the report.
+    pub flops: FlopCount,
     /// Approach-3 settings.
     pub approach3: Approach3Options,
     /// Bootstrap settings; `resamples = 0` skips the bootstrap.
@@ -53,8 +54,8 @@ pub struct AnalysisOptions {
 impl Default for AnalysisOptions {
     fn default() -> Self {
         Self {
-            params: "total".into(),
-            flops: "6nd".into(),
+            params: ParamCount::Total,
+            flops: FlopCount::SixNd,
             approach3: Approach3Options::default(),
             bootstrap: BootstrapOptions::default(),
             approach2: Approach2Mode::Auto,
@@ -67,13 +68,16 @@ impl Default for AnalysisOptions {
 }
 
 /// Named spreads, serialised as `se.{name}`, `ci80.{name}` and `ci95.{name}`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Intervals {
     /// Standard errors.
+    #[serde(deserialize_with = "crate::json::number_map")]
     pub se: BTreeMap<String, f64>,
     /// 80% percentile intervals `[lo, hi]`.
+    #[serde(deserialize_with = "crate::json::interval_map")]
     pub ci80: BTreeMap<String, [f64; 2]>,
     /// 95% percentile intervals `[lo, hi]`.
+    #[serde(deserialize_with = "crate::json::interval_map")]
     pub ci95: BTreeMap<String, [f64; 2]>,
 }
 
@@ -86,7 +90,7 @@ impl Intervals {
 }
 
 /// How the bootstrap ran.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BootstrapInfo {
     /// Resamples refitted.
     pub resamples: usize,
@@ -108,16 +112,19 @@ impl BootstrapInfo {
 
 /// Approach 3: `approach3.{E,A,B,alpha,beta,a,b,objective,…}` plus
 /// `approach3.se.*`, `approach3.ci80.*`, `approach3.ci95.*`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach3Json {
     /// The fitted law.
     #[serde(flatten)]
     pub law: ChinchillaLaw,
     /// `N* ∝ C^a`: `β/(α+β)`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub a: f64,
     /// `D* ∝ C^b`: `α/(α+β)`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub b: f64,
     /// Sum of Huber terms at the fit.
+    #[serde(deserialize_with = "crate::json::number")]
     pub objective: f64,
     /// Starts that ended finite.
     pub converged_starts: usize,
@@ -131,45 +138,54 @@ pub struct Approach3Json {
 }
 
 /// The compute optimum at one budget, with bootstrap intervals.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokensPerParam {
     /// Budget in FLOPs.
     #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub c: f64,
     /// Compute-optimal parameters.
+    #[serde(deserialize_with = "crate::json::number")]
     pub n_opt: f64,
     /// Compute-optimal tokens.
+    #[serde(deserialize_with = "crate::json::number")]
     pub d_opt: f64,
     /// `D*/N*`.
+    #[serde(deserialize_with = "crate::json::number")]
     pub ratio: f64,
     /// Spread of `D*/N*`.
     pub ratio_spread: Option<Spread>,
     /// The predicted loss at the optimum.
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
     /// Spread of that loss.
     pub loss_spread: Option<Spread>,
 }
 
 /// Approach 3's prediction for one `(N, D)`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prediction {
     /// Parameters.
     #[serde(rename = "N")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub n: f64,
     /// Training tokens.
     #[serde(rename = "D")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub d: f64,
     /// `6·N·D`.
     #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
     pub c: f64,
     /// The predicted loss.
+    #[serde(deserialize_with = "crate::json::number")]
     pub loss: f64,
     /// Its spread over the bootstrap's refits.
     pub loss_spread: Option<Spread>,
 }
 
 /// Approach 2 and its bootstrap: `approach2.{a,b}`, `approach2.ci95.{a,b}`, ….
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach2Json {
     /// The fit and its profiles.
     #[serde(flatten)]
@@ -182,12 +198,12 @@ pub struct Approach2Json {
 }
 
 /// A finished analysis, ready to print or serialise.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitReport {
     /// Parameter convention of N.
-    pub params: String,
+    pub params: ParamCount,
     /// FLOP convention of the budgets.
-    pub flops: String,
+    pub flops: FlopCount,
     /// Number of points.
     pub points: usize,
     /// Approach 3.
@@ -195,7 +211,7 @@ pub struct FitReport {
     /// The compute optimum implied by approach 3 at each report budget.
     pub tokens_per_param: Vec<TokensPerParam>,
     /// Approach 3's loss at each asked-for `(N, D)` (absent when none was asked for).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub predictions: Vec<Prediction>,
     /// Approach 2, if it ran.
     pub approach2: Option<Approach2Json>,
@@ -281,8 +297,8 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         ));
     }
     Ok(FitReport {
-        params: options.params.clone(),
-        flops: options.flops.clone(),
+        params: options.params,
+        flops: options.flops,
         points: points.len(),
         approach3: Approach3Json {
             law,
@@ -370,275 +386,4 @@ fn approach2(
         }),
         None,
     ))
-}
-
-/// `v` with `prec` decimals, or in scientific notation when that would be unreadable.
-fn num(v: f64, prec: usize) -> String {
-    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
-        format!("{v:.3e}")
-    } else {
-        format!("{v:.prec$}")
-    }
-}
-
-/// `[lo, hi]` as text, or a dash.
-fn interval(ci: Option<[f64; 2]>, prec: usize) -> String {
-    match ci {
-        Some([lo, hi]) => format!("[{}, {}]", num(lo, prec), num(hi, prec)),
-        None => "-".into(),
-    }
-}
-
-impl fmt::Display for FitReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let a3 = &self.approach3;
-        let law = a3.law;
-        writeln!(
-            f,
-            "Chinchilla approach 3 ({} points, N = {} parameters, C = {} FLOPs)",
-            self.points, self.params, self.flops
-        )?;
-        writeln!(f, "  L(N, D) = E + A/N^alpha + B/D^beta")?;
-        match &a3.bootstrap {
-            Some(b) => writeln!(
-                f,
-                "  intervals: bootstrap, {} resamples ({} failed), seed {}",
-                b.resamples, b.failed, b.seed
-            )?,
-            None => writeln!(f, "  intervals: none (no bootstrap)")?,
-        }
-        writeln!(
-            f,
-            "  {:<10} {:>12} {:>10} {:>26}",
-            "", "value", "SE", "95% interval"
-        )?;
-        for (name, v, prec) in [
-            ("E", law.e, 4),
-            ("A", law.a, 1),
-            ("B", law.b, 1),
-            ("alpha", law.alpha, 4),
-            ("beta", law.beta, 4),
-            ("a", a3.a, 4),
-            ("b", a3.b, 4),
-        ] {
-            let se = a3
-                .intervals
-                .se
-                .get(name)
-                .map_or("-".into(), |s| num(*s, prec));
-            let ci = interval(a3.intervals.ci95.get(name).copied(), prec);
-            writeln!(f, "  {name:<10} {:>12} {se:>10} {ci:>26}", num(v, prec))?;
-        }
-        writeln!(f, "  objective  {:.10}", a3.objective)?;
-        writeln!(
-            f,
-            "  starts converged: {}/{}",
-            a3.converged_starts, a3.total_starts
-        )?;
-        writeln!(f)?;
-        writeln!(
-            f,
-            "  {:>10} {:>10} {:>10} {:>7} {:>18} {:>8} {:>18}",
-            "C (FLOPs)", "N*", "D*", "D*/N*", "80% interval", "loss*", "95% interval"
-        )?;
-        for t in &self.tokens_per_param {
-            writeln!(
-                f,
-                "  {:>10.3e} {:>10.3e} {:>10.3e} {:>7} {:>18} {:>8.4} {:>18}",
-                t.c,
-                t.n_opt,
-                t.d_opt,
-                num(t.ratio, 1),
-                interval(t.ratio_spread.map(|s| s.ci80), 1),
-                t.loss,
-                interval(t.loss_spread.map(|s| s.ci95), 3)
-            )?;
-        }
-        writeln!(f)?;
-        if !self.predictions.is_empty() {
-            writeln!(f, "Approach 3's predictions")?;
-            writeln!(
-                f,
-                "  {:>10} {:>10} {:>10} {:>8} {:>18} {:>18}",
-                "N", "D", "C=6ND", "loss", "80% interval", "95% interval"
-            )?;
-            for p in &self.predictions {
-                writeln!(
-                    f,
-                    "  {:>10.3e} {:>10.3e} {:>10.3e} {:>8.4} {:>18} {:>18}",
-                    p.n,
-                    p.d,
-                    p.c,
-                    p.loss,
-                    interval(p.loss_spread.map(|s| s.ci80), 3),
-                    interval(p.loss_spread.map(|s| s.ci95), 3)
-                )?;
-            }
-            writeln!(f)?;
-        }
-        match (&self.approach2, &self.approach2_skipped) {
-            (Some(a2), _) => {
-                writeln!(
-                    f,
-                    "Chinchilla approach 2 (IsoFLOP parabolas, {} of {} budgets used)",
-                    a2.fit.budgets_used,
-                    a2.fit.profiles.len()
-                )?;
-                for (name, v) in [("a", a2.fit.a), ("b", a2.fit.b)] {
-                    writeln!(
-                        f,
-                        "  {name} = {v:.4}, 95% interval {}",
-                        interval(a2.intervals.ci95.get(name).copied(), 4)
-                    )?;
-                }
-                writeln!(
-                    f,
-                    "  {:>10} {:>7} {:>10} {:>8}",
-                    "C (FLOPs)", "points", "N_opt", "loss"
-                )?;
-                for p in &a2.fit.profiles {
-                    let n = p.n_opt.map_or("-".into(), |n| format!("{n:.3e}"));
-                    let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
-                    writeln!(f, "  {:>10.3e} {:>7} {n:>10} {l:>8}", p.c, p.points)?;
-                    for w in &p.warnings {
-                        writeln!(f, "    warning: {w}")?;
-                    }
-                }
-            }
-            (None, Some(why)) => writeln!(f, "Chinchilla approach 2: skipped: {why}")?,
-            (None, None) => {}
-        }
-        writeln!(f)?;
-        match &self.approach1 {
-            FormFit::Fitted(a1) => writeln!(
-                f,
-                "Chinchilla approach 1 (training-curve envelope, {} grid points, {} sizes on it): \
-                 a = {:.4}, b = {:.4} (mid-run points of a cosine schedule overstate the loss of \
-                 a shorter run)",
-                a1.envelope.len(),
-                a1.sizes_on_envelope,
-                a1.a,
-                a1.b
-            )?,
-            FormFit::Skipped { skipped } => {
-                writeln!(f, "Chinchilla approach 1: skipped: {skipped}")?
-            }
-        }
-        writeln!(f)?;
-        writeln!(f, "Kaplan et al. 2020 forms (log-space Huber fits)")?;
-        let k = &self.kaplan;
-        for (name, pair) in [
-            ("L(N), each N at its largest D", &k.l_n),
-            ("L(D), each D at its largest N", &k.l_d),
-            ("L(C), compute frontier", &k.l_c),
-        ] {
-            for (form, fit) in [
-                ("E + (x_c/x)^alpha", &pair.with_e),
-                ("(x_c/x)^alpha", &pair.without_e),
-            ] {
-                write!(f, "  {name:<30} {form:<18} ")?;
-                match fit {
-                    FormFit::Fitted(PowerLaw {
-                        e,
-                        x_c,
-                        alpha,
-                        r2_log,
-                        points,
-                        degenerate,
-                    }) => {
-                        write!(
-                            f,
-                            "alpha {alpha:.4}  x_c {x_c:.3e}  E {e:.4}  R² {r2_log:.4}  ({points} points)"
-                        )?;
-                        match degenerate {
-                            Some(why) => writeln!(f, "  degenerate: {why}")?,
-                            None => writeln!(f)?,
-                        }
-                    }
-                    FormFit::Skipped { skipped } => writeln!(f, "skipped: {skipped}")?,
-                }
-            }
-        }
-        match &k.joint {
-            FormFit::Fitted(j) => {
-                write!(
-                    f,
-                    "  L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D: alpha_N {:.4}  alpha_D {:.4}  \
-                     N_c {:.3e}  D_c {:.3e}  R² {:.4}",
-                    j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
-                )?;
-                match &j.degenerate {
-                    Some(why) => writeln!(f, "  degenerate: {why}")?,
-                    None => writeln!(f)?,
-                }
-            }
-            FormFit::Skipped { skipped } => writeln!(f, "  joint L(N, D): skipped: {skipped}")?,
-        }
-        writeln!(f)?;
-        match &self.extrapolation {
-            FormFit::Fitted(x) => {
-                match (x.mean_rel_error, x.mean_abs_rel_error, &x.undefined) {
-                    (Some(mean), Some(mean_abs), _) => writeln!(
-                        f,
-                        "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} \
-                         predicts the {} larger runs with mean relative error {:+.2}% \
-                         (mean |error| {:.2}%)",
-                        x.fitted_points,
-                        x.k,
-                        x.c_cut,
-                        x.held_out.len(),
-                        100.0 * mean,
-                        100.0 * mean_abs
-                    )?,
-                    (_, _, why) => writeln!(
-                        f,
-                        "extrapolation (C_max/{}): undefined: {}",
-                        x.k,
-                        why.as_deref().unwrap_or("a prediction is not finite")
-                    )?,
-                }
-                for h in x.held_out.iter().take(10) {
-                    match (h.predicted, h.rel_error) {
-                        (Some(p), Some(e)) => writeln!(
-                            f,
-                            "  {:<24} C {:.3e}  loss {:.4}  predicted {:.4}  {:+.2}%",
-                            h.run,
-                            h.c,
-                            h.loss,
-                            p,
-                            100.0 * e
-                        )?,
-                        _ => writeln!(
-                            f,
-                            "  {:<24} C {:.3e}  loss {:.4}  predicted: none (not finite)",
-                            h.run, h.c, h.loss
-                        )?,
-                    }
-                }
-                if x.held_out.len() > 10 {
-                    writeln!(f, "  … {} more in the JSON", x.held_out.len() - 10)?;
-                }
-            }
-            FormFit::Skipped { skipped } => writeln!(f, "extrapolation: skipped: {skipped}")?,
-        }
-        writeln!(f)?;
-        let d = &self.diagnostics;
-        writeln!(
-            f,
-            "diagnostics: log-space R² {:.4}; residual trend vs N rho {:.2} (p {:.3}), vs D rho {:.2} (p {:.3})",
-            d.r2_log, d.trend_n.rho, d.trend_n.p, d.trend_d.rho, d.trend_d.p
-        )?;
-        for why in &d.degenerate {
-            writeln!(f, "degenerate: {why}")?;
-        }
-        for v in &self.verdicts {
-            let word = match v.holds {
-                Some(true) => "holds",
-                Some(false) => "does not hold",
-                None => "cannot tell",
-            };
-            writeln!(f, "verdict: {}: {word}: {}", v.claim, v.detail)?;
-        }
-        Ok(())
-    }
 }

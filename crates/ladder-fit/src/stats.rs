@@ -1,7 +1,7 @@
 //! Small statistics: percentiles, spread of bootstrap draws, R², least-squares lines
 //! and polynomials, and Spearman's rank test.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The `q`-quantile (`0 ≤ q ≤ 1`) of sorted `x` by linear interpolation between order
 /// statistics (numpy's default, "linear", type 7 of Hyndman & Fan 1996).
@@ -26,13 +26,16 @@ pub fn mean_sd(x: &[f64]) -> (f64, f64) {
 }
 
 /// The spread of one quantity over bootstrap draws.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Spread {
     /// Standard error: the sample standard deviation of the draws.
+    #[serde(deserialize_with = "crate::json::number")]
     pub se: f64,
     /// 80% percentile interval `[10th, 90th]`.
+    #[serde(deserialize_with = "crate::json::numbers")]
     pub ci80: [f64; 2],
     /// 95% percentile interval `[2.5th, 97.5th]`.
+    #[serde(deserialize_with = "crate::json::numbers")]
     pub ci95: [f64; 2],
 }
 

@@ -1,7 +1,7 @@
 //! Verdicts: whether the published claims hold on these points. Every criterion is
 //! here, in one place, fixed before looking at any data (see README, "Verdicts").
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Diagnostics;
 
@@ -17,7 +17,7 @@ pub const RATIO_MAX_SPAN: f64 = 10.0;
 pub const CHINCHILLA_TOKENS_PER_PARAM: f64 = 20.0;
 
 /// One claim and what the data say about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// The claim tested.
     pub claim: String,

@@ -62,6 +62,12 @@
     el.textContent = text === undefined ? fmt(value) : text;
   }
 
+  // 100·x with two decimals; a saving that rounds to zero reads 0.00%, never -0.00%.
+  function percent(x) {
+    const text = (100 * x).toFixed(2);
+    return (/^-0\.0+$/.test(text) ? text.slice(1) : text) + "%";
+  }
+
   function update() {
     const c = Number($("budget").value);
     const s = Number($("tokens").value);
@@ -83,7 +89,7 @@
     set("inf-n", inf.n); set("inf-d", inf.d); set("inf-ratio", inf.d / inf.n);
     set("inf-cost", infCost);
     const saved = 1 - infCost / chinCost;
-    set("saved", saved, (100 * saved).toFixed(2) + "%");
+    set("saved", saved, percent(saved));
     $("inference-status").textContent = "";
   }
 

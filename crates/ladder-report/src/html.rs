@@ -158,8 +158,8 @@ impl Page<'_> {
              B/D^β, Huber loss on log losses, N = {} parameters, C by {}, {} points.</p>\n\
              <table>\n<tr><th class=\"text\">parameter</th><th>value</th><th>80% interval</th>\
              <th>95% interval</th></tr>\n",
-            escape(&self.fit.params),
-            escape(&self.fit.flops),
+            escape(self.fit.params.name()),
+            escape(self.fit.flops.name()),
             self.fit.points
         );
         let law = &a3.law;

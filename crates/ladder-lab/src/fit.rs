@@ -1,0 +1,121 @@
+//! Fitting a sweep's data: the options `ladder fit` takes, the analysis they run, and
+//! fit.json written and read back.
+
+use std::path::Path;
+
+use ladder_core::{FlopCount, ParamCount};
+use ladder_fit::{
+    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw, Dataset, FitReport,
+};
+
+use crate::LabError;
+
+/// How to fit: conventions, bootstrap and approaches. The default is `ladder fit`'s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Which parameter count is N.
+    pub params: ParamCount,
+    /// Which FLOP count labels a run's budget (a sweep file's; a CSV's `C` column is
+    /// taken as given).
+    pub flops: FlopCount,
+    /// Bootstrap resamples for the intervals (0: no intervals).
+    pub bootstrap: usize,
+    /// Seed of the bootstrap.
+    pub seed: u64,
+    /// Whether to run approach 2.
+    pub approach2: Approach2Mode,
+    /// Budget labels within this relative difference form one IsoFLOP budget.
+    pub budget_tolerance: f64,
+    /// Extrapolation test: fit on budgets up to `C_max / k`, predict the larger runs.
+    pub extrapolate_k: f64,
+    /// `(N, D)` to predict with approach 3, with bootstrap intervals.
+    pub predict: Vec<(f64, f64)>,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        Self {
+            params: ParamCount::Total,
+            flops: FlopCount::SixNd,
+            bootstrap: 1000,
+            seed: 0,
+            approach2: Approach2Mode::Auto,
+            budget_tolerance: 1e-3,
+            extrapolate_k: 4.0,
+            predict: Vec::new(),
+        }
+    }
+}
+
+impl FitOptions {
+    /// The analysis these options ask ladder-fit for.
+    pub fn analysis(&self) -> AnalysisOptions {
+        AnalysisOptions {
+            params: self.params,
+            flops: self.flops,
+            bootstrap: BootstrapOptions {
+                resamples: self.bootstrap,
+                seed: self.seed,
+                ..BootstrapOptions::default()
+            },
+            approach2: self.approach2,
+            budget_tolerance: self.budget_tolerance,
+            extrapolation_k: self.extrapolate_k,
+            predict: self.predict.clone(),
+            ..AnalysisOptions::default()
+        }
+    }
+}
+
+/// Fits `data` (read from `what`, which names it in errors).
+pub fn fit(data: &Dataset, options: &FitOptions, what: &Path) -> Result<FitReport, LabError> {
+    analyse(data, &options.analysis()).map_err(|source| LabError::Fit {
+        what: what.display().to_string(),
+        source,
+    })
+}
+
+/// Writes `value` as pretty JSON, with a final newline.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), LabError> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| LabError::Runtime(format!("{}: {e}", path.display())))?;
+    std::fs::write(path, text + "\n").map_err(|source| LabError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// The approach-3 law of a fit.json: the one part of it that `ladder laws --fit` needs,
+/// so that a hand-written `{"approach3": {"E": …, "A": …, "B": …, "alpha": …, "beta": …}}`
+/// serves as well.
+pub fn read_law(path: &Path) -> Result<ChinchillaLaw, LabError> {
+    #[derive(serde::Deserialize)]
+    struct Approach3Of {
+        approach3: ChinchillaLaw,
+    }
+    let text = read_text(path)?;
+    serde_json::from_str::<Approach3Of>(&text)
+        .map(|f| f.approach3)
+        .map_err(|e| LabError::Format {
+            path: path.to_path_buf(),
+            message: format!(
+                "no law in approach3.E, .A, .B, .alpha and .beta ({e}): give a fit.json \
+                 written by `ladder fit --json`"
+            ),
+        })
+}
+
+fn read_text(path: &Path) -> Result<String, LabError> {
+    std::fs::read_to_string(path).map_err(|source| LabError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Reads a fit.json written by `ladder fit --json`, `ladder run` or `ladder lab run`.
+pub fn read_fit(path: &Path) -> Result<FitReport, LabError> {
+    serde_json::from_str(&read_text(path)?).map_err(|e| LabError::Format {
+        path: path.to_path_buf(),
+        message: format!("not a fit.json written by `ladder fit --json` ({e})"),
+    })
+}

@@ -1,0 +1,35 @@
+//! ladder's pipeline, shared by the command line, the teaching labs and the report:
+//!
+//! - [`Results`]: a sweep's results opened, turned into the fit's input under typed
+//!   conventions ([`fit_input`], [`read_input`] for `.h5` and CSV), and reported;
+//! - [`fit()`], [`FitOptions`], [`read_fit`], [`write_json`]: the fit as `ladder fit`
+//!   runs it, and fit.json both ways; [`fit_text`] prints it;
+//! - [`Session`]: a plan trained on the CPU or GPUs, the caller watching through an
+//!   observer; [`load_plan`] and [`Timing`] behind `ladder plan`;
+//! - [`labs`]: the teaching labs, end to end ([`labs::run_lab`]);
+//! - [`SlurmJob`]: a sweep as a Slurm job array and its merge job;
+//! - [`laws`]: the calculator over published laws and fit.json files.
+//!
+//! Nothing here parses arguments or prints: the command line does, with the values
+//! and text these functions return.
+#![deny(missing_docs)]
+
+mod error;
+mod fit;
+mod input;
+pub mod labs;
+pub mod laws;
+mod plans;
+mod results;
+mod slurm;
+mod text;
+mod train;
+
+pub use error::LabError;
+pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
+pub use input::{fit_input, read_input, FitInput};
+pub use plans::{duration, load_plan, plan_text, Timing};
+pub use results::Results;
+pub use slurm::{SlurmJob, SlurmScripts};
+pub use text::fit_text;
+pub use train::{jobs_or_cores, share_threads, Session, TrainOptions};

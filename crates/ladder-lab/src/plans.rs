@@ -1,0 +1,99 @@
+//! Sweep configs read and planned, and the wall time a plan will take on this machine:
+//! a few timed training steps of each distinct shape, scheduled as `ladder run` does.
+
+use std::path::Path;
+
+use candle_core::Device;
+use ladder_model::{GptConfig, Kernels};
+use ladder_sweep::{makespan, run_seconds, Plan, PlannedRun, SweepConfig};
+use ladder_train::{time_steps, StepTimes, TimingSpec};
+
+use crate::LabError;
+
+/// Reads and plans the config at `path`.
+pub fn load_plan(path: &Path) -> Result<Plan, LabError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LabError::Input(format!("cannot read config {}: {e}", path.display())))?;
+    plan_text(&text, path)
+}
+
+/// Plans the config `text`, read from `path` (which resolves its relative data paths).
+pub fn plan_text(text: &str, path: &Path) -> Result<Plan, LabError> {
+    let cfg = SweepConfig::parse(text, path)?;
+    Plan::new(&cfg, text, path).map_err(|source| LabError::Config {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Seconds each run of a plan is expected to take.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timing {
+    /// One entry per run of the plan, in order.
+    pub seconds: Vec<f64>,
+}
+
+impl Timing {
+    /// Times a few training steps of every distinct shape of `plan` (each shape once),
+    /// single-threaded per job as `ladder run` trains; `on_shape` hears of each shape
+    /// before and after it is timed (tokens per second).
+    pub fn measure(
+        plan: &Plan,
+        on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
+    ) -> Result<Self, LabError> {
+        let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
+        let mut seconds = Vec::with_capacity(plan.runs.len());
+        for run in &plan.runs {
+            let (model, batch) = (run.spec.model, run.spec.batch_size);
+            let known = measured.iter().find(|(m, b, _)| *m == model && *b == batch);
+            let times = match known {
+                Some((_, _, t)) => *t,
+                None => {
+                    on_shape(run, None);
+                    let t = time_shape(run)?;
+                    on_shape(run, Some(t.tokens_per_second()));
+                    measured.push((model, batch, t));
+                    t
+                }
+            };
+            seconds.push(run_seconds(run, &times, plan.eval_tokens));
+        }
+        Ok(Self { seconds })
+    }
+
+    /// Total training seconds, and the wall time on `jobs` parallel jobs (runs
+    /// scheduled largest first), each scaled by the WSD branching saving.
+    pub fn totals(&self, plan: &Plan, jobs: usize) -> (f64, f64) {
+        let ratio = plan.branching_cost().map_or(1.0, |(b, s)| b / s);
+        (
+            ratio * self.seconds.iter().sum::<f64>(),
+            ratio * makespan(plan, &self.seconds, jobs),
+        )
+    }
+}
+
+/// Three timed steps (after one untimed) of `run`'s shape on the CPU.
+fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
+    let spec = TimingSpec {
+        model: run.spec.model,
+        batch_size: run.spec.batch_size,
+        adamw: run.spec.adamw,
+        kernels: Kernels::Fused,
+        precision: run.spec.precision,
+        warmup: 1,
+        steps: 3,
+        seed: 0,
+    };
+    time_steps(&spec, &Device::Cpu)
+        .map_err(|e| LabError::Runtime(format!("timing a training step: {e}")))
+}
+
+/// Seconds as `12 s`, `3 min 05 s` or `2 h 07 min`.
+pub fn duration(s: f64) -> String {
+    let s = s.round() as u64;
+    match (s / 3600, s / 60 % 60, s % 60) {
+        (0, 0, s) => format!("{s} s"),
+        (0, m, s) => format!("{m} min {s:02} s"),
+        (h, m, _) => format!("{h} h {m:02} min"),
+    }
+}

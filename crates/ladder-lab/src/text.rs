@@ -1,0 +1,354 @@
+//! A fit as the text `ladder fit` prints: approach 3 with its intervals and compute
+//! optima, the predictions, approaches 2 and 1, Kaplan's forms, the extrapolation test,
+//! the diagnostics and the verdicts. ladder-fit returns the numbers; this writes them.
+
+use std::fmt::Write;
+
+use ladder_fit::{
+    Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, PowerLaw,
+};
+
+/// `v` with `prec` decimals, or in scientific notation when that would be unreadable.
+fn num(v: f64, prec: usize) -> String {
+    if v != 0.0 && (v.abs() >= 1e6 || v.abs() < 1e-3) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.prec$}")
+    }
+}
+
+/// `[lo, hi]` as text, or a dash.
+fn interval(ci: Option<[f64; 2]>, prec: usize) -> String {
+    match ci {
+        Some([lo, hi]) => format!("[{}, {}]", num(lo, prec), num(hi, prec)),
+        None => "-".into(),
+    }
+}
+
+/// The whole report, as `ladder fit` prints it.
+pub fn fit_text(report: &FitReport) -> String {
+    let mut f = String::new();
+    approach3(&mut f, report);
+    predictions(&mut f, report);
+    match (&report.approach2, &report.approach2_skipped) {
+        (Some(a2), _) => approach2(&mut f, a2),
+        (None, Some(why)) => line(&mut f, format!("Chinchilla approach 2: skipped: {why}")),
+        (None, None) => {}
+    }
+    f.push('\n');
+    approach1(&mut f, report);
+    f.push('\n');
+    kaplan(&mut f, &report.kaplan);
+    f.push('\n');
+    match &report.extrapolation {
+        FormFit::Fitted(x) => extrapolation(&mut f, x),
+        FormFit::Skipped { skipped } => line(&mut f, format!("extrapolation: skipped: {skipped}")),
+    }
+    f.push('\n');
+    verdicts(&mut f, report);
+    f
+}
+
+fn line(out: &mut String, text: impl AsRef<str>) {
+    out.push_str(text.as_ref());
+    out.push('\n');
+}
+
+fn approach3(f: &mut String, report: &FitReport) {
+    let a3 = &report.approach3;
+    let law = a3.law;
+    line(
+        f,
+        format!(
+            "Chinchilla approach 3 ({} points, N = {} parameters, C = {} FLOPs)",
+            report.points, report.params, report.flops
+        ),
+    );
+    line(f, "  L(N, D) = E + A/N^alpha + B/D^beta");
+    line(
+        f,
+        match &a3.bootstrap {
+            Some(b) => format!(
+                "  intervals: bootstrap, {} resamples ({} failed), seed {}",
+                b.resamples, b.failed, b.seed
+            ),
+            None => "  intervals: none (no bootstrap)".into(),
+        },
+    );
+    line(
+        f,
+        format!(
+            "  {:<10} {:>12} {:>10} {:>26}",
+            "", "value", "SE", "95% interval"
+        ),
+    );
+    for (name, v, prec) in [
+        ("E", law.e, 4),
+        ("A", law.a, 1),
+        ("B", law.b, 1),
+        ("alpha", law.alpha, 4),
+        ("beta", law.beta, 4),
+        ("a", a3.a, 4),
+        ("b", a3.b, 4),
+    ] {
+        let se = a3
+            .intervals
+            .se
+            .get(name)
+            .map_or("-".into(), |s| num(*s, prec));
+        let ci = interval(a3.intervals.ci95.get(name).copied(), prec);
+        line(
+            f,
+            format!("  {name:<10} {:>12} {se:>10} {ci:>26}", num(v, prec)),
+        );
+    }
+    line(f, format!("  objective  {:.10}", a3.objective));
+    line(
+        f,
+        format!(
+            "  starts converged: {}/{}",
+            a3.converged_starts, a3.total_starts
+        ),
+    );
+    f.push('\n');
+    line(
+        f,
+        format!(
+            "  {:>10} {:>10} {:>10} {:>7} {:>18} {:>8} {:>18}",
+            "C (FLOPs)", "N*", "D*", "D*/N*", "80% interval", "loss*", "95% interval"
+        ),
+    );
+    for t in &report.tokens_per_param {
+        line(
+            f,
+            format!(
+                "  {:>10.3e} {:>10.3e} {:>10.3e} {:>7} {:>18} {:>8.4} {:>18}",
+                t.c,
+                t.n_opt,
+                t.d_opt,
+                num(t.ratio, 1),
+                interval(t.ratio_spread.map(|s| s.ci80), 1),
+                t.loss,
+                interval(t.loss_spread.map(|s| s.ci95), 3)
+            ),
+        );
+    }
+    f.push('\n');
+}
+
+fn predictions(f: &mut String, report: &FitReport) {
+    if report.predictions.is_empty() {
+        return;
+    }
+    line(f, "Approach 3's predictions");
+    line(
+        f,
+        format!(
+            "  {:>10} {:>10} {:>10} {:>8} {:>18} {:>18}",
+            "N", "D", "C=6ND", "loss", "80% interval", "95% interval"
+        ),
+    );
+    for p in &report.predictions {
+        line(
+            f,
+            format!(
+                "  {:>10.3e} {:>10.3e} {:>10.3e} {:>8.4} {:>18} {:>18}",
+                p.n,
+                p.d,
+                p.c,
+                p.loss,
+                interval(p.loss_spread.map(|s| s.ci80), 3),
+                interval(p.loss_spread.map(|s| s.ci95), 3)
+            ),
+        );
+    }
+    f.push('\n');
+}
+
+fn approach2(f: &mut String, a2: &Approach2Json) {
+    line(
+        f,
+        format!(
+            "Chinchilla approach 2 (IsoFLOP parabolas, {} of {} budgets used)",
+            a2.fit.budgets_used,
+            a2.fit.profiles.len()
+        ),
+    );
+    for (name, v) in [("a", a2.fit.a), ("b", a2.fit.b)] {
+        line(
+            f,
+            format!(
+                "  {name} = {v:.4}, 95% interval {}",
+                interval(a2.intervals.ci95.get(name).copied(), 4)
+            ),
+        );
+    }
+    line(
+        f,
+        format!(
+            "  {:>10} {:>7} {:>10} {:>8}",
+            "C (FLOPs)", "points", "N_opt", "loss"
+        ),
+    );
+    for p in &a2.fit.profiles {
+        let n = p.n_opt.map_or("-".into(), |n| format!("{n:.3e}"));
+        let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
+        line(
+            f,
+            format!("  {:>10.3e} {:>7} {n:>10} {l:>8}", p.c, p.points),
+        );
+        for w in &p.warnings {
+            line(f, format!("    warning: {w}"));
+        }
+    }
+}
+
+fn approach1(f: &mut String, report: &FitReport) {
+    match &report.approach1 {
+        FormFit::Fitted(a1) => line(
+            f,
+            format!(
+                "Chinchilla approach 1 (training-curve envelope, {} grid points, {} sizes on it): \
+                 a = {:.4}, b = {:.4} (mid-run points of a cosine schedule overstate the loss of \
+                 a shorter run)",
+                a1.envelope.len(),
+                a1.sizes_on_envelope,
+                a1.a,
+                a1.b
+            ),
+        ),
+        FormFit::Skipped { skipped } => {
+            line(f, format!("Chinchilla approach 1: skipped: {skipped}"))
+        }
+    }
+}
+
+fn kaplan(f: &mut String, k: &KaplanFits) {
+    line(f, "Kaplan et al. 2020 forms (log-space Huber fits)");
+    for (name, pair) in [
+        ("L(N), each N at its largest D", &k.l_n),
+        ("L(D), each D at its largest N", &k.l_d),
+        ("L(C), compute frontier", &k.l_c),
+    ] {
+        for (form, fit) in [
+            ("E + (x_c/x)^alpha", &pair.with_e),
+            ("(x_c/x)^alpha", &pair.without_e),
+        ] {
+            let _ = write!(f, "  {name:<30} {form:<18} ");
+            match fit {
+                FormFit::Fitted(p) => power_law(f, p),
+                FormFit::Skipped { skipped } => line(f, format!("skipped: {skipped}")),
+            }
+        }
+    }
+    match &k.joint {
+        FormFit::Fitted(j) => joint(f, j),
+        FormFit::Skipped { skipped } => line(f, format!("  joint L(N, D): skipped: {skipped}")),
+    }
+}
+
+fn power_law(f: &mut String, p: &PowerLaw) {
+    let PowerLaw {
+        e,
+        x_c,
+        alpha,
+        r2_log,
+        points,
+        degenerate,
+    } = p;
+    let _ = write!(
+        f,
+        "alpha {alpha:.4}  x_c {x_c:.3e}  E {e:.4}  R² {r2_log:.4}  ({points} points)"
+    );
+    degenerate_note(f, degenerate.as_deref());
+}
+
+fn joint(f: &mut String, j: &KaplanJoint) {
+    let _ = write!(
+        f,
+        "  L(N, D) = [(N_c/N)^(alpha_N/alpha_D) + D_c/D]^alpha_D: alpha_N {:.4}  alpha_D {:.4}  \
+         N_c {:.3e}  D_c {:.3e}  R² {:.4}",
+        j.alpha_n, j.alpha_d, j.n_c, j.d_c, j.r2_log
+    );
+    degenerate_note(f, j.degenerate.as_deref());
+}
+
+/// Ends a fit's line, with why it is degenerate if it is.
+fn degenerate_note(f: &mut String, why: Option<&str>) {
+    match why {
+        Some(why) => line(f, format!("  degenerate: {why}")),
+        None => f.push('\n'),
+    }
+}
+
+fn extrapolation(f: &mut String, x: &Extrapolation) {
+    match (x.mean_rel_error, x.mean_abs_rel_error, &x.undefined) {
+        (Some(mean), Some(mean_abs), _) => line(
+            f,
+            format!(
+                "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} \
+                 predicts the {} larger runs with mean relative error {:+.2}% \
+                 (mean |error| {:.2}%)",
+                x.fitted_points,
+                x.k,
+                x.c_cut,
+                x.held_out.len(),
+                100.0 * mean,
+                100.0 * mean_abs
+            ),
+        ),
+        (_, _, why) => line(
+            f,
+            format!(
+                "extrapolation (C_max/{}): undefined: {}",
+                x.k,
+                why.as_deref().unwrap_or("a prediction is not finite")
+            ),
+        ),
+    }
+    for h in x.held_out.iter().take(10) {
+        line(
+            f,
+            match (h.predicted, h.rel_error) {
+                (Some(p), Some(e)) => format!(
+                    "  {:<24} C {:.3e}  loss {:.4}  predicted {:.4}  {:+.2}%",
+                    h.run,
+                    h.c,
+                    h.loss,
+                    p,
+                    100.0 * e
+                ),
+                _ => format!(
+                    "  {:<24} C {:.3e}  loss {:.4}  predicted: none (not finite)",
+                    h.run, h.c, h.loss
+                ),
+            },
+        );
+    }
+    if x.held_out.len() > 10 {
+        line(f, format!("  … {} more in the JSON", x.held_out.len() - 10));
+    }
+}
+
+fn verdicts(f: &mut String, report: &FitReport) {
+    let d = &report.diagnostics;
+    line(
+        f,
+        format!(
+            "diagnostics: log-space R² {:.4}; residual trend vs N rho {:.2} (p {:.3}), vs D rho \
+             {:.2} (p {:.3})",
+            d.r2_log, d.trend_n.rho, d.trend_n.p, d.trend_d.rho, d.trend_d.p
+        ),
+    );
+    for why in &d.degenerate {
+        line(f, format!("degenerate: {why}"));
+    }
+    for v in &report.verdicts {
+        let word = match v.holds {
+            Some(true) => "holds",
+            Some(false) => "does not hold",
+            None => "cannot tell",
+        };
+        line(f, format!("verdict: {}: {word}: {}", v.claim, v.detail));
+    }
+}

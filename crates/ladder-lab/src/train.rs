@@ -1,0 +1,126 @@
+//! Training a plan: which devices and how many parallel jobs, the threads each job
+//! gets, what every run file records about the code, and the sweep itself. The caller
+//! shows progress through the observer it passes.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use candle_core::Device;
+use ladder_model::Precision;
+use ladder_sweep::{
+    pending_runs, pending_units, run_sweep, threads_per_job, DeviceChoice, ExtraObserver, Plan,
+    PlannedRun, RunContext, SweepOutcome,
+};
+
+use crate::LabError;
+
+/// Where and how widely to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrainOptions {
+    /// CPU or which GPUs.
+    pub device: DeviceChoice,
+    /// Parallel jobs (default: one per core on the CPU, one per GPU).
+    pub jobs: Option<usize>,
+    /// Rebuild `sweep.h5` when done (not when other processes train the same sweep).
+    pub merge: bool,
+}
+
+/// A plan about to train: its devices (one per job) and the runs left to train, with
+/// what the user should know first.
+pub struct Session<'p> {
+    /// The plan.
+    pub plan: &'p Plan,
+    /// One entry per parallel job.
+    pub devices: Vec<Device>,
+    /// The runs not yet trained.
+    pub pending: Vec<&'p PlannedRun>,
+    /// Warnings: what planning left out, a CPU run in bf16.
+    pub warnings: Vec<String>,
+    merge: bool,
+}
+
+/// `jobs`, checked, or the number of cores.
+pub fn jobs_or_cores(jobs: Option<usize>) -> Result<usize, LabError> {
+    match jobs {
+        Some(0) => Err(LabError::Input("--jobs: must be at least 1".into())),
+        Some(j) => Ok(j),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+/// candle's matmuls take their thread count from RAYON_NUM_THREADS: give each of `jobs`
+/// jobs its share of the cores, unless the user chose. Call while no training runs; a
+/// later call (lab 3's target after its ladder) sets it again for its own jobs.
+pub fn share_threads(jobs: usize) {
+    static USER_CHOSE: OnceLock<bool> = OnceLock::new();
+    if !*USER_CHOSE.get_or_init(|| std::env::var_os("RAYON_NUM_THREADS").is_some()) {
+        std::env::set_var("RAYON_NUM_THREADS", threads_per_job(jobs).to_string());
+    }
+}
+
+impl<'p> Session<'p> {
+    /// Prepares `plan` to train into `out` as `options` ask: no more jobs than units
+    /// left to train, so that the cores a job would leave idle go to the others (lab 3's
+    /// lone target run, a resumed sweep's last runs).
+    pub fn new(plan: &'p Plan, out: &Path, options: TrainOptions) -> Result<Self, LabError> {
+        jobs_or_cores(options.jobs)?;
+        let mut devices = options
+            .device
+            .devices(options.jobs)
+            .map_err(|e| LabError::Input(format!("--device {}: {e}", options.device)))?;
+        devices.truncate(pending_units(plan, out).max(1));
+        share_threads(devices.len());
+        let mut warnings = plan.warnings.clone();
+        let bf16 = plan
+            .runs
+            .iter()
+            .any(|r| r.spec.precision == Precision::Bf16);
+        if bf16 && options.device == DeviceChoice::Cpu {
+            warnings.push(
+                "train.precision = \"bf16\" on the CPU: candle has no CPU bf16 matmul (it \
+                 widens to f32), so this is slower than f32 and only shows bf16's rounding; \
+                 bf16 is for --device cuda"
+                    .into(),
+            );
+        }
+        Ok(Self {
+            plan,
+            devices,
+            pending: pending_runs(plan, out),
+            warnings,
+            merge: options.merge,
+        })
+    }
+
+    /// Trains every pending run into `out`, each also reporting to the observer `extra`
+    /// makes for it.
+    pub fn run(&self, out: &Path, extra: ExtraObserver) -> Result<SweepOutcome, LabError> {
+        let ctx = RunContext {
+            git_commit: git_commit(),
+            versions: format!(
+                "ladder {}, {}, cpu matmul {}",
+                env!("CARGO_PKG_VERSION"),
+                env!("LADDER_DEP_VERSIONS"),
+                ladder_model::kernels::cpu_matmul_isa()
+            ),
+        };
+        Ok(run_sweep(
+            self.plan,
+            out,
+            &self.devices,
+            &ctx,
+            extra,
+            self.merge,
+        )?)
+    }
+}
+
+fn git_commit() -> Option<String> {
+    let out = std::process::Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
