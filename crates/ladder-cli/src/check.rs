@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context};
 use ladder_fit::{run_checks, Baseline};
 
-use crate::exit::{emit, line, Failure, ResultExt};
+use ladder_lab::text::check_text;
+
+use crate::exit::{emit, Failure, ResultExt};
 
 /// Arguments of `ladder check`.
 #[derive(Debug, clap::Args)]
@@ -33,36 +35,8 @@ pub(crate) fn check(args: &CheckArgs) -> Result<(), Failure> {
     let outcomes = run_checks(&fit, &baseline)
         .with_context(|| format!("{}", args.baseline.display()))
         .input()?;
-    let mut out = String::new();
-    line(
-        &mut out,
-        format!(
-            "{:<34} {:>14}  {:<44} {}",
-            "key", "value", "expected", "result"
-        ),
-    );
-    for o in &outcomes {
-        line(
-            &mut out,
-            format!(
-                "{:<34} {:>14.6}  {:<44} {}",
-                o.key,
-                o.value,
-                o.criterion,
-                if o.pass { "pass" } else { "FAIL" }
-            ),
-        );
-    }
+    emit(&check_text(&outcomes))?;
     let failed = outcomes.iter().filter(|o| !o.pass).count();
-    line(
-        &mut out,
-        format!(
-            "{} of {} checks passed",
-            outcomes.len() - failed,
-            outcomes.len()
-        ),
-    );
-    emit(&out)?;
     if failed > 0 {
         return Err(Failure::Runtime(anyhow!(
             "{failed} of {} checks failed against {}: a regression",

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use ladder_data::Manifest;
-use ladder_sweep::DataSpec;
+use ladder_lab::text::{corpora_text, prepared_text, verified_text};
 
-use crate::exit::{emit, line, Failure, ResultExt};
+use crate::exit::{emit, Failure, ResultExt};
 
 /// Arguments of `ladder data`.
 #[derive(Debug, clap::Args)]
@@ -36,58 +36,17 @@ enum DataCommand {
 }
 
 pub(crate) fn data(args: &DataArgs) -> Result<(), Failure> {
-    let mut out = String::new();
-    match &args.command {
-        DataCommand::List => {
-            for name in Manifest::known() {
-                let m = Manifest::find(name).input()?;
-                line(&mut out, format!("{name}: {}", m.title));
-                line(&mut out, format!("  source: {}", m.source));
-                line(&mut out, format!("  licence: {}", m.licence));
-                let files: Vec<&str> = m.files.iter().map(|f| f.name.as_str()).collect();
-                line(
-                    &mut out,
-                    format!("  files: {}; split: {}", files.join(", "), m.split.rule),
-                );
-            }
-        }
+    let text = match &args.command {
+        DataCommand::List => corpora_text().input()?,
         DataCommand::Verify { name, path } => {
             let m = Manifest::find(name).input()?;
             let checks = m
                 .verify(path)
                 .with_context(|| format!("verifying {} as {name}", path.display()))
                 .input()?;
-            for c in &checks {
-                let status = if c.published {
-                    "matches the manifest"
-                } else {
-                    "no published checksum: record this one in the manifest"
-                };
-                line(
-                    &mut out,
-                    format!("{}: sha256 {} {status}", c.path.display(), c.sha256),
-                );
-            }
-            line(
-                &mut out,
-                format!("{name}: ok (files and {} split)", m.split.rule),
-            );
+            verified_text(&m, &checks)
         }
-        DataCommand::Prepare { config } => {
-            let plan = ladder_lab::load_plan(config)?;
-            line(&mut out, format!("data: {}", plan.source.describe()));
-            if let DataSpec::Text { tokenizer, .. } = &plan.data {
-                line(
-                    &mut out,
-                    format!(
-                        "tokenizer {}: vocabulary {} (embedding parameters scale with it; \
-                         plan and fit report N both with and without them)",
-                        tokenizer.name(),
-                        plan.source.vocab_size()
-                    ),
-                );
-            }
-        }
-    }
-    emit(&out)
+        DataCommand::Prepare { config } => prepared_text(&ladder_lab::load_plan(config)?),
+    };
+    emit(&text)
 }

@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use ladder_fit::{Claims, LogLinear};
+use ladder_fit::Claims;
 use ladder_lab::laws::{
-    claims_text, cost_text, inference_text, isoflop_text, loss_text, models_text, optimum_text,
-    positive, presets_text, test_time_text, InferenceTarget, Law, LawSpec, Serving,
+    claims_text, cost_text, inference_text, isoflop_text, loss_text, models_text, moe_text,
+    optimum_text, positive, presets_text, test_time_law, test_time_text, InferenceTarget, Law,
+    LawSpec, Serving,
 };
 use ladder_lab::LabError;
 
@@ -183,7 +184,10 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
             loss,
             tokens,
             law,
-        } => inference(*compute, *loss, *tokens, law)?,
+        } => {
+            let target = InferenceTarget::new(*compute, *loss, *tokens)?;
+            inference_text(&law.resolve()?, target, *tokens)?
+        }
         LawsCommand::Cost {
             n,
             d,
@@ -207,8 +211,11 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
             anchor_tokens,
             anchor_accuracy,
             gain_per_decade,
-        } => test_time(*tokens, *anchor_tokens, *anchor_accuracy, *gain_per_decade)?,
-        LawsCommand::Moe { total, active } => moe(*total, *active)?,
+        } => test_time_text(
+            &test_time_law(*anchor_tokens, *anchor_accuracy, *gain_per_decade)?,
+            positive("tokens", *tokens)?,
+        ),
+        LawsCommand::Moe { total, active } => moe_text(*total, *active)?,
         LawsCommand::Models => models_text(),
         LawsCommand::Claims { file } => {
             let text = std::fs::read_to_string(file)
@@ -221,64 +228,4 @@ pub(crate) fn laws(args: &LawsArgs) -> Result<(), Failure> {
         }
     };
     emit(&text)
-}
-
-/// `laws inference`: exactly one of a total budget and a target loss.
-fn inference(
-    compute: Option<f64>,
-    loss: Option<f64>,
-    tokens: f64,
-    law: &LawChoice,
-) -> Result<String, Failure> {
-    if !(tokens >= 0.0 && tokens.is_finite()) {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--tokens: {tokens} must be ≥ 0"
-        )));
-    }
-    let law = law.resolve()?;
-    let target = match (compute, loss) {
-        (Some(c), None) => InferenceTarget::Compute(positive("compute", c)?),
-        (None, Some(l)) => InferenceTarget::Loss(l),
-        _ => {
-            return Err(Failure::Input(anyhow::anyhow!(
-                "give exactly one of --compute (a total budget) and --loss (a target)"
-            )))
-        }
-    };
-    Ok(inference_text(&law, target, tokens)?)
-}
-
-/// `laws test-time`, its anchor checked.
-fn test_time(tokens: f64, anchor: f64, accuracy: f64, gain: f64) -> Result<String, Failure> {
-    let t = positive("tokens", tokens)?;
-    if !(0.0..=1.0).contains(&accuracy) {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--anchor-accuracy: {accuracy} must be between 0 and 1"
-        )));
-    }
-    if !gain.is_finite() {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--gain-per-decade: {gain} must be a finite number"
-        )));
-    }
-    let law = LogLinear {
-        anchor_tokens: positive("anchor-tokens", anchor)?,
-        anchor_accuracy: accuracy,
-        gain_per_decade: gain,
-    };
-    Ok(test_time_text(&law, t))
-}
-
-/// `laws moe`: √(total·active).
-fn moe(total: f64, active: f64) -> Result<String, Failure> {
-    let (p, a) = (positive("total", total)?, positive("active", active)?);
-    if a > p {
-        return Err(Failure::Input(anyhow::anyhow!(
-            "--active {a:.3e} exceeds --total {p:.3e}: active parameters are a subset"
-        )));
-    }
-    Ok(format!(
-        "effective parameters √(total·active) = {:.3e} (illustrative rule of thumb)\n",
-        (p * a).sqrt()
-    ))
 }

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
+use ladder_lab::text::merge_text;
 use ladder_store::{merge_sweep, StoreError};
-use ladder_sweep::{sweep_status, RunState};
+use ladder_sweep::sweep_status;
 
-use crate::exit::{emit, line, Failure, ResultExt};
+use crate::exit::{emit, Failure, ResultExt};
 
 /// Arguments of `ladder merge`.
 #[derive(Debug, clap::Args)]
@@ -30,42 +31,8 @@ pub(crate) fn merge(args: &MergeArgs) -> Result<(), Failure> {
         e @ StoreError::Schema { .. } => Failure::Input(e.into()),
         e => Failure::Runtime(e.into()),
     })?;
-    let mut out = String::new();
-    line(
-        &mut out,
-        format!(
-            "merged {} runs into {}",
-            merged.runs,
-            args.dir.join("sweep.h5").display()
-        ),
-    );
-    if !merged.unfinished.is_empty() {
-        line(
-            &mut out,
-            format!(
-                "left out {} runs still in progress or interrupted: {}",
-                merged.unfinished.len(),
-                merged.unfinished.join(", ")
-            ),
-        );
-    }
-    if let Ok(runs) = sweep_status(&args.dir, Duration::from_secs(600)) {
-        let open = runs
-            .iter()
-            .filter(|r| r.state != RunState::Finished)
-            .count();
-        if open > 0 {
-            line(
-                &mut out,
-                format!(
-                    "{open} of {} planned runs are not finished: `ladder status {}` lists them",
-                    runs.len(),
-                    args.dir.display()
-                ),
-            );
-        }
-    }
-    emit(&out)
+    let statuses = sweep_status(&args.dir, Duration::from_secs(600)).ok();
+    emit(&merge_text(&merged, statuses.as_deref(), &args.dir))
 }
 
 /// `DIR` must hold a sweep: its config.toml, else a clear error.

@@ -2,13 +2,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use ladder_store::read_runs;
-use ladder_sweep::{best_rates, tune_plan, DeviceChoice, DEFAULT_FACTORS};
+use ladder_sweep::{tune_plan, DeviceChoice, DEFAULT_FACTORS};
 
-use ladder_lab::{load_plan, TrainOptions};
+use ladder_lab::{load_plan, write_tuned, TrainOptions};
 
-use crate::exit::{emit, line, Failure, ResultExt};
+use crate::exit::{emit, Failure, ResultExt};
 use crate::run::train_plan;
 
 /// Arguments of `ladder tune`.
@@ -46,50 +44,6 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         merge: true,
     };
     train_plan(&trials, &out, options)?;
-    let runs = read_runs(&out.join("sweep.h5")).runtime()?;
-    let (table, warnings) = best_rates(&runs);
-    let path = out.join("tuned.toml");
-    let text = format!(
-        "# Learning rates tuned by `ladder tune {}`: per model, the rate with the lowest final\n\
-         # validation loss among `tried` (rate, loss). Use it with [train] lr_table = \"<this file>\".\n{}",
-        args.config.display(),
-        toml::to_string(&table).context("writing the table").runtime()?
-    );
-    std::fs::write(&path, text)
-        .with_context(|| format!("cannot write {}", path.display()))
-        .runtime()?;
-    let mut report = String::new();
-    for t in &table.model {
-        let tried: Vec<String> = t
-            .tried
-            .iter()
-            .map(|(lr, loss)| {
-                let mark = if *lr == t.lr { "*" } else { "" };
-                format!("{lr:.2e}: {loss:.4}{mark}")
-            })
-            .collect();
-        line(
-            &mut report,
-            format!(
-                "d{}-l{}-h{} on {} tokens: {}",
-                t.d_model,
-                t.n_layer,
-                t.n_head,
-                t.tokens,
-                tried.join("  ")
-            ),
-        );
-    }
-    for w in &warnings {
-        line(&mut report, format!("warning: {w}"));
-    }
-    line(
-        &mut report,
-        format!(
-            "best rates (*) written to {}: add lr_table = \"<its path relative to the config>\" \
-             to [train]",
-            path.display()
-        ),
-    );
-    emit(&report)
+    let (_, text) = write_tuned(&out, &args.config)?;
+    emit(&text)
 }

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::verdict::{self, Verdict};
 use crate::{
     bootstrap_approach2, bootstrap_approach3, extrapolate, fit_approach1, fit_approach2,
-    fit_approach3, fit_kaplan, group_budgets, Approach1Fit, Approach2Fit, Approach3Options,
-    BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError, FormFit,
-    KaplanFits, Spread,
+    fit_approach3, fit_kaplan, group_budgets, Approach1Fit, Approach2Fit, Approach3Bootstrap,
+    Approach3Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics,
+    Extrapolation, FitError, FormFit, KaplanFits, Spread,
 };
 
 /// Whether to run approach 2.
@@ -262,29 +262,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             &options.predict,
         )
     });
-    let mut intervals = Intervals::default();
-    if let Some(b) = &boot3 {
-        for (name, s) in &b.params {
-            intervals.insert(name, *s);
-        }
-    }
-    let tokens_per_param = budgets
-        .iter()
-        .enumerate()
-        .map(|(k, &c)| {
-            let (n_opt, d_opt) = law.compute_optimal(c);
-            TokensPerParam {
-                c,
-                n_opt,
-                d_opt,
-                ratio: d_opt / n_opt,
-                ratio_spread: boot3.as_ref().and_then(|b| b.tokens_per_param[k]),
-                loss: law.loss(n_opt, d_opt),
-                loss_spread: boot3.as_ref().and_then(|b| b.loss_at_optimum[k]),
-            }
-        })
-        .collect::<Vec<_>>();
-
+    let tokens_per_param = optima(&law, &budgets, boot3.as_ref());
     let (approach2, approach2_skipped) = approach2(data, options)?;
     let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
     let mut verdicts = vec![verdict::power_law(&diagnostics)];
@@ -300,31 +278,9 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         params: options.params,
         flops: options.flops,
         points: points.len(),
-        approach3: Approach3Json {
-            law,
-            a: law.n_exponent(),
-            b: law.d_exponent(),
-            objective: fit.objective,
-            converged_starts: fit.converged_starts,
-            total_starts: fit.total_starts,
-            intervals,
-            bootstrap: boot3
-                .as_ref()
-                .map(|b| BootstrapInfo::new(b.resamples, b.failed, &options.bootstrap)),
-        },
+        approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
-        predictions: options
-            .predict
-            .iter()
-            .enumerate()
-            .map(|(t, &(n, d))| Prediction {
-                n,
-                d,
-                c: 6.0 * n * d,
-                loss: law.loss(n, d),
-                loss_spread: boot3.as_ref().and_then(|b| b.predicted[t]),
-            })
-            .collect(),
+        predictions: predictions(&law, &options.predict, boot3.as_ref()),
         approach2,
         approach2_skipped,
         approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
@@ -333,6 +289,73 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         diagnostics,
         verdicts,
     })
+}
+
+impl Approach3Json {
+    fn new(
+        fit: &Approach3Fit,
+        boot: Option<&Approach3Bootstrap>,
+        options: &BootstrapOptions,
+    ) -> Self {
+        let mut intervals = Intervals::default();
+        for (name, s) in boot.iter().flat_map(|b| &b.params) {
+            intervals.insert(name, *s);
+        }
+        let law = fit.law;
+        Self {
+            law,
+            a: law.n_exponent(),
+            b: law.d_exponent(),
+            objective: fit.objective,
+            converged_starts: fit.converged_starts,
+            total_starts: fit.total_starts,
+            intervals,
+            bootstrap: boot.map(|b| BootstrapInfo::new(b.resamples, b.failed, options)),
+        }
+    }
+}
+
+/// `law`'s compute optimum at each of `budgets`, with the bootstrap's spreads.
+fn optima(
+    law: &ChinchillaLaw,
+    budgets: &[f64],
+    boot: Option<&Approach3Bootstrap>,
+) -> Vec<TokensPerParam> {
+    budgets
+        .iter()
+        .enumerate()
+        .map(|(k, &c)| {
+            let (n_opt, d_opt) = law.compute_optimal(c);
+            TokensPerParam {
+                c,
+                n_opt,
+                d_opt,
+                ratio: d_opt / n_opt,
+                ratio_spread: boot.and_then(|b| b.tokens_per_param[k]),
+                loss: law.loss(n_opt, d_opt),
+                loss_spread: boot.and_then(|b| b.loss_at_optimum[k]),
+            }
+        })
+        .collect()
+}
+
+/// `law`'s loss at each asked-for `(N, D)`, with the bootstrap's spreads.
+fn predictions(
+    law: &ChinchillaLaw,
+    predict: &[(f64, f64)],
+    boot: Option<&Approach3Bootstrap>,
+) -> Vec<Prediction> {
+    predict
+        .iter()
+        .enumerate()
+        .map(|(t, &(n, d))| Prediction {
+            n,
+            d,
+            c: 6.0 * n * d,
+            loss: law.loss(n, d),
+            loss_spread: boot.and_then(|b| b.predicted[t]),
+        })
+        .collect()
 }
 
 /// Approach 2 per `options.approach2`: the fit, or why it was skipped.

@@ -146,10 +146,7 @@ pub fn describe(law: &ChinchillaLaw) -> String {
     )
 }
 
-fn line(out: &mut String, text: impl AsRef<str>) {
-    out.push_str(text.as_ref());
-    out.push('\n');
-}
+use crate::text::line;
 
 /// One model's line: size, data, loss and FLOPs, and with a `$/FLOP` rate its dollars.
 fn allocation(out: &mut String, label: &str, a: &Allocation, usd_per_flop: Option<f64>) {
@@ -353,6 +350,22 @@ pub enum InferenceTarget {
     Loss(f64),
 }
 
+impl InferenceTarget {
+    /// Exactly one of a total budget and a target loss, serving `tokens` ≥ 0 tokens.
+    pub fn new(compute: Option<f64>, loss: Option<f64>, tokens: f64) -> Result<Self, LabError> {
+        if !(tokens >= 0.0 && tokens.is_finite()) {
+            return Err(LabError::Input(format!("--tokens: {tokens} must be ≥ 0")));
+        }
+        match (compute, loss) {
+            (Some(c), None) => Ok(InferenceTarget::Compute(positive("compute", c)?)),
+            (None, Some(l)) => Ok(InferenceTarget::Loss(l)),
+            _ => Err(LabError::Input(
+                "give exactly one of --compute (a total budget) and --loss (a target)".into(),
+            )),
+        }
+    }
+}
+
 /// `laws inference`: the cheapest model once serving `t` tokens is counted, against
 /// Chinchilla's (Sardana et al. 2024).
 pub fn inference_text(law: &Law, target: InferenceTarget, t: f64) -> Result<String, LabError> {
@@ -475,6 +488,40 @@ pub fn cost_text(law: &Law, n: f64, d: f64, serving: Serving) -> Result<String, 
         ),
     );
     Ok(out)
+}
+
+/// The illustrative test-time line through `(anchor, accuracy)` rising `gain` per
+/// decade of tokens, checked.
+pub fn test_time_law(anchor: f64, accuracy: f64, gain: f64) -> Result<LogLinear, LabError> {
+    if !(0.0..=1.0).contains(&accuracy) {
+        return Err(LabError::Input(format!(
+            "--anchor-accuracy: {accuracy} must be between 0 and 1"
+        )));
+    }
+    if !gain.is_finite() {
+        return Err(LabError::Input(format!(
+            "--gain-per-decade: {gain} must be a finite number"
+        )));
+    }
+    Ok(LogLinear {
+        anchor_tokens: positive("anchor-tokens", anchor)?,
+        anchor_accuracy: accuracy,
+        gain_per_decade: gain,
+    })
+}
+
+/// `laws moe`: the effective parameters √(total·active) of a mixture of experts.
+pub fn moe_text(total: f64, active: f64) -> Result<String, LabError> {
+    let (p, a) = (positive("total", total)?, positive("active", active)?);
+    if a > p {
+        return Err(LabError::Input(format!(
+            "--active {a:.3e} exceeds --total {p:.3e}: active parameters are a subset"
+        )));
+    }
+    Ok(format!(
+        "effective parameters √(total·active) = {:.3e} (illustrative rule of thumb)\n",
+        (p * a).sqrt()
+    ))
 }
 
 /// `laws test-time`: accuracy at `t` and a table of decades around it.

@@ -22,8 +22,9 @@ pub mod laws;
 mod plans;
 mod results;
 mod slurm;
-mod text;
+pub mod text;
 mod train;
+mod tune;
 
 pub use error::LabError;
 pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
@@ -33,3 +34,4 @@ pub use results::Results;
 pub use slurm::{SlurmJob, SlurmScripts};
 pub use text::fit_text;
 pub use train::{jobs_or_cores, share_threads, Session, TrainOptions};
+pub use tune::write_tuned;

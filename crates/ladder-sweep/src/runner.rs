@@ -323,6 +323,69 @@ fn train_job(
     }
 }
 
+/// What the workers of a sweep share: the jobs left, and what went wrong.
+struct Shared<'j, 'p> {
+    /// Jobs not yet taken, longest first.
+    queue: Mutex<VecDeque<&'j Job<'p>>>,
+    /// Every failure, as a message naming the run.
+    failures: Mutex<Vec<String>>,
+    /// Jobs left to another process: why, and how many of their runs were pending.
+    busy: Mutex<Vec<(String, usize)>>,
+}
+
+/// What every worker trains with.
+struct Worker<'a> {
+    plan: &'a Plan,
+    dir: &'a Path,
+    ctx: &'a RunContext,
+    extra: ExtraObserver<'a>,
+    val: &'a [Vec<u32>],
+    /// Threads of each worker's pool.
+    threads: usize,
+}
+
+impl Worker<'_> {
+    /// Takes jobs from the queue until it is empty, training each on `device` in a
+    /// pool of its own.
+    fn work(&self, device: &Device, shared: &Shared) {
+        let pool = match rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads)
+            .build()
+        {
+            Ok(pool) => pool,
+            Err(e) => return lock(&shared.failures).push(format!("cannot start a worker: {e}")),
+        };
+        pool.install(|| loop {
+            // The guard must drop before training: in `while let` it would live through
+            // the loop body and serialise the jobs.
+            let next = lock(&shared.queue).pop_front();
+            let Some(job) = next else { break };
+            self.run_job(job, device, shared);
+        });
+    }
+
+    /// Trains one job holding every run's lock; a run another process is training is
+    /// left to it.
+    fn run_job(&self, job: &Job, device: &Device, shared: &Shared) {
+        let ids = || job.runs().map(|r| r.id.as_str());
+        let locks: Result<Vec<RunLock>, StoreError> =
+            ids().map(|id| RunLock::acquire(self.dir, id)).collect();
+        let _locks = match locks {
+            Ok(locks) => locks,
+            Err(e @ StoreError::Busy { .. }) => {
+                return lock(&shared.busy).push((e.to_string(), job.pending()))
+            }
+            Err(e) => return lock(&shared.failures).push(e.to_string()),
+        };
+        clear_failed(self.dir, ids());
+        let (plan, dir, ctx, extra, val) = (self.plan, self.dir, self.ctx, self.extra, self.val);
+        if let Err(e) = train_job(plan, job, dir, ctx, extra, val, device) {
+            mark_failed(dir, ids(), &e);
+            lock(&shared.failures).push(e);
+        }
+    }
+}
+
 /// Trains every run of `plan` not yet finished under `dir`, one job per entry of
 /// `devices` (the CPU repeated, or one per GPU), then, with `merge`, rebuilds
 /// `dir/sweep.h5` (leave that to `ladder merge` when other processes train the same
@@ -346,61 +409,34 @@ pub fn run_sweep(
     let pending = pending_runs(plan, dir).len();
     let mut jobs = jobs(plan, dir);
     jobs.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
-    let queue = Mutex::new(jobs.iter().collect::<VecDeque<_>>());
-    let failures = Mutex::new(Vec::new());
-    // Jobs left to another process: why, and how many of their runs were pending.
-    let busy = Mutex::new(Vec::<(String, usize)>::new());
+    let shared = Shared {
+        queue: Mutex::new(jobs.iter().collect()),
+        failures: Mutex::new(Vec::new()),
+        busy: Mutex::new(Vec::new()),
+    };
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
-    let jobs = devices.len().max(1);
     let cpu = [Device::Cpu];
     let devices = if devices.is_empty() {
         &cpu[..]
     } else {
         devices
     };
-    let threads_per_job = threads_per_job(jobs);
+    let worker = Worker {
+        plan,
+        dir,
+        ctx,
+        extra,
+        val: &val,
+        threads: threads_per_job(devices.len()),
+    };
     std::thread::scope(|scope| {
         for device in devices {
-            let (queue, failures, busy, val) = (&queue, &failures, &busy, &val);
-            scope.spawn(move || {
-                let pool = match rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads_per_job)
-                    .build()
-                {
-                    Ok(pool) => pool,
-                    Err(e) => return lock(failures).push(format!("cannot start a worker: {e}")),
-                };
-                pool.install(|| loop {
-                    // The guard must drop before training: in `while let` it would live
-                    // through the loop body and serialise the jobs.
-                    let next = lock(queue).pop_front();
-                    let Some(job) = next else { break };
-                    let ids = || job.runs().map(|r| r.id.as_str());
-                    // Hold every run's lock for the whole job; a run another process is
-                    // training is left to it.
-                    let locks: Result<Vec<RunLock>, StoreError> =
-                        ids().map(|id| RunLock::acquire(dir, id)).collect();
-                    let _locks = match locks {
-                        Ok(locks) => locks,
-                        Err(e @ StoreError::Busy { .. }) => {
-                            lock(busy).push((e.to_string(), job.pending()));
-                            continue;
-                        }
-                        Err(e) => {
-                            lock(failures).push(e.to_string());
-                            continue;
-                        }
-                    };
-                    clear_failed(dir, ids());
-                    if let Err(e) = train_job(plan, job, dir, ctx, extra, val, device) {
-                        mark_failed(dir, ids(), &e);
-                        lock(failures).push(e);
-                    }
-                });
-            });
+            let (worker, shared) = (&worker, &shared);
+            scope.spawn(move || worker.work(device, shared));
         }
     });
+    let Shared { failures, busy, .. } = shared;
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     let busy = busy.into_inner().unwrap_or_else(|e| e.into_inner());
     // Merge what finished even when runs failed; the runs' failure is the one to report.

@@ -125,6 +125,68 @@ fn split(
     }
 }
 
+/// How to read the corpus at `path`: as its manifest says, or as `[data]` does.
+fn corpus_spec(
+    manifest: Option<&Manifest>,
+    path: &Path,
+    format: &Option<String>,
+    field: &Option<String>,
+    separator: &Option<String>,
+) -> Result<CorpusSpec, SweepError> {
+    if let Some(m) = manifest {
+        if format.is_some() || field.is_some() || separator.is_some() {
+            return Err(SweepError::invalid(
+                "data",
+                format!(
+                    "corpus `{}` fixes format, field and separator: drop them",
+                    m.name
+                ),
+            ));
+        }
+        m.verify(path).map_err(data_err)?;
+        return Ok(m.corpus_spec(path));
+    }
+    let field = field.clone().unwrap_or_else(|| "text".into());
+    Ok(CorpusSpec {
+        path: path.to_path_buf(),
+        format: match format.as_deref() {
+            None => None,
+            Some("text") => Some(Format::Text),
+            Some("jsonl") => Some(Format::Jsonl {
+                field: field.clone(),
+            }),
+            Some(other) => {
+                return Err(SweepError::invalid(
+                    "data.format",
+                    format!("`{other}`: use \"text\" or \"jsonl\""),
+                ))
+            }
+        },
+        field,
+        separator: separator.clone(),
+    })
+}
+
+/// The corpus `text`, split, as tokens: bytes, or BPE ids from the token cache under
+/// `cache()` (built there the first time).
+fn text_source(
+    text: Corpus,
+    split: Split,
+    tokenizer: TokenizerSpec,
+    cache: impl FnOnce() -> PathBuf,
+    seed: u64,
+    label: String,
+) -> Result<TextSource, SweepError> {
+    match tokenizer {
+        TokenizerSpec::Byte => TextSource::from_corpus(text, split, seed, label).map_err(data_err),
+        TokenizerSpec::Bpe { .. } => {
+            let cut = split.cut(&text).map_err(data_err)?;
+            let file = TokenFile::prepare(&cache(), &text, cut, tokenizer).map_err(data_err)?;
+            Ok(TextSource::from_tokens(file, seed, label))
+        }
+    }
+}
+
 /// Opens the source `cfg.data` describes; relative paths are resolved against `base`.
 pub(crate) fn open_source(
     cfg: &SweepConfig,
@@ -172,39 +234,7 @@ pub(crate) fn open_source(
                 .map(Manifest::find)
                 .transpose()
                 .map_err(data_err)?;
-            let spec = match &manifest {
-                Some(m) => {
-                    if format.is_some() || field.is_some() || separator.is_some() {
-                        return Err(SweepError::invalid(
-                            "data",
-                            format!(
-                                "corpus `{}` fixes format, field and separator: drop them",
-                                m.name
-                            ),
-                        ));
-                    }
-                    m.verify(&path).map_err(data_err)?;
-                    m.corpus_spec(&path)
-                }
-                None => CorpusSpec {
-                    path: path.clone(),
-                    format: match format.as_deref() {
-                        None => None,
-                        Some("text") => Some(Format::Text),
-                        Some("jsonl") => Some(Format::Jsonl {
-                            field: field.clone().unwrap_or_else(|| "text".into()),
-                        }),
-                        Some(other) => {
-                            return Err(SweepError::invalid(
-                                "data.format",
-                                format!("`{other}`: use \"text\" or \"jsonl\""),
-                            ))
-                        }
-                    },
-                    field: field.clone().unwrap_or_else(|| "text".into()),
-                    separator: separator.clone(),
-                },
-            };
+            let spec = corpus_spec(manifest.as_ref(), &path, format, field, separator)?;
             let text = Corpus::read(&spec).map_err(data_err)?;
             let split = split(
                 manifest.as_ref(),
@@ -217,18 +247,8 @@ pub(crate) fn open_source(
                 Some(m) => format!("{} ({written})", m.name),
                 None => written,
             };
-            let src = match tokenizer {
-                TokenizerSpec::Byte => {
-                    TextSource::from_corpus(text, split, cfg.seed, label).map_err(data_err)?
-                }
-                TokenizerSpec::Bpe { .. } => {
-                    let cut = split.cut(&text).map_err(data_err)?;
-                    let root = cache_root(cache_dir.as_deref(), base);
-                    let file =
-                        TokenFile::prepare(&root, &text, cut, tokenizer).map_err(data_err)?;
-                    TextSource::from_tokens(file, cfg.seed, label)
-                }
-            };
+            let cache = || cache_root(cache_dir.as_deref(), base);
+            let src = text_source(text, split, tokenizer, cache, cfg.seed, label)?;
             let spec = DataSpec::Text {
                 path,
                 split,

@@ -244,10 +244,7 @@ fn ci80(spread: Option<ladder_fit::Spread>, precision: usize) -> String {
     )
 }
 
-fn line(out: &mut String, text: impl AsRef<str>) {
-    out.push_str(text.as_ref());
-    out.push('\n');
-}
+use crate::text::line;
 
 #[cfg(test)]
 mod tests {

@@ -32,38 +32,10 @@ impl Frontier<'_> {
     fn c_range(&self) -> Option<std::ops::Range<f64>> {
         log_range(self.optima.iter().map(|t| t.c), 2.0)
     }
-}
 
-impl Figure for Frontier<'_> {
-    fn name(&self) -> &'static str {
-        "frontier"
-    }
-
-    fn caption(&self) -> String {
-        let ratio = self
-            .optima
-            .last()
-            .map(|t| {
-                format!(
-                    " At C = {} approach 3 gives D*/N* = {:.3}.",
-                    sci(&t.c),
-                    t.ratio
-                )
-            })
-            .unwrap_or_default();
-        format!(
-            "Compute-optimal frontier: approach 3's N*(C) (blue) and D*(C) (red) with 80% \
-             bootstrap bands, approach 2's IsoFLOP minima (squares), and Chinchilla's D = 20·N \
-             (dashed grey; N under the {} convention).{ratio}",
-            self.params
-        )
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let Some(cx) = self.c_range() else {
-            return crate::figure::draw_message(root, "Compute-optimal frontier", "No budget.");
-        };
-        let grid = log_grid(&cx, 80);
+    /// The lines and points to draw over the budgets `cx`.
+    fn lines(&self, cx: &std::ops::Range<f64>) -> Lines {
+        let grid = log_grid(cx, 80);
         let law: Vec<(f64, f64, f64)> = grid
             .iter()
             .map(|&c| {
@@ -95,6 +67,50 @@ impl Figure for Frontier<'_> {
                     .collect()
             })
             .unwrap_or_default();
+        Lines {
+            law,
+            twenty,
+            bands,
+            minima,
+        }
+    }
+}
+
+impl Figure for Frontier<'_> {
+    fn name(&self) -> &'static str {
+        "frontier"
+    }
+
+    fn caption(&self) -> String {
+        let ratio = self
+            .optima
+            .last()
+            .map(|t| {
+                format!(
+                    " At C = {} approach 3 gives D*/N* = {:.3}.",
+                    sci(&t.c),
+                    t.ratio
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "Compute-optimal frontier: approach 3's N*(C) (blue) and D*(C) (red) with 80% \
+             bootstrap bands, approach 2's IsoFLOP minima (squares), and Chinchilla's D = 20·N \
+             (dashed grey; N under the {} convention).{ratio}",
+            self.params
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let Some(cx) = self.c_range() else {
+            return crate::figure::draw_message(root, "Compute-optimal frontier", "No budget.");
+        };
+        let Lines {
+            law,
+            twenty,
+            bands,
+            minima,
+        } = self.lines(&cx);
         // The axis follows the two laws; a wild approach-2 minimum (a parabola that is
         // nearly flat) is left off the plot rather than squashing it.
         let ys = law.iter().chain(&twenty).flat_map(|(_, n, d)| [*n, *d]);
@@ -175,6 +191,18 @@ impl Figure for Frontier<'_> {
         draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
         Ok(())
     }
+}
+
+/// What the frontier plots, `(C, N, D)` along a log grid of budgets.
+struct Lines {
+    /// Approach 3's optimum.
+    law: Vec<(f64, f64, f64)>,
+    /// Chinchilla's D = 20·N.
+    twenty: Vec<(f64, f64, f64)>,
+    /// The 80% band of D*/N* at each report budget.
+    bands: Vec<(f64, [f64; 2])>,
+    /// Approach 2's minima, `(C, N_opt, D_opt)`.
+    minima: Vec<(f64, Option<f64>, Option<f64>)>,
 }
 
 #[cfg(test)]

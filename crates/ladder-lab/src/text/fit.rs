@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use super::line;
+
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, PowerLaw,
 };
@@ -29,6 +31,7 @@ fn interval(ci: Option<[f64; 2]>, prec: usize) -> String {
 pub fn fit_text(report: &FitReport) -> String {
     let mut f = String::new();
     approach3(&mut f, report);
+    optima(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
         (Some(a2), _) => approach2(&mut f, a2),
@@ -47,11 +50,6 @@ pub fn fit_text(report: &FitReport) -> String {
     f.push('\n');
     verdicts(&mut f, report);
     f
-}
-
-fn line(out: &mut String, text: impl AsRef<str>) {
-    out.push_str(text.as_ref());
-    out.push('\n');
 }
 
 fn approach3(f: &mut String, report: &FitReport) {
@@ -111,6 +109,10 @@ fn approach3(f: &mut String, report: &FitReport) {
         ),
     );
     f.push('\n');
+}
+
+/// Approach 3's compute optimum at each report budget, with intervals.
+fn optima(f: &mut String, report: &FitReport) {
     line(
         f,
         format!(
