@@ -3,6 +3,7 @@
 driven by Selenium) and checks it as a reader would see it:
 
 - every <img> loaded (complete, with a natural width);
+- at T = 0 the saving reads 0.00%, never -0.00%;
 - moving the inference slider (arrow keys, as a user does) changes the inference-aware
   optimum shown, and moves it to smaller models;
 - at each position in the page's #checks (values computed by ladder-fit in Rust), the
@@ -76,6 +77,14 @@ def main() -> int:
             if abs(got / c["n"] - 1) > 1e-6:
                 fail(f"slider {c['slider']}: page N {got} vs ladder-fit {c['n']}")
         print(f"{len(checks)} slider positions agree with ladder-fit to 1e-6")
+        # At T = 0 the two models coincide: the saving must read 0.00%, not -0.00%.
+        driver.execute_script(
+            "const s = document.getElementById('tokens'); s.value = 0;"
+            "s.dispatchEvent(new Event('input'));")
+        saved = driver.find_element(By.ID, "saved").text
+        if saved.startswith("-0.0"):
+            fail(f"at T = 0 the saving reads {saved}")
+        print(f"saving at T = 0: {saved}")
         driver.save_screenshot(shot)
         print(f"screenshot: {shot}")
     finally:
