@@ -98,7 +98,7 @@ pub fn write_report(sweep: &Sweep, dir: &Path) -> Result<Written, ReportError> {
 
 fn draw_figures(sweep: &Sweep, dir: &Path) -> Result<Vec<Rendered>, ReportError> {
     let fit = sweep.fit;
-    let params = fit.params.name();
+    let params = fit.params;
     let points = sweep.data.points.as_slice();
     let budgets = group_budgets(&sweep.data.budgets, sweep.budget_tolerance);
     let scaling = |against, law| Scaling {

@@ -149,7 +149,7 @@ pub struct TokensConfig {
 }
 
 fn total() -> String {
-    "total".into()
+    ladder_core::ParamCount::Total.name().into()
 }
 
 /// `[train]`.
@@ -202,7 +202,7 @@ pub struct TrainConfig {
 }
 
 fn six_nd() -> String {
-    "6nd".into()
+    ladder_core::FlopCount::SixNd.name().into()
 }
 fn cosine_name() -> String {
     "cosine".into()

@@ -1,6 +1,7 @@
 //! Filled contours of approach 3's fitted L(N, D), with the runs, the budgets' IsoFLOP
 //! lines and the compute-optimal path.
 
+use ladder_core::ParamCount;
 use ladder_fit::{Budget, ChinchillaLaw, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -23,7 +24,7 @@ pub struct Contours<'a> {
     /// The budgets.
     pub budgets: &'a [Budget],
     /// Parameter convention of N.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 /// `LEVELS + 1` level edges spread evenly over the losses of `values` between their 2nd

@@ -1,5 +1,6 @@
 //! Validation loss against tokens for every run, coloured by model size.
 
+use ladder_core::ParamCount;
 use ladder_fit::Curve;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -14,7 +15,7 @@ pub struct TrainingCurves<'a> {
     /// The curves (with each run's N).
     pub curves: &'a [Curve],
     /// Parameter convention of N, for the legend.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 fn finite_points(c: &Curve) -> Vec<(f64, f64)> {

@@ -1,6 +1,7 @@
 //! The compute-optimal frontier: approach 3's N*(C) and D*(C) with their 80% bootstrap
 //! bands, approach 2's IsoFLOP minima, and Chinchilla's D = 20·N line.
 
+use ladder_core::ParamCount;
 use ladder_fit::{Approach2Json, ChinchillaLaw, TokensPerParam};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -19,7 +20,7 @@ pub struct Frontier<'a> {
     /// Approach 2, if it ran.
     pub approach2: Option<&'a Approach2Json>,
     /// Parameter convention of N.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 /// `(N, D)` with `6·N·D = c` and `D = ratio·N`.

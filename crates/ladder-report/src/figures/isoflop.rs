@@ -1,6 +1,7 @@
 //! IsoFLOP profiles (Hoffmann et al. 2022, approach 2): loss against N at each budget,
 //! with the fitted parabola in ln N and its minimum.
 
+use ladder_core::ParamCount;
 use ladder_fit::{Approach2Json, Budget, Point};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -20,7 +21,7 @@ pub struct IsoFlopProfiles<'a> {
     /// Why approach 2 did not run.
     pub skipped: Option<&'a str>,
     /// Parameter convention of N.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 impl Figure for IsoFlopProfiles<'_> {

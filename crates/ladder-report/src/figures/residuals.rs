@@ -1,6 +1,7 @@
 //! Residuals of approach 3's fit against N and against D: a law that holds leaves no
 //! trend.
 
+use ladder_core::ParamCount;
 use ladder_fit::Diagnostics;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -14,7 +15,7 @@ pub struct Residuals<'a> {
     /// Approach 3's diagnostics (residuals and trend tests).
     pub diagnostics: &'a Diagnostics,
     /// Parameter convention of N.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 impl Figure for Residuals<'_> {

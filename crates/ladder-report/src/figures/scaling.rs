@@ -1,6 +1,7 @@
 //! Final loss against N and against D on log-log axes, with Kaplan et al. 2020's fitted
 //! single-variable laws.
 
+use ladder_core::ParamCount;
 use ladder_fit::{FormFit, Point, PowerLaw, PowerLawPair};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -28,7 +29,7 @@ pub struct Scaling<'a> {
     /// The variable.
     pub against: LossAgainst,
     /// Parameter convention of N.
-    pub params: &'a str,
+    pub params: ParamCount,
 }
 
 impl Scaling<'_> {
