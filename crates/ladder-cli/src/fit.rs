@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::{Approach2Mode, CsvOptions, FitReport};
+use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule};
 use ladder_lab::{fit_text, read_input, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
@@ -17,6 +17,15 @@ pub enum Approach2Arg {
     Require,
     /// Never.
     Off,
+}
+
+/// How approach 2 locates each budget's minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinimumArg {
+    /// A parabola through the lowest size and its two neighbours on each side.
+    Local,
+    /// One parabola through every point of the budget (for comparison).
+    AllPoints,
 }
 
 /// How to fit: conventions, bootstrap and approaches.
@@ -38,6 +47,9 @@ pub struct FitOptions {
     /// Approach 2 (IsoFLOP parabolas).
     #[arg(long, value_enum, default_value_t = Approach2Arg::Auto)]
     pub approach2: Approach2Arg,
+    /// How approach 2 locates each budget's minimum.
+    #[arg(long, value_enum, default_value_t = MinimumArg::Local)]
+    pub approach2_minimum: MinimumArg,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]
     pub budget_tolerance: f64,
@@ -77,6 +89,10 @@ impl FitOptions {
                 Approach2Arg::Auto => Approach2Mode::Auto,
                 Approach2Arg::Require => Approach2Mode::Required,
                 Approach2Arg::Off => Approach2Mode::Off,
+            },
+            minimum: match self.approach2_minimum {
+                MinimumArg::Local => MinimumRule::Local,
+                MinimumArg::AllPoints => MinimumRule::AllPoints,
             },
             budget_tolerance: self.budget_tolerance,
             extrapolate_k: self.extrapolate_k,

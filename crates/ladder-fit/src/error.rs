@@ -58,6 +58,15 @@ pub enum FitError {
     /// The training curves give no envelope to fit (approach 1).
     #[error("approach 1: {0}")]
     NoEnvelope(String),
+    /// An IsoFLOP budget has no bracketed minimum (a convex profile whose lowest loss is
+    /// not at its smallest or largest size).
+    #[error(
+        "the budget {budget:.3e} has no bracketed IsoFLOP minimum: add sizes around its lowest loss"
+    )]
+    NoMinimum {
+        /// The budget in FLOPs.
+        budget: f64,
+    },
     /// No run lies above the extrapolation cut.
     #[error("no run has a budget above C_max/k = {c_cut:.3e} FLOPs to hold out")]
     NoHeldOut {

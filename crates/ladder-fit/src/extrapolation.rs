@@ -169,6 +169,7 @@ mod tests {
             points: Points::new(points).unwrap(),
             budgets: rows.iter().map(|r| r.3).collect(),
             budgets_given: true,
+            planned: None,
             runs: (0..rows.len()).map(|i| format!("run{i}")).collect(),
             curves: Vec::new(),
         };

@@ -21,6 +21,7 @@
 //! The optimiser is a small allocation-free L-BFGS (`minimize.rs`).
 #![deny(missing_docs)]
 
+mod approach2;
 mod approach3;
 mod bootstrap;
 mod check;
@@ -33,11 +34,11 @@ mod error;
 mod extrapolation;
 mod huber;
 mod inference;
-mod isoflop;
 mod json;
 mod kaplan;
 mod law;
 mod minimize;
+mod optimum_check;
 mod points;
 mod presets;
 mod report;
@@ -45,6 +46,10 @@ mod stats;
 mod test_time;
 pub mod verdict;
 
+pub use approach2::{
+    bootstrap_approach2, fit_approach2, group_budgets, group_planned, Approach2Bootstrap,
+    Approach2Fit, Budget, MinimumRule, Noise, Profile, NEIGHBOURS,
+};
 pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,
@@ -63,20 +68,17 @@ pub use inference::{
     chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss,
     served_tokens_for_optimum, Allocation,
 };
-pub use isoflop::{
-    bootstrap_approach2, fit_approach2, group_budgets, Approach2Bootstrap, Approach2Fit, Budget,
-    Profile,
-};
 pub use kaplan::{
     fit_kaplan, fit_kaplan_joint, fit_power_law, FormFit, KaplanFits, KaplanJoint, PowerLaw,
     PowerLawPair,
 };
 pub use law::ChinchillaLaw;
+pub use optimum_check::{check_optimum, Optimum, OptimumCheck, Predicted};
 pub use points::{Curve, Dataset, Point, Points};
 pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{
-    analyse, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode, Approach3Json,
-    BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
+    analyse, approach2_budgets, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode,
+    Approach3Json, BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};
 pub use test_time::LogLinear;

@@ -60,6 +60,11 @@ pub struct Dataset {
     pub budgets: Vec<f64>,
     /// Whether the budgets came from a `C` column.
     pub budgets_given: bool,
+    /// The IsoFLOP budget each point was planned for, when known: approach 2 groups the
+    /// points by it whatever N counts (under the non-embedding convention, the runs of
+    /// one planned budget have different `6·N·D`), and labels each group with the
+    /// geometric mean of its points' `budgets`.
+    pub planned: Option<Vec<f64>>,
     /// Run label of each point: the `run` column, or the 1-based row number.
     pub runs: Vec<String>,
     /// Training curves, when the input has them (for approach 1).
@@ -88,6 +93,7 @@ impl Dataset {
             points,
             budgets,
             budgets_given: false,
+            planned: None,
             runs,
             curves: Vec::new(),
         }

@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::verdict::{self, Verdict};
 use crate::{
-    bootstrap_approach2, bootstrap_approach3, extrapolate, fit_approach1, fit_approach2,
-    fit_approach3, fit_kaplan, group_budgets, Approach1Fit, Approach2Fit, Approach3Bootstrap,
-    Approach3Fit, Approach3Options, BootstrapOptions, ChinchillaLaw, Dataset, Diagnostics,
-    Extrapolation, FitError, FormFit, KaplanFits, Spread,
+    bootstrap_approach2, bootstrap_approach3, check_optimum, extrapolate, fit_approach1,
+    fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, Approach1Fit,
+    Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options, BootstrapOptions, Budget,
+    ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError, FormFit, KaplanFits, MinimumRule,
+    Noise, OptimumCheck, Spread,
 };
 
 /// Whether to run approach 2.
@@ -40,6 +41,8 @@ pub struct AnalysisOptions {
     pub bootstrap: BootstrapOptions,
     /// Whether to run approach 2.
     pub approach2: Approach2Mode,
+    /// How approach 2 locates each budget's minimum.
+    pub minimum: MinimumRule,
     /// Relative tolerance within which budget labels are one budget.
     pub budget_tolerance: f64,
     /// Extrapolation test: fit on budgets up to `C_max / k`.
@@ -59,6 +62,7 @@ impl Default for AnalysisOptions {
             approach3: Approach3Options::default(),
             bootstrap: BootstrapOptions::default(),
             approach2: Approach2Mode::Auto,
+            minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
             extrapolation_k: 4.0,
             envelope_grid: 40,
@@ -98,6 +102,10 @@ pub struct BootstrapInfo {
     pub failed: usize,
     /// The seed.
     pub seed: u64,
+    /// Whether more than 5% of the resamples failed, so that the intervals, read off
+    /// the others, are unreliable.
+    #[serde(default)]
+    pub unreliable: bool,
 }
 
 impl BootstrapInfo {
@@ -106,6 +114,7 @@ impl BootstrapInfo {
             resamples,
             failed,
             seed: options.seed,
+            unreliable: failed as f64 > 0.05 * (resamples + failed) as f64,
         }
     }
 }
@@ -195,6 +204,9 @@ pub struct Approach2Json {
     pub intervals: Intervals,
     /// How the bootstrap ran.
     pub bootstrap: Option<BootstrapInfo>,
+    /// The noise the bootstrap added to every run's loss, and where it was measured.
+    #[serde(default)]
+    pub noise: Option<Noise>,
 }
 
 /// A finished analysis, ready to print or serialise.
@@ -221,12 +233,23 @@ pub struct FitReport {
     pub approach1: FormFit<Approach1Fit>,
     /// Kaplan et al. 2020's forms.
     pub kaplan: KaplanFits,
-    /// Approach 3 fitted on the small budgets, predicting the large ones.
+    /// Approach 3 fitted on the small budgets, predicting the top budget's optimum,
+    /// against the minimum observed there and a naive baseline.
+    #[serde(default = "not_in_file")]
+    pub optimum_check: FormFit<OptimumCheck>,
+    /// Approach 3 fitted on the small budgets, predicting every larger run.
     pub extrapolation: FormFit<Extrapolation>,
     /// Diagnostics of the approach-3 fit.
     pub diagnostics: Diagnostics,
     /// The claims and what the data say.
     pub verdicts: Vec<Verdict>,
+}
+
+/// What a fit.json written before a part existed holds in its place.
+fn not_in_file<T>() -> FormFit<T> {
+    FormFit::Skipped {
+        skipped: "not in this fit.json (written by an earlier ladder)".into(),
+    }
 }
 
 /// The budgets at which to report `D*/N*`: every distinct budget if there are at most
@@ -265,6 +288,13 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let tokens_per_param = optima(&law, &budgets, boot3.as_ref());
     let (approach2, approach2_skipped) = approach2(data, options)?;
     let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
+    let optimum_check = check_optimum(
+        data,
+        options.extrapolation_k,
+        options.budget_tolerance,
+        options.minimum,
+        &options.approach3,
+    );
     let mut verdicts = vec![verdict::power_law(&diagnostics)];
     if let Some(t) = tokens_per_param.last() {
         verdicts.push(verdict::tokens_per_param(
@@ -273,6 +303,9 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             t.ratio_spread.map(|s| s.ci80),
             &diagnostics,
         ));
+    }
+    if let Ok(check) = &optimum_check {
+        verdicts.push(verdict::extrapolates(check));
     }
     Ok(FitReport {
         params: options.params,
@@ -285,6 +318,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         approach2_skipped,
         approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
         kaplan: fit_kaplan(points, &data.budgets),
+        optimum_check: optimum_check.into(),
         extrapolation: extrapolate(data, options.extrapolation_k, &options.approach3).into(),
         diagnostics,
         verdicts,
@@ -358,16 +392,29 @@ fn predictions(
         .collect()
 }
 
+/// Approach 2's budgets: the planned ones when the data know them, else the points
+/// grouped by their budget labels.
+pub fn approach2_budgets(data: &Dataset, tolerance: f64) -> Vec<Budget> {
+    match &data.planned {
+        Some(planned) => group_planned(planned, &data.budgets, tolerance),
+        None => group_budgets(&data.budgets, tolerance),
+    }
+}
+
 /// Approach 2 per `options.approach2`: the fit, or why it was skipped.
 fn approach2(
     data: &Dataset,
     options: &AnalysisOptions,
 ) -> Result<(Option<Approach2Json>, Option<String>), FitError> {
-    let budgets = group_budgets(&data.budgets, options.budget_tolerance);
+    let budgets = approach2_budgets(data, options.budget_tolerance);
     let attempt = match options.approach2 {
         Approach2Mode::Off => return Ok((None, Some("not asked for".into()))),
         Approach2Mode::Required => true,
-        Approach2Mode::Auto => data.budgets_given || budgets.iter().any(|b| b.indices.len() >= 3),
+        Approach2Mode::Auto => {
+            data.budgets_given
+                || data.planned.is_some()
+                || budgets.iter().any(|b| b.indices.len() >= 3)
+        }
     };
     if !attempt {
         return Ok((
@@ -379,34 +426,38 @@ fn approach2(
             ),
         ));
     }
-    let fit = match fit_approach2(&data.points, &budgets) {
+    let fit = match fit_approach2(&data.points, &budgets, options.minimum) {
         Ok(fit) => fit,
         Err(e) if options.approach2 == Approach2Mode::Auto => {
             return Ok((None, Some(e.to_string())))
         }
         Err(e) => return Err(e),
     };
+    if options.bootstrap.resamples == 0 {
+        let json = Approach2Json {
+            fit,
+            intervals: Intervals::default(),
+            bootstrap: None,
+            noise: None,
+        };
+        return Ok((Some(json), None));
+    }
+    let b = bootstrap_approach2(&data.points, &budgets, &fit, &options.bootstrap);
     let mut intervals = Intervals::default();
-    let mut bootstrap = None;
-    if options.bootstrap.resamples > 0 {
-        let b = bootstrap_approach2(&data.points, &budgets, &options.bootstrap);
-        for (name, s) in [("a", b.a), ("b", b.b)] {
-            if let Some(s) = s {
-                intervals.insert(name, s);
-            }
+    for (name, s) in [("a", b.a), ("b", b.b)] {
+        if let Some(s) = s {
+            intervals.insert(name, s);
         }
-        bootstrap = Some(BootstrapInfo::new(
+    }
+    let json = Approach2Json {
+        fit: b.weighted.unwrap_or(fit),
+        intervals,
+        bootstrap: Some(BootstrapInfo::new(
             b.resamples,
             b.failed,
             &options.bootstrap,
-        ));
-    }
-    Ok((
-        Some(Approach2Json {
-            fit,
-            intervals,
-            bootstrap,
-        }),
-        None,
-    ))
+        )),
+        noise: b.noise,
+    };
+    Ok((Some(json), None))
 }

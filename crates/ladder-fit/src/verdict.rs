@@ -115,3 +115,28 @@ pub fn tokens_per_param(c: f64, ratio: f64, ci80: Option<[f64; 2]>, diag: &Diagn
         },
     }
 }
+
+/// "The law extrapolates to the top budget's optimum": approach 3 fitted on the small
+/// budgets predicts the top budget's optimal loss closer than the baseline (power laws
+/// in C through the small budgets' minima) does.
+pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
+    let claim = format!(
+        "the law fitted on C ≤ C_max/{} predicts the top budget's optimal loss better than a \
+         power law through the smaller budgets' minima",
+        check.k
+    );
+    Verdict {
+        claim,
+        holds: Some(check.law_beats_baseline),
+        detail: format!(
+            "at C = {:.3e}: observed minimum {:.4}; the law predicts {:.4} ({:+.2}%), the \
+             baseline {:.4} ({:+.2}%)",
+            check.c,
+            check.observed.loss,
+            check.law.optimum.loss,
+            100.0 * check.law.loss_error,
+            check.baseline.optimum.loss,
+            100.0 * check.baseline.loss_error
+        ),
+    }
+}

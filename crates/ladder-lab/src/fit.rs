@@ -6,6 +6,7 @@ use std::path::Path;
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
     analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw, Dataset, FitReport,
+    MinimumRule,
 };
 
 use crate::LabError;
@@ -24,6 +25,8 @@ pub struct FitOptions {
     pub seed: u64,
     /// Whether to run approach 2.
     pub approach2: Approach2Mode,
+    /// How approach 2 locates each budget's minimum.
+    pub minimum: MinimumRule,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     pub budget_tolerance: f64,
     /// Extrapolation test: fit on budgets up to `C_max / k`, predict the larger runs.
@@ -40,6 +43,7 @@ impl Default for FitOptions {
             bootstrap: 1000,
             seed: 0,
             approach2: Approach2Mode::Auto,
+            minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
             extrapolate_k: 4.0,
             predict: Vec::new(),
@@ -59,6 +63,7 @@ impl FitOptions {
                 ..BootstrapOptions::default()
             },
             approach2: self.approach2,
+            minimum: self.minimum,
             budget_tolerance: self.budget_tolerance,
             extrapolation_k: self.extrapolate_k,
             predict: self.predict.clone(),

@@ -46,6 +46,7 @@ pub fn fit_input(
         .collect();
     let (mut points, mut budgets, mut labels, mut curves) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut planned = Vec::new();
     for run in runs.iter().filter(|r| r.is_finished()) {
         let m = &run.meta;
         let n = m.n(params) as f64;
@@ -65,6 +66,7 @@ pub fn fit_input(
             Some(c) if m.budget_rule == Some(rule) => c,
             _ => m.compute(rule),
         });
+        planned.push(m.c_budget);
         labels.push(run.id.clone());
         curves.push(Curve {
             run: run.id.clone(),
@@ -82,6 +84,8 @@ pub fn fit_input(
             points,
             budgets,
             budgets_given: false,
+            // Every run of an IsoFLOP plan has its planned budget.
+            planned: planned.into_iter().collect(),
             runs: labels,
             curves,
         },

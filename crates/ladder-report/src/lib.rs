@@ -12,7 +12,7 @@ mod html;
 
 use std::path::{Path, PathBuf};
 
-use ladder_fit::{group_budgets, Dataset, FitReport};
+use ladder_fit::{approach2_budgets, Dataset, FitReport};
 use ladder_store::RunRecord;
 
 pub use error::ReportError;
@@ -100,7 +100,7 @@ fn draw_figures(sweep: &Sweep, dir: &Path) -> Result<Vec<Rendered>, ReportError>
     let fit = sweep.fit;
     let params = fit.params;
     let points = sweep.data.points.as_slice();
-    let budgets = group_budgets(&sweep.data.budgets, sweep.budget_tolerance);
+    let budgets = approach2_budgets(sweep.data, sweep.budget_tolerance);
     let scaling = |against, law| Scaling {
         points,
         law,

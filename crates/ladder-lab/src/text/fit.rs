@@ -7,8 +7,11 @@ use std::fmt::Write;
 use super::line;
 
 use ladder_fit::{
-    Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, PowerLaw,
+    Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
+    OptimumCheck, PowerLaw, NEIGHBOURS,
 };
+
+use crate::laws::signed_percent;
 
 /// `v` with `prec` decimals, or in scientific notation when that would be unreadable.
 fn num(v: f64, prec: usize) -> String {
@@ -42,6 +45,14 @@ pub fn fit_text(report: &FitReport) -> String {
     approach1(&mut f, report);
     f.push('\n');
     kaplan(&mut f, &report.kaplan);
+    f.push('\n');
+    match &report.optimum_check {
+        FormFit::Fitted(check) => optimum_check(&mut f, check),
+        FormFit::Skipped { skipped } => line(
+            &mut f,
+            format!("held-out check of the optimum: skipped: {skipped}"),
+        ),
+    }
     f.push('\n');
     match &report.extrapolation {
         FormFit::Fitted(x) => extrapolation(&mut f, x),
@@ -168,19 +179,32 @@ fn predictions(f: &mut String, report: &FitReport) {
 }
 
 fn approach2(f: &mut String, a2: &Approach2Json) {
+    let rule = match a2.fit.rule {
+        MinimumRule::Local => format!(
+            "each minimum from a parabola through the lowest size and {NEIGHBOURS} on each side"
+        ),
+        MinimumRule::AllPoints => "each minimum from a parabola through every point".into(),
+    };
     line(
         f,
         format!(
-            "Chinchilla approach 2 (IsoFLOP parabolas, {} of {} budgets used)",
+            "Chinchilla approach 2 (IsoFLOP minima, {} of {} budgets used; {rule}; lines {})",
             a2.fit.budgets_used,
-            a2.fit.profiles.len()
+            a2.fit.profiles.len(),
+            if a2.fit.weighted {
+                "weighted by each budget's bootstrap variance"
+            } else {
+                "unweighted"
+            }
         ),
     );
+    approach2_bootstrap(f, a2);
     for (name, v) in [("a", a2.fit.a), ("b", a2.fit.b)] {
         line(
             f,
             format!(
-                "  {name} = {v:.4}, 95% interval {}",
+                "  {name} = {v:.4}, 80% interval {}, 95% interval {}",
+                interval(a2.intervals.ci80.get(name).copied(), 4),
                 interval(a2.intervals.ci95.get(name).copied(), 4)
             ),
         );
@@ -188,20 +212,54 @@ fn approach2(f: &mut String, a2: &Approach2Json) {
     line(
         f,
         format!(
-            "  {:>10} {:>7} {:>10} {:>8}",
-            "C (FLOPs)", "points", "N_opt", "loss"
+            "  {:>10} {:>7} {:>23} {:>10} {:>10} {:>8}",
+            "C (FLOPs)", "points", "sizes fitted", "N_opt", "SE ln N", "loss"
         ),
     );
     for p in &a2.fit.profiles {
         let n = p.n_opt.map_or("-".into(), |n| format!("{n:.3e}"));
+        let se = p.ln_n_opt_se.map_or("-".into(), |s| format!("{s:.3}"));
         let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
+        let window = format!("{:.3e}-{:.3e}", p.window[0], p.window[1]);
         line(
             f,
-            format!("  {:>10.3e} {:>7} {n:>10} {l:>8}", p.c, p.points),
+            format!(
+                "  {:>10.3e} {:>7} {window:>23} {n:>10} {se:>10} {l:>8}",
+                p.c, p.points
+            ),
         );
         for w in &p.warnings {
             line(f, format!("    warning: {w}"));
         }
+    }
+}
+
+/// How approach 2's bootstrap ran: resamples, failures, the noise it added.
+fn approach2_bootstrap(f: &mut String, a2: &Approach2Json) {
+    let noise = a2.noise.as_ref().map_or_else(
+        || "no noise measured".to_string(),
+        |n| {
+            format!(
+                "noise sd {:.4} per run from the {} ({} dof)",
+                n.sd, n.from, n.dof
+            )
+        },
+    );
+    match &a2.bootstrap {
+        Some(b) => line(
+            f,
+            format!(
+                "  intervals: noise bootstrap, {} resamples ({} failed{}), {noise}",
+                b.resamples,
+                b.failed,
+                if b.unreliable {
+                    ": more than 5%, so the intervals are unreliable"
+                } else {
+                    ""
+                }
+            ),
+        ),
+        None => line(f, "  intervals: none (no bootstrap)"),
     }
 }
 
@@ -283,12 +341,65 @@ fn degenerate_note(f: &mut String, why: Option<&str>) {
     }
 }
 
+fn optimum_check(f: &mut String, check: &OptimumCheck) {
+    line(
+        f,
+        format!(
+            "held-out check of the optimum at the top budget C = {:.3e}: approach 3 on the {} \
+             points of the {} budgets with C ≤ C_max/{}, against the minimum observed there \
+             and a baseline (power laws in C through the smaller budgets' minima)",
+            check.c, check.fitted_points, check.fitted_budgets, check.k
+        ),
+    );
+    line(
+        f,
+        format!(
+            "  {:<12} {:>8} {:>9} {:>10} {:>9} {:>10} {:>9}",
+            "", "loss*", "error", "N*", "error", "D*", "error"
+        ),
+    );
+    let o = &check.observed;
+    line(
+        f,
+        format!(
+            "  {:<12} {:>8.4} {:>9} {:>10.3e} {:>9} {:>10.3e} {:>9}",
+            "observed", o.loss, "", o.n, "", o.d, ""
+        ),
+    );
+    for (name, p) in [("approach 3", &check.law), ("baseline", &check.baseline)] {
+        let o = &p.optimum;
+        line(
+            f,
+            format!(
+                "  {name:<12} {:>8.4} {:>9} {:>10.3e} {:>9} {:>10.3e} {:>9}",
+                o.loss,
+                signed_percent(p.loss_error, 2),
+                o.n,
+                signed_percent(p.n_error, 1),
+                o.d,
+                signed_percent(p.d_error, 1)
+            ),
+        );
+    }
+    line(
+        f,
+        format!(
+            "  the law {} the baseline on the optimal loss",
+            if check.law_beats_baseline {
+                "beats"
+            } else {
+                "does not beat"
+            }
+        ),
+    );
+}
+
 fn extrapolation(f: &mut String, x: &Extrapolation) {
     match (x.mean_rel_error, x.mean_abs_rel_error, &x.undefined) {
         (Some(mean), Some(mean_abs), _) => line(
             f,
             format!(
-                "extrapolation: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} \
+                "per run: approach 3 on the {} points with C ≤ C_max/{} = {:.3e} \
                  predicts the {} larger runs with mean relative error {:+.2}% \
                  (mean |error| {:.2}%)",
                 x.fitted_points,

@@ -1,0 +1,200 @@
+//! Approach 2's uncertainty: a noise bootstrap. Each resample adds to every run's loss a
+//! draw of the measured noise, locates every budget's minimum again and refits the
+//! lines, as the IsoFLOP reanalyses do (Porian et al. 2024). The noise is measured from
+//! the seeds where runs differ only by seed (their pooled spread), else from the
+//! residuals of the profiles' parabolas. The bootstrap's spread of each budget's
+//! `ln N_opt` weights that budget in the lines.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::budget::sizes;
+use super::{lines, profiles, Approach2Fit, Budget, Columns};
+use crate::bootstrap::BootstrapOptions;
+use crate::stats::mean_sd;
+use crate::{Points, Spread};
+
+/// More failed resamples than this share make the intervals unreliable.
+const MOST_FAILED: f64 = 0.05;
+
+/// The noise the bootstrap adds, and where it was measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Noise {
+    /// Standard deviation of one run's final loss (nats/token).
+    #[serde(deserialize_with = "crate::json::number")]
+    pub sd: f64,
+    /// `seeds` (runs that differ only by seed) or `residuals` (of the parabolas).
+    pub from: String,
+    /// Degrees of freedom behind it.
+    pub dof: usize,
+}
+
+/// Bootstrap spreads of approach 2's exponents, and the weighted fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approach2Bootstrap {
+    /// Spread of `a`.
+    pub a: Option<Spread>,
+    /// Spread of `b`.
+    pub b: Option<Spread>,
+    /// Resamples refitted.
+    pub resamples: usize,
+    /// Resamples that could not be fitted (a usable budget's minimum became non-convex
+    /// or unbracketed, or too few budgets were left); counted, never dropped silently.
+    pub failed: usize,
+    /// Whether more than 5% of the resamples failed: the intervals are then unreliable.
+    pub unreliable: bool,
+    /// The noise added.
+    pub noise: Option<Noise>,
+    /// The fit with its lines weighted by the budgets' variances, and each profile's
+    /// `ln_n_opt_se`; `None` when the noise cannot be measured.
+    #[serde(skip)]
+    pub weighted: Option<Approach2Fit>,
+}
+
+/// The noise of one run's loss: the pooled spread of runs that differ only by seed
+/// (same budget and size), else the pooled residuals of `fit`'s parabolas.
+fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
+    let (mut ss, mut dof) = (0.0, 0usize);
+    for b in budgets {
+        for s in sizes(&c.n, &b.indices)
+            .iter()
+            .filter(|s| s.indices.len() > 1)
+        {
+            let losses: Vec<f64> = s.indices.iter().map(|&i| c.loss[i]).collect();
+            let (_, sd) = mean_sd(&losses);
+            ss += sd * sd * (losses.len() - 1) as f64;
+            dof += losses.len() - 1;
+        }
+    }
+    let from = if dof > 0 {
+        "seeds"
+    } else {
+        for p in &fit.profiles {
+            ss += p.residuals.0;
+            dof += p.residuals.1;
+        }
+        "residuals"
+    };
+    (dof > 0 && ss > 0.0).then(|| Noise {
+        sd: (ss / dof as f64).sqrt(),
+        from: from.into(),
+        dof,
+    })
+}
+
+/// One resample's minima: `ln N_opt` and `ln D_opt` of each budget that `fit` used, or
+/// `None` if one of them is no longer usable.
+fn resample(
+    c: &Columns,
+    budgets: &[Budget],
+    fit: &Approach2Fit,
+    sd: f64,
+    rng: &mut ChaCha8Rng,
+) -> Option<Vec<[f64; 2]>> {
+    let loss: Vec<f64> = c
+        .loss
+        .iter()
+        .map(|l| {
+            let z: f64 = StandardNormal.sample(rng);
+            l + sd * z
+        })
+        .collect();
+    let again = profiles(c, &loss, budgets, fit.rule).ok()?;
+    fit.profiles
+        .iter()
+        .zip(&again)
+        .filter(|(p, _)| p.usable())
+        .map(|(_, q)| match (q.usable(), q.n_opt, q.d_opt) {
+            (true, Some(n), Some(d)) => Some([n.ln(), d.ln()]),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Bootstraps approach 2 as fitted in `fit` (unweighted, from [`super::fit_approach2`])
+/// by adding the measured noise to every run's loss.
+pub fn bootstrap_approach2(
+    points: &Points,
+    budgets: &[Budget],
+    fit: &Approach2Fit,
+    options: &BootstrapOptions,
+) -> Approach2Bootstrap {
+    let c = Columns::of(points);
+    let Some(noise) = noise(&c, budgets, fit) else {
+        return Approach2Bootstrap {
+            a: None,
+            b: None,
+            resamples: 0,
+            failed: 0,
+            unreliable: true,
+            noise: None,
+            weighted: None,
+        };
+    };
+    let draws: Vec<Option<Vec<[f64; 2]>>> = (0..options.resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+            rng.set_stream(r as u64);
+            resample(&c, budgets, fit, noise.sd, &mut rng)
+        })
+        .collect();
+    let failed = draws.iter().filter(|d| d.is_none()).count();
+    let ok: Vec<Vec<[f64; 2]>> = draws.into_iter().flatten().collect();
+    let used: Vec<usize> = (0..fit.profiles.len())
+        .filter(|&k| fit.profiles[k].usable())
+        .collect();
+    let se: Vec<f64> = (0..used.len())
+        .map(|j| mean_sd(&ok.iter().map(|m| m[j][0]).collect::<Vec<_>>()).1)
+        .collect();
+    let weighted = weighted_fit(fit, &used, &se);
+    let exponents = |m: &Vec<[f64; 2]>| -> Option<[f64; 2]> {
+        let mut again = fit.clone();
+        for (j, &k) in used.iter().enumerate() {
+            again.profiles[k].n_opt = Some(m[j][0].exp());
+            again.profiles[k].d_opt = Some(m[j][1].exp());
+        }
+        let w = weights(fit.profiles.len(), &used, &se);
+        let refit = lines(again.profiles, w.as_deref(), fit.rule).ok()?;
+        Some([refit.a, refit.b])
+    };
+    let ab: Vec<[f64; 2]> = ok.iter().filter_map(exponents).collect();
+    let failed = failed + ok.len() - ab.len();
+    let column = |q: usize| Spread::of(&ab.iter().map(|r| r[q]).collect::<Vec<_>>());
+    Approach2Bootstrap {
+        a: column(0),
+        b: column(1),
+        resamples: ab.len(),
+        failed,
+        unreliable: failed as f64 > MOST_FAILED * options.resamples as f64,
+        noise: Some(noise),
+        weighted,
+    }
+}
+
+/// One weight per profile: `1/se²` for the used ones (1 for the others, which the lines
+/// leave out); `None` when a standard error is not positive and finite.
+fn weights(profiles: usize, used: &[usize], se: &[f64]) -> Option<Vec<f64>> {
+    if se.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+        return None;
+    }
+    let mut w = vec![1.0; profiles];
+    for (j, &k) in used.iter().enumerate() {
+        w[k] = 1.0 / (se[j] * se[j]);
+    }
+    Some(w)
+}
+
+/// `fit`'s lines weighted by the budgets' standard errors `se`, each profile carrying
+/// its own.
+fn weighted_fit(fit: &Approach2Fit, used: &[usize], se: &[f64]) -> Option<Approach2Fit> {
+    let w = weights(fit.profiles.len(), used, se)?;
+    let mut profiles = fit.profiles.clone();
+    for (j, &k) in used.iter().enumerate() {
+        profiles[k].ln_n_opt_se = Some(se[j]);
+    }
+    lines(profiles, Some(&w), fit.rule).ok()
+}

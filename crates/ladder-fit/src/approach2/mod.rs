@@ -1,0 +1,264 @@
+//! Chinchilla approach 2 (Hoffmann et al. 2022, §3.2): at each compute budget, locate
+//! the loss-minimising model size on the IsoFLOP profile (see [`MinimumRule`]); a line
+//! through `(ln C, ln N_opt)` then gives `a` in `N_opt ∝ C^a` (and `b` for `D_opt`).
+//! With a bootstrap, the line is weighted by each budget's bootstrap variance of
+//! `ln N_opt` (weighted least squares), so a noisy or flat profile counts for less.
+
+mod bootstrap;
+mod budget;
+mod profile;
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::polyfit;
+use crate::{FitError, Points};
+
+pub use bootstrap::{bootstrap_approach2, Approach2Bootstrap, Noise};
+pub use budget::{group_budgets, group_planned, Budget};
+pub use profile::{MinimumRule, Profile, NEIGHBOURS};
+
+/// The result of approach 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Approach2Fit {
+    /// Exponent of `N_opt ∝ C^a`.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub a: f64,
+    /// Exponent of `D_opt ∝ C^b`.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub b: f64,
+    /// `N_opt = k_n · C^a`: the prefactor `k_n`.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub k_n: f64,
+    /// `D_opt = k_d · C^b`: the prefactor `k_d`.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub k_d: f64,
+    /// Every profile, in order of budget.
+    pub profiles: Vec<Profile>,
+    /// Profiles whose minima entered the line fits.
+    pub budgets_used: usize,
+    /// How each minimum was located.
+    #[serde(default = "all_points")]
+    pub rule: MinimumRule,
+    /// Whether the lines are weighted by the budgets' bootstrap variances.
+    #[serde(default)]
+    pub weighted: bool,
+}
+
+/// What a fit.json written before the local rule existed used.
+fn all_points() -> MinimumRule {
+    MinimumRule::AllPoints
+}
+
+/// Slope and intercept of the (weighted) least-squares line through `(x, y)`.
+fn line(x: &[f64], y: &[f64], w: Option<&[f64]>) -> Option<(f64, f64)> {
+    let Some(w) = w else {
+        let c = polyfit(x, y, 1)?;
+        return Some((c[1], c[0]));
+    };
+    let sw: f64 = w.iter().sum();
+    let mx = x.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() / sw;
+    let my = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / sw;
+    let sxx: f64 = x.iter().zip(w).map(|(x, w)| w * (x - mx).powi(2)).sum();
+    let sxy: f64 = (0..x.len()).map(|i| w[i] * (x[i] - mx) * (y[i] - my)).sum();
+    let slope = sxy / sxx;
+    (sxx > 0.0 && slope.is_finite()).then_some((slope, my - slope * mx))
+}
+
+/// The points as three slices, for refits over perturbed losses.
+struct Columns {
+    n: Vec<f64>,
+    d: Vec<f64>,
+    loss: Vec<f64>,
+}
+
+impl Columns {
+    fn of(points: &Points) -> Self {
+        let p = points.as_slice();
+        Self {
+            n: p.iter().map(|p| p.n).collect(),
+            d: p.iter().map(|p| p.d).collect(),
+            loss: p.iter().map(|p| p.loss).collect(),
+        }
+    }
+}
+
+/// Every budget's profile, located by `rule` over the losses `loss`.
+fn profiles(
+    c: &Columns,
+    loss: &[f64],
+    budgets: &[Budget],
+    rule: MinimumRule,
+) -> Result<Vec<Profile>, FitError> {
+    budgets
+        .iter()
+        .map(|b| profile::locate(&c.n, &c.d, loss, b, rule))
+        .collect()
+}
+
+/// One budget's profile, its minimum located by `rule`.
+pub(crate) fn locate_in(
+    points: &Points,
+    budget: &Budget,
+    rule: MinimumRule,
+) -> Result<Profile, FitError> {
+    let c = Columns::of(points);
+    profile::locate(&c.n, &c.d, &c.loss, budget, rule)
+}
+
+/// The lines through the usable profiles' minima, weighted by `weights` (one per
+/// profile, ignored for the unusable ones) when given.
+fn lines(
+    profiles: Vec<Profile>,
+    weights: Option<&[f64]>,
+    rule: MinimumRule,
+) -> Result<Approach2Fit, FitError> {
+    let used: Vec<usize> = (0..profiles.len())
+        .filter(|&k| profiles[k].usable())
+        .collect();
+    let too_few = || FitError::TooFewBudgets {
+        usable: used.len(),
+        total: profiles.len(),
+    };
+    if used.len() < 2 {
+        return Err(too_few());
+    }
+    let ln_c: Vec<f64> = used.iter().map(|&k| profiles[k].c.ln()).collect();
+    let pick = |f: fn(&Profile) -> Option<f64>| -> Vec<f64> {
+        used.iter()
+            .map(|&k| f(&profiles[k]).map_or(f64::NAN, f64::ln))
+            .collect()
+    };
+    let w: Option<Vec<f64>> = weights.map(|w| used.iter().map(|&k| w[k]).collect());
+    let (a, ln_kn) = line(&ln_c, &pick(|p| p.n_opt), w.as_deref()).ok_or_else(too_few)?;
+    let (b, ln_kd) = line(&ln_c, &pick(|p| p.d_opt), w.as_deref()).ok_or_else(too_few)?;
+    Ok(Approach2Fit {
+        a,
+        b,
+        k_n: ln_kn.exp(),
+        k_d: ln_kd.exp(),
+        budgets_used: used.len(),
+        profiles,
+        rule,
+        weighted: weights.is_some(),
+    })
+}
+
+/// Fits approach 2 over `budgets` (see [`group_budgets`]) with minima located by
+/// `rule`, unweighted. Every budget needs at least three distinct model sizes, and at
+/// least two budgets a usable minimum. [`bootstrap_approach2`] gives the weighted fit.
+pub fn fit_approach2(
+    points: &Points,
+    budgets: &[Budget],
+    rule: MinimumRule,
+) -> Result<Approach2Fit, FitError> {
+    let c = Columns::of(points);
+    lines(profiles(&c, &c.loss, budgets, rule)?, None, rule)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ChinchillaLaw, Point};
+
+    #[test]
+    fn a_budget_with_one_size_is_an_error() {
+        let pts = Points::new(vec![
+            Point {
+                n: 1e6,
+                d: 1e8,
+                loss: 3.0
+            };
+            3
+        ])
+        .unwrap();
+        let budgets = group_budgets(&[6e14; 3], 1e-3);
+        let e = fit_approach2(&pts, &budgets, MinimumRule::Local).unwrap_err();
+        assert!(
+            matches!(e, FitError::BudgetTooNarrow { sizes: 1, .. }),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn weighted_line_recovers_a_line_and_follows_the_weights() {
+        let x = [0.0, 1.0, 2.0, 3.0];
+        let y = [1.0, 3.0, 5.0, 7.0];
+        let (s, i) = line(&x, &y, Some(&[1.0, 2.0, 3.0, 4.0])).unwrap();
+        assert!((s - 2.0).abs() < 1e-12 && (i - 1.0).abs() < 1e-12);
+        // An outlier with almost no weight hardly moves the line.
+        let y = [1.0, 3.0, 5.0, 100.0];
+        let (s, _) = line(&x, &y, Some(&[1.0, 1.0, 1.0, 1e-9])).unwrap();
+        assert!((s - 2.0).abs() < 1e-6, "{s}");
+    }
+
+    #[test]
+    fn recovers_the_exponent_of_a_known_law_and_flags_edge_minima() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let mut pts = Vec::new();
+        let mut labels = Vec::new();
+        for k in 0..5 {
+            let c = 1e18 * 10f64.powi(k);
+            let (n_opt, _) = law.compute_optimal(c);
+            for j in -4..=4 {
+                let n = n_opt * 10f64.powf(0.25 * j as f64);
+                let d = c / (6.0 * n);
+                pts.push(Point {
+                    n,
+                    d,
+                    loss: law.loss(n, d),
+                });
+                labels.push(c);
+            }
+        }
+        let points = Points::new(pts).unwrap();
+        for rule in [MinimumRule::Local, MinimumRule::AllPoints] {
+            let fit = fit_approach2(&points, &group_budgets(&labels, 1e-3), rule).unwrap();
+            assert!(
+                (fit.a - law.n_exponent()).abs() < 0.01,
+                "{rule:?} a {}",
+                fit.a
+            );
+            assert!(
+                (fit.b - law.d_exponent()).abs() < 0.01,
+                "{rule:?} b {}",
+                fit.b
+            );
+            assert_eq!(fit.budgets_used, 5);
+            assert!(fit.profiles.iter().all(|p| p.warnings.is_empty()));
+        }
+
+        // Sizes all far below the optimum: the minimum is not bracketed, extrapolated,
+        // and flagged.
+        let c = 1e20;
+        let (n_opt, _) = law.compute_optimal(c);
+        let side: Vec<Point> = (1..6)
+            .map(|j| {
+                let n = n_opt / 10f64.powf(0.5 * j as f64);
+                Point {
+                    n,
+                    d: c / (6.0 * n),
+                    loss: law.loss(n, c / (6.0 * n)),
+                }
+            })
+            .collect();
+        let columns = Columns::of(&Points::new(side).unwrap());
+        let budget = Budget {
+            c,
+            indices: (0..5).collect(),
+        };
+        let p = profile::locate(
+            &columns.n,
+            &columns.d,
+            &columns.loss,
+            &budget,
+            MinimumRule::Local,
+        )
+        .unwrap();
+        assert!(p.edge && !p.usable());
+        assert!(
+            p.warnings.iter().any(|w| w.contains("not bracketed")),
+            "{:?}",
+            p.warnings
+        );
+    }
+}

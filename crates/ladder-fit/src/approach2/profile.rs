@@ -1,0 +1,193 @@
+//! One IsoFLOP profile: the loss against `ln N` at one budget, and where its minimum is.
+//!
+//! Hoffmann et al. 2022 (§3.2) fit a parabola to each IsoFLOP profile and take its
+//! vertex. A parabola through every point of a budget is pulled off the minimum when
+//! the profile is asymmetric (small or large models train badly, so one side is
+//! steeper) and the sampled sizes sit unevenly around the optimum, as they do on one
+//! fixed grid of sizes across budgets. The reanalyses of IsoFLOP grids (Besiroglu et
+//! al. 2024; Porian et al. 2024) locate the minimum from the points near it instead.
+//! [`MinimumRule::Local`] does that: a parabola in `ln N` through the size with the
+//! lowest (seed-mean) loss and its [`NEIGHBOURS`] nearest sizes on each side. Within
+//! that window an asymmetric profile is close to a parabola, and the window moves with
+//! the minimum instead of with the grid.
+
+use serde::{Deserialize, Serialize};
+
+use super::budget::{sizes, Budget, Size};
+use crate::stats::polyfit;
+use crate::FitError;
+
+/// Sizes on each side of the lowest one that [`MinimumRule::Local`] fits.
+pub const NEIGHBOURS: usize = 2;
+
+/// How each budget's minimum is located.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MinimumRule {
+    /// A parabola in `ln N` through the size with the lowest loss and its
+    /// [`NEIGHBOURS`] nearest sizes on each side; a budget whose lowest loss is at its
+    /// smallest or largest size does not bracket its minimum and is left out of the
+    /// exponents.
+    #[default]
+    Local,
+    /// One parabola through every point of the budget (for comparison).
+    AllPoints,
+}
+
+/// One IsoFLOP profile and its parabola.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Budget in FLOPs.
+    #[serde(rename = "C")]
+    #[serde(deserialize_with = "crate::json::number")]
+    pub c: f64,
+    /// Points the parabolas used.
+    pub points: usize,
+    /// `loss ≈ c0 + c1·ln N + c2·(ln N)²`.
+    #[serde(deserialize_with = "crate::json::numbers")]
+    pub coeffs_log_n: [f64; 3],
+    /// The same against `ln D`.
+    #[serde(deserialize_with = "crate::json::numbers")]
+    pub coeffs_log_d: [f64; 3],
+    /// Loss-minimising N (from the parabola in `ln N`); `None` if it is not convex.
+    pub n_opt: Option<f64>,
+    /// Loss-minimising D (from the parabola in `ln D`); `None` if it is not convex.
+    pub d_opt: Option<f64>,
+    /// The parabola's minimum loss.
+    pub loss_min: Option<f64>,
+    /// Smallest and largest N sampled.
+    #[serde(deserialize_with = "crate::json::numbers")]
+    pub n_range: [f64; 2],
+    /// Smallest and largest N the parabolas used (the window around the lowest loss).
+    #[serde(default, deserialize_with = "crate::json::numbers")]
+    pub window: [f64; 2],
+    /// Whether the lowest loss is at the smallest or largest size sampled: the minimum
+    /// is not bracketed, and the profile is left out of the exponents.
+    #[serde(default)]
+    pub edge: bool,
+    /// Bootstrap standard error of `ln n_opt` (the weight of this budget in the line).
+    #[serde(default)]
+    pub ln_n_opt_se: Option<f64>,
+    /// What is doubtful about this profile (not convex, minimum outside the sampled
+    /// sizes, not bracketed).
+    pub warnings: Vec<String>,
+    /// Sum of squared residuals of the parabola in `ln N`, and its degrees of freedom.
+    #[serde(skip)]
+    pub(crate) residuals: (f64, usize),
+}
+
+impl Profile {
+    /// Whether the profile's minimum enters the fit of the exponents: convex, and
+    /// bracketed by the sampled sizes.
+    pub fn usable(&self) -> bool {
+        self.n_opt.is_some() && self.d_opt.is_some() && !self.edge
+    }
+}
+
+/// The sizes the parabola of `rule` uses, and whether the lowest loss is at an edge.
+fn window<'s>(sizes: &'s [Size], loss: &[f64], rule: MinimumRule) -> (&'s [Size], bool) {
+    if rule == MinimumRule::AllPoints {
+        return (sizes, false);
+    }
+    let mean = |s: &Size| s.indices.iter().map(|&i| loss[i]).sum::<f64>() / s.indices.len() as f64;
+    let lowest = (0..sizes.len())
+        .min_by(|&a, &b| mean(&sizes[a]).total_cmp(&mean(&sizes[b])))
+        .unwrap_or(0);
+    let edge = lowest == 0 || lowest + 1 == sizes.len();
+    // Three sizes at least: at an edge, the three nearest it.
+    let lo = lowest
+        .saturating_sub(NEIGHBOURS)
+        .min(sizes.len().saturating_sub(3));
+    let hi = (lowest + NEIGHBOURS + 1).min(sizes.len()).max(lo + 3);
+    (&sizes[lo..hi], edge)
+}
+
+/// The vertex of a parabola `[c0, c1, c2]`, if it is convex.
+fn vertex(c: [f64; 3]) -> Option<f64> {
+    (c[2] > 0.0).then(|| -c[1] / (2.0 * c[2]))
+}
+
+/// Locates the minimum of `budget`'s profile (points given as `n`, `d`, `loss`) by
+/// `rule`.
+pub(crate) fn locate(
+    n: &[f64],
+    d: &[f64],
+    loss: &[f64],
+    budget: &Budget,
+    rule: MinimumRule,
+) -> Result<Profile, FitError> {
+    let all = sizes(n, &budget.indices);
+    let narrow = || FitError::BudgetTooNarrow {
+        budget: budget.c,
+        sizes: all.len(),
+    };
+    if all.len() < 3 {
+        return Err(narrow());
+    }
+    let (used, edge) = window(&all, loss, rule);
+    let idx: Vec<usize> = used
+        .iter()
+        .flat_map(|s| s.indices.iter().copied())
+        .collect();
+    let y: Vec<f64> = idx.iter().map(|&i| loss[i]).collect();
+    let parabola = |x: &[f64]| -> Result<[f64; 3], FitError> {
+        let c = polyfit(x, &y, 2).ok_or_else(narrow)?;
+        Ok([c[0], c[1], c[2]])
+    };
+    let log_n: Vec<f64> = idx.iter().map(|&i| n[i].ln()).collect();
+    let log_d: Vec<f64> = idx.iter().map(|&i| d[i].ln()).collect();
+    let (cn, cd) = (parabola(&log_n)?, parabola(&log_d)?);
+    let rss = log_n
+        .iter()
+        .zip(&y)
+        .map(|(x, y)| (y - (cn[0] + cn[1] * x + cn[2] * x * x)).powi(2))
+        .sum();
+    let (xn, xd) = (vertex(cn), vertex(cd));
+    let n_range = [all[0].ln_n.exp(), all[all.len() - 1].ln_n.exp()];
+    Ok(Profile {
+        c: budget.c,
+        points: idx.len(),
+        coeffs_log_n: cn,
+        coeffs_log_d: cd,
+        n_opt: xn.map(f64::exp),
+        d_opt: xd.map(f64::exp),
+        loss_min: xn.map(|x| cn[0] + cn[1] * x + cn[2] * x * x),
+        n_range,
+        window: [used[0].ln_n.exp(), used[used.len() - 1].ln_n.exp()],
+        edge,
+        ln_n_opt_se: None,
+        warnings: warnings([cn, cd], xn, n_range, edge),
+        residuals: (rss, idx.len().saturating_sub(3)),
+    })
+}
+
+/// What is doubtful about a profile with parabolas `coeffs` (in `ln N`, `ln D`).
+fn warnings(coeffs: [[f64; 3]; 2], xn: Option<f64>, n_range: [f64; 2], edge: bool) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (c, what) in coeffs.iter().zip(["N", "D"]) {
+        if c[2] <= 0.0 {
+            warnings.push(format!(
+                "the profile against log {what} is not convex (curvature {:.3e}): no minimum, \
+                 left out of the fit of the exponent",
+                c[2]
+            ));
+        }
+    }
+    if edge {
+        warnings.push(
+            "the lowest loss is at the smallest or largest size sampled: the minimum is not \
+             bracketed, left out of the fit of the exponents; add sizes on that side"
+                .into(),
+        );
+    }
+    if let Some(n) = xn.map(f64::exp) {
+        if n < n_range[0] || n > n_range[1] {
+            warnings.push(format!(
+                "N_opt = {n:.3e} lies outside the sampled sizes [{:.3e}, {:.3e}]: an \
+                 extrapolated minimum; add sizes on that side",
+                n_range[0], n_range[1]
+            ));
+        }
+    }
+    warnings
+}
