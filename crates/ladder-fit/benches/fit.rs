@@ -34,7 +34,15 @@ fn main() {
 
     let boot = BootstrapOptions::default();
     let t = Instant::now();
-    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[], &[]);
+    let b = bootstrap_approach3(
+        &points,
+        &singletons(&points),
+        &fit,
+        &options,
+        &boot,
+        &[],
+        &[],
+    );
     let boot_s = t.elapsed().as_secs_f64();
     let se = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1.se;
 
@@ -84,4 +92,9 @@ fn main() {
         );
         std::fs::write(path, json).unwrap();
     }
+}
+
+/// One cluster per point: every run its own.
+fn singletons(points: &ladder_fit::Points) -> Vec<Vec<usize>> {
+    (0..points.len()).map(|i| vec![i]).collect()
 }

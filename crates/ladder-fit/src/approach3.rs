@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use wide::f32x8;
 
-use crate::bootstrap::{bootstrap, BootstrapOptions};
+use crate::bootstrap::{bootstrap_clusters, BootstrapOptions};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
 use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Points, Spread};
 
@@ -392,22 +392,23 @@ fn quantities(law: &ChinchillaLaw, budgets: &[f64], targets: &[(f64, f64)]) -> V
     q
 }
 
-/// Bootstraps `fit` (made from `points` with `options`): resamples the points with
-/// replacement and refits each resample from the grid (see
+/// Bootstraps `fit` (made from `points` with `options`): resamples the `clusters` of
+/// points (runs that differ only by seed; one point each otherwise) with replacement
+/// and refits each resample from the grid (see
 /// [`BootstrapOptions::screen_keep`]), in parallel. Besides the parameters it records,
 /// per draw, `D*/N*` and the optimal loss at each of `budgets` and the loss at each of
 /// `targets` (`(N, D)` pairs).
 pub fn bootstrap_approach3(
     points: &Points,
+    clusters: &[Vec<usize>],
     fit: &Approach3Fit,
     options: &Approach3Options,
     boot: &BootstrapOptions,
     budgets: &[f64],
     targets: &[(f64, f64)],
 ) -> Approach3Bootstrap {
-    let all: Vec<usize> = (0..points.len()).collect();
     let grid = options.grid.starts();
-    let draws = bootstrap(&[all], boot, |idx| {
+    let draws = bootstrap_clusters(clusters, boot, |idx| {
         let objective = HuberObjective::from_indices(points, options.delta, idx.iter().copied());
         let (law, _) = refit_screened(&objective, options, &grid, boot.screen_keep, &fit.law)?;
         Some(quantities(&law, budgets, targets))

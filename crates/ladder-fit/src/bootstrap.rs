@@ -79,6 +79,37 @@ where
     }
 }
 
+/// Runs `refit` on `options.resamples` cluster resamples, in parallel: each draws as
+/// many clusters as there are, with replacement, and passes the members of every drawn
+/// cluster. Runs that differ only by seed form one cluster, so a resample keeps or drops
+/// all of a point's seeds together (their losses are not independent draws of the law).
+/// With one point per cluster this is the plain bootstrap, draw for draw.
+pub fn bootstrap_clusters<F>(clusters: &[Vec<usize>], options: &BootstrapOptions, refit: F) -> Draws
+where
+    F: Fn(&[usize]) -> Option<Vec<f64>> + Sync,
+{
+    let results: Vec<Option<Vec<f64>>> = (0..options.resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+            rng.set_stream(r as u64);
+            let indices: Vec<usize> = (0..clusters.len())
+                .flat_map(|_| {
+                    clusters[rng.random_range(0..clusters.len())]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            refit(&indices)
+        })
+        .collect();
+    let failed = results.iter().filter(|r| r.is_none()).count();
+    Draws {
+        rows: results.into_iter().flatten().collect(),
+        failed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +157,28 @@ mod tests {
                 })
         };
         assert_eq!(run(1), run(2));
+    }
+
+    #[test]
+    fn singleton_clusters_draw_as_the_plain_bootstrap() {
+        let all: Vec<usize> = (0..7).collect();
+        let singletons: Vec<Vec<usize>> = all.iter().map(|&i| vec![i]).collect();
+        let options = BootstrapOptions {
+            resamples: 30,
+            ..Default::default()
+        };
+        let idx = |i: &[usize]| Some(i.iter().map(|&v| v as f64).collect());
+        assert_eq!(
+            bootstrap(&[all], &options, idx),
+            bootstrap_clusters(&singletons, &options, idx)
+        );
+        // Pairs stay together.
+        let pairs = vec![vec![0, 1], vec![2, 3], vec![4, 5]];
+        let draws = bootstrap_clusters(&pairs, &options, |i| {
+            assert!(i.chunks(2).all(|c| c[1] == c[0] + 1 && c[0] % 2 == 0));
+            Some(vec![i.len() as f64])
+        });
+        assert!(draws.rows.iter().all(|r| r[0] == 6.0));
     }
 
     #[test]

@@ -42,6 +42,7 @@ mod optimum_check;
 mod points;
 mod presets;
 mod report;
+mod seeds;
 mod stats;
 mod test_time;
 pub mod verdict;
@@ -80,5 +81,6 @@ pub use report::{
     analyse, approach2_budgets, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode,
     Approach3Json, BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
+pub use seeds::{seed_spreads, SeedSpread};
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};
 pub use test_time::LogLinear;

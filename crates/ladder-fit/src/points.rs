@@ -85,6 +85,21 @@ pub struct Curve {
 }
 
 impl Dataset {
+    /// The points grouped by `(N, D, budget)`: runs that differ only by seed are one
+    /// group; in order of each group's first point.
+    pub fn replicates(&self) -> Vec<Vec<usize>> {
+        let p = self.points.as_slice();
+        let key = |i: usize| (p[i].n, p[i].d, self.budgets[i]);
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for i in 0..p.len() {
+            match groups.iter_mut().find(|g| key(g[0]) == key(i)) {
+                Some(g) => g.push(i),
+                None => groups.push(vec![i]),
+            }
+        }
+        groups
+    }
+
     /// Points labelled with `6·N·D` budgets and their index as run label.
     pub fn unlabelled(points: Points) -> Self {
         let budgets = points.as_slice().iter().map(|p| 6.0 * p.n * p.d).collect();

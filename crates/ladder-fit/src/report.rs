@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use crate::verdict::{self, Verdict};
 use crate::{
     bootstrap_approach2, bootstrap_approach3, check_optimum, extrapolate, fit_approach1,
-    fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, Approach1Fit,
-    Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options, BootstrapOptions, Budget,
-    ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError, FormFit, KaplanFits, MinimumRule,
-    Noise, OptimumCheck, Spread,
+    fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, seed_spreads,
+    Approach1Fit, Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options,
+    BootstrapOptions, Budget, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError,
+    FormFit, KaplanFits, MinimumRule, Noise, OptimumCheck, SeedSpread, Spread,
 };
 
 /// Whether to run approach 2.
@@ -216,8 +216,11 @@ pub struct FitReport {
     pub params: ParamCount,
     /// FLOP convention of the budgets.
     pub flops: FlopCount,
-    /// Number of points.
+    /// Number of points (runs).
     pub points: usize,
+    /// The spread of the final loss at every `(N, D)` trained with several seeds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeedSpread>,
     /// Approach 3.
     pub approach3: Approach3Json,
     /// The compute optimum implied by approach 3 at each report budget.
@@ -278,6 +281,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let boot3 = boot_on.then(|| {
         bootstrap_approach3(
             points,
+            &data.replicates(),
             &fit,
             &options.approach3,
             &options.bootstrap,
@@ -311,6 +315,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         params: options.params,
         flops: options.flops,
         points: points.len(),
+        seeds: seed_spreads(data),
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
         predictions: predictions(&law, &options.predict, boot3.as_ref()),

@@ -114,7 +114,15 @@ fn bootstrap_standard_errors_match_epoch() {
         seed: 1,
         ..Default::default()
     };
-    let b = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[]);
+    let b = bootstrap_approach3(
+        &points,
+        &singletons(&points),
+        &fit,
+        &options,
+        &boot,
+        &[1e21],
+        &[],
+    );
     assert_eq!(b.failed, 0);
     let spread = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1;
     for (name, se) in [("alpha", 0.0154), ("beta", 0.0206)] {
@@ -149,8 +157,24 @@ fn bootstrap_predicts_a_run_beyond_the_grid() {
         ..Default::default()
     };
     let target = (1e12, 3e13);
-    let with = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[target]);
-    let without = bootstrap_approach3(&points, &fit, &options, &boot, &[1e21], &[]);
+    let with = bootstrap_approach3(
+        &points,
+        &singletons(&points),
+        &fit,
+        &options,
+        &boot,
+        &[1e21],
+        &[target],
+    );
+    let without = bootstrap_approach3(
+        &points,
+        &singletons(&points),
+        &fit,
+        &options,
+        &boot,
+        &[1e21],
+        &[],
+    );
     assert_eq!(with.params, without.params);
     assert_eq!(with.tokens_per_param, without.tokens_per_param);
     let spread = with.predicted[0].unwrap();
@@ -168,4 +192,9 @@ fn bootstrap_predicts_a_run_beyond_the_grid() {
         spread.ci95
     );
     assert!(spread.ci80[0] <= predicted && predicted <= spread.ci80[1]);
+}
+
+/// One cluster per point: every run its own.
+fn singletons(points: &Points) -> Vec<Vec<usize>> {
+    (0..points.len()).map(|i| vec![i]).collect()
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::line;
 
+use ladder_fit::quantile_sorted;
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
     OptimumCheck, PowerLaw, NEIGHBOURS,
@@ -35,6 +36,7 @@ pub fn fit_text(report: &FitReport) -> String {
     let mut f = String::new();
     approach3(&mut f, report);
     optima(&mut f, report);
+    seeds(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
         (Some(a2), _) => approach2(&mut f, a2),
@@ -147,6 +149,55 @@ fn optima(f: &mut String, report: &FitReport) {
         );
     }
     f.push('\n');
+}
+
+/// The spread of the final loss over seeds, where runs repeat with other seeds.
+fn seeds(f: &mut String, report: &FitReport) {
+    if report.seeds.is_empty() {
+        return;
+    }
+    let sds: Vec<f64> = report.seeds.iter().map(|s| s.sd).collect();
+    let rel: Vec<f64> = report.seeds.iter().map(|s| s.sd / s.mean).collect();
+    line(
+        f,
+        format!(
+            "Seeds: {} points trained with 2+ seeds (the bootstrap resamples each point's seeds \
+             together); loss SD per point median {:.4}, max {:.4} (median {:.2}% of the loss)",
+            report.seeds.len(),
+            median(&sds),
+            sds.iter().copied().fold(0.0, f64::max),
+            100.0 * median(&rel)
+        ),
+    );
+    line(
+        f,
+        format!(
+            "  {:>10} {:>10} {:>5} {:>8} {:>8}",
+            "N", "D", "runs", "mean", "SD"
+        ),
+    );
+    for s in report.seeds.iter().take(12) {
+        line(
+            f,
+            format!(
+                "  {:>10.3e} {:>10.3e} {:>5} {:>8.4} {:>8.4}",
+                s.n, s.d, s.runs, s.mean, s.sd
+            ),
+        );
+    }
+    if report.seeds.len() > 12 {
+        line(
+            f,
+            format!("  … {} more in the JSON", report.seeds.len() - 12),
+        );
+    }
+    f.push('\n');
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    quantile_sorted(&v, 0.5)
 }
 
 fn predictions(f: &mut String, report: &FitReport) {
