@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod data;
+mod design;
 mod exit;
 mod fit;
 mod lab;
@@ -50,6 +51,9 @@ enum Command {
     /// Fit the scaling laws, with bootstrap intervals and verdicts, to a sweep.h5 or a
     /// CSV of N,D,loss.
     Fit(fit::FitArgs),
+    /// Simulate a config's sweeps from a known law with noise, fit each as `ladder fit`
+    /// does, and print the bias, interval widths and coverage, and verdict frequencies.
+    Design(design::DesignArgs),
     /// Compare a fit.json with a baseline of expected values: exit 0 pass, 1 regression,
     /// 2 bad input.
     Check(check::CheckArgs),
@@ -88,6 +92,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => merge::merge(&args),
         Command::Slurm(args) => slurm::slurm(&args),
         Command::Fit(args) => fit::fit(&args),
+        Command::Design(args) => design::design(&args),
         Command::Check(args) => check::check(&args),
         Command::Data(args) => data::data(&args),
         Command::Tune(args) => tune::tune(&args),

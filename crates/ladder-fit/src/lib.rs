@@ -28,6 +28,7 @@ mod check;
 mod claims;
 mod csv_file;
 mod data_constrained;
+mod design;
 mod diagnostics;
 mod envelope;
 mod error;
@@ -60,6 +61,9 @@ pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
 pub use claims::{Claim, ClaimKind, Claims, MODELS};
 pub use csv_file::CsvOptions;
 pub use data_constrained::{DataConstrainedLaw, Repetition};
+pub use design::{
+    simulate, DesignPoint, DesignReport, QuantitySummary, SimulationOptions, VerdictCount,
+};
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
 pub use error::FitError;

@@ -6,6 +6,8 @@
 //!   runs it, and fit.json both ways; [`fit_text`] prints it;
 //! - [`Session`]: a plan trained on the CPU or GPUs, the caller watching through an
 //!   observer; [`load_plan`] and [`Timing`] behind `ladder plan`;
+//! - [`design_points`], [`design_law`], [`design_text`]: a config simulated before it
+//!   is trained (`ladder design`);
 //! - [`labs`]: the teaching labs, end to end ([`labs::run_lab`]);
 //! - [`SlurmJob`]: a sweep as a Slurm job array and its merge job;
 //! - [`laws`]: the calculator over published laws and fit.json files.
@@ -14,6 +16,7 @@
 //! and text these functions return.
 #![deny(missing_docs)]
 
+mod design;
 mod error;
 mod fit;
 mod input;
@@ -26,6 +29,7 @@ pub mod text;
 mod train;
 mod tune;
 
+pub use design::{design_law, design_points, design_text, DesignLaw};
 pub use error::LabError;
 pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
 pub use input::{fit_input, read_input, FitInput};

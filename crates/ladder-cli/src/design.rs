@@ -1,0 +1,93 @@
+//! `ladder design CONFIG`: simulate a config's sweeps before training them.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use ladder_core::{FlopCount, ParamCount};
+use ladder_fit::{simulate, SimulationOptions};
+use ladder_lab::{design_law, design_points, design_text, load_plan, write_json, FitOptions};
+
+use crate::exit::{emit, line, Failure};
+
+/// Arguments of `ladder design`.
+#[derive(Debug, clap::Args)]
+pub struct DesignArgs {
+    /// Sweep config (TOML) whose planned runs are the design.
+    pub config: PathBuf,
+    /// The true law: a preset (chinchilla, chinchilla-rounded, epoch) or a fit.json,
+    /// whose approach-3 law is used.
+    #[arg(long, default_value = "chinchilla")]
+    pub law: String,
+    /// Relative noise of each run's loss (log-normal SD), e.g. 0.01; default: a
+    /// fit.json's measured residual RMS, else 0.01.
+    #[arg(long)]
+    pub noise: Option<f64>,
+    /// Runs per design point, each with its own noise.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: usize,
+    /// Simulated sweeps.
+    #[arg(long, default_value_t = 100)]
+    pub reps: usize,
+    /// Bootstrap resamples of each simulated sweep's fit.
+    #[arg(long, default_value_t = 200)]
+    pub bootstrap: usize,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Parameter count used as N.
+    #[arg(long, value_enum, default_value_t = ParamCount::Total)]
+    pub params: ParamCount,
+    /// FLOP count that labels a run's budget.
+    #[arg(long, value_enum, default_value_t = FlopCount::SixNd)]
+    pub flops: FlopCount,
+    /// Extrapolation tests: fit on budgets up to C_max/K.
+    #[arg(long, default_value_t = 4.0)]
+    pub extrapolate_k: f64,
+    /// Also write the findings as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
+    if args.reps == 0 || args.seeds == 0 {
+        return Err(Failure::Input(anyhow!(
+            "--reps and --seeds: must be at least 1"
+        )));
+    }
+    let law = design_law(&args.law)?;
+    let noise = args.noise.or(law.noise).unwrap_or(0.01);
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(Failure::Input(anyhow!(
+            "--noise: {noise} must be a relative standard deviation ≥ 0, e.g. 0.01"
+        )));
+    }
+    let plan = load_plan(&args.config)?;
+    let points = design_points(&plan, args.params, args.flops);
+    let fit = FitOptions {
+        params: args.params,
+        flops: args.flops,
+        bootstrap: args.bootstrap,
+        extrapolate_k: args.extrapolate_k,
+        ..FitOptions::default()
+    };
+    let options = SimulationOptions {
+        noise,
+        seeds: args.seeds,
+        reps: args.reps,
+        seed: args.seed,
+        analysis: fit.analysis(),
+    };
+    eprintln!(
+        "simulating {} sweeps of {} runs ({} bootstrap resamples each)...",
+        args.reps,
+        points.len() * args.seeds,
+        args.bootstrap
+    );
+    let report = simulate(&points, &law.law, &options);
+    let mut out = design_text(&report, &law.name);
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
+        line(&mut out, format!("findings written to {}", path.display()));
+    }
+    emit(&out)
+}

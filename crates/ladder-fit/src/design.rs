@@ -1,0 +1,306 @@
+//! The design simulator: before spending compute on a ladder, draw its losses many times
+//! from a known law with noise, fit every draw exactly as a real sweep is fitted, and
+//! see what the design can tell: the bias and expected interval widths of the exponents
+//! and of D*/N*, whether the intervals cover the truth as often as they claim, and how
+//! often each verdict comes out.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::{analyse, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points, Spread};
+
+/// One planned run of a design.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DesignPoint {
+    /// Parameters, under the fit's convention.
+    pub n: f64,
+    /// Training tokens.
+    pub d: f64,
+    /// Its budget label in FLOPs under the fit's convention.
+    pub c: f64,
+    /// The IsoFLOP budget it was planned for, if any.
+    pub planned: Option<f64>,
+}
+
+/// How to simulate.
+#[derive(Debug, Clone)]
+pub struct SimulationOptions {
+    /// Relative standard deviation of each run's loss (log-normal noise).
+    pub noise: f64,
+    /// Runs per design point (seeds), each with its own noise.
+    pub seeds: usize,
+    /// Simulated sweeps.
+    pub reps: usize,
+    /// Seed of the noise; sweep `r` uses stream `r`.
+    pub seed: u64,
+    /// How each simulated sweep is fitted (as `ladder fit` would).
+    pub analysis: AnalysisOptions,
+}
+
+/// What the fits of the simulated sweeps say about one quantity.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantitySummary {
+    /// The quantity, as fit.json names it.
+    pub name: String,
+    /// Its value under the true law.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub truth: f64,
+    /// Sweeps whose fit gave an estimate.
+    pub fitted: usize,
+    /// Median estimate.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub median: f64,
+    /// `median − truth`, relative to the truth for a ratio.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub bias: f64,
+    /// Whether widths are ratios `hi/lo` (D*/N*) rather than differences `hi − lo`.
+    pub ratio: bool,
+    /// Median width of the 80% interval.
+    pub width80: Option<f64>,
+    /// Share of the intervals that held the truth: 80% and 95% intervals.
+    pub coverage80: Option<f64>,
+    /// The same for the 95% intervals.
+    pub coverage95: Option<f64>,
+    /// Sweeps whose fit gave an interval.
+    pub with_interval: usize,
+}
+
+/// How often one verdict came out each way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictCount {
+    /// The claim.
+    pub claim: String,
+    /// Sweeps where it held.
+    pub holds: usize,
+    /// Where it did not.
+    pub does_not_hold: usize,
+    /// Where the data could not tell.
+    pub cannot_tell: usize,
+}
+
+/// What a design can tell, from its simulated sweeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesignReport {
+    /// The true law.
+    pub law: ChinchillaLaw,
+    /// Runs per sweep.
+    pub runs: usize,
+    /// Simulated sweeps, and how many could not be fitted at all.
+    pub reps: usize,
+    /// Sweeps whose approach-3 fit failed.
+    pub failed: usize,
+    /// Relative noise of each run's loss.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub noise: f64,
+    /// Seeds per design point.
+    pub seeds: usize,
+    /// The top budget, where D*/N* is read.
+    #[serde(deserialize_with = "crate::json::number")]
+    pub top_budget: f64,
+    /// Each quantity.
+    pub quantities: Vec<QuantitySummary>,
+    /// Each verdict.
+    pub verdicts: Vec<VerdictCount>,
+}
+
+/// One quantity of one fit: its estimate and 80% and 95% intervals.
+type Estimate = Option<(f64, Option<Spread>)>;
+
+/// The quantities the simulator follows, with their truth: name, truth, whether it is a
+/// ratio, and how to read it off a fit.
+fn quantities(
+    law: &ChinchillaLaw,
+    top: f64,
+) -> Vec<(&'static str, f64, bool, fn(&FitReport) -> Estimate)> {
+    let (n, d) = law.compute_optimal(top);
+    vec![
+        ("approach3.alpha", law.alpha, false, |r| {
+            approach3(r, "alpha", r.approach3.law.alpha)
+        }),
+        ("approach3.beta", law.beta, false, |r| {
+            approach3(r, "beta", r.approach3.law.beta)
+        }),
+        ("approach3.a", law.n_exponent(), false, |r| {
+            approach3(r, "a", r.approach3.a)
+        }),
+        ("approach3.b", law.d_exponent(), false, |r| {
+            approach3(r, "b", r.approach3.b)
+        }),
+        ("tokens_per_param.-1.ratio", d / n, true, |r| {
+            r.tokens_per_param.last().map(|t| (t.ratio, t.ratio_spread))
+        }),
+        ("approach2.a", law.n_exponent(), false, |r| {
+            approach2(r, "a", |f| f.a)
+        }),
+        ("approach2.b", law.d_exponent(), false, |r| {
+            approach2(r, "b", |f| f.b)
+        }),
+    ]
+}
+
+/// Approach 3's parameter `name`, of value `v`, with its intervals.
+fn approach3(r: &FitReport, name: &str, v: f64) -> Estimate {
+    Some((v, spread_of(&r.approach3.intervals, name)))
+}
+
+/// The intervals of `name`, when the bootstrap gave them.
+fn spread_of(i: &crate::Intervals, name: &str) -> Option<Spread> {
+    match (i.se.get(name), i.ci80.get(name), i.ci95.get(name)) {
+        (Some(&se), Some(&ci80), Some(&ci95)) => Some(Spread { se, ci80, ci95 }),
+        _ => None,
+    }
+}
+
+/// Approach 2's exponent `name` (read by `value`) with its intervals.
+fn approach2(r: &FitReport, name: &str, value: fn(&crate::Approach2Fit) -> f64) -> Estimate {
+    let a2 = r.approach2.as_ref()?;
+    Some((value(&a2.fit), spread_of(&a2.intervals, name)))
+}
+
+/// One simulated sweep: every design point `seeds` times, its loss drawn from `law`
+/// with relative noise `noise`.
+fn draw(
+    points: &[DesignPoint],
+    law: &ChinchillaLaw,
+    options: &SimulationOptions,
+    rep: usize,
+) -> Option<Dataset> {
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    rng.set_stream(rep as u64);
+    let mut out = Vec::new();
+    for _ in 0..options.seeds.max(1) {
+        for p in points {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            out.push((p, law.loss(p.n, p.d) * (options.noise * z).exp()));
+        }
+    }
+    let planned: Option<Vec<f64>> = out.iter().map(|(p, _)| p.planned).collect();
+    Some(Dataset {
+        points: Points::new(
+            out.iter()
+                .map(|(p, loss)| Point {
+                    n: p.n,
+                    d: p.d,
+                    loss: *loss,
+                })
+                .collect(),
+        )
+        .ok()?,
+        budgets: out.iter().map(|(p, _)| p.c).collect(),
+        budgets_given: false,
+        planned,
+        runs: (1..=out.len()).map(|i| i.to_string()).collect(),
+        curves: Vec::new(),
+    })
+}
+
+/// Simulates `options.reps` sweeps of the design `points` under `law` and summarises
+/// their fits.
+pub fn simulate(
+    points: &[DesignPoint],
+    law: &ChinchillaLaw,
+    options: &SimulationOptions,
+) -> DesignReport {
+    let top = points.iter().map(|p| p.c).fold(0.0, f64::max);
+    let fits: Vec<Option<FitReport>> = (0..options.reps)
+        .map(|r| analyse(&draw(points, law, options, r)?, &options.analysis).ok())
+        .collect();
+    let ok: Vec<&FitReport> = fits.iter().flatten().collect();
+    let quantities = quantities(law, top)
+        .into_iter()
+        .map(|(name, truth, ratio, read)| {
+            summarise(
+                name,
+                truth,
+                ratio,
+                &ok.iter().filter_map(|r| read(r)).collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    DesignReport {
+        law: *law,
+        runs: points.len() * options.seeds.max(1),
+        reps: options.reps,
+        failed: options.reps - ok.len(),
+        noise: options.noise,
+        seeds: options.seeds.max(1),
+        top_budget: top,
+        quantities,
+        verdicts: count_verdicts(&ok),
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    crate::quantile_sorted(&v, 0.5)
+}
+
+/// The estimates of one quantity against its truth.
+fn summarise(
+    name: &str,
+    truth: f64,
+    ratio: bool,
+    estimates: &[(f64, Option<Spread>)],
+) -> QuantitySummary {
+    let med = median(estimates.iter().map(|e| e.0).collect());
+    let spreads: Vec<Spread> = estimates.iter().filter_map(|e| e.1).collect();
+    let share = |pick: fn(&Spread) -> [f64; 2]| {
+        (!spreads.is_empty()).then(|| {
+            let inside = spreads
+                .iter()
+                .filter(|s| pick(s)[0] <= truth && truth <= pick(s)[1])
+                .count();
+            inside as f64 / spreads.len() as f64
+        })
+    };
+    let width = |s: &Spread| {
+        if ratio {
+            s.ci80[1] / s.ci80[0]
+        } else {
+            s.ci80[1] - s.ci80[0]
+        }
+    };
+    QuantitySummary {
+        name: name.into(),
+        truth,
+        fitted: estimates.len(),
+        median: med,
+        bias: if ratio {
+            med / truth - 1.0
+        } else {
+            med - truth
+        },
+        ratio,
+        width80: (!spreads.is_empty()).then(|| median(spreads.iter().map(width).collect())),
+        coverage80: share(|s| s.ci80),
+        coverage95: share(|s| s.ci95),
+        with_interval: spreads.len(),
+    }
+}
+
+/// How often each verdict of `fits` came out each way, in the order first seen.
+fn count_verdicts(fits: &[&FitReport]) -> Vec<VerdictCount> {
+    let mut counts: Vec<VerdictCount> = Vec::new();
+    for v in fits.iter().flat_map(|f| &f.verdicts) {
+        let i = match counts.iter().position(|c| c.claim == v.claim) {
+            Some(i) => i,
+            None => {
+                counts.push(VerdictCount {
+                    claim: v.claim.clone(),
+                    holds: 0,
+                    does_not_hold: 0,
+                    cannot_tell: 0,
+                });
+                counts.len() - 1
+            }
+        };
+        match v.holds {
+            Some(true) => counts[i].holds += 1,
+            Some(false) => counts[i].does_not_hold += 1,
+            None => counts[i].cannot_tell += 1,
+        }
+    }
+    counts
+}

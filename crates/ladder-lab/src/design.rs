@@ -1,0 +1,166 @@
+//! `ladder design`: a config's planned runs as a design, the law to simulate it under,
+//! and the simulator's findings as text.
+
+use std::path::Path;
+
+use ladder_core::{BudgetRule, FlopCount, ParamCount};
+use ladder_fit::{preset, ChinchillaLaw, DesignPoint, DesignReport, PRESETS};
+use ladder_sweep::Plan;
+
+use crate::text::line;
+use crate::{read_fit, read_law, LabError};
+
+/// The planned runs of `plan` as design points, N and budget labels under the fit's
+/// conventions (as [`crate::fit_input`] labels the trained runs).
+pub fn design_points(plan: &Plan, params: ParamCount, flops: FlopCount) -> Vec<DesignPoint> {
+    let rule = BudgetRule::new(flops, params);
+    plan.runs
+        .iter()
+        .map(|r| {
+            let n = match params {
+                ParamCount::Total => r.params.total,
+                ParamCount::NonEmbedding => r.params.non_embedding,
+            } as f64;
+            let d = r.tokens() as f64;
+            let own = match rule {
+                BudgetRule::SixNd(_) => 6.0 * n * d,
+                BudgetRule::Exact => r.flops.exact * d,
+            };
+            DesignPoint {
+                n,
+                d,
+                c: match r.budget {
+                    Some(c) if plan.budget_rule == Some(rule) => c,
+                    _ => own,
+                },
+                planned: r.budget,
+            }
+        })
+        .collect()
+}
+
+/// The law a design is simulated under, its name, and the noise measured with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignLaw {
+    /// The law.
+    pub law: ChinchillaLaw,
+    /// Where it comes from.
+    pub name: String,
+    /// For a fit.json: the RMS of its approach-3 residuals in log loss, the noise (and
+    /// misfit) of a real sweep.
+    pub noise: Option<f64>,
+}
+
+/// A preset's name, or a fit.json (its approach-3 law and its residuals' RMS).
+pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
+    if spec.ends_with(".json") {
+        let path = Path::new(spec);
+        let law = read_law(path)?;
+        let noise = read_fit(path).ok().and_then(|f| {
+            let r = &f.diagnostics.residuals;
+            (!r.is_empty()).then(|| {
+                (r.iter().map(|x| x.log_residual.powi(2)).sum::<f64>() / r.len() as f64).sqrt()
+            })
+        });
+        return Ok(DesignLaw {
+            law,
+            name: format!("approach 3 of {spec}"),
+            noise,
+        });
+    }
+    let p = preset(spec).filter(|p| p.data_constrained().is_none()).ok_or_else(|| {
+        let names: Vec<&str> = PRESETS
+            .iter()
+            .filter(|p| p.data_constrained().is_none())
+            .map(|p| p.name)
+            .collect();
+        LabError::Input(format!(
+            "--law {spec}: not a preset of the form E + A/N^α + B/D^β; use one of {} or a \
+             fit.json",
+            names.join(", ")
+        ))
+    })?;
+    Ok(DesignLaw {
+        law: p.law,
+        name: format!("{} ({})", p.name, p.source),
+        noise: None,
+    })
+}
+
+/// The simulator's findings, as `ladder design` prints them.
+pub fn design_text(report: &DesignReport, law: &str) -> String {
+    let mut out = String::new();
+    let l = &report.law;
+    line(
+        &mut out,
+        format!(
+            "design: {} runs per sweep ({} seed{} per point), {} simulated sweeps ({} failed to \
+             fit), relative noise {:.2}% per run",
+            report.runs,
+            report.seeds,
+            if report.seeds == 1 { "" } else { "s" },
+            report.reps,
+            report.failed,
+            100.0 * report.noise
+        ),
+    );
+    line(
+        &mut out,
+        format!(
+            "true law: {law}: E {:.4}, A {:.4e}, alpha {:.4}, B {:.4e}, beta {:.4}; D*/N* read at \
+             the top budget C = {:.3e}",
+            l.e, l.a, l.alpha, l.b, l.beta, report.top_budget
+        ),
+    );
+    out.push('\n');
+    line(
+        &mut out,
+        format!(
+            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9}",
+            "quantity", "truth", "median", "bias", "80% width", "cover 80", "cover 95"
+        ),
+    );
+    for q in &report.quantities {
+        let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}%", 100.0 * v));
+        let (bias, width) = if q.ratio {
+            (
+                format!("{:+.1}%", 100.0 * q.bias),
+                q.width80.map_or("-".into(), |w| format!("×{w:.2}")),
+            )
+        } else {
+            (
+                format!("{:+.4}", q.bias),
+                q.width80.map_or("-".into(), |w| format!("{w:.4}")),
+            )
+        };
+        if q.fitted == 0 {
+            line(
+                &mut out,
+                format!("  {:<26} {:>9.4}   no fit gave it", q.name, q.truth),
+            );
+            continue;
+        }
+        line(
+            &mut out,
+            format!(
+                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {:>9} {:>9}",
+                q.name,
+                q.truth,
+                q.median,
+                pct(q.coverage80),
+                pct(q.coverage95)
+            ),
+        );
+    }
+    out.push('\n');
+    for v in &report.verdicts {
+        line(
+            &mut out,
+            format!(
+                "verdict \"{}\": holds {}, does not hold {}, cannot tell {}",
+                v.claim, v.holds, v.does_not_hold, v.cannot_tell
+            ),
+        );
+    }
+    out
+}
