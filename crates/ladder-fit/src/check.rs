@@ -35,6 +35,13 @@ pub struct Check {
     pub at_most: Option<f64>,
     /// Pass if `value ≥ at_least`.
     pub at_least: Option<f64>,
+    /// Pass if the quantity's interval (see `interval`) spans at most this factor,
+    /// `hi/lo ≤ max_ratio`: the fit must be informative, not only centred right.
+    pub max_ratio: Option<f64>,
+    /// Pass if the quantity's interval is at most this wide, `hi − lo ≤ max_width`.
+    pub max_width: Option<f64>,
+    /// The interval `max_ratio` and `max_width` read: `ci80` or `ci95` (default).
+    pub interval: Option<String>,
 }
 
 /// A baseline entry that cannot be evaluated: bad input, not a regression.
@@ -116,6 +123,35 @@ fn number(json: &Value, key: &str, index: usize) -> Result<f64, CheckError> {
         .ok_or_else(|| missing("not a number".into()))
 }
 
+/// The interval `ci` (`ci80` or `ci95`) of the quantity at `key`: at
+/// `head.ci.last` (`approach3.ci95.alpha` for `approach3.alpha`) or, for a quantity with a
+/// spread of its own, at `key_spread.ci` (`tokens_per_param.-1.ratio_spread.ci80`). The
+/// outer error is a bad entry, the inner a missing interval.
+fn interval(
+    fit: &Value,
+    key: &str,
+    ci: &str,
+    index: usize,
+) -> Result<Result<[f64; 2], CheckError>, String> {
+    if ci != "ci80" && ci != "ci95" {
+        return Err("the interval must be \"ci80\" or \"ci95\"".into());
+    }
+    let (head, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let beside = if head.is_empty() {
+        format!("{ci}.{last}")
+    } else {
+        format!("{head}.{ci}.{last}")
+    };
+    let own = format!("{key}_spread.{ci}");
+    let path = if lookup(fit, &own).is_ok() {
+        own
+    } else {
+        beside
+    };
+    let bound = |i: usize| number(fit, &format!("{path}.{i}"), index);
+    Ok(bound(0).and_then(|lo| Ok([lo, bound(1)?])))
+}
+
 /// Evaluates every check of `baseline` on `fit`.
 pub fn run_checks(fit: &Value, baseline: &Baseline) -> Result<Vec<Outcome>, CheckError> {
     baseline
@@ -138,13 +174,16 @@ fn evaluate(fit: &Value, c: &Check, index: usize) -> Result<Outcome, CheckError>
         c.within.is_some(),
         c.at_most.is_some(),
         c.at_least.is_some(),
+        c.max_ratio.is_some(),
+        c.max_width.is_some(),
     ]
     .iter()
     .filter(|s| **s)
     .count();
     if set != 1 {
         return Err(bad(
-            "set exactly one of abs_tol, rel_tol, within, at_most, at_least",
+            "set exactly one of abs_tol, rel_tol, within, at_most, at_least, max_ratio, \
+             max_width",
         ));
     }
     let value = number(fit, &c.key, index)?;
@@ -162,22 +201,27 @@ fn evaluate(fit: &Value, c: &Check, index: usize) -> Result<Outcome, CheckError>
             (value - e).abs() <= tol * e.abs(),
         )
     } else if let Some(ci) = &c.within {
-        if ci != "ci80" && ci != "ci95" {
-            return Err(bad("`within` must be \"ci80\" or \"ci95\""));
-        }
         let e = expected()?;
-        let (head, last) = c.key.rsplit_once('.').unwrap_or(("", &c.key));
-        let path = if head.is_empty() {
-            format!("{ci}.{last}")
-        } else {
-            format!("{head}.{ci}.{last}")
-        };
-        let lo = number(fit, &format!("{path}.0"), index)?;
-        let hi = number(fit, &format!("{path}.1"), index)?;
+        let [lo, hi] = interval(fit, &c.key, ci, index).map_err(|m| bad(&m))??;
         (
             format!("{e} inside {ci} [{lo:.6}, {hi:.6}]"),
             lo <= e && e <= hi,
         )
+    } else if let Some(max) = c.max_ratio.or(c.max_width) {
+        let ci = c.interval.as_deref().unwrap_or("ci95");
+        let [lo, hi] = interval(fit, &c.key, ci, index).map_err(|m| bad(&m))??;
+        if c.max_ratio.is_some() {
+            let ratio = hi / lo;
+            (
+                format!("{ci} [{lo:.4e}, {hi:.4e}] spans ×{ratio:.3} ≤ ×{max}"),
+                lo > 0.0 && ratio <= max,
+            )
+        } else {
+            (
+                format!("{ci} [{lo:.6}, {hi:.6}] wide {:.6} ≤ {max}", hi - lo),
+                hi - lo <= max,
+            )
+        }
     } else if let Some(max) = c.at_most {
         (format!("≤ {max}"), value <= max)
     } else if let Some(min) = c.at_least {
@@ -200,7 +244,10 @@ mod tests {
     fn fit() -> Value {
         serde_json::json!({
             "approach3": {"alpha": 0.35, "objective": 0.001, "ci95": {"alpha": [0.32, 0.37]}},
-            "tokens_per_param": [{"ratio": 25.0}, {"ratio": 20.5}]
+            "tokens_per_param": [
+                {"ratio": 25.0},
+                {"ratio": 20.5, "ratio_spread": {"ci80": [10.0, 60.0], "ci95": [5.0, 90.0]}}
+            ]
         })
     }
 
@@ -213,6 +260,9 @@ mod tests {
             within: None,
             at_most: None,
             at_least: None,
+            max_ratio: None,
+            max_width: None,
+            interval: None,
         }
     }
 
@@ -262,6 +312,36 @@ mod tests {
                 Check {
                     at_least: Some(20.0),
                     ..check("tokens_per_param.-1.ratio")
+                },
+                true,
+            ),
+            // An informative fit: D*/N*'s 80% interval spans ×6, its 95% ×18.
+            (
+                Check {
+                    max_ratio: Some(8.0),
+                    interval: Some("ci80".into()),
+                    ..check("tokens_per_param.-1.ratio")
+                },
+                true,
+            ),
+            (
+                Check {
+                    max_ratio: Some(8.0),
+                    ..check("tokens_per_param.-1.ratio")
+                },
+                false,
+            ),
+            (
+                Check {
+                    max_width: Some(0.04),
+                    ..check("approach3.alpha")
+                },
+                false,
+            ),
+            (
+                Check {
+                    max_width: Some(0.06),
+                    ..check("approach3.alpha")
                 },
                 true,
             ),

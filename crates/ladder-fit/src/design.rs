@@ -191,6 +191,7 @@ fn draw(
         budgets: out.iter().map(|(p, _)| p.c).collect(),
         budgets_given: false,
         planned,
+        entropy_rate: None,
         runs: (1..=out.len()).map(|i| i.to_string()).collect(),
         curves: Vec::new(),
     })
@@ -303,4 +304,85 @@ fn count_verdicts(fits: &[&FitReport]) -> Vec<VerdictCount> {
         }
     }
     counts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::BootstrapOptions;
+
+    /// Four sizes at each of three IsoFLOP budgets around the optimum of Hoffmann et al.'s
+    /// law.
+    fn design(law: &ChinchillaLaw) -> Vec<DesignPoint> {
+        let mut points = Vec::new();
+        for c in [1e18, 1e19, 1e20] {
+            let (n_opt, _) = law.compute_optimal(c);
+            for j in [-3.0, -1.0, 1.0, 3.0] {
+                let n = n_opt * 10f64.powf(0.2 * j);
+                points.push(DesignPoint {
+                    n,
+                    d: c / (6.0 * n),
+                    c,
+                    planned: Some(c),
+                });
+            }
+        }
+        points
+    }
+
+    #[test]
+    fn a_quiet_design_recovers_the_law_and_counts_every_verdict() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let options = SimulationOptions {
+            noise: 0.002,
+            seeds: 2,
+            reps: 6,
+            seed: 3,
+            analysis: AnalysisOptions {
+                bootstrap: BootstrapOptions {
+                    resamples: 30,
+                    ..BootstrapOptions::default()
+                },
+                ..AnalysisOptions::default()
+            },
+        };
+        let report = simulate(&design(&law), &law, &options);
+        assert_eq!((report.runs, report.failed), (24, 0));
+        let a = report
+            .quantities
+            .iter()
+            .find(|q| q.name == "approach3.a")
+            .unwrap();
+        assert!((a.truth - law.n_exponent()).abs() < 1e-12);
+        assert!(a.bias.abs() < 0.05, "{a:?}");
+        assert_eq!((a.fitted, a.with_interval), (6, 6));
+        for v in &report.verdicts {
+            assert!(v.holds + v.does_not_hold + v.cannot_tell <= 6, "{v:?}");
+        }
+        let power_law = &report.verdicts[0];
+        assert_eq!(
+            power_law.holds + power_law.does_not_hold + power_law.cannot_tell,
+            6
+        );
+    }
+
+    #[test]
+    fn coverage_counts_the_intervals_that_hold_the_truth() {
+        let spread = |lo: f64, hi: f64| Spread {
+            se: 0.0,
+            ci80: [lo, hi],
+            ci95: [lo - 1.0, hi + 1.0],
+        };
+        let estimates = [
+            (1.0, Some(spread(0.5, 1.5))),
+            (2.0, Some(spread(1.8, 2.5))),
+            (3.0, None),
+        ];
+        let s = summarise("x", 1.2, false, &estimates);
+        assert_eq!((s.fitted, s.with_interval), (3, 2));
+        assert_eq!(s.coverage80, Some(0.5));
+        assert_eq!(s.coverage95, Some(1.0));
+        assert_eq!(s.median, 2.0);
+        assert!((s.bias - 0.8).abs() < 1e-12);
+    }
 }

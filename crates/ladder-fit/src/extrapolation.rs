@@ -170,6 +170,7 @@ mod tests {
             budgets: rows.iter().map(|r| r.3).collect(),
             budgets_given: true,
             planned: None,
+            entropy_rate: None,
             runs: (0..rows.len()).map(|i| format!("run{i}")).collect(),
             curves: Vec::new(),
         };

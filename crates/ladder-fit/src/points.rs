@@ -65,6 +65,9 @@ pub struct Dataset {
     /// one planned budget have different `6·N·D`), and labels each group with the
     /// geometric mean of its points' `budgets`.
     pub planned: Option<Vec<f64>>,
+    /// The exact entropy rate of a synthetic source (nats/token), when known: no loss,
+    /// fitted or predicted, can be below it.
+    pub entropy_rate: Option<f64>,
     /// Run label of each point: the `run` column, or the 1-based row number.
     pub runs: Vec<String>,
     /// Training curves, when the input has them (for approach 1).
@@ -109,6 +112,7 @@ impl Dataset {
             budgets,
             budgets_given: false,
             planned: None,
+            entropy_rate: None,
             runs,
             curves: Vec::new(),
         }

@@ -246,6 +246,13 @@ pub struct FitReport {
     pub diagnostics: Diagnostics,
     /// The claims and what the data say.
     pub verdicts: Vec<Verdict>,
+    /// The source's exact entropy rate (nats/token), when the data know it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entropy_rate: Option<f64>,
+    /// Every fitted or predicted loss below that rate, which no model can reach: a sign
+    /// that the law extrapolates past what the data support.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub below_entropy_rate: Vec<String>,
 }
 
 /// What a fit.json written before a part existed holds in its place.
@@ -292,6 +299,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let tokens_per_param = optima(&law, &budgets, boot3.as_ref());
     let (approach2, approach2_skipped) = approach2(data, options)?;
     let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
+    let predictions = predictions(&law, &options.predict, boot3.as_ref());
     let optimum_check = check_optimum(
         data,
         options.extrapolation_k,
@@ -311,14 +319,20 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     if let Ok(check) = &optimum_check {
         verdicts.push(verdict::extrapolates(check));
     }
+    let below_entropy_rate = data
+        .entropy_rate
+        .map(|h| below_floor(h, &law, &tokens_per_param, &predictions))
+        .unwrap_or_default();
     Ok(FitReport {
+        entropy_rate: data.entropy_rate,
+        below_entropy_rate,
         params: options.params,
         flops: options.flops,
         points: points.len(),
         seeds: seed_spreads(data),
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
-        predictions: predictions(&law, &options.predict, boot3.as_ref()),
+        predictions,
         approach2,
         approach2_skipped,
         approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
@@ -376,6 +390,37 @@ fn optima(
             }
         })
         .collect()
+}
+
+/// What falls below the entropy rate `h`: the fitted E, the optimal losses and the
+/// predictions.
+fn below_floor(
+    h: f64,
+    law: &ChinchillaLaw,
+    optima: &[TokensPerParam],
+    predictions: &[Prediction],
+) -> Vec<String> {
+    let mut below = Vec::new();
+    if law.e < h {
+        below.push(format!(
+            "E = {:.4} is below the source's entropy rate {h:.4}: the fit puts the floor too low",
+            law.e
+        ));
+    }
+    for t in optima.iter().filter(|t| t.loss < h) {
+        below.push(format!(
+            "the optimal loss {:.4} at C = {:.3e} is below the entropy rate {h:.4}",
+            t.loss, t.c
+        ));
+    }
+    for p in predictions.iter().filter(|p| p.loss < h) {
+        below.push(format!(
+            "the predicted loss {:.4} of N = {:.3e}, D = {:.3e} is below the entropy rate \
+             {h:.4}: no model reaches it",
+            p.loss, p.n, p.d
+        ));
+    }
+    below
 }
 
 /// `law`'s loss at each asked-for `(N, D)`, with the bootstrap's spreads.

@@ -68,18 +68,20 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
             noise,
         });
     }
-    let p = preset(spec).filter(|p| p.data_constrained().is_none()).ok_or_else(|| {
-        let names: Vec<&str> = PRESETS
-            .iter()
-            .filter(|p| p.data_constrained().is_none())
-            .map(|p| p.name)
-            .collect();
-        LabError::Input(format!(
-            "--law {spec}: not a preset of the form E + A/N^α + B/D^β; use one of {} or a \
+    let p = preset(spec)
+        .filter(|p| p.data_constrained().is_none())
+        .ok_or_else(|| {
+            let names: Vec<&str> = PRESETS
+                .iter()
+                .filter(|p| p.data_constrained().is_none())
+                .map(|p| p.name)
+                .collect();
+            LabError::Input(format!(
+                "--law {spec}: not a preset of the form E + A/N^α + B/D^β; use one of {} or a \
              fit.json",
-            names.join(", ")
-        ))
-    })?;
+                names.join(", ")
+            ))
+        })?;
     Ok(DesignLaw {
         law: p.law,
         name: format!("{} ({})", p.name, p.source),

@@ -86,6 +86,7 @@ pub fn fit_input(
             budgets_given: false,
             // Every run of an IsoFLOP plan has its planned budget.
             planned: planned.into_iter().collect(),
+            entropy_rate: runs.first().and_then(|r| r.meta.entropy_rate),
             runs: labels,
             curves,
         },

@@ -22,10 +22,18 @@ pub(crate) fn targets(target: &Plan) -> Vec<(f64, f64)> {
 pub(crate) fn predicted_text(fit: &FitReport) -> String {
     let mut out = String::new();
     for p in &fit.predictions {
+        let impossible = match fit.entropy_rate {
+            Some(h) if p.loss < h => format!(
+                " (below the source's entropy rate {h:.4}, which no model reaches: the law \
+                 extrapolates past what the ladder supports)"
+            ),
+            _ => String::new(),
+        };
         line(
             &mut out,
             format!(
-                "prediction before training the target (N = {:.3e}, D = {:.3e}): loss {:.4}, {}",
+                "prediction before training the target (N = {:.3e}, D = {:.3e}): loss {:.4}, \
+                 {}{impossible}",
                 p.n,
                 p.d,
                 p.loss,

@@ -507,6 +507,9 @@ fn verdicts(f: &mut String, report: &FitReport) {
     for why in &d.degenerate {
         line(f, format!("degenerate: {why}"));
     }
+    for why in &report.below_entropy_rate {
+        line(f, format!("impossible: {why}"));
+    }
     for v in &report.verdicts {
         let word = match v.holds {
             Some(true) => "holds",
