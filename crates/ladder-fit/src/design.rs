@@ -108,12 +108,12 @@ pub struct DesignReport {
 /// One quantity of one fit: its estimate and 80% and 95% intervals.
 type Estimate = Option<(f64, Option<Spread>)>;
 
+/// How to read a quantity off a fit.
+type Read = fn(&FitReport) -> Estimate;
+
 /// The quantities the simulator follows, with their truth: name, truth, whether it is a
 /// ratio, and how to read it off a fit.
-fn quantities(
-    law: &ChinchillaLaw,
-    top: f64,
-) -> Vec<(&'static str, f64, bool, fn(&FitReport) -> Estimate)> {
+fn quantities(law: &ChinchillaLaw, top: f64) -> Vec<(&'static str, f64, bool, Read)> {
     let (n, d) = law.compute_optimal(top);
     vec![
         ("approach3.alpha", law.alpha, false, |r| {
