@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use base64::Engine as _;
-use ladder_fit::{optimum_for_loss, ChinchillaLaw, FitReport};
+use ladder_fit::{optimum_for_loss, ChinchillaLaw, FitReport, FormFit};
 use ladder_store::RunRecord;
 use serde_json::json;
 
@@ -183,11 +183,24 @@ impl Page<'_> {
         h.push_str("</table>\n");
         match (&self.fit.approach2, &self.fit.approach2_skipped) {
             (Some(a2), _) => {
+                let failed = a2.bootstrap.as_ref().map_or(String::new(), |b| {
+                    format!(
+                        " The noise bootstrap's {} resamples had {} failures{}.",
+                        b.resamples + b.failed,
+                        b.failed,
+                        if b.unreliable {
+                            ": more than 5%, so these intervals are unreliable"
+                        } else {
+                            ""
+                        }
+                    )
+                });
                 let _ = writeln!(
                     h,
-                    "<p>Approach 2 (IsoFLOP parabolas, {} budgets with a minimum): \
-                     N_opt ∝ C^a with a = {} (95% {}), D_opt ∝ C^b with b = {} (95% {}). \
-                     Hoffmann et al. 2022 found a ≈ b ≈ 0.5.</p>",
+                    "<p>Approach 2 (IsoFLOP minima, each from a parabola around the lowest \
+                     size; {} budgets with a bracketed minimum): N_opt ∝ C^a with a = {} \
+                     (95% {}), D_opt ∝ C^b with b = {} (95% {}). Hoffmann et al. 2022 found \
+                     a ≈ b ≈ 0.5.{failed}</p>",
                     a2.fit.budgets_used,
                     num(a2.fit.a),
                     interval(a2.intervals.ci95.get("a")),
@@ -217,6 +230,55 @@ impl Page<'_> {
             );
         }
         h.push_str("</table>\n<p class=\"note\">Hoffmann et al. 2022: D*/N* ≈ 20.</p>\n");
+        self.optimum_check(h);
+    }
+
+    /// The held-out check of the top budget's optimum: observed, the law, the baseline.
+    fn optimum_check(&self, h: &mut String) {
+        let FormFit::Fitted(check) = &self.fit.optimum_check else {
+            return;
+        };
+        let _ = write!(
+            h,
+            "<h3>Held-out check of the optimum</h3>\n<p>Approach 3 fitted on the {} budgets \
+             with C ≤ C_max/{} predicts the optimum of the top budget (C = {}), against the \
+             minimum observed there and a baseline: power laws in C through the smaller \
+             budgets' minima. The law {} the baseline on the optimal loss.</p>\n<table>\n\
+             <tr><th class=\"text\"></th><th>loss*</th><th>error</th><th>N*</th><th>error</th>\
+             <th>D*</th><th>error</th></tr>\n",
+            check.fitted_budgets,
+            check.k,
+            num(check.c),
+            if check.law_beats_baseline {
+                "beats"
+            } else {
+                "does not beat"
+            }
+        );
+        let o = &check.observed;
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"text\">observed</td><td>{}</td><td></td><td>{}</td><td></td>\
+             <td>{}</td><td></td></tr>",
+            num(o.loss),
+            num(o.n),
+            num(o.d)
+        );
+        let pct = |e: f64| format!("{:+.1}%", 100.0 * e);
+        for (name, p) in [("approach 3", &check.law), ("baseline", &check.baseline)] {
+            let _ = writeln!(
+                h,
+                "<tr><td class=\"text\">{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+                 <td>{}</td><td>{}</td></tr>",
+                num(p.optimum.loss),
+                pct(p.loss_error),
+                num(p.optimum.n),
+                pct(p.n_error),
+                num(p.optimum.d),
+                pct(p.d_error)
+            );
+        }
+        h.push_str("</table>\n");
     }
 
     fn inference(&self, h: &mut String) {
