@@ -8,6 +8,7 @@ use ladder_fit::{simulate, SimulationOptions};
 use ladder_lab::{design_law, design_points, design_text, load_plan, write_json, FitOptions};
 
 use crate::exit::{emit, line, Failure};
+use crate::fit::ResamplingArg;
 
 /// Arguments of `ladder design`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +35,9 @@ pub struct DesignArgs {
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// What approach 3's bootstrap resamples in each fit.
+    #[arg(long, value_enum, default_value_t = ResamplingArg::Pairs)]
+    pub bootstrap_method: ResamplingArg,
     /// Parameter count used as N.
     #[arg(long, value_enum, default_value_t = ParamCount::Total)]
     pub params: ParamCount,
@@ -68,6 +72,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         flops: args.flops,
         bootstrap: args.bootstrap,
         extrapolate_k: args.extrapolate_k,
+        resampling: args.bootstrap_method.resampling(),
         ..FitOptions::default()
     };
     let options = SimulationOptions {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule};
+use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling};
 use ladder_lab::{fit_text, read_input, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
@@ -28,6 +28,25 @@ pub enum MinimumArg {
     AllPoints,
 }
 
+/// What approach 3's bootstrap resamples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResamplingArg {
+    /// The runs, with replacement (clusters of seeds kept together).
+    Pairs,
+    /// The fit's residuals in log loss, added back to the fitted values: the design's
+    /// (N, D) stay fixed.
+    Residuals,
+}
+
+impl ResamplingArg {
+    pub(crate) fn resampling(self) -> Resampling {
+        match self {
+            ResamplingArg::Pairs => Resampling::Pairs,
+            ResamplingArg::Residuals => Resampling::Residuals,
+        }
+    }
+}
+
 /// How to fit: conventions, bootstrap and approaches.
 #[derive(Debug, Clone, clap::Args)]
 pub struct FitOptions {
@@ -44,6 +63,9 @@ pub struct FitOptions {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// What approach 3's bootstrap resamples.
+    #[arg(long, value_enum, default_value_t = ResamplingArg::Pairs)]
+    pub bootstrap_method: ResamplingArg,
     /// Approach 2 (IsoFLOP parabolas).
     #[arg(long, value_enum, default_value_t = Approach2Arg::Auto)]
     pub approach2: Approach2Arg,
@@ -85,6 +107,7 @@ impl FitOptions {
             flops: self.flops,
             bootstrap: self.bootstrap,
             seed: self.seed,
+            resampling: self.bootstrap_method.resampling(),
             approach2: match self.approach2 {
                 Approach2Arg::Auto => Approach2Mode::Auto,
                 Approach2Arg::Require => Approach2Mode::Required,

@@ -6,9 +6,9 @@
 use rayon::prelude::*;
 use wide::f32x8;
 
-use crate::bootstrap::{bootstrap_clusters, BootstrapOptions};
+use crate::bootstrap::{bootstrap_clusters, BootstrapOptions, Resampling};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
-use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Points, Spread};
+use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Point, Points, Spread};
 
 /// Number of free parameters of the law.
 const N_PARAMS: usize = 5;
@@ -352,6 +352,45 @@ pub(crate) fn refit_screened(
         .map(|m| (law_of(&m.x), m.value))
 }
 
+/// A fit's log-loss residuals, centred and rescaled by `√(n/(n−5))` for the fitted
+/// parameters, and its fitted values, for the residual bootstrap.
+struct Residuals<'p> {
+    points: &'p Points,
+    fitted: Vec<f64>,
+    residuals: Vec<f64>,
+}
+
+impl<'p> Residuals<'p> {
+    fn of(points: &'p Points, law: &ChinchillaLaw) -> Self {
+        let p = points.as_slice();
+        let fitted: Vec<f64> = p.iter().map(|q| law.loss(q.n, q.d).ln()).collect();
+        let raw: Vec<f64> = p.iter().zip(&fitted).map(|(q, f)| q.loss.ln() - f).collect();
+        let n = raw.len() as f64;
+        let mean = raw.iter().sum::<f64>() / n;
+        let scale = (n / (n - N_PARAMS as f64).max(1.0)).sqrt();
+        Self {
+            points,
+            fitted,
+            residuals: raw.iter().map(|r| scale * (r - mean)).collect(),
+        }
+    }
+
+    /// The points with the residuals `picks` (indices into the residuals) added to
+    /// their fitted values, in order.
+    fn resample(&self, picks: &[usize]) -> Option<Points> {
+        let p = self.points.as_slice();
+        let pts = picks
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| Point {
+                loss: (self.fitted[i] + self.residuals[k]).exp(),
+                ..p[i]
+            })
+            .collect();
+        Points::new(pts).ok()
+    }
+}
+
 /// Bootstrap spreads of an approach-3 fit and of what it implies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Approach3Bootstrap {
@@ -408,11 +447,26 @@ pub fn bootstrap_approach3(
     targets: &[(f64, f64)],
 ) -> Approach3Bootstrap {
     let grid = options.grid.starts();
-    let draws = bootstrap_clusters(clusters, boot, |idx| {
-        let objective = HuberObjective::from_indices(points, options.delta, idx.iter().copied());
-        let (law, _) = refit_screened(&objective, options, &grid, boot.screen_keep, &fit.law)?;
+    let refit = |objective: &HuberObjective| {
+        let (law, _) = refit_screened(objective, options, &grid, boot.screen_keep, &fit.law)?;
         Some(quantities(&law, budgets, targets))
-    });
+    };
+    let draws = match boot.resampling {
+        Resampling::Pairs => bootstrap_clusters(clusters, boot, |idx| {
+            refit(&HuberObjective::from_indices(
+                points,
+                options.delta,
+                idx.iter().copied(),
+            ))
+        }),
+        Resampling::Residuals => {
+            let residuals = Residuals::of(points, &fit.law);
+            let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
+            bootstrap_clusters(&singles, boot, |idx| {
+                refit(&HuberObjective::new(&residuals.resample(idx)?, options.delta))
+            })
+        }
+    };
     let params = PARAM_NAMES
         .iter()
         .enumerate()

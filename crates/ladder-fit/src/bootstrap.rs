@@ -8,6 +8,19 @@ use rayon::prelude::*;
 
 use crate::Spread;
 
+/// What approach 3's bootstrap resamples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resampling {
+    /// The points themselves, with replacement (Efron & Tibshirani 1993, §9.5; what
+    /// Besiroglu et al. 2024 did for Chinchilla's points).
+    #[default]
+    Pairs,
+    /// The residuals of the fit in log loss, rescaled for the five fitted parameters and
+    /// added back to the fitted values, so that every resample keeps the design's (N, D)
+    /// (the bootstrap for a fixed design; Davison & Hinkley 1997, §6.2.3).
+    Residuals,
+}
+
 /// Settings of a bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BootstrapOptions {
@@ -19,6 +32,8 @@ pub struct BootstrapOptions {
     /// Approach 3 refits: L-BFGS runs from this many of the grid's best starts (by
     /// objective at the start) and from the full-data fit.
     pub screen_keep: usize,
+    /// What approach 3's bootstrap resamples.
+    pub resampling: Resampling,
 }
 
 impl Default for BootstrapOptions {
@@ -27,6 +42,7 @@ impl Default for BootstrapOptions {
             resamples: 1000,
             seed: 0,
             screen_keep: 16,
+            resampling: Resampling::Pairs,
         }
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
     analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw, Dataset, FitReport,
-    MinimumRule,
+    MinimumRule, Resampling,
 };
 
 use crate::LabError;
@@ -23,6 +23,8 @@ pub struct FitOptions {
     pub bootstrap: usize,
     /// Seed of the bootstrap.
     pub seed: u64,
+    /// What approach 3's bootstrap resamples.
+    pub resampling: Resampling,
     /// Whether to run approach 2.
     pub approach2: Approach2Mode,
     /// How approach 2 locates each budget's minimum.
@@ -42,6 +44,7 @@ impl Default for FitOptions {
             flops: FlopCount::SixNd,
             bootstrap: 1000,
             seed: 0,
+            resampling: Resampling::Pairs,
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
@@ -60,6 +63,7 @@ impl FitOptions {
             bootstrap: BootstrapOptions {
                 resamples: self.bootstrap,
                 seed: self.seed,
+                resampling: self.resampling,
                 ..BootstrapOptions::default()
             },
             approach2: self.approach2,
