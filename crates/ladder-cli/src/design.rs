@@ -36,7 +36,7 @@ pub struct DesignArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// What approach 3's bootstrap resamples in each fit.
-    #[arg(long, value_enum, default_value_t = ResamplingArg::Pairs)]
+    #[arg(long, value_enum, default_value_t = ResamplingArg::Auto)]
     pub bootstrap_method: ResamplingArg,
     /// Parameter count used as N.
     #[arg(long, value_enum, default_value_t = ParamCount::Total)]
@@ -72,7 +72,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         flops: args.flops,
         bootstrap: args.bootstrap,
         extrapolate_k: args.extrapolate_k,
-        resampling: args.bootstrap_method.resampling(),
+        resampling: args.bootstrap_method.resampling(true),
         ..FitOptions::default()
     };
     let options = SimulationOptions {

@@ -31,6 +31,9 @@ pub enum MinimumArg {
 /// What approach 3's bootstrap resamples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResamplingArg {
+    /// Residuals for a sweep (its design is fixed by the plan), pairs for a CSV of
+    /// points from elsewhere (as Epoch AI bootstrapped Chinchilla's).
+    Auto,
     /// The runs, with replacement (clusters of seeds kept together).
     Pairs,
     /// The fit's residuals in log loss, added back to the fitted values: the design's
@@ -39,9 +42,11 @@ pub enum ResamplingArg {
 }
 
 impl ResamplingArg {
-    pub(crate) fn resampling(self) -> Resampling {
+    /// The resampling for a sweep's runs (`sweep`) or for a table of points.
+    pub(crate) fn resampling(self, sweep: bool) -> Resampling {
         match self {
-            ResamplingArg::Pairs => Resampling::Pairs,
+            ResamplingArg::Auto if sweep => Resampling::Residuals,
+            ResamplingArg::Auto | ResamplingArg::Pairs => Resampling::Pairs,
             ResamplingArg::Residuals => Resampling::Residuals,
         }
     }
@@ -64,7 +69,7 @@ pub struct FitOptions {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// What approach 3's bootstrap resamples.
-    #[arg(long, value_enum, default_value_t = ResamplingArg::Pairs)]
+    #[arg(long, value_enum, default_value_t = ResamplingArg::Auto)]
     pub bootstrap_method: ResamplingArg,
     /// Approach 2 (IsoFLOP parabolas).
     #[arg(long, value_enum, default_value_t = Approach2Arg::Auto)]
@@ -100,14 +105,15 @@ fn n_and_d(s: &str) -> Result<(f64, f64), String> {
 }
 
 impl FitOptions {
-    /// The options as the pipeline takes them.
-    pub(crate) fn options(&self) -> ladder_lab::FitOptions {
+    /// The options as the pipeline takes them, for a sweep's runs (`sweep`) or a table
+    /// of points.
+    pub(crate) fn options(&self, sweep: bool) -> ladder_lab::FitOptions {
         ladder_lab::FitOptions {
             params: self.params,
             flops: self.flops,
             bootstrap: self.bootstrap,
             seed: self.seed,
-            resampling: self.bootstrap_method.resampling(),
+            resampling: self.bootstrap_method.resampling(sweep),
             approach2: match self.approach2 {
                 Approach2Arg::Auto => Approach2Mode::Auto,
                 Approach2Arg::Require => Approach2Mode::Required,
@@ -194,7 +200,8 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
         columns: args.columns.clone(),
         filters: args.filters.clone(),
     };
-    let options = args.options.options();
+    let sweep = args.input.extension().is_some_and(|e| e == "h5");
+    let options = args.options.options(sweep);
     let input = read_input(&args.input, &options, &csv)?;
     warn_left_out(&input);
     fit_and_print(&input, &options, &args.input, args.json.as_deref()).map(drop)

@@ -29,7 +29,7 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             .parent()
             .map_or_else(|| PathBuf::from("report"), |p| p.join("report")),
     };
-    let options = args.fit.options();
+    let options = args.fit.options(true);
     let input = results.fit_input(&options)?;
     warn_left_out(&input);
     let fit = ladder_lab::fit(&input.data, &options, &results.sweep_h5)?;

@@ -109,7 +109,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         outcome.in_sweep,
         results.sweep_h5.display()
     ))?;
-    let fit = args.fit.options();
+    let fit = args.fit.options(true);
     let input = results.fit_input(&fit)?;
     warn_left_out(&input);
     let points = input.data.points.len();

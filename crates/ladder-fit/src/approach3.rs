@@ -352,8 +352,11 @@ pub(crate) fn refit_screened(
         .map(|m| (law_of(&m.x), m.value))
 }
 
-/// A fit's log-loss residuals, centred and rescaled by `√(n/(n−5))` for the fitted
-/// parameters, and its fitted values, for the residual bootstrap.
+/// A fit's log-loss residuals and fitted values, for the residual bootstrap. Each
+/// residual is divided by `√(1 − h_i)`, `h_i` the point's leverage under the fit, then
+/// centred: the fit pulls the points at the corners of a design towards itself, and
+/// their raw residuals understate the noise there (Davison & Hinkley 1997, eq. 6.9).
+/// Where the leverages cannot be computed, every residual is rescaled by `√(n/(n−5))`.
 struct Residuals<'p> {
     points: &'p Points,
     fitted: Vec<f64>,
@@ -364,14 +367,28 @@ impl<'p> Residuals<'p> {
     fn of(points: &'p Points, law: &ChinchillaLaw) -> Self {
         let p = points.as_slice();
         let fitted: Vec<f64> = p.iter().map(|q| law.loss(q.n, q.d).ln()).collect();
-        let raw: Vec<f64> = p.iter().zip(&fitted).map(|(q, f)| q.loss.ln() - f).collect();
+        let raw: Vec<f64> = p
+            .iter()
+            .zip(&fitted)
+            .map(|(q, f)| q.loss.ln() - f)
+            .collect();
         let n = raw.len() as f64;
-        let mean = raw.iter().sum::<f64>() / n;
-        let scale = (n / (n - N_PARAMS as f64).max(1.0)).sqrt();
+        let adjusted: Vec<f64> = match leverages(points, law) {
+            Some(h) => raw
+                .iter()
+                .zip(&h)
+                .map(|(r, h)| r / (1.0 - h).max(0.01).sqrt())
+                .collect(),
+            None => {
+                let scale = (n / (n - N_PARAMS as f64).max(1.0)).sqrt();
+                raw.iter().map(|r| scale * r).collect()
+            }
+        };
+        let mean = adjusted.iter().sum::<f64>() / n;
         Self {
             points,
             fitted,
-            residuals: raw.iter().map(|r| scale * (r - mean)).collect(),
+            residuals: adjusted.iter().map(|r| r - mean).collect(),
         }
     }
 
@@ -389,6 +406,44 @@ impl<'p> Residuals<'p> {
             .collect();
         Points::new(pts).ok()
     }
+}
+
+/// The leverage of every point under `law`: the diagonal of `J (JᵀJ)⁻¹ Jᵀ`, with `J` the
+/// Jacobian of `ln L(N_i, D_i)` in the fit's log parameters (central differences).
+/// `None` when `JᵀJ` is singular (a parameter the points do not determine).
+fn leverages(points: &Points, law: &ChinchillaLaw) -> Option<Vec<f64>> {
+    let x = law.log_params();
+    let row = |q: &Point| -> [f64; N_PARAMS] {
+        let mut grad = [0.0; N_PARAMS];
+        for (k, g) in grad.iter_mut().enumerate() {
+            let step = 1e-5 * x[k].abs().max(1.0);
+            let (mut up, mut down) = (x, x);
+            up[k] += step;
+            down[k] -= step;
+            *g = (law_of(&up).loss(q.n, q.d).ln() - law_of(&down).loss(q.n, q.d).ln())
+                / (2.0 * step);
+        }
+        grad
+    };
+    let jac: Vec<[f64; N_PARAMS]> = points.as_slice().iter().map(row).collect();
+    let mut jtj = [[0.0; N_PARAMS]; N_PARAMS];
+    for j in &jac {
+        for r in 0..N_PARAMS {
+            for c in 0..N_PARAMS {
+                jtj[r][c] += j[r] * j[c];
+            }
+        }
+    }
+    jac.iter()
+        .map(|j| {
+            let augmented = (0..N_PARAMS)
+                .map(|r| jtj[r].iter().copied().chain([j[r]]).collect())
+                .collect();
+            let v = crate::stats::solve(augmented)?;
+            let h: f64 = j.iter().zip(&v).map(|(a, b)| a * b).sum();
+            (h.is_finite() && (0.0..1.0).contains(&h)).then_some(h)
+        })
+        .collect()
 }
 
 /// Bootstrap spreads of an approach-3 fit and of what it implies.
@@ -463,7 +518,10 @@ pub fn bootstrap_approach3(
             let residuals = Residuals::of(points, &fit.law);
             let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
             bootstrap_clusters(&singles, boot, |idx| {
-                refit(&HuberObjective::new(&residuals.resample(idx)?, options.delta))
+                refit(&HuberObjective::new(
+                    &residuals.resample(idx)?,
+                    options.delta,
+                ))
             })
         }
     };

@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use crate::Spread;
 
 /// What approach 3's bootstrap resamples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Resampling {
     /// The points themselves, with replacement (Efron & Tibshirani 1993, §9.5; what
     /// Besiroglu et al. 2024 did for Chinchilla's points).

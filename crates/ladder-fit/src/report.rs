@@ -13,7 +13,7 @@ use crate::{
     fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, seed_spreads,
     Approach1Fit, Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options,
     BootstrapOptions, Budget, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError,
-    FormFit, KaplanFits, MinimumRule, Noise, OptimumCheck, SeedSpread, Spread,
+    FormFit, KaplanFits, MinimumRule, Noise, OptimumCheck, Resampling, SeedSpread, Spread,
 };
 
 /// Whether to run approach 2.
@@ -106,6 +106,9 @@ pub struct BootstrapInfo {
     /// the others, are unreliable.
     #[serde(default)]
     pub unreliable: bool,
+    /// What approach 3's bootstrap resampled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<Resampling>,
 }
 
 impl BootstrapInfo {
@@ -115,6 +118,7 @@ impl BootstrapInfo {
             failed,
             seed: options.seed,
             unreliable: failed as f64 > 0.05 * (resamples + failed) as f64,
+            method: None,
         }
     }
 }
@@ -363,7 +367,10 @@ impl Approach3Json {
             converged_starts: fit.converged_starts,
             total_starts: fit.total_starts,
             intervals,
-            bootstrap: boot.map(|b| BootstrapInfo::new(b.resamples, b.failed, options)),
+            bootstrap: boot.map(|b| BootstrapInfo {
+                method: Some(options.resampling),
+                ..BootstrapInfo::new(b.resamples, b.failed, options)
+            }),
         }
     }
 }

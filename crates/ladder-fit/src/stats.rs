@@ -105,7 +105,7 @@ pub fn polyfit(x: &[f64], y: &[f64], deg: usize) -> Option<Vec<f64>> {
 
 /// Solves the augmented system `m = [A | b]` by Gaussian elimination with partial
 /// pivoting; `None` if `A` is singular.
-fn solve(mut m: Vec<Vec<f64>>) -> Option<Vec<f64>> {
+pub(crate) fn solve(mut m: Vec<Vec<f64>>) -> Option<Vec<f64>> {
     let k = m.len();
     for col in 0..k {
         let pivot = (col..k).max_by(|&a, &b| m[a][col].abs().total_cmp(&m[b][col].abs()))?;

@@ -9,7 +9,7 @@ use super::line;
 use ladder_fit::quantile_sorted;
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
-    OptimumCheck, PowerLaw, NEIGHBOURS,
+    OptimumCheck, PowerLaw, Resampling, NEIGHBOURS,
 };
 
 use crate::laws::signed_percent;
@@ -80,8 +80,16 @@ fn approach3(f: &mut String, report: &FitReport) {
         f,
         match &a3.bootstrap {
             Some(b) => format!(
-                "  intervals: bootstrap, {} resamples ({} failed), seed {}",
-                b.resamples, b.failed, b.seed
+                "  intervals: bootstrap{}, {} resamples ({} failed{}), seed {}",
+                match b.method {
+                    Some(Resampling::Residuals) => " of the residuals (the design kept)",
+                    Some(Resampling::Pairs) => " of the points",
+                    None => "",
+                },
+                b.resamples,
+                b.failed,
+                if b.unreliable { ": unreliable" } else { "" },
+                b.seed
             ),
             None => "  intervals: none (no bootstrap)".into(),
         },
