@@ -2,15 +2,20 @@
 # Refits every committed result from its sweep.h5, without training, and checks that the
 # fits (and the labs' numbers) are byte for byte the committed ones: a change to the
 # pipeline must leave its answers alone. About a minute on 2 cores.
-# Usage: scripts/refit-committed.sh [BIN] (default target/release/ladder, built if missing)
+# With --write it puts the new files in place instead (fit.json, fit-nonemb.json,
+# lab.json and report/ of each): after a change that is meant to change the fits.
+# Usage: scripts/refit-committed.sh [--write] [BIN] (default target/release/ladder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+write=false
+if [ "${1:-}" = "--write" ]; then write=true; shift; fi
 bin=${1:-target/release/ladder}
 [ -x "$bin" ] || cargo build --release --quiet
 tmp=$(mktemp -d)
 fail=0
 same() {
-  if cmp -s "$1" "$2"; then echo "same       $2"; else echo "DIFFERENT  $2 (new: $1)"; fail=1; fi
+  if cmp -s "$1" "$2"; then echo "same       $2"; return; fi
+  if $write; then cp "$1" "$2"; echo "written    $2"; else echo "DIFFERENT  $2 (new: $1)"; fail=1; fi
 }
 
 # The real-text lab, fitted as scripts/reproduce-lab.sh fits it.
@@ -19,6 +24,11 @@ same "$tmp/fit.json" results/lab-cpu/fit.json
 "$bin" fit results/lab-cpu/sweep.h5 --extrapolate-k 8 --params non-embedding \
   --json "$tmp/fit-nonemb.json" >/dev/null
 same "$tmp/fit-nonemb.json" results/lab-cpu/fit-nonemb.json
+if $write; then
+  # In place, so that the report names the committed sweep file, not a scratch copy.
+  "$bin" report results/lab-cpu --extrapolate-k 8 >/dev/null
+  echo "written    results/lab-cpu/report/"
+fi
 
 # The teaching labs: `ladder lab run` on a copy of each committed directory, whose
 # sweep.h5 holds every run (and lab 3's target), so nothing is trained.
@@ -33,6 +43,10 @@ for dir in results/labs/lab*-cpu; do
   for f in fit.json fit-nonemb.json lab.json; do
     if [ -f "$dir/$f" ]; then same "$out/$f" "$dir/$f"; fi
   done
+  if $write; then
+    "$bin" lab run "$n" --out "$dir" >/dev/null 2>&1
+    echo "written    $dir/report/"
+  fi
 done
 if [ "$fail" -ne 0 ]; then echo "the committed results do not reproduce ($tmp)"; exit 1; fi
-echo "every committed fit reproduces byte for byte"
+if $write; then echo "the committed results are refitted: reread what quotes them"; else echo "every committed fit reproduces byte for byte"; fi

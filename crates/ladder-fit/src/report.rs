@@ -318,6 +318,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             t.ratio,
             t.ratio_spread.map(|s| s.ci80),
             &diagnostics,
+            &verdicts[0],
         ));
     }
     if let Ok(check) = &optimum_check {

@@ -67,8 +67,27 @@ pub fn power_law(diag: &Diagnostics) -> Verdict {
 /// "D/N ≈ 20 holds" when 20 lies inside the 80% bootstrap interval of the compute-optimal
 /// ratio at budget `c` (the largest budget of the data). A degenerate fit, or an
 /// interval wider than [`RATIO_MAX_SPAN`], cannot tell.
-pub fn tokens_per_param(c: f64, ratio: f64, ci80: Option<[f64; 2]>, diag: &Diagnostics) -> Verdict {
+pub fn tokens_per_param(
+    c: f64,
+    ratio: f64,
+    ci80: Option<[f64; 2]>,
+    diag: &Diagnostics,
+    power_law: &Verdict,
+) -> Verdict {
     let claim = format!("D/N ≈ {CHINCHILLA_TOKENS_PER_PARAM} at the compute optimum");
+    // A law the runs reject says nothing about where their optimum is, and its
+    // intervals (the residual bootstrap assumes the law) are not the data's.
+    if power_law.holds == Some(false) {
+        return Verdict {
+            claim,
+            holds: None,
+            detail: format!(
+                "at C = {c:.3e}: D*/N* = {ratio:.1}, but the fitted law does not describe the \
+                 runs ({}), so its optimum is no evidence either way",
+                power_law.detail
+            ),
+        };
+    }
     if !diag.degenerate.is_empty() {
         return Verdict {
             claim,
@@ -138,5 +157,42 @@ pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
             check.baseline.optimum.loss,
             100.0 * check.baseline.loss_error
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostics::Trend;
+
+    fn diagnostics(r2_log: f64) -> Diagnostics {
+        let flat = Trend { rho: 0.0, p: 0.9 };
+        Diagnostics {
+            r2_log,
+            trend_n: flat,
+            trend_d: flat,
+            degenerate: Vec::new(),
+            residuals: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_rejected_law_says_nothing_about_the_ratio() {
+        let interval = Some([40.0, 60.0]);
+        let good = diagnostics(0.995);
+        let fits = power_law(&good);
+        assert_eq!(fits.holds, Some(true));
+        let v = tokens_per_param(1e12, 50.0, interval, &good, &fits);
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
+        let poor = diagnostics(0.9);
+        let rejected = power_law(&poor);
+        assert_eq!(rejected.holds, Some(false));
+        let v = tokens_per_param(1e12, 50.0, interval, &poor, &rejected);
+        assert_eq!(v.holds, None, "{}", v.detail);
+        assert!(
+            v.detail.contains("does not describe the runs"),
+            "{}",
+            v.detail
+        );
     }
 }
