@@ -82,7 +82,14 @@ def seed_spread(out_dir, total):
         (d.name, json.loads((d / "fit.json").read_text())) for d in others
     ]
     table = [seed_quantities(f) for _, f in fits]
-    lines = ["## Seed spread", "",
+    method = lambda f: (f["approach3"].get("bootstrap") or {}).get("method")
+    older = [name for name, f in fits[1:] if method(f) != method(total)]
+    caveat = ([f"The fits of {', '.join(older)} were written by an earlier ladder (0.1.0: the",
+               "pairs bootstrap and approach 2's all-points parabolas), and this one was refitted",
+               "with the current method from the committed sweep.h5: approach 3's point values",
+               "compare, their intervals and approach 2's numbers come from different methods.", ""]
+              if older else [])
+    lines = ["## Seed spread", "", *caveat,
              "The same config trained with other seeds (data order and initial weights), fitted",
              "the same way; seeds/<name>/ holds each one's config.toml, fit.json and",
              "fit-nonemb.json. An 80% interval is given where the fit has one; the last column",
