@@ -263,6 +263,26 @@ const CASES: &[Case] = &[
         args: &["fit", "{d}/few.csv", "--predict", "1e6"],
         needles: &["--predict", "N,D"],
     },
+    Case {
+        id: "arg-design-law-not-chinchilla",
+        args: &["design", "{d}/micro.toml", "--law", "kaplan"],
+        needles: &["--law kaplan", "a fit.json"],
+    },
+    Case {
+        id: "arg-design-reps-zero",
+        args: &["design", "{d}/micro.toml", "--reps", "0"],
+        needles: &["--reps", "at least 1"],
+    },
+    Case {
+        id: "arg-check-bad-interval",
+        args: &[
+            "check",
+            "{d}/fit.json",
+            "--baseline",
+            "{d}/badinterval.toml",
+        ],
+        needles: &["badinterval.toml", "ci80", "ci95"],
+    },
 ];
 
 /// `micro.toml` with `from` replaced by `to`, written as `dir/name.toml`.
@@ -387,6 +407,17 @@ fn scratch(d: &Path) {
     write(d, "empty.csv", "");
     write(d, "few.csv", "N,D,loss\n1e6,1e8,3.0\n2e6,1e8,2.9\n");
     write(d, "data.txt", "N,D,loss\n");
+    // A fit and a baseline that asks for an interval fit.json does not have.
+    write(
+        d,
+        "fit.json",
+        r#"{"approach3": {"alpha": 0.3, "ci95": {"alpha": [0.2, 0.4]}}}"#,
+    );
+    write(
+        d,
+        "badinterval.toml",
+        "[[check]]\nkey = \"approach3.alpha\"\nmax_ratio = 3.0\ninterval = \"ci90\"\n",
+    );
 }
 
 #[test]

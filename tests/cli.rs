@@ -546,3 +546,30 @@ fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
     );
     assert_eq!(csv, h5);
 }
+
+/// `ladder design` simulates a config's sweeps and prints what they can tell.
+#[test]
+fn design_prints_bias_width_and_coverage() {
+    let out = ladder(&[
+        "design",
+        &fixture("micro.toml"),
+        "--law",
+        "chinchilla",
+        "--noise",
+        "0.005",
+        "--reps",
+        "3",
+        "--bootstrap",
+        "20",
+    ]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    for needle in [
+        "approach3.alpha",
+        "cover 80",
+        "3 simulated sweeps",
+        "verdict",
+    ] {
+        assert!(stdout.contains(needle), "no `{needle}` in:\n{stdout}");
+    }
+}
