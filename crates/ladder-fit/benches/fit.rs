@@ -11,7 +11,9 @@ mod common;
 
 use std::time::Instant;
 
-use ladder_fit::{bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions};
+use ladder_fit::{
+    bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions, Resampling,
+};
 
 fn main() {
     let Some(points) = common::chinchilla_points() else {
@@ -45,6 +47,22 @@ fn main() {
     );
     let boot_s = t.elapsed().as_secs_f64();
     let se = |name: &str| b.params.iter().find(|(n, _)| *n == name).unwrap().1.se;
+    // The residual bootstrap, the default for a sweep's fit.
+    let residuals = BootstrapOptions {
+        resampling: Resampling::Residuals,
+        ..boot
+    };
+    let t = Instant::now();
+    let r = bootstrap_approach3(
+        &points,
+        &singletons(&points),
+        &fit,
+        &options,
+        &residuals,
+        &[],
+        &[],
+    );
+    let residual_s = t.elapsed().as_secs_f64();
 
     println!("approach 3 on 240 Chinchilla points, {threads} threads");
     println!("{:<38} {:>12}", "what", "value");
@@ -72,6 +90,12 @@ fn main() {
         boot_s
     );
     println!("{:<38} {:>12}", "failed refits", b.failed);
+    println!(
+        "{:<38} {:>12.2}",
+        format!("residual bootstrap, {} refits, s", residuals.resamples),
+        residual_s
+    );
+    println!("{:<38} {:>12}", "failed residual refits", r.failed);
     println!(
         "{:<38} {:>12}",
         "SE alpha / beta (Epoch 0.0154 / 0.0206)",
