@@ -521,6 +521,9 @@ fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
             input.to_str().unwrap(),
             "--bootstrap",
             "20",
+            // `auto` resamples a sweep's residuals and a CSV's points: ask for one.
+            "--bootstrap-method",
+            "residuals",
             "--json",
             json.to_str().unwrap(),
         ];
