@@ -76,8 +76,9 @@ fn main() {
         fit.evaluations as f64 / fit.total_starts as f64
     );
     println!("{:<38} {:>12.10}", "objective", fit.objective);
+    // A string's precision truncates it: this row takes its width only.
     println!(
-        "{:<38} {:>12.5}",
+        "{:<38} {:>12}",
         "alpha / beta / E",
         format!(
             "{:.5} / {:.5} / {:.4}",
