@@ -2,10 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::anyhow;
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::{simulate, SimulationOptions};
-use ladder_lab::{design_law, design_points, design_text, load_plan, write_json, FitOptions};
+use ladder_lab::{design_text, load_plan, simulate_plan, write_json, DesignRequest, FitOptions};
 
 use crate::exit::{emit, line, Failure};
 use crate::fit::ResamplingArg;
@@ -53,20 +51,7 @@ pub struct DesignArgs {
 }
 
 pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
-    if args.reps == 0 || args.seeds == 0 {
-        return Err(Failure::Input(anyhow!(
-            "--reps and --seeds: must be at least 1"
-        )));
-    }
-    let law = design_law(&args.law)?;
-    let noise = args.noise.or(law.noise).unwrap_or(0.01);
-    if !(noise.is_finite() && noise >= 0.0) {
-        return Err(Failure::Input(anyhow!(
-            "--noise: {noise} must be a relative standard deviation ≥ 0, e.g. 0.01"
-        )));
-    }
     let plan = load_plan(&args.config)?;
-    let points = design_points(&plan, args.params, args.flops);
     let fit = FitOptions {
         params: args.params,
         flops: args.flops,
@@ -75,21 +60,21 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         resampling: args.bootstrap_method.resampling(true),
         ..FitOptions::default()
     };
-    let options = SimulationOptions {
-        noise,
+    let request = DesignRequest {
+        law: args.law.clone(),
+        noise: args.noise,
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,
-        analysis: fit.analysis(),
     };
     eprintln!(
         "simulating {} sweeps of {} runs ({} bootstrap resamples each)...",
         args.reps,
-        points.len() * args.seeds,
+        plan.runs.len() * args.seeds,
         args.bootstrap
     );
-    let report = simulate(&points, &law.law, &options);
-    let mut out = design_text(&report, &law.name);
+    let (report, law) = simulate_plan(&plan, &request, &fit)?;
+    let mut out = design_text(&report, &law);
     if let Some(path) = &args.json {
         write_json(path, &report)?;
         line(&mut out, format!("findings written to {}", path.display()));

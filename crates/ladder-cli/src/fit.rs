@@ -8,26 +8,6 @@ use ladder_lab::{fit_text, read_input, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
 
-/// Whether to run approach 2 (IsoFLOP parabolas).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Approach2Arg {
-    /// When the data have IsoFLOP budgets; otherwise say why not.
-    Auto,
-    /// Always; bad input (exit 2) if the data do not allow it.
-    Require,
-    /// Never.
-    Off,
-}
-
-/// How approach 2 locates each budget's minimum.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MinimumArg {
-    /// A parabola through the lowest size and its two neighbours on each side.
-    Local,
-    /// One parabola through every point of the budget (for comparison).
-    AllPoints,
-}
-
 /// What approach 3's bootstrap resamples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResamplingArg {
@@ -72,11 +52,11 @@ pub struct FitOptions {
     #[arg(long, value_enum, default_value_t = ResamplingArg::Auto)]
     pub bootstrap_method: ResamplingArg,
     /// Approach 2 (IsoFLOP parabolas).
-    #[arg(long, value_enum, default_value_t = Approach2Arg::Auto)]
-    pub approach2: Approach2Arg,
+    #[arg(long, value_enum, default_value_t = Approach2Mode::Auto)]
+    pub approach2: Approach2Mode,
     /// How approach 2 locates each budget's minimum.
-    #[arg(long, value_enum, default_value_t = MinimumArg::Local)]
-    pub approach2_minimum: MinimumArg,
+    #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
+    pub approach2_minimum: MinimumRule,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]
     pub budget_tolerance: f64,
@@ -114,15 +94,8 @@ impl FitOptions {
             bootstrap: self.bootstrap,
             seed: self.seed,
             resampling: self.bootstrap_method.resampling(sweep),
-            approach2: match self.approach2 {
-                Approach2Arg::Auto => Approach2Mode::Auto,
-                Approach2Arg::Require => Approach2Mode::Required,
-                Approach2Arg::Off => Approach2Mode::Off,
-            },
-            minimum: match self.approach2_minimum {
-                MinimumArg::Local => MinimumRule::Local,
-                MinimumArg::AllPoints => MinimumRule::AllPoints,
-            },
+            approach2: self.approach2,
+            minimum: self.approach2_minimum,
             budget_tolerance: self.budget_tolerance,
             extrapolate_k: self.extrapolate_k,
             predict: self.predict.clone(),

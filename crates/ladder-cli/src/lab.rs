@@ -29,35 +29,14 @@ enum LabCommand {
     Config(LabConfigArgs),
 }
 
-/// How large a lab's sweep is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum SizeArg {
-    /// A laptop: at most 30 minutes on 2 CPU cores.
-    Cpu,
-    /// One 24 GB consumer GPU: at most 10 minutes (use with --device cuda).
-    Gpu,
-    /// Seconds, for CI: the same commands and plots, too small to mean anything.
-    Smoke,
-}
-
-impl SizeArg {
-    fn size(self) -> Size {
-        match self {
-            SizeArg::Cpu => Size::Cpu,
-            SizeArg::Gpu => Size::Gpu,
-            SizeArg::Smoke => Size::Smoke,
-        }
-    }
-}
-
 /// Which lab, at which size, with which seed.
 #[derive(Debug, Clone, Copy, clap::Args)]
 struct LabChoice {
     /// The lab's number (`ladder lab list`).
     number: usize,
     /// Which size of the lab's sweep.
-    #[arg(long, value_enum, default_value_t = SizeArg::Cpu)]
-    size: SizeArg,
+    #[arg(long, value_enum, default_value_t = Size::Cpu)]
+    size: Size,
     /// Use this seed (data order and initial weights) instead of the config's; `lab run`'s
     /// default output directory then ends in `-seed<S>`.
     #[arg(long)]
@@ -106,9 +85,9 @@ fn show_config(args: &LabConfigArgs) -> Result<(), Failure> {
     let LabChoice { number, size, seed } = args.lab;
     let lab = find_lab(number)?;
     let config = if args.target {
-        lab.target(size.size())?
+        lab.target(size)?
     } else {
-        lab.config(size.size())
+        lab.config(size)
     };
     // Planned first, so that what is printed is a config `ladder run` accepts.
     config.plan(seed)?;
@@ -166,7 +145,7 @@ fn run_one(args: &LabRunArgs) -> Result<(), Failure> {
     let LabChoice { number, size, seed } = args.lab;
     let run = LabRun::new(
         find_lab(number)?,
-        size.size(),
+        size,
         seed,
         args.out.clone(),
         args.bootstrap,

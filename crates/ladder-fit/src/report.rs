@@ -18,11 +18,13 @@ use crate::{
 
 /// Whether to run approach 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Approach2Mode {
     /// Run it when the data carry budget labels (a `C` column) or some budget has at
     /// least three points; report why it was skipped otherwise.
     Auto,
-    /// Run it, and fail if the data do not allow it.
+    /// Run it, and fail (bad input) if the data do not allow it.
+    #[cfg_attr(feature = "clap", value(name = "require"))]
     Required,
     /// Do not run it.
     Off,

@@ -89,6 +89,51 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
     })
 }
 
+/// A design to simulate: its law, noise, seeds and sweeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesignRequest {
+    /// A preset's name or a fit.json (see [`design_law`]).
+    pub law: String,
+    /// Relative noise of each run's loss; default: a fit.json's residual RMS, else 1%.
+    pub noise: Option<f64>,
+    /// Runs per design point.
+    pub seeds: usize,
+    /// Simulated sweeps.
+    pub reps: usize,
+    /// Seed of the noise.
+    pub seed: u64,
+}
+
+/// Simulates `plan` as `request` asks, each sweep fitted with `fit`; returns the
+/// findings and the law's name.
+pub fn simulate_plan(
+    plan: &Plan,
+    request: &DesignRequest,
+    fit: &crate::FitOptions,
+) -> Result<(DesignReport, String), LabError> {
+    if request.reps == 0 || request.seeds == 0 {
+        return Err(LabError::Input(
+            "--reps and --seeds: must be at least 1".into(),
+        ));
+    }
+    let law = design_law(&request.law)?;
+    let noise = request.noise.or(law.noise).unwrap_or(0.01);
+    if !(noise.is_finite() && noise >= 0.0) {
+        return Err(LabError::Input(format!(
+            "--noise: {noise} must be a relative standard deviation ≥ 0, e.g. 0.01"
+        )));
+    }
+    let points = design_points(plan, fit.params, fit.flops);
+    let options = ladder_fit::SimulationOptions {
+        noise,
+        seeds: request.seeds,
+        reps: request.reps,
+        seed: request.seed,
+        analysis: fit.analysis(),
+    };
+    Ok((ladder_fit::simulate(&points, &law.law, &options), law.name))
+}
+
 /// The simulator's findings, as `ladder design` prints them.
 pub fn design_text(report: &DesignReport, law: &str) -> String {
     let mut out = String::new();

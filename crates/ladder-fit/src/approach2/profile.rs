@@ -22,6 +22,7 @@ pub const NEIGHBOURS: usize = 2;
 
 /// How each budget's minimum is located.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
 pub enum MinimumRule {
     /// A parabola in `ln N` through the size with the lowest loss and its

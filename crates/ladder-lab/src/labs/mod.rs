@@ -20,6 +20,7 @@ pub use pipeline::{run_lab, Host, LabRun};
 
 /// How large a lab's sweep is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Size {
     /// A laptop: at most 30 minutes on 2 CPU cores.
     Cpu,
