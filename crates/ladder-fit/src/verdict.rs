@@ -1,5 +1,5 @@
 //! Verdicts: whether the published claims hold on these points. Every criterion is
-//! here, in one place, fixed before looking at any data (see README, "Verdicts").
+//! here, in one place, fixed before looking at any data (docs/fitting.md, "Verdicts").
 
 use serde::{Deserialize, Serialize};
 
