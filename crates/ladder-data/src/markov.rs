@@ -304,8 +304,11 @@ impl TokenSource for MarkovSource {
         None
     }
 
-    fn train_sequences(&self, context: usize) -> Sequences<'_> {
-        Box::new(windows(self.tokens(1), context))
+    fn train_sequences(&self, context: usize, replicate: u64) -> Sequences<'_> {
+        // Stream 1 is the source's own order and stream 2 the validation set; replicate r
+        // reads stream 2 + r.
+        let stream = if replicate == 0 { 1 } else { 2 + replicate };
+        Box::new(windows(self.tokens(stream), context))
     }
 
     fn validation_sequences(
@@ -418,8 +421,8 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let a = MarkovSource::new(config()).unwrap();
         let b = MarkovSource::new(config()).unwrap();
-        let ta: Vec<_> = a.train_sequences(4).take(3).collect();
-        assert_eq!(ta, b.train_sequences(4).take(3).collect::<Vec<_>>());
+        let ta: Vec<_> = a.train_sequences(4, 0).take(3).collect();
+        assert_eq!(ta, b.train_sequences(4, 0).take(3).collect::<Vec<_>>());
         assert_eq!(ta[0].len(), 5);
         assert_eq!(ta[0][4], ta[1][0], "windows overlap by one token");
         let va = a.validation_sequences(4, 12).unwrap();

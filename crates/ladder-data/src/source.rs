@@ -16,8 +16,10 @@ pub trait TokenSource: Send + Sync {
     fn train_capacity(&self, context: usize) -> Option<u64>;
 
     /// Training sequences of `context + 1` tokens. Consecutive sequences share no
-    /// target token: each yields `context` new targets.
-    fn train_sequences(&self, context: usize) -> Sequences<'_>;
+    /// target token: each yields `context` new targets. `replicate` picks the data order:
+    /// 0 is the source's own, and each other value an independent one (a seed
+    /// replicate's), drawn from the same training split.
+    fn train_sequences(&self, context: usize, replicate: u64) -> Sequences<'_>;
 
     /// The fixed validation set: `ceil(tokens / context)` sequences of `context + 1`
     /// tokens, always the same for the same source.

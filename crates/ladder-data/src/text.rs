@@ -117,9 +117,12 @@ impl TokenSource for TextSource {
         Some((self.train_windows(context) * context) as u64)
     }
 
-    fn train_sequences(&self, context: usize) -> Sequences<'_> {
+    fn train_sequences(&self, context: usize, replicate: u64) -> Sequences<'_> {
         let mut order: Vec<u32> = (0..self.train_windows(context) as u32).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(self.seed));
+        // Replicate r shuffles as a source of seed `seed + r` would, so that a sweep's
+        // replicate r sees the data order of the same sweep run with `seed + r`.
+        let seed = self.seed.wrapping_add(replicate);
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         let tokens = Arc::clone(&self.tokens);
         Box::new(
             order
@@ -183,7 +186,7 @@ mod tests {
         let f = corpus(&text);
         let src = TextSource::open(f.path(), Split::Fraction(0.1), 3).unwrap();
         assert_eq!(src.train_tokens(), 900);
-        let seqs: Vec<Vec<u32>> = src.train_sequences(8).collect();
+        let seqs: Vec<Vec<u32>> = src.train_sequences(8, 0).collect();
         assert_eq!(seqs.len(), 899 / 8);
         assert_eq!(src.train_capacity(8), Some(seqs.len() as u64 * 8));
         let val = src.validation_sequences(8, 40).unwrap();
@@ -199,7 +202,7 @@ mod tests {
             .collect();
         let f = corpus(&text);
         let src = TextSource::open(f.path(), Split::Offset(200), 1).unwrap();
-        let mut firsts: Vec<Vec<u32>> = src.train_sequences(10).collect();
+        let mut firsts: Vec<Vec<u32>> = src.train_sequences(10, 0).collect();
         let mut expected: Vec<Vec<u32>> = (0..19)
             .map(|w| {
                 text.as_bytes()[w * 10..w * 10 + 11]

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ModelError;
+use crate::{ModelError, Parametrization};
 
 /// How token positions enter the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +33,9 @@ pub struct GptConfig {
     pub positions: PositionEncoding,
     /// Whether the LM head shares the token-embedding matrix.
     pub tied_head: bool,
+    /// How initialisation, learning rates and logits scale with width.
+    #[serde(default, skip_serializing_if = "Parametrization::is_standard")]
+    pub parametrization: Parametrization,
 }
 
 impl GptConfig {
@@ -74,6 +77,12 @@ impl GptConfig {
                 ),
             });
         }
+        if c.parametrization == (Parametrization::Mup { base_width: 0 }) {
+            return Err(ModelError::BadShape {
+                field: "base_width",
+                message: "must be a width of at least 1".into(),
+            });
+        }
         if c.positions == PositionEncoding::Rope && !c.head_dim().is_multiple_of(2) {
             return Err(ModelError::BadShape {
                 field: "n_head",
@@ -113,6 +122,7 @@ mod tests {
             d_ff: 192,
             positions: PositionEncoding::Learned,
             tied_head: true,
+            parametrization: Parametrization::Standard,
         }
     }
 

@@ -4,7 +4,8 @@ use candle_core::{Module, Result, Tensor};
 use candle_nn::{Embedding, Init, VarBuilder};
 
 use crate::kernels::{self, Kernels};
-use crate::layers::{Exec, LayerNorm, Linear, Rotary, INIT_STD};
+use crate::layers::{Exec, LayerNorm, Linear, Rotary};
+use crate::parametrization::INIT_STD;
 use crate::{GptConfig, PositionEncoding, Precision};
 
 /// Causal multi-head self-attention.
@@ -16,7 +17,7 @@ struct CausalSelfAttention {
 }
 
 impl CausalSelfAttention {
-    fn new(cfg: &GptConfig, proj_std: f64, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &GptConfig, std: f64, proj_std: f64, vb: VarBuilder) -> Result<Self> {
         let d = cfg.d_model;
         let rotary = match cfg.positions {
             PositionEncoding::Rope => Some(Rotary::new(
@@ -28,7 +29,7 @@ impl CausalSelfAttention {
             PositionEncoding::Learned => None,
         };
         Ok(Self {
-            qkv: Linear::new(d, 3 * d, INIT_STD, vb.pp("qkv"))?,
+            qkv: Linear::new(d, 3 * d, std, vb.pp("qkv"))?,
             proj: Linear::new(d, d, proj_std, vb.pp("proj"))?,
             n_head: cfg.n_head,
             rotary,
@@ -67,9 +68,9 @@ struct Mlp {
 }
 
 impl Mlp {
-    fn new(cfg: &GptConfig, proj_std: f64, vb: VarBuilder) -> Result<Self> {
+    fn new(cfg: &GptConfig, std: f64, proj_std: f64, vb: VarBuilder) -> Result<Self> {
         Ok(Self {
-            fc: Linear::new(cfg.d_model, cfg.d_ff, INIT_STD, vb.pp("fc"))?,
+            fc: Linear::new(cfg.d_model, cfg.d_ff, std, vb.pp("fc"))?,
             proj: Linear::new(cfg.d_ff, cfg.d_model, proj_std, vb.pp("proj"))?,
         })
     }
@@ -94,13 +95,15 @@ struct Block {
 
 impl Block {
     fn new(cfg: &GptConfig, vb: VarBuilder) -> Result<Self> {
-        // GPT-2 scales residual projections by 1/sqrt(2·n_layer) (Radford et al. 2019, §2.3).
-        let proj_std = INIT_STD / (2.0 * cfg.n_layer as f64).sqrt();
+        // Hidden matrices at the parametrization's std; GPT-2 scales residual projections
+        // by a further 1/sqrt(2·n_layer) (Radford et al. 2019, §2.3).
+        let std = cfg.parametrization.hidden_std(cfg.d_model);
+        let proj_std = std / (2.0 * cfg.n_layer as f64).sqrt();
         Ok(Self {
             ln1: LayerNorm::new(cfg.d_model, vb.pp("ln1"))?,
-            attn: CausalSelfAttention::new(cfg, proj_std, vb.pp("attn"))?,
+            attn: CausalSelfAttention::new(cfg, std, proj_std, vb.pp("attn"))?,
             ln2: LayerNorm::new(cfg.d_model, vb.pp("ln2"))?,
-            mlp: Mlp::new(cfg, proj_std, vb.pp("mlp"))?,
+            mlp: Mlp::new(cfg, std, proj_std, vb.pp("mlp"))?,
         })
     }
 
@@ -211,7 +214,8 @@ impl Gpt {
             .reshape((b, t, ())) // (B, T, vocab)
     }
 
-    /// The final hidden states `(B, T, C)`, after `ln_f`, for token ids `idx` `(B, T)`.
+    /// The final hidden states `(B, T, C)`, after `ln_f` and the readout multiplier, for
+    /// token ids `idx` `(B, T)`.
     fn hidden(&self, idx: &Tensor) -> Result<Tensor> {
         let (_, t) = idx.dims2()?;
         if t > self.config.context {
@@ -229,7 +233,18 @@ impl Gpt {
         for block in &self.blocks {
             x = block.forward(&x, &mask, self.exec)?;
         }
-        self.ln_f.forward(&x, self.exec)
+        let x = self.ln_f.forward(&x, self.exec)?;
+        // μP's readout multiplier, on the hidden states so that the fused head and loss
+        // see it too; the standard parametrization skips the op (its results stay
+        // bit-for-bit what they were).
+        match self
+            .config
+            .parametrization
+            .output_multiplier(self.config.d_model)
+        {
+            1.0 => Ok(x),
+            m => x * m,
+        }
     }
 
     /// The output matrix `(vocab, C)`: its own, or the token embedding when tied.

@@ -22,9 +22,6 @@ impl Exec {
     }
 }
 
-/// GPT-2's initialisation scale for weight matrices and embeddings.
-pub(crate) const INIT_STD: f64 = 0.02;
-
 /// LayerNorm over the last dimension with a gain and a shift.
 pub(crate) struct LayerNorm {
     pub(crate) weight: Tensor,

@@ -1,7 +1,9 @@
 //! A GPT-style decoder-only transformer in candle, and its parameter and FLOP counts.
 //!
 //! - [`GptConfig`]: the shape (width, depth, heads, MLP width, context, vocabulary,
-//!   positions, tied head), validated at construction;
+//!   positions, tied head, parametrization), validated at construction;
+//! - [`Parametrization`]: GPT-2's standard one, or μP (hyperparameters that transfer
+//!   across widths);
 //! - [`Gpt`]: the model, built from a candle `VarBuilder` (nanoGPT's layout);
 //! - [`ParamStore`]: a seeded variable store, so that initialisation is reproducible
 //!   on CPU (candle cannot seed its CPU RNG);
@@ -24,6 +26,7 @@ mod error;
 mod gpt;
 pub mod kernels;
 mod layers;
+mod parametrization;
 mod precision;
 mod store;
 
@@ -32,5 +35,6 @@ pub use counts::{FlopCounts, ParamCounts};
 pub use error::ModelError;
 pub use gpt::Gpt;
 pub use kernels::Kernels;
+pub use parametrization::Parametrization;
 pub use precision::Precision;
 pub use store::ParamStore;

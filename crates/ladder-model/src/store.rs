@@ -47,6 +47,17 @@ impl ParamStore {
         self.lock().vars.iter().map(|(_, v)| v.clone()).collect()
     }
 
+    /// Every variable with its learning-rate multiplier under `model`'s parametrization
+    /// (1 for all under the standard one), in creation order.
+    pub fn vars_with_lr_multipliers(&self, model: &crate::GptConfig) -> Vec<(Var, f64)> {
+        let p = model.parametrization;
+        self.lock()
+            .vars
+            .iter()
+            .map(|(name, v)| (v.clone(), p.lr_multiplier(model.d_model, name, v.rank())))
+            .collect()
+    }
+
     /// Total number of scalar parameters.
     pub fn num_params(&self) -> usize {
         self.lock().vars.iter().map(|(_, v)| v.elem_count()).sum()

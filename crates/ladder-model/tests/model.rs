@@ -5,7 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use candle_core::{DType, Device, Tensor};
-use ladder_model::{FlopCounts, Gpt, GptConfig, ParamCounts, ParamStore, PositionEncoding};
+use ladder_model::{
+    FlopCounts, Gpt, GptConfig, ParamCounts, ParamStore, Parametrization, PositionEncoding,
+};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -20,6 +22,7 @@ fn shape(positions: PositionEncoding, tied_head: bool) -> GptConfig {
         d_ff: 12,
         positions,
         tied_head,
+        parametrization: Default::default(),
     })
     .unwrap()
 }
@@ -160,6 +163,58 @@ fn gradients_match_finite_differences_learned_tied() {
 #[test]
 fn gradients_match_finite_differences_rope_untied() {
     check_gradients(shape(PositionEncoding::Rope, false));
+}
+
+/// μP away from its base width: the readout multiplier is in the graph of both the fused
+/// head-and-loss node and the composed path.
+#[test]
+fn gradients_match_finite_differences_mup() {
+    for (positions, tied) in [
+        (PositionEncoding::Learned, true),
+        (PositionEncoding::Rope, false),
+    ] {
+        check_gradients(GptConfig {
+            parametrization: Parametrization::Mup { base_width: 32 },
+            ..shape(positions, tied)
+        });
+    }
+}
+
+/// μP at its base width is the standard model bit for bit; away from it, the hidden
+/// matrices start smaller by √m and the logits are divided by m.
+#[test]
+fn mup_at_its_base_width_is_the_standard_model() {
+    let idx = Tensor::new(&[[1u32, 4, 2, 9, 0, 3]], &Device::Cpu).unwrap();
+    let tgt = Tensor::new(&[[4u32, 2, 9, 0, 3, 8]], &Device::Cpu).unwrap();
+    let loss = |p: Parametrization| {
+        let cfg = GptConfig {
+            parametrization: p,
+            ..shape(PositionEncoding::Learned, true)
+        };
+        let (gpt, store) = build(cfg, DType::F32, 5);
+        let loss = gpt.loss(&idx, &tgt).unwrap().to_scalar::<f32>().unwrap();
+        let qkv = store
+            .named_vars()
+            .into_iter()
+            .find(|(n, _)| n == "h.0.attn.qkv.weight")
+            .unwrap()
+            .1;
+        let sd = qkv
+            .flatten_all()
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .mean_all()
+            .unwrap();
+        (loss, sd.to_scalar::<f32>().unwrap().sqrt())
+    };
+    let standard = loss(Parametrization::Standard);
+    assert_eq!(loss(Parametrization::Mup { base_width: 8 }), standard);
+    let (wide_loss, wide_sd) = loss(Parametrization::Mup { base_width: 2 });
+    assert!((wide_sd / standard.1 - 0.5).abs() < 1e-6, "std 0.02/√4");
+    // Logits divided by 4 sit nearer the uniform loss ln 11.
+    let uniform = 11f32.ln();
+    assert!((wide_loss - uniform).abs() < (standard.0 - uniform).abs());
 }
 
 /// Under bf16 autocast the loss and every gradient stay f32 and close to the f32 ones

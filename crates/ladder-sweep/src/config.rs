@@ -113,6 +113,11 @@ pub struct ModelConfig {
     pub shapes: Option<Vec<ShapeConfig>>,
     /// Size knobs, each expanded by [`crate::shape_for_size`].
     pub sizes: Option<Vec<usize>>,
+    /// `standard` (GPT-2's, default) or `mup` (μP: the learning rate tuned at
+    /// `base_width` holds at every width).
+    pub parametrization: Option<String>,
+    /// μP: the width at which `train.lr` is the rate of the hidden matrices.
+    pub base_width: Option<usize>,
 }
 
 fn learned() -> String {
@@ -160,9 +165,26 @@ pub struct TrainConfig {
     pub batch_size: usize,
     /// Peak learning rate.
     pub lr: f64,
-    /// Warmup steps (capped at a tenth of each run).
-    #[serde(default = "default_warmup")]
-    pub warmup_steps: u64,
+    /// Warmup steps (capped at a tenth of each run); default 20 unless
+    /// `warmup_fraction` is given.
+    pub warmup_steps: Option<u64>,
+    /// Warmup as a fraction of each run's steps, at least `warmup_min_steps` and at most
+    /// `warmup_max_steps`.
+    pub warmup_fraction: Option<f64>,
+    /// With `warmup_fraction`: the fewest warmup steps (default 10).
+    pub warmup_min_steps: Option<u64>,
+    /// With `warmup_fraction`: the most warmup steps (default: no cap).
+    pub warmup_max_steps: Option<u64>,
+    /// The batch rule: each model trains with the largest of `batch_size`,
+    /// `batch_size/2`, `batch_size/4`, … (down to `min_batch_size`) that gives its
+    /// shortest run at least this many steps, at a learning rate scaled by
+    /// √(batch / batch_size). Unset: every run uses `batch_size`.
+    pub min_steps: Option<u64>,
+    /// The batch rule's smallest batch (default 1).
+    pub min_batch_size: Option<usize>,
+    /// Seed replicates: each (N, D) point is trained this many times, replicate r with
+    /// initial weights and data order of seed `seed + r` (default 1).
+    pub seeds: Option<u64>,
     /// Final learning rate as a fraction of the peak.
     #[serde(default = "default_floor")]
     pub lr_floor: f64,
@@ -217,9 +239,6 @@ fn f32_name() -> String {
     "f32".into()
 }
 
-fn default_warmup() -> u64 {
-    20
-}
 fn default_floor() -> f64 {
     0.1
 }

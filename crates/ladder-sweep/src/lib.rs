@@ -14,6 +14,7 @@ mod error;
 mod estimate;
 mod isoflop;
 mod plan;
+mod rules;
 mod runner;
 mod size;
 mod source;

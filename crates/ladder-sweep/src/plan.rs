@@ -5,11 +5,14 @@ use std::sync::Arc;
 
 use ladder_core::{BudgetRule, ParamCount};
 use ladder_data::TokenSource;
-use ladder_model::{FlopCounts, GptConfig, ParamCounts, PositionEncoding, Precision};
+use ladder_model::{
+    FlopCounts, GptConfig, ParamCounts, Parametrization, PositionEncoding, Precision,
+};
 use ladder_train::{AdamWConfig, Cooldown, RunSpec, ScheduleKind};
 
 use crate::config::{ShapeConfig, SweepConfig, TrainConfig};
 use crate::isoflop::{convention_n, IsoFlop};
+use crate::rules::{self, BatchRule, Warmup};
 use crate::source::{open_source, DataSpec};
 use crate::{shape_for_size, SweepError};
 
@@ -128,7 +131,7 @@ impl Plan {
         // Last of the checks: opening the source can take seconds (a large Markov chain's
         // entropy rate, a corpus to tokenise), which a typo elsewhere should not cost.
         let (data, source) = open_source(cfg, base)?;
-        let models = models(cfg, source.vocab_size(), settings.positions)?;
+        let models = models(cfg, source.vocab_size(), &settings)?;
         let sized: Vec<(f64, FlopCounts)> = models
             .iter()
             .map(|m| {
@@ -147,14 +150,25 @@ impl Plan {
                 None => budgets(cfg, sized[index].0)?,
             };
             let capacity = source.train_capacity(model.context);
+            let shortest = budgets.iter().map(|b| b.1).fold(f64::INFINITY, f64::min);
+            let batch = settings.batch.batch_for(shortest, model.context);
             for (field, d, budget) in budgets {
-                let planned = settings.run(cfg, model, &field, d, budget, capacity)?;
+                let planned = settings.run(cfg, model, batch, &field, d, budget, capacity)?;
                 match planned {
                     Ok(run) => runs.push(run),
                     Err(left_out) => warnings.push(left_out),
                 }
             }
             share_warmup(&mut runs);
+        }
+        let firsts = runs.len();
+        for r in 1..settings.seeds {
+            runs.extend(
+                runs[..firsts]
+                    .iter()
+                    .map(|run| rules::replicate(run, r))
+                    .collect::<Vec<_>>(),
+            );
         }
         check_unique(&runs)?;
         source
@@ -189,7 +203,10 @@ struct Settings {
     /// The parameter count `tokens.per_param` and IsoFLOP budgets use.
     params: ParamCount,
     lr_table: Option<crate::LrTable>,
-    tokens_per_step: u64,
+    parametrization: Parametrization,
+    warmup: Warmup,
+    batch: BatchRule,
+    seeds: u64,
 }
 
 impl Settings {
@@ -219,6 +236,7 @@ impl Settings {
             .transpose()?;
         check_train(t)?;
         check_eval(cfg)?;
+        tokens_per_step(cfg)?;
         let params = cfg
             .tokens
             .params
@@ -232,13 +250,21 @@ impl Settings {
             schedule,
             params,
             lr_table,
-            tokens_per_step: tokens_per_step(cfg)?,
+            parametrization: rules::parametrization(&cfg.model, t)?,
+            warmup: Warmup::from_config(t)?,
+            batch: BatchRule::from_config(t)?,
+            seeds: rules::seeds(t)?,
         })
     }
 
-    /// The learning rate of `model`: from the tuned table, else `train.lr`, scaled by
-    /// `lr_width / d_model` when `train.lr_width` is set.
-    fn lr_for(&self, t: &TrainConfig, model: &GptConfig) -> Result<f64, SweepError> {
+    /// The learning rate of `model` at `batch`: from the tuned table, else `train.lr`,
+    /// scaled by `lr_width / d_model` when `train.lr_width` is set, then by the batch
+    /// rule's factor.
+    fn lr_for(&self, t: &TrainConfig, model: &GptConfig, batch: usize) -> Result<f64, SweepError> {
+        Ok(self.lr_at_full_batch(t, model)? * self.batch.lr_factor(batch))
+    }
+
+    fn lr_at_full_batch(&self, t: &TrainConfig, model: &GptConfig) -> Result<f64, SweepError> {
         if let Some(table) = &self.lr_table {
             return table.lr_for(model).ok_or_else(|| {
                 SweepError::invalid(
@@ -257,13 +283,15 @@ impl Settings {
         })
     }
 
-    /// The run of `model` on about `d` tokens (`field` is the TOML path that asked for
-    /// it), rounded to whole steps; `Ok(Err(why))` when an IsoFLOP design's run does not
-    /// fit the training split single-epoch and is left out.
+    /// The run of `model` on about `d` tokens in steps of `batch` sequences (`field` is
+    /// the TOML path that asked for it), rounded to whole steps; `Ok(Err(why))` when an
+    /// IsoFLOP design's run does not fit the training split single-epoch and is left out.
+    #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
         cfg: &SweepConfig,
         model: GptConfig,
+        batch: usize,
         field: &str,
         d: f64,
         budget: Option<f64>,
@@ -277,8 +305,9 @@ impl Settings {
                 ),
             ));
         }
-        let steps = (d / self.tokens_per_step as f64).round().max(1.0) as u64;
-        let tokens = steps * self.tokens_per_step;
+        let per_step = (batch * model.context) as u64;
+        let steps = (d / per_step as f64).round().max(1.0) as u64;
+        let tokens = steps * per_step;
         match capacity {
             // An IsoFLOP design asks for sizes, not these exact runs: leave out the one
             // the corpus cannot feed single-epoch, and say so.
@@ -300,7 +329,7 @@ impl Settings {
             }
             _ => {}
         }
-        let spec = self.spec(cfg, model, tokens, steps)?;
+        let spec = self.spec(cfg, model, batch, tokens, steps)?;
         Ok(Ok(PlannedRun {
             id: format!(
                 "d{}-l{}-h{}-D{}",
@@ -313,21 +342,22 @@ impl Settings {
         }))
     }
 
-    /// What the trainer needs for `model` on `tokens` tokens in `steps` steps.
+    /// What the trainer needs for `model` on `tokens` tokens in `steps` steps of `batch`.
     fn spec(
         &self,
         cfg: &SweepConfig,
         model: GptConfig,
+        batch: usize,
         tokens: u64,
         steps: u64,
     ) -> Result<RunSpec, SweepError> {
         let t = &cfg.train;
         Ok(RunSpec {
             model,
-            batch_size: t.batch_size,
+            batch_size: batch,
             tokens,
-            lr: self.lr_for(t, &model)?,
-            warmup_steps: t.warmup_steps.min(steps / 10),
+            lr: self.lr_for(t, &model, batch)?,
+            warmup_steps: self.warmup.steps(steps),
             lr_floor: t.lr_floor,
             adamw: AdamWConfig {
                 beta1: t.beta1,
@@ -336,8 +366,9 @@ impl Settings {
                 weight_decay: t.weight_decay,
                 grad_clip: (t.grad_clip > 0.0).then_some(t.grad_clip),
             },
-            eval_every_steps: (cfg.eval.every_tokens / self.tokens_per_step).max(1),
+            eval_every_steps: (cfg.eval.every_tokens / (batch * model.context) as u64).max(1),
             seed: cfg.seed,
+            replicate: 0,
             precision: self.precision,
             schedule: self.schedule,
         })
@@ -418,7 +449,7 @@ fn tokens_per_step(cfg: &SweepConfig) -> Result<u64, SweepError> {
 fn models(
     cfg: &SweepConfig,
     vocab: usize,
-    positions: PositionEncoding,
+    settings: &Settings,
 ) -> Result<Vec<GptConfig>, SweepError> {
     shapes(cfg)?
         .into_iter()
@@ -430,8 +461,9 @@ fn models(
                 n_layer: shape.n_layer,
                 n_head: shape.n_head,
                 d_ff: shape.d_ff.unwrap_or(4 * shape.d_model),
-                positions,
+                positions: settings.positions,
                 tied_head: cfg.model.tied_head,
+                parametrization: settings.parametrization,
             })
             .map_err(|e| match e {
                 ladder_model::ModelError::BadShape { field: f, message } => {

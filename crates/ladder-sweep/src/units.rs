@@ -15,10 +15,15 @@ pub struct Unit<'p> {
     pub runs: Vec<&'p PlannedRun>,
 }
 
-/// The name of the model a run trains, as its branch group is called.
+/// The name of the model a run trains, as its branch group is called (`-s{r}` added for
+/// seed replicate r).
 pub(crate) fn group_name(run: &PlannedRun) -> String {
     let m = &run.spec.model;
-    format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head)
+    let name = format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head);
+    match run.spec.replicate {
+        0 => name,
+        r => format!("{name}-s{r}"),
+    }
 }
 
 /// The runs of `plan` that share a stable phase, grouped (one group per model).

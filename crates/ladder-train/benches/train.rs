@@ -261,6 +261,7 @@ fn run() -> Result<(), String> {
             d_ff: 4 * d,
             positions: PositionEncoding::Learned,
             tied_head: true,
+            parametrization: Default::default(),
         })
         .map_err(|e| e.to_string())?;
         let start = Instant::now();

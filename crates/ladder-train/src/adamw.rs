@@ -26,6 +26,9 @@ struct Slot {
     m: Tensor,
     v: Tensor,
     decay: bool,
+    /// The variable's learning rate as a multiple of the schedule's (μP's per-layer
+    /// rates; 1 otherwise).
+    lr_multiplier: f64,
 }
 
 /// The optimiser state.
@@ -36,15 +39,22 @@ pub struct AdamW {
 }
 
 impl AdamW {
-    /// An optimiser over `vars` with zeroed moments.
+    /// An optimiser over `vars` with zeroed moments, one learning rate for all.
     pub fn new(vars: Vec<Var>, config: AdamWConfig) -> Result<Self> {
+        Self::with_lr_multipliers(vars.into_iter().map(|v| (v, 1.0)).collect(), config)
+    }
+
+    /// An optimiser over `vars`, each with its learning rate as a multiple of the
+    /// schedule's (as torch's parameter groups; the decoupled decay scales with it).
+    pub fn with_lr_multipliers(vars: Vec<(Var, f64)>, config: AdamWConfig) -> Result<Self> {
         let slots = vars
             .into_iter()
-            .map(|var| {
+            .map(|(var, lr_multiplier)| {
                 Ok(Slot {
                     m: var.zeros_like()?,
                     v: var.zeros_like()?,
                     decay: var.rank() >= 2,
+                    lr_multiplier,
                     var,
                 })
             })
@@ -122,6 +132,7 @@ impl AdamW {
             let m_hat = (&slot.m / bias1)?;
             let v_hat = (&slot.v / bias2)?;
             let update = (m_hat / (v_hat.sqrt()? + c.eps)?)?;
+            let lr = lr * slot.lr_multiplier;
             let theta = slot.var.as_tensor();
             let decayed = if slot.decay {
                 (theta * (1.0 - lr * c.weight_decay))?
@@ -168,6 +179,35 @@ mod tests {
             assert!((wv - expected_w[i]).abs() < 1e-6, "step {i}: w {wv}");
             assert!((bv - expected_b[i]).abs() < 1e-6, "step {i}: b {bv}");
         }
+    }
+
+    /// A multiplier k gives the update of a plain optimiser at learning rate k·lr.
+    #[test]
+    fn a_multiplier_scales_the_variables_rate() {
+        let config = AdamWConfig {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.1,
+            grad_clip: None,
+        };
+        let run = |k: f64, lr: f64| {
+            let w = Var::new(&[[1.0f64, -2.0]], &Device::Cpu).unwrap();
+            let mut opt = AdamW::with_lr_multipliers(vec![(w.clone(), k)], config).unwrap();
+            for _ in 0..3 {
+                let loss = w.as_tensor().sqr().unwrap().sum_all().unwrap();
+                opt.step(&loss.backward().unwrap(), lr).unwrap();
+            }
+            w.flatten_all().unwrap().to_vec1::<f64>().unwrap()
+        };
+        let (scaled, plain) = (run(0.25, 0.2), run(1.0, 0.05));
+        for (a, b) in scaled.iter().zip(&plain) {
+            assert!((a - b).abs() < 1e-12, "{scaled:?} vs {plain:?}");
+        }
+        assert!(
+            (run(1.0, 0.2)[0] - scaled[0]).abs() > 1e-3,
+            "the multiplier matters"
+        );
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub struct RunSpec {
     pub eval_every_steps: u64,
     /// Seed of the initial weights.
     pub seed: u64,
+    /// Which data order the run reads ([`ladder_data::TokenSource::train_sequences`]):
+    /// 0 for the sweep's first seed, r for its replicate r.
+    pub replicate: u64,
     /// Precision of the matrix products (f32, or bf16 autocast).
     pub precision: Precision,
 }

@@ -97,7 +97,8 @@ pub fn time_steps_after(
         store.var_builder(DType::F32, device),
     )?
     .with_precision(spec.precision);
-    let mut opt = AdamW::new(store.vars(), spec.adamw)?;
+    let mut opt =
+        AdamW::with_lr_multipliers(store.vars_with_lr_multipliers(&spec.model), spec.adamw)?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed);
     let tokens: Vec<u32> = (0..b * (t + 1))
         .map(|_| rng.random_range(0..v as u32))

@@ -108,14 +108,15 @@ impl<'a> Trainer<'a> {
         let store = ParamStore::new(spec.seed);
         let model = Gpt::new(spec.model, store.var_builder(DType::F32, device))?
             .with_precision(spec.precision);
-        let opt = AdamW::new(store.vars(), spec.adamw)?;
+        let opt =
+            AdamW::with_lr_multipliers(store.vars_with_lr_multipliers(&spec.model), spec.adamw)?;
         Ok(Self {
             spec: spec.clone(),
             store,
             model,
             opt,
             source,
-            sequences: source.train_sequences(spec.model.context),
+            sequences: source.train_sequences(spec.model.context, spec.replicate),
             val,
             device: device.clone(),
             step: 0,
@@ -249,7 +250,9 @@ impl<'a> Trainer<'a> {
         self.loss_count = snap.scalars.loss_count;
         self.evals = snap.evals();
         let skip = (snap.step * self.spec.batch_size as u64) as usize;
-        self.sequences = self.source.train_sequences(self.spec.model.context);
+        self.sequences = self
+            .source
+            .train_sequences(self.spec.model.context, self.spec.replicate);
         // `nth(skip - 1)` consumes exactly `skip` sequences.
         if skip > 0 {
             self.sequences.nth(skip - 1);

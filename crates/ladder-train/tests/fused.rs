@@ -18,6 +18,7 @@ fn losses(kernels: Kernels, precision: Precision, steps: usize) -> Vec<f64> {
         d_ff: 128,
         positions: PositionEncoding::Learned,
         tied_head: true,
+        parametrization: Default::default(),
     })
     .unwrap();
     let device = Device::Cpu;

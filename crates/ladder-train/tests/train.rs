@@ -23,6 +23,7 @@ fn spec(tokens: u64) -> RunSpec {
             d_ff: 64,
             positions: PositionEncoding::Learned,
             tied_head: true,
+            parametrization: Default::default(),
         })
         .expect("a valid shape"),
         batch_size: 8,
@@ -39,6 +40,7 @@ fn spec(tokens: u64) -> RunSpec {
         },
         eval_every_steps: 10,
         seed: 0,
+        replicate: 0,
         precision: Precision::F32,
         schedule: ScheduleKind::Cosine,
     }

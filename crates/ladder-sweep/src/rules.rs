@@ -1,0 +1,230 @@
+//! The rules that set each run's training from its model and length, documented in
+//! docs/config.md: the parametrization (standard or μP), the warmup, the batch size and
+//! the seed replicates.
+
+use ladder_model::Parametrization;
+
+use crate::config::{ModelConfig, TrainConfig};
+use crate::{PlannedRun, SweepError};
+
+/// `[model] parametrization` and `base_width`, checked against `[train]`.
+pub(crate) fn parametrization(
+    m: &ModelConfig,
+    t: &TrainConfig,
+) -> Result<Parametrization, SweepError> {
+    match (m.parametrization.as_deref(), m.base_width) {
+        (None | Some("standard"), None) => Ok(Parametrization::Standard),
+        (None | Some("standard"), Some(_)) => Err(SweepError::invalid(
+            "model.base_width",
+            "only μP has a base width: add parametrization = \"mup\" or remove it",
+        )),
+        (Some("mup"), None) => Err(SweepError::invalid(
+            "model.base_width",
+            "μP needs the width at which train.lr was tuned, e.g. base_width = 64",
+        )),
+        (Some("mup"), Some(0)) => Err(SweepError::invalid(
+            "model.base_width",
+            "must be a width of at least 1",
+        )),
+        (Some("mup"), Some(base_width)) => {
+            for (field, set) in [
+                ("train.lr_width", t.lr_width.is_some()),
+                ("train.lr_table", t.lr_table.is_some()),
+            ] {
+                if set {
+                    return Err(SweepError::invalid(
+                        field,
+                        "μP already sets each width's learning rates: remove it, or use \
+                         parametrization = \"standard\"",
+                    ));
+                }
+            }
+            Ok(Parametrization::Mup { base_width })
+        }
+        (Some(other), _) => Err(SweepError::invalid(
+            "model.parametrization",
+            format!("`{other}`: use \"standard\" or \"mup\""),
+        )),
+    }
+}
+
+/// How many warmup steps a run of a given length gets.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Warmup {
+    /// `warmup_steps`, at most a tenth of the run.
+    Steps(u64),
+    /// `warmup_fraction` of the run, clamped to `[min, max]` and to half the run.
+    Fraction { fraction: f64, min: u64, max: u64 },
+}
+
+/// Warmup steps when `[train]` names none.
+const DEFAULT_WARMUP_STEPS: u64 = 20;
+/// The fewest warmup steps of the fraction rule when `warmup_min_steps` is not given.
+const DEFAULT_WARMUP_MIN: u64 = 10;
+
+impl Warmup {
+    pub(crate) fn from_config(t: &TrainConfig) -> Result<Self, SweepError> {
+        let Some(fraction) = t.warmup_fraction else {
+            if t.warmup_min_steps.is_some() || t.warmup_max_steps.is_some() {
+                return Err(SweepError::invalid(
+                    "train.warmup_min_steps",
+                    "warmup_min_steps and warmup_max_steps bound warmup_fraction: add it",
+                ));
+            }
+            return Ok(Self::Steps(t.warmup_steps.unwrap_or(DEFAULT_WARMUP_STEPS)));
+        };
+        if t.warmup_steps.is_some() {
+            return Err(SweepError::invalid(
+                "train.warmup_steps",
+                "give warmup_steps or warmup_fraction, not both",
+            ));
+        }
+        if !(fraction > 0.0 && fraction <= 0.5) {
+            return Err(SweepError::invalid(
+                "train.warmup_fraction",
+                format!("{fraction} must be in (0, 0.5]"),
+            ));
+        }
+        let min = t.warmup_min_steps.unwrap_or(DEFAULT_WARMUP_MIN);
+        let max = t.warmup_max_steps.unwrap_or(u64::MAX);
+        if max < min {
+            return Err(SweepError::invalid(
+                "train.warmup_max_steps",
+                format!("{max} is below warmup_min_steps ({min})"),
+            ));
+        }
+        Ok(Self::Fraction { fraction, min, max })
+    }
+
+    /// Warmup steps of a run of `steps` steps.
+    pub(crate) fn steps(&self, steps: u64) -> u64 {
+        match *self {
+            Self::Steps(w) => w.min(steps / 10),
+            Self::Fraction { fraction, min, max } => {
+                let w = (fraction * steps as f64).round() as u64;
+                w.clamp(min, max).min(steps / 2)
+            }
+        }
+    }
+}
+
+/// The batch size of each model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct BatchRule {
+    /// `batch_size`: the batch of every run without the rule, the largest with it.
+    pub(crate) largest: usize,
+    /// `min_batch_size`.
+    smallest: usize,
+    /// `min_steps`, when the rule is on.
+    min_steps: Option<u64>,
+}
+
+impl BatchRule {
+    pub(crate) fn from_config(t: &TrainConfig) -> Result<Self, SweepError> {
+        let smallest = t.min_batch_size.unwrap_or(1);
+        if t.min_batch_size.is_some() && t.min_steps.is_none() {
+            return Err(SweepError::invalid(
+                "train.min_batch_size",
+                "bounds the batch rule, which min_steps turns on: add min_steps",
+            ));
+        }
+        if smallest == 0 || smallest > t.batch_size {
+            return Err(SweepError::invalid(
+                "train.min_batch_size",
+                format!("{smallest} must be in [1, batch_size = {}]", t.batch_size),
+            ));
+        }
+        if t.min_steps == Some(0) {
+            return Err(SweepError::invalid("train.min_steps", "must be at least 1"));
+        }
+        Ok(Self {
+            largest: t.batch_size,
+            smallest,
+            min_steps: t.min_steps,
+        })
+    }
+
+    /// The batch of a model whose shortest run has `tokens` tokens of `context` each
+    /// sequence: halve `batch_size` until that run has `min_steps` steps.
+    pub(crate) fn batch_for(&self, tokens: f64, context: usize) -> usize {
+        let Some(min_steps) = self.min_steps else {
+            return self.largest;
+        };
+        let mut batch = self.largest;
+        while batch / 2 >= self.smallest && tokens / ((batch * context) as f64) < min_steps as f64 {
+            batch /= 2;
+        }
+        batch
+    }
+
+    /// The learning-rate factor of `batch`: √(batch / batch_size), the square-root rule
+    /// for Adam (Malladi et al. 2022, "On the SDEs and Scaling Rules for Adaptive
+    /// Gradient Algorithms").
+    pub(crate) fn lr_factor(&self, batch: usize) -> f64 {
+        (batch as f64 / self.largest as f64).sqrt()
+    }
+}
+
+/// `[train] seeds`, checked.
+pub(crate) fn seeds(t: &TrainConfig) -> Result<u64, SweepError> {
+    match t.seeds {
+        None => Ok(1),
+        Some(k) if (1..=1000).contains(&k) => Ok(k),
+        Some(k) => Err(SweepError::invalid(
+            "train.seeds",
+            format!("{k}: train each point 1 to 1000 times"),
+        )),
+    }
+}
+
+/// Replicate `r` (≥ 1) of `run`: initial weights from seed `seed + r`, the data order of
+/// replicate `r`, and the id suffixed `-s{r}`.
+pub(crate) fn replicate(run: &PlannedRun, r: u64) -> PlannedRun {
+    let mut copy = run.clone();
+    copy.id = format!("{}-s{r}", run.id);
+    copy.spec.seed = run.spec.seed.wrapping_add(r);
+    copy.spec.replicate = r;
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fraction_warmup_is_clamped() {
+        let w = Warmup::Fraction {
+            fraction: 0.05,
+            min: 10,
+            max: 100,
+        };
+        assert_eq!(w.steps(1000), 50);
+        assert_eq!(w.steps(100), 10, "the floor");
+        assert_eq!(w.steps(10_000), 100, "the cap");
+        assert_eq!(w.steps(12), 6, "never more than half the run");
+        assert_eq!(
+            Warmup::Steps(50).steps(300),
+            30,
+            "fixed steps: a tenth at most"
+        );
+    }
+
+    #[test]
+    fn the_batch_halves_until_the_shortest_run_has_its_steps() {
+        let rule = BatchRule {
+            largest: 32,
+            smallest: 4,
+            min_steps: Some(500),
+        };
+        // 1e6 tokens of 128: 32 → 244 steps, 16 → 488, 8 → 976.
+        assert_eq!(rule.batch_for(1e6, 128), 8);
+        assert_eq!(rule.batch_for(1e8, 128), 32);
+        assert_eq!(rule.batch_for(1e3, 128), 4, "never below min_batch_size");
+        assert!((rule.lr_factor(8) - 0.5).abs() < 1e-15);
+        let off = BatchRule {
+            min_steps: None,
+            ..rule
+        };
+        assert_eq!(off.batch_for(1e3, 128), 32);
+    }
+}

@@ -1,0 +1,129 @@
+//! The rules of `[model]` and `[train]` that set each run: μP, the warmup, the batch
+//! rule and seed replicates, as planned and as trained.
+
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+
+use ladder_model::Parametrization;
+use ladder_sweep::{Plan, SweepConfig};
+
+const BASE: &str = r#"
+name = "t"
+[data]
+kind = "markov"
+vocab = 16
+order = 1
+successors = 3
+[model]
+context = 16
+shapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, { d_model = 16, n_layer = 1, n_head = 2 }]
+[tokens]
+counts = [2048, 8192]
+[train]
+batch_size = 8
+lr = 1e-2
+[eval]
+every_tokens = 1024
+tokens = 512
+"#;
+
+/// The base config with `extra` lines appended to the section `section`.
+fn with(section: &str, extra: &str) -> String {
+    BASE.replace(
+        &format!("[{section}]\n"),
+        &format!("[{section}]\n{extra}\n"),
+    )
+}
+
+fn plan(text: &str) -> Result<Plan, String> {
+    let cfg = SweepConfig::parse(text, Path::new("t.toml")).map_err(|e| e.to_string())?;
+    Plan::new(&cfg, text, Path::new("t.toml")).map_err(|e| e.to_string())
+}
+
+#[test]
+fn seeds_add_replicates_after_the_first_seed() {
+    let one = plan(BASE).unwrap();
+    let three = plan(&with("train", "seeds = 3")).unwrap();
+    assert_eq!(three.runs.len(), 3 * one.runs.len());
+    let n = one.runs.len();
+    for (r, chunk) in three.runs.chunks(n).enumerate() {
+        for (run, first) in chunk.iter().zip(&one.runs) {
+            let suffix = if r == 0 {
+                String::new()
+            } else {
+                format!("-s{r}")
+            };
+            assert_eq!(run.id, format!("{}{suffix}", first.id));
+            assert_eq!(run.spec.seed, first.spec.seed + r as u64);
+            assert_eq!(run.spec.replicate, r as u64);
+            let mut same = run.spec.clone();
+            (same.seed, same.replicate) = (first.spec.seed, 0);
+            assert_eq!(same, first.spec, "replicates differ by seed only");
+        }
+    }
+    assert!(plan(&with("train", "seeds = 0"))
+        .err()
+        .unwrap()
+        .contains("train.seeds"));
+}
+
+#[test]
+fn mup_sets_the_parametrization_and_keeps_the_base_rate() {
+    let p = plan(&with("model", "parametrization = \"mup\"\nbase_width = 8")).unwrap();
+    for run in &p.runs {
+        assert_eq!(
+            run.spec.model.parametrization,
+            Parametrization::Mup { base_width: 8 }
+        );
+        assert_eq!(run.spec.lr, 1e-2, "the multipliers live in the optimiser");
+    }
+    for (extra, field) in [
+        ("parametrization = \"mup\"", "model.base_width"),
+        ("base_width = 8", "model.base_width"),
+        ("parametrization = \"np\"", "model.parametrization"),
+    ] {
+        let err = plan(&with("model", extra)).err().unwrap();
+        assert!(err.contains(field), "{extra}: {err}");
+    }
+    let both = with("model", "parametrization = \"mup\"\nbase_width = 8");
+    let err = plan(&both.replace("lr = 1e-2", "lr = 1e-2\nlr_width = 8"))
+        .err()
+        .unwrap();
+    assert!(err.contains("train.lr_width"), "{err}");
+}
+
+#[test]
+fn warmup_follows_the_fraction_rule() {
+    let p = plan(&with(
+        "train",
+        "warmup_fraction = 0.25\nwarmup_min_steps = 3",
+    ))
+    .unwrap();
+    // 2048 and 8192 tokens at 128 per step: 16 and 64 steps.
+    let warmups: Vec<u64> = p.runs.iter().map(|r| r.spec.warmup_steps).collect();
+    assert_eq!(warmups, vec![4, 16, 4, 16]);
+    let err = plan(&with("train", "warmup_fraction = 0.1\nwarmup_steps = 5"))
+        .err()
+        .unwrap();
+    assert!(err.contains("train.warmup_steps"), "{err}");
+    let err = plan(&with("train", "warmup_max_steps = 5")).err().unwrap();
+    assert!(err.contains("warmup_fraction"), "{err}");
+}
+
+#[test]
+fn the_batch_rule_gives_short_runs_their_steps() {
+    let p = plan(&with("train", "min_steps = 40\nmin_batch_size = 2")).unwrap();
+    for run in &p.runs {
+        // The shortest run (2048 tokens) needs a batch of 2 (64 steps of 32 tokens).
+        assert_eq!(run.spec.batch_size, 2, "{}", run.id);
+        assert!(
+            (run.spec.lr - 1e-2 * 0.5).abs() < 1e-15,
+            "√(2/8) of the rate"
+        );
+        assert_eq!(run.tokens() % 32, 0);
+    }
+    let err = plan(&with("train", "min_batch_size = 2")).err().unwrap();
+    assert!(err.contains("min_steps"), "{err}");
+}
