@@ -76,6 +76,35 @@ const CASES: &[Case] = &[
         needles: &["train.cooldown", "between 0 and 1"],
     },
     Case {
+        id: "config-mup-base-width",
+        args: &["plan", "{d}/mup.toml"],
+        needles: &["model.base_width", "μP needs the width"],
+    },
+    Case {
+        id: "config-warmup-both",
+        args: &["plan", "{d}/warmupboth.toml"],
+        needles: &["train.warmup_steps", "not both"],
+    },
+    Case {
+        id: "config-seeds-zero",
+        args: &["plan", "{d}/seeds0.toml"],
+        needles: &["train.seeds", "1 to 1000"],
+    },
+    Case {
+        id: "config-corpus-too-small",
+        args: &["plan", "{d}/toosmall.toml", "--no-timing"],
+        needles: &[
+            "tokens.budgets[1]",
+            "the corpus cannot hold this design",
+            "the largest budget whose sizes all fit is",
+        ],
+    },
+    Case {
+        id: "config-design-minutes",
+        args: &["plan", "{d}/designminutes.toml"],
+        needles: &["design.minutes", "> 0"],
+    },
+    Case {
         id: "config-lr-table-missing",
         args: &["plan", "{d}/lrtable.toml"],
         needles: &["nope.toml"],
@@ -331,6 +360,43 @@ fn scratch(d: &Path) {
         "cooldown",
         "warmup_steps = 2",
         "warmup_steps = 2\nschedule = \"wsd\"\ncooldown = 1.5",
+    );
+    variant(
+        d,
+        "mup",
+        "context = 16",
+        "context = 16\nparametrization = \"mup\"",
+    );
+    variant(
+        d,
+        "warmupboth",
+        "warmup_steps = 2",
+        "warmup_steps = 2\nwarmup_fraction = 0.1",
+    );
+    variant(
+        d,
+        "seeds0",
+        "warmup_steps = 2",
+        "warmup_steps = 2\nseeds = 0",
+    );
+    variant(
+        d,
+        "designminutes",
+        "[tokens]\ncounts = [2048, 4096, 8192]",
+        "[design]\nminutes = -1\nlaw = \"chinchilla\"\n[tokens]",
+    );
+    write(
+        d,
+        "prose.txt",
+        &"the quick brown fox jumps over the lazy dog. ".repeat(400),
+    );
+    write(
+        d,
+        "toosmall.toml",
+        "name = \"t\"\n[data]\nkind = \"text\"\npath = \"prose.txt\"\nsplit_fraction = 0.1\n\
+         [model]\ncontext = 16\nshapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, \
+         { d_model = 16, n_layer = 1, n_head = 2 }]\n[tokens]\nbudgets = [1e7, 1e9]\n\
+         [train]\nbatch_size = 8\nlr = 1e-2\n[eval]\nevery_tokens = 1024\ntokens = 512\n",
     );
     variant(
         d,

@@ -202,8 +202,9 @@ fn wsd_branches_match_separate_wsd_runs() {
     }
 }
 
-/// `ladder tune` trains each model at each factor of its learning rate and writes the
-/// best ones, which `[train] lr_table` then applies per model.
+/// `ladder tune` trains each model at each factor of its learning rate, extends the grid
+/// until every best rate has a worse one on each side, and writes the best ones, which
+/// `[train] lr_table` then applies per model.
 #[test]
 fn tune_writes_a_table_that_the_config_then_uses() {
     let dir = tempfile::tempdir().unwrap();
@@ -242,9 +243,24 @@ fn tune_writes_a_table_that_the_config_then_uses() {
         .map(|l| l.split_whitespace().nth(9).unwrap())
         .collect();
     assert_eq!(rates.len(), 6);
+    let grid: Vec<String> = (-4..=4)
+        .map(|k| format!("{:.2e}", 1e-2 * 2f64.powi(k)))
+        .collect();
     for lr in rates {
-        assert!(["5.00e-3", "1.00e-2", "2.00e-2"].contains(&lr), "{lr}");
+        assert!(grid.iter().any(|g| g == lr), "{lr} is on the ×2 grid");
     }
+    let tune_text = text(&out).0;
+    if !tune_text.contains("edge of the grid") {
+        // Every best rate bracketed: each table entry has a trial on each side.
+        for entry in table.split("[[model]]").skip(1) {
+            let tried = entry.matches("], [").count() + 1;
+            assert!(tried >= 3, "{entry}");
+        }
+    }
+    assert!(
+        tune_text.contains("slope of log(rate) on log(width)"),
+        "{tune_text}"
+    );
     let missing = micro.replace("lr = 1e-2", "lr = 1e-2\nlr_table = \"nope.toml\"");
     let bad = ladder(&[
         "plan",

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ladder_lab::text::plan_text;
-use ladder_lab::{jobs_or_cores, load_plan, share_threads, Timing};
+use ladder_lab::{jobs_or_cores, load_plan_in, share_threads, Timing};
 use ladder_sweep::units;
 
 use crate::exit::{emit, Failure};
@@ -22,7 +22,10 @@ pub struct PlanArgs {
 }
 
 pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
-    let plan = load_plan(&args.config)?;
+    let (plan, search) = load_plan_in(&args.config, None, &mut |step| eprintln!("{step}..."))?;
+    if let Some(search) = &search {
+        emit(search)?;
+    }
     // As `run` from an empty directory: no more jobs than units.
     let jobs = jobs_or_cores(args.jobs)?.min(units(&plan).len().max(1));
     share_threads(jobs);

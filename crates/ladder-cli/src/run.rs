@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ladder_lab::{load_plan, LabError, Results, Session, TrainOptions};
+use ladder_lab::{load_plan_in, LabError, Results, Session, TrainOptions};
 use ladder_sweep::{claim_dir, DeviceChoice, Plan, SweepOutcome};
 
 use crate::exit::{emit, Failure};
@@ -86,12 +86,26 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
     ))
 }
 
+/// The `name` of the config at `path` (which names its default output directory).
+fn sweep_name(path: &std::path::Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LabError::Input(format!("cannot read config {}: {e}", path.display())))?;
+    Ok(ladder_sweep::SweepConfig::parse(&text, path)
+        .map_err(LabError::from)?
+        .name)
+}
+
 pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
-    let plan = load_plan(&args.config)?;
+    let name = sweep_name(&args.config)?;
     let out = args
         .out
         .clone()
-        .unwrap_or_else(|| PathBuf::from("results").join(&plan.name));
+        .unwrap_or_else(|| PathBuf::from("results").join(&name));
+    let (plan, search) =
+        load_plan_in(&args.config, Some(&out), &mut |step| eprintln!("{step}..."))?;
+    if let Some(search) = search {
+        eprint!("{search}");
+    }
     if let Some(selector) = &args.only {
         return run_one_unit(args, plan, &out, selector);
     }

@@ -1,8 +1,8 @@
-//! `ladder tune CONFIG [--out DIR] [--factors F,...] [--tokens D] [--jobs J]`.
+//! `ladder tune CONFIG [--out DIR] [--factors F,...] [--tokens D] [--rounds R] [--jobs J]`.
 
 use std::path::PathBuf;
 
-use ladder_sweep::{tune_plan, DeviceChoice, DEFAULT_FACTORS};
+use ladder_sweep::{bracket, tune_plan, DeviceChoice, DEFAULT_FACTORS, UNITS_FILE};
 
 use ladder_lab::{load_plan, write_tuned, TrainOptions};
 
@@ -20,9 +20,14 @@ pub struct TuneArgs {
     /// Multiples of the configured learning rate to try.
     #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_FACTORS)]
     pub factors: Vec<f64>,
-    /// Training tokens per trial (default: each model's smallest planned D).
+    /// Training tokens per trial (default: each model's smallest planned D; give one
+    /// value to compare sizes at equal tokens).
     #[arg(long)]
     pub tokens: Option<u64>,
+    /// Rounds of extension: after each, a model whose best rate is the smallest or
+    /// largest tried gets a trial one grid step beyond it.
+    #[arg(long, default_value_t = 4)]
+    pub rounds: usize,
     /// Trials trained in parallel (default: one per core).
     #[arg(long)]
     pub jobs: Option<usize>,
@@ -33,7 +38,7 @@ pub struct TuneArgs {
 
 pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     let plan = load_plan(&args.config)?;
-    let trials = tune_plan(&plan, &args.factors, args.tokens).input()?;
+    let mut trials = tune_plan(&plan, &args.factors, args.tokens).input()?;
     let out = args
         .out
         .clone()
@@ -43,7 +48,17 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         jobs: args.jobs,
         merge: true,
     };
-    train_plan(&trials, &out, options)?;
-    let (_, text) = write_tuned(&out, &args.config)?;
+    let mut round = 0;
+    let text = loop {
+        train_plan(&trials, &out, options)?;
+        let (table, text) = write_tuned(&out, &args.config)?;
+        if round == args.rounds || bracket(&mut trials, &table) == 0 {
+            break text;
+        }
+        round += 1;
+        eprintln!("round {round}: best rates at the grid's edge, trying one step beyond");
+        // The unit list is written once per directory: rewrite it for the longer plan.
+        let _ = std::fs::remove_file(out.join(UNITS_FILE));
+    };
     emit(&text)
 }

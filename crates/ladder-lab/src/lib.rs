@@ -16,6 +16,7 @@
 //! and text these functions return.
 #![deny(missing_docs)]
 
+pub mod auto;
 mod design;
 mod error;
 mod fit;
@@ -34,7 +35,7 @@ pub use design::{design_law, design_points, design_text, simulate_plan, DesignLa
 pub use error::LabError;
 pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
 pub use input::{fit_input, read_input, FitInput};
-pub use plans::{duration, load_plan, plan_text, Timing};
+pub use plans::{duration, load_plan, load_plan_in, plan_text, Timing};
 pub use progress::{ProgressLog, Sink};
 pub use results::Results;
 pub use slurm::{SlurmJob, SlurmScripts};

@@ -10,11 +10,38 @@ use ladder_train::{time_steps, StepTimes, TimingSpec};
 
 use crate::LabError;
 
-/// Reads and plans the config at `path`.
+/// Reads and plans the config at `path`, resolving a `[design]` silently first (see
+/// [`load_plan_in`]).
 pub fn load_plan(path: &Path) -> Result<Plan, LabError> {
+    Ok(load_plan_in(path, None, &mut |_| {})?.0)
+}
+
+/// Reads and plans the config at `path`. A `[design]` without budgets is resolved first
+/// ([`crate::auto::resolve_design`]): taken from `out/config.toml` when that sweep
+/// directory holds a resolution of this same config (a rerun trains what the first run
+/// chose), else searched on this machine, `on_step` hearing each step. Returns the plan
+/// and, when a search ran, its summary.
+pub fn load_plan_in(
+    path: &Path,
+    out: Option<&Path>,
+    on_step: &mut dyn FnMut(&str),
+) -> Result<(Plan, Option<String>), LabError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LabError::Input(format!("cannot read config {}: {e}", path.display())))?;
-    plan_text(&text, path)
+    let marker = format!(
+        "# [design] resolved (config {})",
+        crate::auto::source_hash(&text)
+    );
+    if let Some(previous) = out
+        .and_then(|dir| std::fs::read_to_string(dir.join("config.toml")).ok())
+        .filter(|t| t.contains(&marker))
+    {
+        return Ok((plan_text(&previous, path)?, None));
+    }
+    match crate::auto::resolve_design(&text, path, on_step)? {
+        Some(resolved) => Ok((plan_text(&resolved.text, path)?, Some(resolved.summary))),
+        None => Ok((plan_text(&text, path)?, None)),
+    }
 }
 
 /// Plans the config `text`, read from `path` (which resolves its relative data paths).
@@ -73,7 +100,7 @@ impl Timing {
 }
 
 /// Three timed steps (after one untimed) of `run`'s shape on the CPU.
-fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
+pub(crate) fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
     let spec = TimingSpec {
         model: run.spec.model,
         batch_size: run.spec.batch_size,

@@ -26,6 +26,44 @@ pub struct SweepConfig {
     pub train: TrainConfig,
     /// Evaluation cadence and set.
     pub eval: EvalConfig,
+    /// A design from the data and the clock: budgets, sizes and seeds chosen by
+    /// `ladder plan`/`ladder run` (ladder-lab's `auto` module) when `[tokens]` gives no
+    /// budgets.
+    pub design: Option<DesignConfig>,
+}
+
+/// `[design]`: what the automatic IsoFLOP design may spend and must achieve.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DesignConfig {
+    /// Wall-clock minutes the whole ladder may take on this machine.
+    pub minutes: f64,
+    /// Parallel jobs it will train with (default: one per core).
+    pub jobs: Option<usize>,
+    /// Assume this training speed per job, in FLOPs per second counted as 6·N·D (2·N per
+    /// evaluated token), instead of timing each size here: to design for a machine other
+    /// than this one (a GPU config planned on a laptop), or to make the design
+    /// reproducible.
+    pub flops_per_second: Option<f64>,
+    /// Seed counts to consider (default [1, 2, 3]).
+    pub seeds: Option<Vec<u64>>,
+    /// Sizes every budget must have on each side of its expected optimum (default 2).
+    pub bracket: Option<usize>,
+    /// Sizes added on each side beyond the bracket, against a misplaced prior (default 1).
+    pub margin: Option<usize>,
+    /// Factor between neighbouring budgets (default √10: two per decade).
+    pub spacing: Option<f64>,
+    /// Decades of compute to consider (default [1, 1.5, 2, 2.5, 3]).
+    pub decades: Option<Vec<f64>>,
+    /// The prior law the simulator draws from and whose optimum centres each budget's
+    /// sizes: a preset name or a fit.json (relative to the config file).
+    pub law: String,
+    /// Relative noise of a run's loss (default: the fit.json's residual RMS, else 0.01).
+    pub noise: Option<f64>,
+    /// Simulated sweeps per candidate design (default 8).
+    pub reps: Option<usize>,
+    /// Bootstrap resamples of each simulated fit (default 200).
+    pub bootstrap: Option<usize>,
 }
 
 /// `[data]`: the synthetic chain or a text file.
@@ -111,8 +149,8 @@ pub struct ModelConfig {
     pub tied_head: bool,
     /// Explicit shapes.
     pub shapes: Option<Vec<ShapeConfig>>,
-    /// Size knobs, each expanded by [`crate::shape_for_size`].
-    pub sizes: Option<Vec<usize>>,
+    /// Size knobs, each expanded by [`crate::shape_for_size`] (whole or fractional).
+    pub sizes: Option<Vec<f64>>,
     /// `standard` (GPT-2's, default) or `mup` (μP: the learning rate tuned at
     /// `base_width` holds at every width).
     pub parametrization: Option<String>,

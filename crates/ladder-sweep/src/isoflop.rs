@@ -134,6 +134,44 @@ impl IsoFlop {
     }
 }
 
+impl IsoFlop {
+    /// The largest budget whose every run needs at most `capacity` training tokens,
+    /// under the same choice of sizes (to 1%, by bisection in log C); `None` when not
+    /// even a budget a million times smaller fits.
+    pub(crate) fn largest_budget(
+        &self,
+        models: &[(f64, FlopCounts)],
+        capacity: f64,
+    ) -> Option<f64> {
+        let top = self.budgets.iter().map(|b| b.1).fold(0.0, f64::max);
+        let fits = |c: f64| {
+            let probe = Self {
+                budgets: vec![(String::new(), c)],
+                ..self.clone()
+            };
+            (0..models.len())
+                .flat_map(|i| probe.runs_for(i, models))
+                .all(|b| b.tokens <= capacity)
+        };
+        let (mut lo, mut hi) = (top * 1e-6, top);
+        if fits(hi) {
+            return Some(hi);
+        }
+        if !fits(lo) {
+            return None;
+        }
+        while hi / lo > 1.01 {
+            let mid = (lo * hi).sqrt();
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Some(lo)
+    }
+}
+
 /// Indices of the `k` models whose N is nearest `target` in log space.
 fn nearest(models: &[(f64, FlopCounts)], target: f64, k: usize) -> Vec<usize> {
     let mut order: Vec<usize> = (0..models.len()).collect();

@@ -22,7 +22,7 @@ mod sweep_dir;
 mod tune;
 mod units;
 
-pub use config::SweepConfig;
+pub use config::{DesignConfig, SweepConfig, TokensConfig};
 pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};
@@ -34,5 +34,5 @@ pub use runner::{
 pub use size::shape_for_size;
 pub use source::DataSpec;
 pub use sweep_dir::{claim_dir, failed_path, sweep_status, RunState, RunStatus, UNITS_FILE};
-pub use tune::{best_rates, tune_plan, LrTable, TunedLr, DEFAULT_FACTORS};
+pub use tune::{best_rates, bracket, tune_plan, LrTable, TunedLr, DEFAULT_FACTORS};
 pub use units::{units, Unit};

@@ -74,6 +74,8 @@ pub struct Plan {
     /// How an IsoFLOP design turned budgets into D; `None` when the sweep is not an
     /// IsoFLOP design.
     pub budget_rule: Option<BudgetRule>,
+    /// The warmup rule, for runs derived later (the tuning trials).
+    pub(crate) warmup: Warmup,
 }
 
 /// Most training tokens a run may have: far past anything trainable here, and small
@@ -105,10 +107,12 @@ fn shapes(cfg: &SweepConfig) -> Result<Vec<(String, ShapeConfig)>, SweepError> {
             .iter()
             .enumerate()
             .map(|(i, &s)| {
-                if s == 0 {
+                if !(0.5..=256.0).contains(&s) {
                     return Err(SweepError::invalid(
                         format!("model.sizes[{i}]"),
-                        "must be at least 1",
+                        format!(
+                            "{s} must be in [0.5, 256] (the knob: depth ≈ size, width ≈ 32·size)"
+                        ),
                     ));
                 }
                 Ok((format!("model.sizes[{i}]"), shape_for_size(s)))
@@ -126,6 +130,13 @@ impl Plan {
     /// and derives every run.
     pub fn new(cfg: &SweepConfig, config_text: &str, path: &Path) -> Result<Self, SweepError> {
         let base = path.parent().unwrap_or(Path::new("."));
+        if cfg.design.is_some() && cfg.tokens.budgets.is_none() {
+            return Err(SweepError::invalid(
+                "design",
+                "chooses the budgets, which must be resolved before planning (ladder-lab's \
+                 `resolve_design`, as `ladder plan` and `ladder run` do)",
+            ));
+        }
         let settings = Settings::new(cfg, base)?;
         let isoflop = IsoFlop::from_config(&cfg.tokens, settings.params)?;
         // Last of the checks: opening the source can take seconds (a large Markov chain's
@@ -139,7 +150,7 @@ impl Plan {
                 (n, FlopCounts::of(m))
             })
             .collect();
-        let (mut runs, mut warnings) = (Vec::new(), Vec::new());
+        let (mut runs, mut left_outs) = (Vec::new(), Vec::new());
         for (index, &model) in models.iter().enumerate() {
             let budgets = match &isoflop {
                 Some(design) => design
@@ -156,10 +167,20 @@ impl Plan {
                 let planned = settings.run(cfg, model, batch, &field, d, budget, capacity)?;
                 match planned {
                     Ok(run) => runs.push(run),
-                    Err(left_out) => warnings.push(left_out),
+                    Err(left_out) => left_outs.push(left_out),
                 }
             }
             share_warmup(&mut runs);
+        }
+        if let (Some(design), Some(first)) = (&isoflop, left_outs.first()) {
+            let capacity = source.train_capacity(cfg.model.context).unwrap_or(u64::MAX);
+            return Err(corpus_too_small(
+                design,
+                &sized,
+                capacity,
+                first,
+                left_outs.len(),
+            ));
         }
         let firsts = runs.len();
         for r in 1..settings.seeds {
@@ -181,9 +202,10 @@ impl Plan {
             ));
         }
         Ok(Self {
-            warnings,
+            warnings: Vec::new(),
             branching: cfg.train.branching,
             budget_rule: isoflop.map(|design| design.rule),
+            warmup: settings.warmup,
             name: cfg.name.clone(),
             config_text: config_text.to_string(),
             data,
@@ -313,7 +335,7 @@ impl Settings {
             // the corpus cannot feed single-epoch, and say so.
             Some(capacity) if tokens > capacity && budget.is_some() => {
                 return Ok(Err(format!(
-                    "{field}: left out d{}-l{}-h{}: it needs {tokens} training tokens \
+                    "{field}: d{}-l{}-h{} needs {tokens} training tokens \
                      and the training split holds {capacity} (single epoch)",
                     model.d_model, model.n_layer, model.n_head
                 )))
@@ -478,6 +500,36 @@ fn models(
             })
         })
         .collect()
+}
+
+/// The error of an IsoFLOP design whose budgets ask for more tokens than the training
+/// split holds: the first run left out, how many were, and the largest budget that fits.
+fn corpus_too_small(
+    design: &IsoFlop,
+    sized: &[(f64, FlopCounts)],
+    capacity: u64,
+    first: &str,
+    count: usize,
+) -> SweepError {
+    let (field, why) = first.split_once(": ").unwrap_or(("tokens.budgets", first));
+    let largest = match design.largest_budget(sized, capacity as f64) {
+        Some(c) => format!(
+            "the largest budget whose sizes all fit is {c:.3e} FLOPs: lower the budgets to \
+             at most that, or use a larger corpus"
+        ),
+        None => "no budget fits these sizes: use a larger corpus or smaller models".into(),
+    };
+    SweepError::invalid(
+        field,
+        format!(
+            "the corpus cannot hold this design: {why}{}; {largest}",
+            if count > 1 {
+                format!(" ({} runs in all do not fit)", count)
+            } else {
+                String::new()
+            }
+        ),
+    )
 }
 
 /// Refuses a plan with two runs of the same id.

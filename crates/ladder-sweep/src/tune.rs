@@ -71,7 +71,8 @@ impl LrTable {
 
 /// The tuning sweep of `plan`: every model (at its first run's settings) trained on
 /// `tokens` tokens (default: the model's smallest planned D) at each `factor` times its
-/// learning rate, as cosine runs trained separately.
+/// learning rate, as cosine runs trained separately. [`bracket`] extends it until every
+/// model's best rate has a worse one on each side.
 pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Plan, SweepError> {
     if factors.is_empty() || factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
         return Err(SweepError::invalid(
@@ -81,7 +82,7 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
     }
     let mut runs = Vec::new();
     let mut models: Vec<&PlannedRun> = Vec::new();
-    for run in &plan.runs {
+    for run in plan.runs.iter().filter(|r| r.spec.replicate == 0) {
         match models.iter_mut().find(|m| m.spec.model == run.spec.model) {
             Some(m) if run.tokens() < m.tokens() => *m = run,
             Some(_) => {}
@@ -99,20 +100,12 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
                 ));
             }
         }
-        let m = &base.spec.model;
-        for &f in factors {
-            let mut run = base.clone();
-            run.spec.tokens = d;
-            run.spec.lr = base.spec.lr * f;
-            run.spec.schedule = ladder_train::ScheduleKind::Cosine;
-            run.spec.warmup_steps = run.spec.warmup_steps.min(run.spec.steps() / 10);
-            run.budget = None;
-            run.id = format!(
-                "d{}-l{}-h{}-D{d}-lr{:.4e}",
-                m.d_model, m.n_layer, m.n_head, run.spec.lr
-            );
-            runs.push(run);
-        }
+        let mut trial = base.clone();
+        trial.spec.tokens = d;
+        trial.spec.schedule = ladder_train::ScheduleKind::Cosine;
+        trial.spec.warmup_steps = plan.warmup.steps(trial.spec.steps());
+        trial.budget = None;
+        runs.extend(factors.iter().map(|&f| at_rate(&trial, base.spec.lr * f)));
     }
     let factors: Vec<String> = factors.iter().map(f64::to_string).collect();
     Ok(Plan {
@@ -130,7 +123,64 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
         branching: false,
         budget_rule: None,
         warnings: Vec::new(),
+        warmup: plan.warmup,
     })
+}
+
+/// The trial `run` at learning rate `lr`.
+fn at_rate(run: &PlannedRun, lr: f64) -> PlannedRun {
+    let mut trial = run.clone();
+    let m = &run.spec.model;
+    trial.spec.lr = lr;
+    trial.id = format!(
+        "d{}-l{}-h{}-D{}-lr{lr:.4e}",
+        m.d_model,
+        m.n_layer,
+        m.n_head,
+        run.tokens()
+    );
+    trial
+}
+
+/// Extends the tuning sweep `trials` after a round: every model whose best rate (in
+/// `table`, from the finished trials) is the smallest or largest tried gets one more
+/// trial a grid step beyond it (the grid's smallest ratio between neighbouring rates).
+/// Returns how many trials it added; 0 when every best rate is bracketed.
+pub fn bracket(trials: &mut Plan, table: &LrTable) -> usize {
+    let mut added = Vec::new();
+    for t in &table.model {
+        let rates: Vec<f64> = t.tried.iter().map(|p| p.0).collect();
+        let Some(best) = rates.iter().position(|&r| r == t.lr) else {
+            continue;
+        };
+        let ratio = rates
+            .windows(2)
+            .map(|w| w[1] / w[0])
+            .fold(f64::INFINITY, f64::min);
+        let ratio = if ratio.is_finite() && ratio > 1.0 {
+            ratio
+        } else {
+            2.0
+        };
+        let next = if best == 0 {
+            t.lr / ratio
+        } else if best + 1 == rates.len() {
+            t.lr * ratio
+        } else {
+            continue;
+        };
+        let model = (t.d_model, t.n_layer, t.n_head);
+        let Some(run) = trials.runs.iter().find(|r| {
+            let m = &r.spec.model;
+            (m.d_model, m.n_layer, m.n_head) == model
+        }) else {
+            continue;
+        };
+        added.push(at_rate(run, next));
+    }
+    let n = added.len();
+    trials.runs.extend(added);
+    n
 }
 
 /// The best learning rate of every model from the finished runs of a tuning sweep, and
@@ -170,7 +220,7 @@ pub fn best_rates(runs: &[RunRecord]) -> (LrTable, Vec<String>) {
         if t.tried.len() > 1 && (best == 0 || best + 1 == t.tried.len()) {
             warnings.push(format!(
                 "d{}-l{}-h{}: the best learning rate {:.3e} is at the edge of the grid: \
-                 widen --factors",
+                 allow more --rounds or widen --factors",
                 t.d_model, t.n_layer, t.n_head, t.lr
             ));
         }

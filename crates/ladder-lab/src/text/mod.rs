@@ -4,6 +4,7 @@
 
 mod check;
 mod data;
+mod design;
 mod fit;
 mod merge;
 mod plan;
@@ -11,6 +12,7 @@ mod status;
 
 pub use check::check_text;
 pub use data::{corpora_text, prepared_text, verified_text};
+pub use design::design_search;
 pub use fit::fit_text;
 pub use merge::merge_text;
 pub use plan::plan_text;

@@ -1,0 +1,88 @@
+//! The automatic design's search: every layout that fits the clock, with its expected
+//! interval width, and the one chosen.
+
+use ladder_fit::DesignReport;
+
+use super::line;
+use crate::auto::{top_ratio_width, DesignSpace, Layout};
+use crate::duration;
+
+/// The layouts of `space`, their simulations and the choice `best`, as a table.
+pub fn design_search(
+    space: &DesignSpace,
+    layouts: &[Layout],
+    reports: &[DesignReport],
+    best: usize,
+    law: &str,
+    noise: f64,
+) -> String {
+    let mut out = String::new();
+    let sizes = &space.candidates;
+    line(
+        &mut out,
+        format!(
+            "[design]: {} candidate sizes (N {:.3e}-{:.3e}), {} training tokens, {} job(s), \
+             {}; prior law: {law}, noise {:.2}%",
+            sizes.len(),
+            sizes.first().map_or(0.0, |c| c.n),
+            sizes.last().map_or(0.0, |c| c.n),
+            if space.capacity.is_finite() {
+                format!("{:.3e}", space.capacity)
+            } else {
+                "unlimited".into()
+            },
+            space.jobs,
+            duration(space.seconds),
+            100.0 * noise
+        ),
+    );
+    line(
+        &mut out,
+        format!(
+            "  each budget: {} sizes, at least {} on each side of the prior's optimum; \
+             budgets ×{:.2} apart; the largest top budget that fits, per layout",
+            2 * (space.bracket + space.margin) + 1,
+            space.bracket,
+            space.spacing
+        ),
+    );
+    line(
+        &mut out,
+        format!(
+            "  {:>7}  {:>5}  {:>4}  {:>12}  {:>12}  {:>10}  {:>8}  {:>16}  {:>8}",
+            "decades",
+            "seeds",
+            "runs",
+            "top C",
+            "est. time",
+            "prior D/N",
+            "failed",
+            "D*/N* 80% width",
+            "covers"
+        ),
+    );
+    for (i, (l, r)) in layouts.iter().zip(reports).enumerate() {
+        let q = r
+            .quantities
+            .iter()
+            .find(|q| q.name == "tokens_per_param.-1.ratio");
+        line(
+            &mut out,
+            format!(
+                "  {:>7.2}  {:>5}  {:>4}  {:>12.3e}  {:>12}  {:>10.1}  {:>8}  {:>16}  {:>8}{}",
+                l.decades,
+                l.seeds,
+                l.runs.len() as u64 * l.seeds,
+                l.budgets.last().copied().unwrap_or(0.0),
+                duration(l.seconds),
+                l.ratio,
+                format!("{}/{}", r.failed, r.reps),
+                top_ratio_width(r).map_or("-".into(), |w| format!("×{w:.2}")),
+                q.and_then(|q| q.coverage80)
+                    .map_or("-".into(), |c| format!("{:.0}%", 100.0 * c)),
+                if i == best { "  <- chosen" } else { "" }
+            ),
+        );
+    }
+    out
+}
