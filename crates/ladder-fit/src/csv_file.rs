@@ -265,6 +265,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
             n: last.point.n,
             tokens: own.iter().map(|r| r.tokens.unwrap_or(0.0)).collect(),
             loss: own.iter().map(|r| r.point.loss).collect(),
+            seed: 0,
         });
     }
     Ok(Dataset {

@@ -143,6 +143,7 @@ mod tests {
                     n,
                     loss: tokens.iter().map(|&t| law.loss(n, t)).collect(),
                     tokens,
+                    seed: 0,
                 }
             })
             .collect();
@@ -165,6 +166,7 @@ mod tests {
             n: 1.0 / 6.0,
             tokens: vec![1.0, 100.0],
             loss: vec![4.0, 2.0],
+            seed: 0,
         };
         assert_eq!(loss_at(&c, 10.0), Some(3.0));
         assert_eq!(loss_at(&c, 1000.0), None);
@@ -178,6 +180,7 @@ mod tests {
             n: 1.0,
             tokens: vec![1.0, 2.0],
             loss: vec![4.0, 3.0],
+            seed: 0,
         };
         assert!(matches!(
             fit_approach1(&[c], 10),

@@ -44,6 +44,7 @@ mod points;
 mod presets;
 mod report;
 mod seeds;
+mod size_order;
 mod stats;
 mod test_time;
 pub mod verdict;
@@ -86,5 +87,6 @@ pub use report::{
     Approach3Json, BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
 pub use seeds::{seed_spreads, SeedSpread};
+pub use size_order::{size_order, Inversion, SizeOrder};
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};
 pub use test_time::LogLinear;

@@ -85,6 +85,8 @@ pub struct Curve {
     pub tokens: Vec<f64>,
     /// Loss at each evaluation.
     pub loss: Vec<f64>,
+    /// Seed of the run (its replicate), so that runs of one seed are told from seeds.
+    pub seed: u64,
 }
 
 impl Dataset {

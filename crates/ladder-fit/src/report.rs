@@ -227,6 +227,10 @@ pub struct FitReport {
     /// The spread of the final loss at every `(N, D)` trained with several seeds.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<SeedSpread>,
+    /// The training curves compared size against size at equal tokens: inversions beyond
+    /// twice the seed spread. `None` without curves of two sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_order: Option<crate::SizeOrder>,
     /// Approach 3.
     pub approach3: Approach3Json,
     /// The compute optimum implied by approach 3 at each report budget.
@@ -337,6 +341,15 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         flops: options.flops,
         points: points.len(),
         seeds: seed_spreads(data),
+        size_order: {
+            let spreads: Vec<f64> = seed_spreads(data).iter().map(|s| s.sd).collect();
+            let median = (!spreads.is_empty()).then(|| {
+                let mut v = spreads;
+                v.sort_by(f64::total_cmp);
+                crate::quantile_sorted(&v, 0.5)
+            });
+            crate::size_order(&data.curves, median)
+        },
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
         predictions,

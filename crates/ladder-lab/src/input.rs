@@ -73,6 +73,7 @@ pub fn fit_input(
             n,
             tokens: run.curves.tokens.clone(),
             loss: run.curves.val_loss.clone(),
+            seed: m.seed,
         });
     }
     let points = Points::new(points).map_err(|source| LabError::Fit {

@@ -231,6 +231,57 @@ impl Page<'_> {
         }
         h.push_str("</table>\n<p class=\"note\">Hoffmann et al. 2022: D*/N* ≈ 20.</p>\n");
         self.optimum_check(h);
+        self.seeds_and_order(h);
+    }
+
+    /// The seed spread per point and the inversions of the size order at equal tokens.
+    fn seeds_and_order(&self, h: &mut String) {
+        let seeds = &self.fit.seeds;
+        if !seeds.is_empty() {
+            let mut sds: Vec<f64> = seeds.iter().map(|s| s.sd).collect();
+            sds.sort_by(f64::total_cmp);
+            let _ = writeln!(
+                h,
+                "<h3>Seeds</h3>\n<p>{} points trained with several seeds; the SD of the final \
+                 loss per point: median {}, largest {} (every point in fit.json, \
+                 <code>seeds</code>).</p>",
+                seeds.len(),
+                num(sds[sds.len() / 2]),
+                num(sds[sds.len() - 1])
+            );
+        }
+        let Some(order) = &self.fit.size_order else {
+            return;
+        };
+        let _ = writeln!(
+            h,
+            "<h3>Monotone in size</h3>\n<p><b>{} inversions</b> in {} comparisons of the \
+             training curves at equal tokens: a larger model's loss above a smaller one's by \
+             more than {} ({}).</p>",
+            order.inversions.len(),
+            order.compared,
+            num(order.margin),
+            order.spread_from
+        );
+        if order.inversions.is_empty() {
+            return;
+        }
+        h.push_str(
+            "<table>\n<tr><th>tokens</th><th>smaller N</th><th>its loss</th><th>larger N</th>\
+             <th>its loss</th></tr>\n",
+        );
+        for inv in order.inversions.iter().take(10) {
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                num(inv.tokens),
+                num(inv.smaller_n),
+                num(inv.smaller_loss),
+                num(inv.larger_n),
+                num(inv.larger_loss)
+            );
+        }
+        h.push_str("</table>\n");
     }
 
     /// The held-out check of the top budget's optimum: observed, the law, the baseline.

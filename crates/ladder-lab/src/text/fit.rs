@@ -37,6 +37,7 @@ pub fn fit_text(report: &FitReport) -> String {
     approach3(&mut f, report);
     optima(&mut f, report);
     seeds(&mut f, report);
+    size_order(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
         (Some(a2), _) => approach2(&mut f, a2),
@@ -155,6 +156,43 @@ fn optima(f: &mut String, report: &FitReport) {
                 interval(t.loss_spread.map(|s| s.ci95), 3)
             ),
         );
+    }
+    f.push('\n');
+}
+
+/// Monotone in size: how many (smaller, larger, tokens) comparisons of the curves have
+/// the larger model behind by more than twice the seed spread, and the worst few.
+fn size_order(f: &mut String, report: &FitReport) {
+    let Some(order) = &report.size_order else {
+        return;
+    };
+    line(
+        f,
+        format!(
+            "Monotone in size: {} inversions in {} comparisons at equal tokens (a larger model's \
+             loss above a smaller one's by more than {:.4}: {})",
+            order.inversions.len(),
+            order.compared,
+            order.margin,
+            order.spread_from
+        ),
+    );
+    for inv in order.inversions.iter().take(5) {
+        line(
+            f,
+            format!(
+                "  at {:.3e} tokens: N {:.3e} at {:.4} behind N {:.3e} at {:.4} (+{:.4})",
+                inv.tokens,
+                inv.larger_n,
+                inv.larger_loss,
+                inv.smaller_n,
+                inv.smaller_loss,
+                inv.larger_loss - inv.smaller_loss
+            ),
+        );
+    }
+    if order.inversions.len() > 5 {
+        line(f, format!("  … {} more in the JSON", order.inversions.len() - 5));
     }
     f.push('\n');
 }

@@ -1,0 +1,104 @@
+//! `[design]`: `ladder plan` lays out, simulates and chooses an IsoFLOP design from the
+//! clock, the corpus and a prior law, and `ladder run` trains it and, rerun, reuses it.
+
+// In tests a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+
+/// A Markov micro sweep whose budgets, sizes and seeds come from `[design]`, at an assumed
+/// speed (so the design does not depend on this machine's timing).
+const CONFIG: &str = r#"
+name = "designed"
+seed = 0
+[data]
+kind = "markov"
+vocab = 16
+order = 1
+successors = 3
+[model]
+context = 16
+sizes = [0.5, 1, 1.25, 1.5, 2, 2.25, 2.5, 3, 3.5, 4]
+parametrization = "mup"
+base_width = 32
+[tokens]
+params = "total"
+[train]
+batch_size = 8
+lr = 1e-2
+warmup_fraction = 0.05
+schedule = "wsd"
+branching = true
+[eval]
+every_tokens = 4096
+tokens = 1024
+[design]
+minutes = 3
+jobs = 2
+flops_per_second = 1e9
+seeds = [1, 2]
+decades = [1, 1.5]
+law = "prior.json"
+noise = 0.01
+reps = 2
+bootstrap = 20
+"#;
+
+/// E = 1, A = B = 10, α = β = 0.35: N* = √(C/6), inside the sizes from C ≈ 1e8 to 1e12.
+const PRIOR: &str = r#"{"approach3": {"E": 1.0, "A": 10.0, "B": 10.0, "alpha": 0.35, "beta": 0.35}}"#;
+
+#[test]
+fn plan_prints_the_search_and_the_chosen_design() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    let cfg = write(dir.path(), "designed.toml", CONFIG);
+    let out = ladder(&["plan", &cfg, "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("[design]: 10 candidate sizes"), "{stdout}");
+    assert_eq!(stdout.matches("<- chosen").count(), 1, "{stdout}");
+    // A line per layout that fits: at most two decades × two seed counts.
+    let rows = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("1.00 ") || l.trim_start().starts_with("1.50 "))
+        .count();
+    assert!((2..=4).contains(&rows), "{stdout}");
+    // The plan: every budget has 7 sizes (2 on each side and a margin of 1).
+    let budgets: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with('d') && l.contains("-D"))
+        .collect();
+    assert!(!budgets.is_empty() && budgets.len() % 7 == 0, "{stdout}");
+    // The same design twice: the search is deterministic at an assumed speed.
+    let again = ladder(&["plan", &cfg, "--no-timing"]);
+    assert_eq!(text(&again).0, stdout);
+}
+
+#[test]
+fn run_trains_the_design_and_a_rerun_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    // Six seconds at the assumed speed, one size on each side, two budgets: 12 runs.
+    let quick = CONFIG
+        .replace("minutes = 3", "minutes = 0.1\nbracket = 1\nmargin = 0")
+        .replace("decades = [1, 1.5]", "decades = [0.5]")
+        .replace("seeds = [1, 2]", "seeds = [2]");
+    let cfg = write(dir.path(), "designed.toml", &quick);
+    let out_dir = dir.path().join("out");
+    let out_arg = out_dir.to_str().unwrap();
+    let first = ladder(&["run", &cfg, "--out", out_arg, "--jobs", "2"]);
+    let (_, stderr) = text(&first);
+    assert!(first.status.success(), "{stderr}");
+    assert!(stderr.contains("<- chosen"), "the first run prints the search: {stderr}");
+    let stored = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
+    assert!(stored.contains("# [design] resolved (config "), "{stored}");
+    assert!(stored.contains("\nseeds = 2\n"), "{stored}");
+    // The rerun finds the resolution in its directory: no search, nothing retrained.
+    let second = ladder(&["run", &cfg, "--out", out_arg, "--jobs", "2"]);
+    let (stdout, stderr) = text(&second);
+    assert!(second.status.success(), "{stderr}");
+    assert!(!stderr.contains("<- chosen"), "{stderr}");
+    assert!(stdout.contains("trained 0 runs"), "{stdout}");
+}
