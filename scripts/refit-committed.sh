@@ -30,6 +30,14 @@ if $write; then
   echo "written    results/lab-cpu/report/"
 fi
 
+# The pilot of the byte-level lab (the prior law of configs/lab-cpu.toml's [design]).
+if [ -f results/pilot-cpu/sweep.h5 ]; then
+  "$bin" fit results/pilot-cpu/sweep.h5 --json "$tmp/pilot.json" >/dev/null
+  same "$tmp/pilot.json" results/pilot-cpu/fit.json
+  "$bin" fit results/pilot-cpu/sweep.h5 --params non-embedding --json "$tmp/pilot-ne.json" >/dev/null
+  same "$tmp/pilot-ne.json" results/pilot-cpu/fit-nonemb.json
+fi
+
 # The teaching labs: `ladder lab run` on a copy of each committed directory, whose
 # sweep.h5 holds every run (and lab 3's target), so nothing is trained.
 for dir in results/labs/lab*-cpu; do

@@ -47,7 +47,8 @@ bootstrap = 20
 "#;
 
 /// E = 1, A = B = 10, α = β = 0.35: N* = √(C/6), inside the sizes from C ≈ 1e8 to 1e12.
-const PRIOR: &str = r#"{"approach3": {"E": 1.0, "A": 10.0, "B": 10.0, "alpha": 0.35, "beta": 0.35}}"#;
+const PRIOR: &str =
+    r#"{"approach3": {"E": 1.0, "A": 10.0, "B": 10.0, "alpha": 0.35, "beta": 0.35}}"#;
 
 #[test]
 fn plan_prints_the_search_and_the_chosen_design() {
@@ -70,7 +71,7 @@ fn plan_prints_the_search_and_the_chosen_design() {
         .lines()
         .filter(|l| l.starts_with('d') && l.contains("-D"))
         .collect();
-    assert!(!budgets.is_empty() && budgets.len() % 7 == 0, "{stdout}");
+    assert!(!budgets.is_empty() && budgets.len().is_multiple_of(7), "{stdout}");
     // The same design twice: the search is deterministic at an assumed speed.
     let again = ladder(&["plan", &cfg, "--no-timing"]);
     assert_eq!(text(&again).0, stdout);
@@ -91,7 +92,10 @@ fn run_trains_the_design_and_a_rerun_reuses_it() {
     let first = ladder(&["run", &cfg, "--out", out_arg, "--jobs", "2"]);
     let (_, stderr) = text(&first);
     assert!(first.status.success(), "{stderr}");
-    assert!(stderr.contains("<- chosen"), "the first run prints the search: {stderr}");
+    assert!(
+        stderr.contains("<- chosen"),
+        "the first run prints the search: {stderr}"
+    );
     let stored = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
     assert!(stored.contains("# [design] resolved (config "), "{stored}");
     assert!(stored.contains("\nseeds = 2\n"), "{stored}");

@@ -97,7 +97,10 @@ pub fn size_order(curves: &[Curve], fallback_sd: Option<f64>) -> Option<SizeOrde
     let (spread, spread_from) = match (sd, fallback_sd) {
         (Some(s), _) => (s, "twice the seed spread of the curves at equal tokens"),
         (None, Some(s)) => (s, "twice the seed spread of the final losses"),
-        (None, None) => (0.0, "no seeds to measure the noise by, so any larger loss counts"),
+        (None, None) => (
+            0.0,
+            "no seeds to measure the noise by, so any larger loss counts",
+        ),
     };
     let margin = 2.0 * spread;
     let (mut compared, mut inversions) = (0, Vec::new());
@@ -172,7 +175,10 @@ mod tests {
         assert_eq!(order.compared, 9);
         assert_eq!(order.inversions.len(), 1);
         let inv = &order.inversions[0];
-        assert_eq!((inv.smaller_n, inv.larger_n, inv.tokens), (1e4, 2e4, 3000.0));
+        assert_eq!(
+            (inv.smaller_n, inv.larger_n, inv.tokens),
+            (1e4, 2e4, 3000.0)
+        );
         // Within twice the seed spread, it is noise.
         let noisy = size_order(&curves, Some(0.03)).unwrap();
         assert!(noisy.inversions.is_empty() && noisy.margin == 0.06);
@@ -190,7 +196,11 @@ mod tests {
         ];
         let order = size_order(&curves, None).unwrap();
         // Pooled SD over two points of two seeds: √((2·0.01²+2·0.01²)/2) = 0.0141.
-        assert!((order.margin - 2.0 * 0.02f64.sqrt() * 0.1).abs() < 1e-9, "{}", order.margin);
+        assert!(
+            (order.margin - 2.0 * 0.02f64.sqrt() * 0.1).abs() < 1e-9,
+            "{}",
+            order.margin
+        );
         assert!(order.inversions.is_empty(), "3.03 vs 3.01 is within 0.028");
     }
 }

@@ -461,7 +461,9 @@ pub fn resolve_design(
             space.jobs,
             space.bracket,
             if nearest.is_empty() {
-                "no layout keeps the rules at any budget: the sizes do not span the optima".into()
+                "no layout keeps the rules at any budget: the sizes do not bracket the prior's \
+                 optima, or the corpus cannot hold the smallest size's run where they do"
+                    .into()
             } else {
                 format!("at best: {}", nearest.join("; "))
             }

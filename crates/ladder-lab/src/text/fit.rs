@@ -192,7 +192,10 @@ fn size_order(f: &mut String, report: &FitReport) {
         );
     }
     if order.inversions.len() > 5 {
-        line(f, format!("  … {} more in the JSON", order.inversions.len() - 5));
+        line(
+            f,
+            format!("  … {} more in the JSON", order.inversions.len() - 5),
+        );
     }
     f.push('\n');
 }
