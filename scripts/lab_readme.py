@@ -2,8 +2,8 @@
 """Writes results/<lab>/README.md from the lab's own outputs, so that no number in it is
 typed by hand: fit.json (N = total parameters, extrapolation from budgets <= C_max/8),
 fit-nonemb.json (N = non-embedding parameters) and report/runs.csv (runs, wall time; written
-by `ladder report`), and, when DIR/seeds/<name>/ hold the fits of the same config trained
-with other seeds, a table of the seed spread. Standard library only.
+by `ladder report`), DIR/seeds/seedK/fit.json (each seed's runs fitted alone) and
+DIR/design.json (`ladder design`'s prediction, made before the run). Standard library only.
 
 Usage: lab_readme.py DIR CONFIG
 """
@@ -70,54 +70,121 @@ def seed_quantities(fit):
     return rows
 
 
-def seed_spread(out_dir, total):
-    """A table of the committed fit against the same config trained with other seeds."""
+def seed_fits(out_dir, total, config):
+    """Each seed's own fit (DIR/seeds/seedK/fit.json, the lab's runs of that seed only)
+    against the pooled fit of every seed: is each seed's value inside the pooled 80%
+    interval?"""
     seeds_dir = out_dir / "seeds"
     if not seeds_dir.is_dir():
         return []
-    others = sorted(d for d in seeds_dir.iterdir() if (d / "fit.json").is_file())
-    if not others:
+    own = sorted((d for d in seeds_dir.iterdir() if (d / "fit.json").is_file()),
+                 key=lambda d: d.name)
+    if not own:
         return []
-    fits = [("seed 0 (committed)", total)] + [
-        (d.name, json.loads((d / "fit.json").read_text())) for d in others
-    ]
-    table = [seed_quantities(f) for _, f in fits]
-    method = lambda f: (f["approach3"].get("bootstrap") or {}).get("method")
-    older = [name for name, f in fits[1:] if method(f) != method(total)]
-    caveat = ([f"The fits of {', '.join(older)} were written by an earlier ladder (0.1.0: the",
-               "pairs bootstrap and approach 2's all-points parabolas), and this one was refitted",
-               "with the current method from the committed sweep.h5: approach 3's point values",
-               "compare, their intervals and approach 2's numbers come from different methods.", ""]
-              if older else [])
-    lines = ["## Seed spread", "", *caveat,
-             "The same config trained with other seeds (data order and initial weights), fitted",
-             "the same way; seeds/<name>/ holds each one's config.toml, fit.json and",
-             "fit-nonemb.json. An 80% interval is given where the fit has one; the last column",
-             "says whether the committed value lies inside every other seed's 80% interval.", "",
+    fits = [(d.name, json.loads((d / "fit.json").read_text())) for d in own]
+    pooled = seed_quantities(total)
+    lines = ["## Each seed's own fit", "",
+             "The lab's runs split by seed (initial weights and data order), each set fitted alone",
+             "from report/runs.csv; the pooled fit is this directory's fit.json. The last column says",
+             "whether every seed's value lies inside the pooled 80% interval.", "",
              "```sh",
-             "sed -e 's/^seed = 0/seed = 1/' -e 's/^name = \"lab-cpu\"/name = \"lab-cpu-seed1\"/' \\",
-             "  configs/lab-cpu.toml > configs/lab-cpu-seed1.toml",
-             "cargo run --release -- run configs/lab-cpu-seed1.toml --out results/lab-cpu-seed1 --extrapolate-k 8",
-             "target/release/ladder fit results/lab-cpu-seed1/sweep.h5 --extrapolate-k 8 --params non-embedding \\",
-             "  --json results/lab-cpu-seed1/fit-nonemb.json",
+             f"target/release/ladder fit {out_dir}/report/runs.csv --column N=N_total --column loss=final_val_loss \\",
+             "  --column C=C_budget --column run=run_id --where seed=K --bootstrap-method residuals \\",
+             f"  --extrapolate-k 8 --json {out_dir}/seeds/seedK/fit.json",
              "```", "",
-             "| quantity | " + " | ".join(name for name, _ in fits) + " | committed value inside |",
-             "| --- | " + " | ".join("---" for _ in fits) + " | --- |"]
-    for i, (name, value, _) in enumerate(table[0]):
+             "| quantity | pooled [80%] | " + " | ".join(name for name, _ in fits) + " | every seed inside |",
+             "| --- | --- | " + " | ".join("---" for _ in fits) + " | --- |"]
+    for name, value, ci in pooled:
         cells, inside = [], True
-        for rows in table:
-            match = [r for r in rows if r[0] == name]
+        for _, f in fits:
+            match = [r for r in seed_quantities(f) if r[0] == name]
             if not match:
                 cells.append("-")
-                inside = None if inside is True else inside
+                inside = None
                 continue
-            _, v, ci = match[0]
-            cells.append(f"{fmt(v)} {interval(ci)}" if ci else fmt(v))
-            if ci and rows is not table[0] and inside is not None:
-                inside = inside and ci[0] <= value <= ci[1]
-        has_ci = any(r[0] == name and r[2] for rows in table[1:] for r in rows)
-        verdict = "-" if not has_ci or inside is None else ("yes" if inside else "no")
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {verdict} |")
+            v = match[0][1]
+            cells.append(fmt(v))
+            if ci is not None and inside is not None:
+                inside = inside and ci[0] <= v <= ci[1]
+        verdict = "-" if ci is None or inside is None else ("yes" if inside else "no")
+        shown = f"{fmt(value)} {interval(ci)}" if ci else fmt(value)
+        lines.append(f"| {name} | {shown} | " + " | ".join(cells) + f" | {verdict} |")
+    return lines + [""]
+
+
+def seeds_and_order(total):
+    """The seed spread per point and the inversions of the size order (fit.json)."""
+    lines = ["## Seeds and the size order", ""]
+    seeds = total.get("seeds", [])
+    if seeds:
+        sds = sorted(s["sd"] for s in seeds)
+        rel = sorted(s["sd"] / s["mean"] for s in seeds)
+        lines += [f"{len(seeds)} points trained with {max(s['runs'] for s in seeds)} seeds; the SD of the "
+                  f"final loss per point: median {sds[len(sds) // 2]:.4f} ({100 * rel[len(rel) // 2]:.2f}% "
+                  f"of the loss), largest {sds[-1]:.4f}.", ""]
+    order = total.get("size_order")
+    if order:
+        lines += [f"Monotone in size: **{len(order['inversions'])} inversions** in {order['compared']} "
+                  f"comparisons of the training curves at equal tokens (a larger model's loss above a "
+                  f"smaller one's by more than {order['margin']:.4f}: {order['spread_from']}).", ""]
+        if order["inversions"]:
+            lines += ["| tokens | smaller N | its loss | larger N | its loss |", "| --- | --- | --- | --- | --- |"]
+            for inv in order["inversions"][:10]:
+                lines.append(f"| {fmt(inv['tokens'])} | {fmt(inv['smaller_n'])} | {inv['smaller_loss']:.4f} | "
+                             f"{fmt(inv['larger_n'])} | {inv['larger_loss']:.4f} |")
+            lines.append("")
+    return lines
+
+
+def optimum_check(total):
+    """The held-out check of the top budget's optimum (fit.json optimum_check)."""
+    oc = total.get("optimum_check")
+    if not isinstance(oc, dict) or "observed" not in oc:
+        return ["## Held-out check of the optimum", "", f"Not run: {oc}", ""]
+    o = oc["observed"]
+    lines = ["## Held-out check of the optimum", "",
+             f"Approach 3 fitted on the {oc['fitted_budgets']} budgets with C ≤ C_max/{fmt(oc['k'])} "
+             f"({oc['fitted_points']} runs) predicts the optimum of the top budget (C = {fmt(oc['C'])}), "
+             "against the minimum observed there (approach 2) and a baseline, power laws in C through the "
+             f"smaller budgets' minima. The law {'beats' if oc['law_beats_baseline'] else 'does not beat'} "
+             "the baseline on the optimal loss.", "",
+             "| | loss* | error | N* | error | D* | error |", "| --- | --- | --- | --- | --- | --- | --- |",
+             f"| observed | {o['loss']:.4f} | | {fmt(o['N'])} | | {fmt(o['D'])} | |"]
+    for name in ["law", "baseline"]:
+        p = oc[name]
+        lines.append(f"| {'approach 3' if name == 'law' else name} | {p['loss']:.4f} | "
+                     f"{100 * p['loss_error']:+.2f}% | {fmt(p['N'])} | {100 * p['n_error']:+.1f}% | "
+                     f"{fmt(p['D'])} | {100 * p['d_error']:+.1f}% |")
+    return lines + [""]
+
+
+def design_widths(out_dir, total):
+    """The widths `ladder design` predicted before the run (DIR/design.json) against the
+    80% widths of the lab's own fit."""
+    path = out_dir / "design.json"
+    if not path.is_file():
+        return []
+    design = json.loads(path.read_text())
+    a3, a2 = total["approach3"], total.get("approach2") or {}
+    top = total["tokens_per_param"][-1]
+    achieved = {
+        "approach3.alpha": a3["ci80"]["alpha"], "approach3.beta": a3["ci80"]["beta"],
+        "approach3.a": a3["ci80"]["a"], "approach3.b": a3["ci80"]["b"],
+        "tokens_per_param.-1.ratio": top["ratio_spread"]["ci80"],
+        "approach2.a": (a2.get("ci80") or {}).get("a"), "approach2.b": (a2.get("ci80") or {}).get("b"),
+    }
+    lines = ["## Predicted and achieved interval widths", "",
+             f"`ladder design` on this lab's plan, before it ran ({design['reps']} simulated sweeps under the "
+             f"pilot's law, noise {100 * design['noise']:.2f}%; design.json), against the 80% intervals of "
+             "the lab's own fit. D*/N* widths are ratios hi/lo.", "",
+             "| quantity | predicted 80% width | achieved | achieved / predicted |", "| --- | --- | --- | --- |"]
+    for q in design["quantities"]:
+        ci = achieved.get(q["name"])
+        if q.get("width80") is None or not ci:
+            continue
+        got = ci[1] / ci[0] if q["ratio"] else ci[1] - ci[0]
+        shown = (lambda w: f"×{w:.2f}") if q["ratio"] else (lambda w: f"{w:.3f}")
+        lines.append(f"| {q['name']} | {shown(q['width80'])} | {shown(got)} | {got / q['width80']:.2f} |")
     return lines + [""]
 
 
@@ -232,7 +299,10 @@ def main() -> int:
                          f"{100 * h['rel_error']:+.2f}% |")
     else:
         lines.append(f"Not run: {ex.get('skipped', 'no extrapolation in fit.json')}")
-    lines += seed_spread(out_dir, total)
+    lines += optimum_check(total)
+    lines += seeds_and_order(total)
+    lines += seed_fits(out_dir, total, config)
+    lines += design_widths(out_dir, total)
     lines += ["", "## Verdicts (from fit.json)", ""]
     answers = {True: "holds", False: "does not hold", None: "cannot tell"}
     for label, fit in [("N = total", total), ("N = non-embedding", nonemb)]:
