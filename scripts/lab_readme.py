@@ -309,6 +309,10 @@ def main() -> int:
         for v in fit.get("verdicts", []):
             lines.append(f"- {v['claim']} ({label}): **{answers[v.get('holds')]}**: {v['detail']}")
     lines.append("")
+    conclusion = out_dir / "conclusion.md"
+    if conclusion.is_file():
+        lines += ["## Conclusion", "", "Written by hand from the tables above (conclusion.md).", "",
+                  conclusion.read_text().strip(), ""]
     (out_dir / "README.md").write_text("\n".join(lines))
     return 0
 
