@@ -71,7 +71,10 @@ fn plan_prints_the_search_and_the_chosen_design() {
         .lines()
         .filter(|l| l.starts_with('d') && l.contains("-D"))
         .collect();
-    assert!(!budgets.is_empty() && budgets.len().is_multiple_of(7), "{stdout}");
+    assert!(
+        !budgets.is_empty() && budgets.len().is_multiple_of(7),
+        "{stdout}"
+    );
     // The same design twice: the search is deterministic at an assumed speed.
     let again = ladder(&["plan", &cfg, "--no-timing"]);
     assert_eq!(text(&again).0, stdout);
