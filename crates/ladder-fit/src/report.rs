@@ -334,15 +334,15 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         .entropy_rate
         .map(|h| below_floor(h, &law, &tokens_per_param, &predictions))
         .unwrap_or_default();
+    let seeds = seed_spreads(data);
     Ok(FitReport {
         entropy_rate: data.entropy_rate,
         below_entropy_rate,
         params: options.params,
         flops: options.flops,
         points: points.len(),
-        seeds: seed_spreads(data),
         size_order: {
-            let spreads: Vec<f64> = seed_spreads(data).iter().map(|s| s.sd).collect();
+            let spreads: Vec<f64> = seeds.iter().map(|s| s.sd).collect();
             let median = (!spreads.is_empty()).then(|| {
                 let mut v = spreads;
                 v.sort_by(f64::total_cmp);
@@ -350,6 +350,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             });
             crate::size_order(&data.curves, median)
         },
+        seeds,
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
         predictions,

@@ -16,7 +16,7 @@
 //! config says exactly what was trained.
 
 use ladder_fit::{ChinchillaLaw, DesignPoint, DesignReport, SimulationOptions};
-use ladder_sweep::DesignConfig;
+use ladder_sweep::{nearest_sizes, DesignConfig};
 
 use crate::LabError;
 
@@ -150,16 +150,6 @@ pub fn check_design(d: &DesignConfig) -> Result<(), LabError> {
     Ok(())
 }
 
-/// Indices of the `k` candidates nearest `target` in log N (as `sizes_per_budget` picks).
-fn nearest(candidates: &[Candidate], target: f64, k: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..candidates.len()).collect();
-    let distance = |i: usize| (candidates[i].n / target).ln().abs();
-    order.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
-    order.truncate(k);
-    order.sort_unstable();
-    order
-}
-
 /// The wall time of `runs` (one seed) trained `seeds` times on `space.jobs` jobs: each
 /// model's runs as one unit (its longest run plus its shorter runs' cooldown branches
 /// under branching), units scheduled largest first to the job that frees first.
@@ -203,9 +193,10 @@ fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<
     let (n_top, d_top) = space.law.compute_optimal(top);
     let ratio = d_top / n_top;
     let k = 2 * (space.bracket + space.margin) + 1;
+    let ns: Vec<f64> = space.candidates.iter().map(|c| c.n).collect();
     let mut runs = Vec::new();
     for &c in &budgets {
-        let chosen = nearest(&space.candidates, (c / (6.0 * ratio)).sqrt(), k);
+        let chosen = nearest_sizes(&ns, (c / (6.0 * ratio)).sqrt(), k);
         let optimum = space.law.compute_optimal(c).0;
         let below = chosen
             .iter()

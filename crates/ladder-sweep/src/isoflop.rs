@@ -116,11 +116,12 @@ impl IsoFlop {
     /// among the `sizes_per_budget` sizes nearest (in log N) to `N*(C) = √(C/(6·ratio))`.
     pub(crate) fn runs_for(&self, index: usize, models: &[(f64, FlopCounts)]) -> Vec<Budgeted> {
         let (n, flops) = models[index];
+        let ns: Vec<f64> = models.iter().map(|m| m.0).collect();
         self.budgets
             .iter()
             .filter(|(_, c)| match self.per_budget {
                 None => true,
-                Some(k) => nearest(models, (c / (6.0 * self.ratio)).sqrt(), k).contains(&index),
+                Some(k) => nearest_sizes(&ns, (c / (6.0 * self.ratio)).sqrt(), k).contains(&index),
             })
             .map(|(field, c)| Budgeted {
                 field: field.clone(),
@@ -172,12 +173,16 @@ impl IsoFlop {
     }
 }
 
-/// Indices of the `k` models whose N is nearest `target` in log space.
-fn nearest(models: &[(f64, FlopCounts)], target: f64, k: usize) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..models.len()).collect();
-    let distance = |i: usize| (models[i].0 / target).ln().abs();
+/// The indices of the `k` sizes among `ns` nearest (in log N) to `target`, in index
+/// order: the sizes an IsoFLOP budget trains around its expected optimum. The design
+/// search (`ladder-lab`'s `[design]`) lays budgets out with this same rule, so the sizes
+/// it plans are the sizes `sizes_per_budget` later trains.
+pub fn nearest_sizes(ns: &[f64], target: f64, k: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..ns.len()).collect();
+    let distance = |i: usize| (ns[i] / target).ln().abs();
     order.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
     order.truncate(k);
+    order.sort_unstable();
     order
 }
 
