@@ -30,6 +30,18 @@ if $write; then
   echo "written    results/lab-cpu/report/"
 fi
 
+# Each seed's own fit (scripts/lab_readme.py's table), from the report's runs.csv.
+for dir in results/lab-cpu/seeds/seed*; do
+  k=${dir##*/seed}
+  for col in N_total N_nonemb; do
+    name=fit.json; [ "$col" = N_nonemb ] && name=fit-nonemb.json
+    "$bin" fit results/lab-cpu/report/runs.csv --column N=$col --column loss=final_val_loss \
+      --column C=C_budget --column run=run_id --where seed="$k" --bootstrap-method residuals \
+      --extrapolate-k 8 --json "$tmp/seed$k-$name" >/dev/null
+    same "$tmp/seed$k-$name" "$dir/$name"
+  done
+done
+
 # The pilot of the byte-level lab (the prior law of configs/lab-cpu.toml's [design]).
 if [ -f results/pilot-cpu/sweep.h5 ]; then
   "$bin" fit results/pilot-cpu/sweep.h5 --json "$tmp/pilot.json" >/dev/null

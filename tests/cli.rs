@@ -576,3 +576,41 @@ fn design_prints_bias_width_and_coverage() {
         assert!(stdout.contains(needle), "no `{needle}` in:\n{stdout}");
     }
 }
+
+/// A config that trains each point with several seeds is simulated with the same seeds:
+/// one design point per planned point, `[train] seeds` runs each, unless `--seeds` says.
+#[test]
+fn design_takes_the_configs_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("seeds.toml");
+    let micro = std::fs::read_to_string(fixture("micro.toml")).unwrap();
+    std::fs::write(&config, micro.replace("[train]\n", "[train]\nseeds = 3\n")).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "design",
+            config.to_str().unwrap(),
+            "--noise",
+            "0.005",
+            "--reps",
+            "2",
+            "--bootstrap",
+            "10",
+        ];
+        args.extend_from_slice(extra);
+        let out = ladder(&args);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        stdout
+    };
+    // 2 sizes × 3 token counts = 6 points.
+    let stdout = run(&[]);
+    assert!(
+        stdout.contains("18 runs per sweep (3 seeds per point)"),
+        "{stdout}"
+    );
+    let stdout = run(&["--seeds", "2"]);
+    assert!(
+        stdout.contains("12 runs per sweep (2 seeds per point)"),
+        "{stdout}"
+    );
+}

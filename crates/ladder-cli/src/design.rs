@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_lab::{design_text, load_plan, simulate_plan, write_json, DesignRequest, FitOptions};
+use ladder_lab::{
+    design_text, load_plan, plan_seeds, simulate_plan, write_json, DesignRequest, FitOptions,
+};
 
 use crate::exit::{emit, line, Failure};
 use crate::fit::ResamplingArg;
@@ -21,9 +23,10 @@ pub struct DesignArgs {
     /// fit.json's measured residual RMS, else 0.01.
     #[arg(long)]
     pub noise: Option<f64>,
-    /// Runs per design point, each with its own noise.
-    #[arg(long, default_value_t = 1)]
-    pub seeds: usize,
+    /// Runs per design point, each with its own noise; default: the config's
+    /// `[train] seeds`.
+    #[arg(long)]
+    pub seeds: Option<usize>,
     /// Simulated sweeps.
     #[arg(long, default_value_t = 100)]
     pub reps: usize,
@@ -70,7 +73,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
     eprintln!(
         "simulating {} sweeps of {} runs ({} bootstrap resamples each)...",
         args.reps,
-        plan.runs.len() * args.seeds,
+        plan.runs.len() / plan_seeds(&plan) * args.seeds.unwrap_or_else(|| plan_seeds(&plan)),
         args.bootstrap
     );
     let (report, law) = simulate_plan(&plan, &request, &fit)?;

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::stats::{r_squared, spearman};
-use crate::{Approach3Bootstrap, ChinchillaLaw, Dataset};
+use crate::{Approach3Bootstrap, ChinchillaLaw, Dataset, LackOfFit};
 
 /// One point's residual.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,6 +55,9 @@ pub struct Diagnostics {
     pub degenerate: Vec<String>,
     /// Residual of every point.
     pub residuals: Vec<Residual>,
+    /// The lack-of-fit test against the seed noise, where points have several seeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lack_of_fit: Option<LackOfFit>,
 }
 
 /// Exponents outside `(EXPONENT_FLOOR, EXPONENT_CEILING)` mean the fit ran to an edge.
@@ -101,6 +104,7 @@ impl Diagnostics {
             trend_n: trend(residuals.iter().map(|r| r.n.ln()).collect()),
             trend_d: trend(residuals.iter().map(|r| r.d.ln()).collect()),
             degenerate: degenerate(data, law, boot),
+            lack_of_fit: LackOfFit::new(&res, &data.replicates(), ChinchillaLaw::PARAMS),
             residuals,
         }
     }

@@ -26,6 +26,9 @@ pub struct ChinchillaLaw {
 }
 
 impl ChinchillaLaw {
+    /// Free parameters: E, A, B, α, β.
+    pub const PARAMS: usize = 5;
+
     /// Hoffmann et al. 2022's approach-3 fit as published (rounded): E 1.69, A 406.4,
     /// B 410.7, α 0.34, β 0.28.
     pub const HOFFMANN_ROUNDED: Self = Self {

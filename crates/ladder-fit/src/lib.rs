@@ -37,6 +37,7 @@ mod huber;
 mod inference;
 mod json;
 mod kaplan;
+mod lack_of_fit;
 mod law;
 mod minimize;
 mod optimum_check;
@@ -78,6 +79,7 @@ pub use kaplan::{
     fit_kaplan, fit_kaplan_joint, fit_power_law, FormFit, KaplanFits, KaplanJoint, PowerLaw,
     PowerLawPair,
 };
+pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
 pub use optimum_check::{check_optimum, Optimum, OptimumCheck, Predicted};
 pub use points::{Curve, Dataset, Point, Points};

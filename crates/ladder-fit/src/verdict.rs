@@ -5,10 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::Diagnostics;
 
-/// "The power law holds" needs R² of the log loss at least this high…
+/// With seeds, "the power law holds" needs the lack-of-fit test (the law's misfit
+/// against the seed noise, [`crate::LackOfFit`]) not to reject at this level…
+pub const LACK_OF_FIT_P_LEVEL: f64 = 0.05;
+/// …and without seeds, R² of the log loss at least this high (below it, one run per
+/// point cannot tell misfit from noise)…
 pub const POWER_LAW_MIN_R2: f64 = 0.98;
-/// …and no monotone trend of the residuals against ln N or ln D: Spearman's test
-/// must not reject "no trend" at this level.
+/// …and, either way, no monotone trend of the residuals against ln N or ln D:
+/// Spearman's test must not reject "no trend" at this level.
 pub const TREND_P_LEVEL: f64 = 0.05;
 /// An 80% interval of D*/N* wider than this factor (hi/lo) cannot support or reject the
 /// claim: the verdict is "cannot tell".
@@ -27,7 +31,11 @@ pub struct Verdict {
     pub detail: String,
 }
 
-/// "L(N, D) = E + A/N^α + B/D^β holds": R² and the residual trend tests.
+/// "L(N, D) = E + A/N^α + B/D^β holds". With seeds: the lack-of-fit test does not find
+/// a misfit beyond the seed noise, and the residuals show no trend. Without seeds the
+/// residuals alone cannot separate misfit from noise: R² ≥ [`POWER_LAW_MIN_R2`] with no
+/// trend holds, a trend rejects, and a lower R² without a trend cannot tell (a fixed R²
+/// threshold rejects a true law whenever the runs are noisy).
 pub fn power_law(diag: &Diagnostics) -> Verdict {
     let claim = "the power law L = E + A/N^alpha + B/D^beta holds".to_string();
     if !diag.degenerate.is_empty() {
@@ -37,7 +45,6 @@ pub fn power_law(diag: &Diagnostics) -> Verdict {
             detail: format!("the fit is degenerate: {}", diag.degenerate.join("; ")),
         };
     }
-    let r2_ok = diag.r2_log >= POWER_LAW_MIN_R2;
     let trends: Vec<String> = [("N", diag.trend_n), ("D", diag.trend_d)]
         .iter()
         .filter(|(_, t)| t.p < TREND_P_LEVEL)
@@ -48,19 +55,68 @@ pub fn power_law(diag: &Diagnostics) -> Verdict {
             )
         })
         .collect();
-    let holds = r2_ok && trends.is_empty();
-    let mut detail = format!(
-        "log-space R² {:.4} (needs ≥ {POWER_LAW_MIN_R2}); Spearman p vs N {:.3}, vs D {:.3} \
-         (a trend if < {TREND_P_LEVEL})",
-        diag.r2_log, diag.trend_n.p, diag.trend_d.p
+    let trend_text = format!(
+        "Spearman p vs N {:.3}, vs D {:.3} (a trend if < {TREND_P_LEVEL})",
+        diag.trend_n.p, diag.trend_d.p
     );
+    let (holds, mut detail) = match &diag.lack_of_fit {
+        Some(t) => {
+            let fits = t.p >= LACK_OF_FIT_P_LEVEL;
+            (
+                Some(fits && trends.is_empty()),
+                format!(
+                    "the law misses its points by {:.2}% RMS against a seed SD of {:.2}%: \
+                     lack-of-fit F {:.2} on ({}, {}) dof, p {} ({}); {trend_text}",
+                    100.0 * t.misfit_rms,
+                    100.0 * t.seed_sd,
+                    t.f,
+                    t.points - t.params,
+                    t.runs - t.points,
+                    p_text(t.p),
+                    if fits {
+                        "within the seed noise"
+                    } else {
+                        "beyond the seed noise: more seeds would not remove it"
+                    },
+                ),
+            )
+        }
+        None => {
+            let r2_ok = diag.r2_log >= POWER_LAW_MIN_R2;
+            let holds = match (r2_ok, trends.is_empty()) {
+                (_, false) => Some(false),
+                (true, true) => Some(true),
+                (false, true) => None,
+            };
+            let mut detail = format!(
+                "log-space R² {:.4} (holds at ≥ {POWER_LAW_MIN_R2}); {trend_text}",
+                diag.r2_log
+            );
+            if holds.is_none() {
+                detail.push_str(
+                    "; with one run per point the residuals cannot tell misfit from noise: \
+                     train [train] seeds ≥ 2 for the lack-of-fit test",
+                );
+            }
+            (holds, detail)
+        }
+    };
     if !trends.is_empty() {
         detail.push_str(&format!(": {}", trends.join(", ")));
     }
     Verdict {
         claim,
-        holds: Some(holds),
+        holds,
         detail,
+    }
+}
+
+/// A p-value as text: three decimals, or scientific below 0.001.
+fn p_text(p: f64) -> String {
+    if p < 1e-3 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.3}")
     }
 }
 
@@ -164,6 +220,7 @@ pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
 mod tests {
     use super::*;
     use crate::diagnostics::Trend;
+    use crate::LackOfFit;
 
     fn diagnostics(r2_log: f64) -> Diagnostics {
         let flat = Trend { rho: 0.0, p: 0.9 };
@@ -173,20 +230,36 @@ mod tests {
             trend_d: flat,
             degenerate: Vec::new(),
             residuals: Vec::new(),
+            lack_of_fit: None,
+        }
+    }
+
+    fn with_seeds(r2_log: f64, p: f64) -> Diagnostics {
+        Diagnostics {
+            lack_of_fit: Some(LackOfFit {
+                runs: 80,
+                points: 20,
+                params: 5,
+                misfit_rms: 0.02,
+                seed_sd: 0.005,
+                f: 4.0,
+                p,
+            }),
+            ..diagnostics(r2_log)
         }
     }
 
     #[test]
     fn a_rejected_law_says_nothing_about_the_ratio() {
         let interval = Some([40.0, 60.0]);
-        let good = diagnostics(0.995);
+        let good = with_seeds(0.995, 0.4);
         let fits = power_law(&good);
-        assert_eq!(fits.holds, Some(true));
+        assert_eq!(fits.holds, Some(true), "{}", fits.detail);
         let v = tokens_per_param(1e12, 50.0, interval, &good, &fits);
         assert_eq!(v.holds, Some(false), "{}", v.detail);
-        let poor = diagnostics(0.9);
+        let poor = with_seeds(0.995, 1e-4);
         let rejected = power_law(&poor);
-        assert_eq!(rejected.holds, Some(false));
+        assert_eq!(rejected.holds, Some(false), "{}", rejected.detail);
         let v = tokens_per_param(1e12, 50.0, interval, &poor, &rejected);
         assert_eq!(v.holds, None, "{}", v.detail);
         assert!(
@@ -194,5 +267,32 @@ mod tests {
             "{}",
             v.detail
         );
+    }
+
+    #[test]
+    fn with_seeds_the_lack_of_fit_test_decides_not_r2() {
+        // Noisy runs that the law fits to within their seed noise: holds at a low R².
+        let v = power_law(&with_seeds(0.9, 0.3));
+        assert_eq!(v.holds, Some(true), "{}", v.detail);
+        assert!(v.detail.contains("within the seed noise"), "{}", v.detail);
+        // Precise runs that the law misses: rejected at a high R².
+        let v = power_law(&with_seeds(0.999, 1e-6));
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
+        assert!(v.detail.contains("beyond the seed noise"), "{}", v.detail);
+    }
+
+    #[test]
+    fn without_seeds_a_low_r2_cannot_tell_and_a_trend_rejects() {
+        assert_eq!(power_law(&diagnostics(0.99)).holds, Some(true));
+        let v = power_law(&diagnostics(0.9));
+        assert_eq!(v.holds, None, "{}", v.detail);
+        assert!(v.detail.contains("seeds ≥ 2"), "{}", v.detail);
+        let trending = Diagnostics {
+            trend_n: Trend { rho: 0.8, p: 1e-4 },
+            ..diagnostics(0.99)
+        };
+        let v = power_law(&trending);
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
+        assert!(v.detail.contains("trend with N"), "{}", v.detail);
     }
 }

@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 use ladder_fit::{
-    simulate, AnalysisOptions, BootstrapOptions, ChinchillaLaw, DesignPoint, Resampling,
-    SimulationOptions,
+    analyse, simulate, AnalysisOptions, BootstrapOptions, ChinchillaLaw, Dataset, DesignPoint,
+    Point, Points, Resampling, SimulationOptions,
 };
 
 /// The lab-cpu law (results/lab-cpu/fit.json, approach 3).
@@ -68,4 +68,76 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
             100.0 * covered
         );
     }
+}
+
+/// The power-law verdict's false alarms: with seeds it is the lack-of-fit test, which
+/// should reject a true law in about 5% of sweeps.
+#[test]
+fn the_power_law_verdict_rarely_rejects_a_true_law_with_seeds() {
+    let options = SimulationOptions {
+        noise: 0.01,
+        seeds: 3,
+        reps: 40,
+        seed: 5,
+        analysis: AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 30,
+                resampling: Resampling::Residuals,
+                ..BootstrapOptions::default()
+            },
+            ..AnalysisOptions::default()
+        },
+    };
+    let report = simulate(&design(), &LAW, &options);
+    let v = report
+        .verdicts
+        .iter()
+        .find(|v| v.claim.contains("power law"))
+        .unwrap();
+    // 40 sweeps at a 5% false-alarm rate: 2 expected, more than 8 has p < 0.001.
+    assert!(
+        v.does_not_hold <= 8 && v.holds >= 30,
+        "a true law rejected in {} of 40 sweeps ({} held, {} cannot tell)",
+        v.does_not_hold,
+        v.holds,
+        v.cannot_tell
+    );
+}
+
+/// Its power: runs that wobble about the law by 1% in ln N, seeds that agree within
+/// 0.3%. The misfit is small enough for R² to pass its old threshold; the lack-of-fit
+/// test sees it against the seeds.
+#[test]
+fn the_power_law_verdict_rejects_a_misfit_beyond_the_seed_noise() {
+    let noise = [0.003, -0.003, 0.0];
+    let mut points = Vec::new();
+    for p in design() {
+        let wobble = 0.01 * (3.0 * p.n.ln()).sin();
+        for e in noise {
+            points.push(Point {
+                n: p.n,
+                d: p.d,
+                loss: LAW.loss(p.n, p.d) * (wobble + e).exp(),
+            });
+        }
+    }
+    let data = Dataset::unlabelled(Points::new(points).unwrap());
+    let options = AnalysisOptions {
+        bootstrap: BootstrapOptions {
+            resamples: 30,
+            ..BootstrapOptions::default()
+        },
+        ..AnalysisOptions::default()
+    };
+    let report = analyse(&data, &options).unwrap();
+    assert!(
+        report.diagnostics.r2_log > 0.98,
+        "{}",
+        report.diagnostics.r2_log
+    );
+    let test = report.diagnostics.lack_of_fit.unwrap();
+    assert_eq!((test.runs, test.points), (75, 25));
+    let v = &report.verdicts[0];
+    assert_eq!(v.holds, Some(false), "{}", v.detail);
+    assert!(v.detail.contains("beyond the seed noise"), "{}", v.detail);
 }

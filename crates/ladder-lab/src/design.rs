@@ -10,12 +10,14 @@ use ladder_sweep::Plan;
 use crate::text::line;
 use crate::{read_fit, read_law, LabError};
 
-/// The planned runs of `plan` as design points, N and budget labels under the fit's
-/// conventions (as [`crate::fit_input`] labels the trained runs).
+/// The planned points of `plan` as design points, N and budget labels under the fit's
+/// conventions (as [`crate::fit_input`] labels the trained runs): one per point, the
+/// replicates of `[train] seeds` left to [`plan_seeds`].
 pub fn design_points(plan: &Plan, params: ParamCount, flops: FlopCount) -> Vec<DesignPoint> {
     let rule = BudgetRule::new(flops, params);
     plan.runs
         .iter()
+        .filter(|r| r.spec.replicate == 0)
         .map(|r| {
             let n = match params {
                 ParamCount::Total => r.params.total,
@@ -39,6 +41,15 @@ pub fn design_points(plan: &Plan, params: ParamCount, flops: FlopCount) -> Vec<D
         .collect()
 }
 
+/// The runs `plan` trains per point (`[train] seeds`).
+pub fn plan_seeds(plan: &Plan) -> usize {
+    plan.runs
+        .iter()
+        .map(|r| r.spec.replicate as usize + 1)
+        .max()
+        .unwrap_or(1)
+}
+
 /// The law a design is simulated under, its name, and the noise measured with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DesignLaw {
@@ -46,21 +57,26 @@ pub struct DesignLaw {
     pub law: ChinchillaLaw,
     /// Where it comes from.
     pub name: String,
-    /// For a fit.json: the RMS of its approach-3 residuals in log loss, the noise (and
-    /// misfit) of a real sweep.
+    /// For a fit.json: the pooled seed SD of its runs (in log loss) where they had
+    /// several seeds, the noise a rerun of the design would see; else the RMS of its
+    /// approach-3 residuals, the noise and misfit together.
     pub noise: Option<f64>,
 }
 
-/// A preset's name, or a fit.json (its approach-3 law and its residuals' RMS).
+/// A preset's name, or a fit.json (its approach-3 law and its seed SD, else its
+/// residuals' RMS). On results/lab-cpu the seed SD (0.72%) predicted the achieved
+/// widths of D*/N* within 3% (×1.20 against ×1.23); the residual RMS of a one-seed pilot
+/// (2.9%, misfit included) overstated them 2–4× (docs/LOG.md, 2026-12-04).
 pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
     if spec.ends_with(".json") {
         let path = Path::new(spec);
         let law = read_law(path)?;
         let noise = read_fit(path).ok().and_then(|f| {
             let r = &f.diagnostics.residuals;
-            (!r.is_empty()).then(|| {
+            let rms = (!r.is_empty()).then(|| {
                 (r.iter().map(|x| x.log_residual.powi(2)).sum::<f64>() / r.len() as f64).sqrt()
-            })
+            });
+            f.diagnostics.lack_of_fit.map(|t| t.seed_sd).or(rms)
         });
         return Ok(DesignLaw {
             law,
@@ -96,8 +112,8 @@ pub struct DesignRequest {
     pub law: String,
     /// Relative noise of each run's loss; default: a fit.json's residual RMS, else 1%.
     pub noise: Option<f64>,
-    /// Runs per design point.
-    pub seeds: usize,
+    /// Runs per design point; default: the plan's `[train] seeds`.
+    pub seeds: Option<usize>,
     /// Simulated sweeps.
     pub reps: usize,
     /// Seed of the noise.
@@ -111,7 +127,8 @@ pub fn simulate_plan(
     request: &DesignRequest,
     fit: &crate::FitOptions,
 ) -> Result<(DesignReport, String), LabError> {
-    if request.reps == 0 || request.seeds == 0 {
+    let seeds = request.seeds.unwrap_or_else(|| plan_seeds(plan));
+    if request.reps == 0 || seeds == 0 {
         return Err(LabError::Input(
             "--reps and --seeds: must be at least 1".into(),
         ));
@@ -126,7 +143,7 @@ pub fn simulate_plan(
     let points = design_points(plan, fit.params, fit.flops);
     let options = ladder_fit::SimulationOptions {
         noise,
-        seeds: request.seeds,
+        seeds,
         reps: request.reps,
         seed: request.seed,
         analysis: fit.analysis(),

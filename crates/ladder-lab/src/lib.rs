@@ -31,7 +31,9 @@ pub mod text;
 mod train;
 mod tune;
 
-pub use design::{design_law, design_points, design_text, simulate_plan, DesignLaw, DesignRequest};
+pub use design::{
+    design_law, design_points, design_text, plan_seeds, simulate_plan, DesignLaw, DesignRequest,
+};
 pub use error::LabError;
 pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
 pub use input::{fit_input, read_input, FitInput};

@@ -553,6 +553,23 @@ fn verdicts(f: &mut String, report: &FitReport) {
             d.r2_log, d.trend_n.rho, d.trend_n.p, d.trend_d.rho, d.trend_d.p
         ),
     );
+    if let Some(t) = &d.lack_of_fit {
+        line(
+            f,
+            format!(
+                "lack of fit: the point means miss the law by {:.2}% RMS, the seeds scatter by \
+                 {:.2}% (pooled SD over {} runs at {} points); F {:.2} on ({}, {}) dof, p {:.2e}",
+                100.0 * t.misfit_rms,
+                100.0 * t.seed_sd,
+                t.runs,
+                t.points,
+                t.f,
+                t.points - t.params,
+                t.runs - t.points,
+                t.p
+            ),
+        );
+    }
     for why in &d.degenerate {
         line(f, format!("degenerate: {why}"));
     }
