@@ -109,3 +109,43 @@ fn run_trains_the_design_and_a_rerun_reuses_it() {
     assert!(!stderr.contains("<- chosen"), "{stderr}");
     assert!(stdout.contains("trained 0 runs"), "{stdout}");
 }
+
+/// `ladder plan --out DIR` stores the design it chose where `ladder run` and `ladder
+/// slurm` find it: neither searches again, so the runs trained are the runs planned even
+/// when the search follows the clock.
+#[test]
+fn plan_out_stores_the_design_that_run_and_slurm_train() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    let quick = CONFIG
+        .replace("minutes = 3", "minutes = 0.1\nbracket = 1\nmargin = 0")
+        .replace("decades = [1, 1.5]", "decades = [0.5]")
+        .replace("seeds = [1, 2]", "seeds = [2]");
+    let cfg = write(dir.path(), "designed.toml", &quick);
+    let out_dir = dir.path().join("out");
+    let out_arg = out_dir.to_str().unwrap();
+    let plan = ladder(&["plan", &cfg, "--no-timing", "--out", out_arg]);
+    let (stdout, stderr) = text(&plan);
+    assert!(plan.status.success(), "{stderr}");
+    assert!(stdout.contains("<- chosen"), "{stdout}");
+    assert!(stderr.contains("claimed"), "{stderr}");
+    let stored = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
+    assert!(stored.contains("# [design] resolved (config "), "{stored}");
+    // A second plan into the same directory reads the stored design back.
+    let again = ladder(&["plan", &cfg, "--no-timing", "--out", out_arg]);
+    assert!(again.status.success(), "{}", text(&again).1);
+    assert!(!text(&again).0.contains("<- chosen"), "{}", text(&again).0);
+    let slurm = ladder(&["slurm", &cfg, "--out", out_arg]);
+    let (stdout, stderr) = text(&slurm);
+    assert!(slurm.status.success(), "{stderr}");
+    assert!(!stderr.contains("<- chosen"), "{stderr}");
+    assert!(stdout.contains("sweep.sbatch"), "{stdout}");
+    let run = ladder(&["run", &cfg, "--out", out_arg, "--only", "0"]);
+    let (_, stderr) = text(&run);
+    assert!(run.status.success(), "{stderr}");
+    assert!(!stderr.contains("<- chosen"), "{stderr}");
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("config.toml")).unwrap(),
+        stored
+    );
+}

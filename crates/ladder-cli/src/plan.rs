@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use ladder_lab::text::plan_text;
-use ladder_lab::{jobs_or_cores, load_plan_in, share_threads, Timing};
-use ladder_sweep::units;
+use ladder_lab::{jobs_or_cores, load_plan_in, share_threads, LabError, Timing};
+use ladder_sweep::{claim_dir, units};
 
 use crate::exit::{emit, Failure};
 
@@ -19,12 +19,27 @@ pub struct PlanArgs {
     /// Skip timing each shape, and so the wall-time estimate.
     #[arg(long)]
     pub no_timing: bool,
+    /// Sweep directory to claim for this plan: writes DIR/config.toml as `ladder run
+    /// --out DIR` would, so that a `[design]` resolved here is the one `run` (or
+    /// `slurm`) trains; a directory that already holds a resolution keeps it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
-    let (plan, search) = load_plan_in(&args.config, None, &mut |step| eprintln!("{step}..."))?;
+    let out = args.out.as_deref();
+    let (plan, search) = load_plan_in(&args.config, out, &mut |step| eprintln!("{step}..."))?;
     if let Some(search) = &search {
         emit(search)?;
+    }
+    if let Some(dir) = out {
+        claim_dir(&plan, dir).map_err(LabError::from)?;
+        eprintln!(
+            "claimed {} for this plan: `ladder run {} --out {}` trains it",
+            dir.display(),
+            args.config.display(),
+            dir.display()
+        );
     }
     // As `run` from an empty directory: no more jobs than units.
     let jobs = jobs_or_cores(args.jobs)?.min(units(&plan).len().max(1));

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{anyhow, Context};
-use ladder_lab::{load_plan, SlurmJob};
+use ladder_lab::{load_plan_in, SlurmJob};
 
 use crate::exit::{emit, line, Failure, ResultExt};
 
@@ -46,7 +46,15 @@ pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
         time: args.time.clone(),
         array_parallelism: args.array_parallelism,
     };
-    let plan = load_plan(&args.config)?;
+    // A `[design]` already resolved in the sweep directory (by `ladder plan --out` or an
+    // earlier `slurm`) is kept; otherwise it is resolved here, once, and stored there by
+    // `write`, so that every array task trains the same design.
+    let (plan, search) = load_plan_in(&args.config, Some(&args.out), &mut |step| {
+        eprintln!("{step}...")
+    })?;
+    if let Some(search) = &search {
+        eprint!("{search}");
+    }
     let exe = std::env::current_exe()
         .context("cannot find the ladder binary")
         .runtime()?;
