@@ -50,6 +50,14 @@ bootstrap = 20
 const PRIOR: &str =
     r#"{"approach3": {"E": 1.0, "A": 10.0, "B": 10.0, "alpha": 0.35, "beta": 0.35}}"#;
 
+/// Six seconds at the assumed speed, one size on each side, two budgets: 12 runs.
+fn quick_config() -> String {
+    CONFIG
+        .replace("minutes = 3", "minutes = 0.1\nbracket = 1\nmargin = 0")
+        .replace("decades = [1, 1.5]", "decades = [0.5]")
+        .replace("seeds = [1, 2]", "seeds = [2]")
+}
+
 #[test]
 fn plan_prints_the_search_and_the_chosen_design() {
     let dir = tempfile::tempdir().unwrap();
@@ -84,11 +92,7 @@ fn plan_prints_the_search_and_the_chosen_design() {
 fn run_trains_the_design_and_a_rerun_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "prior.json", PRIOR);
-    // Six seconds at the assumed speed, one size on each side, two budgets: 12 runs.
-    let quick = CONFIG
-        .replace("minutes = 3", "minutes = 0.1\nbracket = 1\nmargin = 0")
-        .replace("decades = [1, 1.5]", "decades = [0.5]")
-        .replace("seeds = [1, 2]", "seeds = [2]");
+    let quick = quick_config();
     let cfg = write(dir.path(), "designed.toml", &quick);
     let out_dir = dir.path().join("out");
     let out_arg = out_dir.to_str().unwrap();
@@ -117,10 +121,7 @@ fn run_trains_the_design_and_a_rerun_reuses_it() {
 fn plan_out_stores_the_design_that_run_and_slurm_train() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "prior.json", PRIOR);
-    let quick = CONFIG
-        .replace("minutes = 3", "minutes = 0.1\nbracket = 1\nmargin = 0")
-        .replace("decades = [1, 1.5]", "decades = [0.5]")
-        .replace("seeds = [1, 2]", "seeds = [2]");
+    let quick = quick_config();
     let cfg = write(dir.path(), "designed.toml", &quick);
     let out_dir = dir.path().join("out");
     let out_arg = out_dir.to_str().unwrap();
