@@ -8,7 +8,7 @@ use crate::{Curve, Dataset, FitError, Point, Points};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CsvOptions {
     /// `(name, header)`: the column named `header` in the file is `name` (`N`, `D`,
-    /// `loss`, `C`, `run` or `tokens`).
+    /// `loss`, `C`, `run`, `tokens` or `tokenizer`).
     pub columns: Vec<(String, String)>,
     /// `(header, value)`: keep only rows whose column `header` is exactly `value`.
     pub filters: Vec<(String, String)>,
@@ -22,6 +22,7 @@ struct Columns {
     c: Option<usize>,
     run: Option<usize>,
     tokens: Option<usize>,
+    tokenizer: Option<usize>,
     /// `(column, value)` a row must have to be kept.
     filters: Vec<(usize, String)>,
 }
@@ -33,6 +34,8 @@ struct Row {
     budget: f64,
     run: String,
     tokens: Option<f64>,
+    /// Whether its `tokenizer` cell says `byte`.
+    bytes: bool,
     line: usize,
 }
 
@@ -88,6 +91,7 @@ impl Columns {
             c: find("C"),
             run: find("run"),
             tokens: find("tokens"),
+            tokenizer: find("tokenizer"),
             filters,
         };
         if columns.tokens.is_some() && columns.run.is_none() {
@@ -156,6 +160,9 @@ impl Columns {
                 None => (index + 1).to_string(),
             },
             tokens: self.tokens.map(|c| number(c, "tokens")).transpose()?,
+            bytes: self
+                .tokenizer
+                .is_some_and(|c| record.get(c) == Some("byte")),
             point,
             line,
         }))
@@ -165,7 +172,9 @@ impl Columns {
 impl Dataset {
     /// Parses CSV text with a header naming the columns `N`, `D` and `loss`, and
     /// optionally `C` (the budget label in FLOPs, default `6·N·D`) and `run` (a label
-    /// for residuals). Other columns are ignored. `source_name` labels errors.
+    /// for residuals). A `tokenizer` column (as in ladder's runs.csv) that says `byte` on
+    /// every row makes D count bytes ([`crate::TokenUnit`]). Other columns are ignored.
+    /// `source_name` labels errors.
     ///
     /// With a `tokens` column (which needs `run`), each row is one evaluation of a run
     /// after `tokens` tokens: a run's rows must share N, D and C, its point is the row
@@ -216,18 +225,28 @@ impl Dataset {
         if rows.is_empty() {
             return Err(err.at(1, "no data rows below the header"));
         }
-        match columns.tokens {
-            None => Ok(Self {
+        let unit = if rows.iter().all(|r| r.bytes) {
+            crate::TokenUnit::Bytes
+        } else {
+            crate::TokenUnit::Tokens
+        };
+        let data = match columns.tokens {
+            None => Self {
                 points: Points::new(rows.iter().map(|r| r.point).collect())?,
                 budgets: rows.iter().map(|r| r.budget).collect(),
                 budgets_given: columns.c.is_some(),
                 planned: None,
                 entropy_rate: None,
+                unit,
                 runs: rows.into_iter().map(|r| r.run).collect(),
                 curves: Vec::new(),
-            }),
-            Some(_) => curves(rows, columns.c.is_some(), &err),
-        }
+            },
+            Some(_) => Self {
+                unit,
+                ..curves(rows, columns.c.is_some(), &err)?
+            },
+        };
+        Ok(data)
     }
 }
 
@@ -274,6 +293,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
         budgets_given,
         planned: None,
         entropy_rate: None,
+        unit: crate::TokenUnit::Tokens,
         runs: order.iter().map(|r| r.to_string()).collect(),
         curves,
     })
@@ -297,6 +317,17 @@ mod tests {
                 loss: 3.5
             }]
         );
+    }
+
+    #[test]
+    fn a_byte_tokenizer_column_makes_d_count_bytes() {
+        use crate::TokenUnit;
+        let unit = |text: &str| Dataset::from_csv(text, "t.csv").unwrap().unit;
+        assert_eq!(unit("N,D,loss\n1e6,2e7,3.5\n"), TokenUnit::Tokens);
+        let bytes = "N,D,loss,tokenizer\n1e6,2e7,3.5,byte\n2e6,2e7,3.4,byte\n";
+        assert_eq!(unit(bytes), TokenUnit::Bytes);
+        let mixed = "N,D,loss,tokenizer\n1e6,2e7,3.5,byte\n2e6,2e7,3.4,bpe-1024\n";
+        assert_eq!(unit(mixed), TokenUnit::Tokens);
     }
 
     #[test]

@@ -192,6 +192,7 @@ fn draw(
         budgets_given: false,
         planned,
         entropy_rate: None,
+        unit: crate::TokenUnit::Tokens,
         runs: (1..=out.len()).map(|i| i.to_string()).collect(),
         curves: Vec::new(),
     })

@@ -171,6 +171,7 @@ mod tests {
             budgets_given: true,
             planned: None,
             entropy_rate: None,
+            unit: crate::TokenUnit::Tokens,
             runs: (0..rows.len()).map(|i| format!("run{i}")).collect(),
             curves: Vec::new(),
         };

@@ -51,6 +51,18 @@ impl Points {
     }
 }
 
+/// What a sweep's D counts. Published ratios (Hoffmann et al.'s ≈ 20 tokens per
+/// parameter) count subword tokens; a byte-level sweep's D/N is not comparable with them
+/// without a bytes-per-token conversion that the sweep does not measure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TokenUnit {
+    /// Tokens of the sweep's tokenizer (subwords, or a synthetic source's symbols).
+    #[default]
+    Tokens,
+    /// Bytes (a byte-level tokenizer).
+    Bytes,
+}
+
 /// Points with the optional labels a CSV can carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -68,6 +80,8 @@ pub struct Dataset {
     /// The exact entropy rate of a synthetic source (nats/token), when known: no loss,
     /// fitted or predicted, can be below it.
     pub entropy_rate: Option<f64>,
+    /// What D counts: tokens, or the bytes of a byte-level sweep.
+    pub unit: TokenUnit,
     /// Run label of each point: the `run` column, or the 1-based row number.
     pub runs: Vec<String>,
     /// Training curves, when the input has them (for approach 1).
@@ -115,6 +129,7 @@ impl Dataset {
             budgets_given: false,
             planned: None,
             entropy_rate: None,
+            unit: TokenUnit::Tokens,
             runs,
             curves: Vec::new(),
         }

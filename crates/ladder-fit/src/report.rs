@@ -323,6 +323,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             t.c,
             t.ratio,
             t.ratio_spread.map(|s| s.ci80),
+            data.unit,
             &diagnostics,
             &verdicts[0],
         ));

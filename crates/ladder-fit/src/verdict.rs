@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::Diagnostics;
+use crate::{Diagnostics, TokenUnit};
 
 /// With seeds, "the power law holds" needs the lack-of-fit test (the law's misfit
 /// against the seed noise, [`crate::LackOfFit`]) not to reject at this level…
@@ -120,13 +120,19 @@ fn p_text(p: f64) -> String {
     }
 }
 
+/// Bytes per English subword token, only to show a byte-level ratio on the claim's
+/// scale: OpenAI's rule of thumb ("one token generally corresponds to ~4 characters of
+/// text for common English text"). Not measured here, so no verdict rests on it.
+pub const BYTES_PER_TOKEN_RULE_OF_THUMB: f64 = 4.0;
+
 /// "D/N ≈ 20 holds" when 20 lies inside the 80% bootstrap interval of the compute-optimal
-/// ratio at budget `c` (the largest budget of the data). A degenerate fit, or an
-/// interval wider than [`RATIO_MAX_SPAN`], cannot tell.
+/// ratio at budget `c` (the largest budget of the data). A degenerate fit, an interval
+/// wider than [`RATIO_MAX_SPAN`], or D counted in bytes (`unit`) cannot tell.
 pub fn tokens_per_param(
     c: f64,
     ratio: f64,
     ci80: Option<[f64; 2]>,
+    unit: TokenUnit,
     diag: &Diagnostics,
     power_law: &Verdict,
 ) -> Verdict {
@@ -163,6 +169,23 @@ pub fn tokens_per_param(
                  spans more than a factor {RATIO_MAX_SPAN}: the data cannot pin the ratio down"
             ),
         },
+        Some([lo, hi]) if unit == TokenUnit::Bytes => {
+            let k = BYTES_PER_TOKEN_RULE_OF_THUMB;
+            Verdict {
+                claim,
+                holds: None,
+                detail: format!(
+                    "at C = {c:.3e}: D*/N* = {ratio:.1} bytes per parameter, 80% interval \
+                     [{lo:.1}, {hi:.1}]; the claim counts subword tokens and this sweep counts \
+                     bytes, so it cannot test the claim without a bytes-per-token conversion it \
+                     does not measure (at ~{k} bytes per English token, a rule of thumb: \
+                     {:.1} [{:.1}, {:.1}] tokens per parameter)",
+                    ratio / k,
+                    lo / k,
+                    hi / k
+                ),
+            }
+        }
         Some([lo, hi]) => {
             let holds = lo <= CHINCHILLA_TOKENS_PER_PARAM && CHINCHILLA_TOKENS_PER_PARAM <= hi;
             let shows = if holds {
@@ -255,18 +278,36 @@ mod tests {
         let good = with_seeds(0.995, 0.4);
         let fits = power_law(&good);
         assert_eq!(fits.holds, Some(true), "{}", fits.detail);
-        let v = tokens_per_param(1e12, 50.0, interval, &good, &fits);
+        let v = tokens_per_param(1e12, 50.0, interval, TokenUnit::Tokens, &good, &fits);
         assert_eq!(v.holds, Some(false), "{}", v.detail);
         let poor = with_seeds(0.995, 1e-4);
         let rejected = power_law(&poor);
         assert_eq!(rejected.holds, Some(false), "{}", rejected.detail);
-        let v = tokens_per_param(1e12, 50.0, interval, &poor, &rejected);
+        let v = tokens_per_param(1e12, 50.0, interval, TokenUnit::Tokens, &poor, &rejected);
         assert_eq!(v.holds, None, "{}", v.detail);
         assert!(
             v.detail.contains("does not describe the runs"),
             "{}",
             v.detail
         );
+    }
+
+    #[test]
+    fn bytes_cannot_test_a_claim_in_tokens() {
+        let good = with_seeds(0.995, 0.4);
+        let fits = power_law(&good);
+        let interval = Some([78.0, 96.0]);
+        let v = tokens_per_param(9e12, 86.0, interval, TokenUnit::Bytes, &good, &fits);
+        assert_eq!(v.holds, None, "{}", v.detail);
+        assert!(v.detail.contains("bytes per parameter"), "{}", v.detail);
+        assert!(
+            v.detail.contains("21.5 [19.5, 24.0] tokens"),
+            "{}",
+            v.detail
+        );
+        // The same numbers counted in tokens are a verdict.
+        let v = tokens_per_param(9e12, 86.0, interval, TokenUnit::Tokens, &good, &fits);
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ladder_core::{BudgetRule, FlopCount, ParamCount};
-use ladder_fit::{CsvOptions, Curve, Dataset, Point, Points};
+use ladder_fit::{CsvOptions, Curve, Dataset, Point, Points, TokenUnit};
 use ladder_store::{read_runs, RunRecord, Status};
 
 use crate::{FitOptions, LabError};
@@ -88,6 +88,10 @@ pub fn fit_input(
             // Every run of an IsoFLOP plan has its planned budget.
             planned: planned.into_iter().collect(),
             entropy_rate: runs.first().and_then(|r| r.meta.entropy_rate),
+            unit: match runs.first().map(|r| r.meta.tokenizer.as_str()) {
+                Some("byte") => TokenUnit::Bytes,
+                _ => TokenUnit::Tokens,
+            },
             runs: labels,
             curves,
         },
