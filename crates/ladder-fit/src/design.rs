@@ -137,6 +137,9 @@ fn quantities(law: &ChinchillaLaw, top: f64) -> Vec<(&'static str, f64, bool, Re
         ("approach2.b", law.d_exponent(), false, |r| {
             approach2(r, "b", |f| f.b)
         }),
+        ("approach2.ratio", d / n, true, |r| {
+            approach2(r, "ratio", |f| f.optimum_at(f.top_budget())[2])
+        }),
     ]
 }
 
@@ -153,7 +156,7 @@ fn spread_of(i: &crate::Intervals, name: &str) -> Option<Spread> {
     }
 }
 
-/// Approach 2's exponent `name` (read by `value`) with its intervals.
+/// Approach 2's quantity `name` (read by `value`) with its intervals.
 fn approach2(r: &FitReport, name: &str, value: fn(&crate::Approach2Fit) -> f64) -> Estimate {
     let a2 = r.approach2.as_ref()?;
     Some((value(&a2.fit), spread_of(&a2.intervals, name)))

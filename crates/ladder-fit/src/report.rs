@@ -200,6 +200,9 @@ pub struct Prediction {
 }
 
 /// Approach 2 and its bootstrap: `approach2.{a,b}`, `approach2.ci95.{a,b}`, ….
+/// `approach2.ci80.ratio` (and `se`, `ci95`) is the spread of D*/N* at the top budget,
+/// whose value the lines give ([`Approach2Fit::optimum_at`] at
+/// [`Approach2Fit::top_budget`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Approach2Json {
     /// The fit and its profiles.
@@ -519,7 +522,7 @@ fn approach2(
     }
     let b = bootstrap_approach2(&data.points, &budgets, &fit, &options.bootstrap);
     let mut intervals = Intervals::default();
-    for (name, s) in [("a", b.a), ("b", b.b)] {
+    for (name, s) in [("a", b.a), ("b", b.b), ("ratio", b.ratio)] {
         if let Some(s) = s {
             intervals.insert(name, s);
         }

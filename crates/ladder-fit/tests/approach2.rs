@@ -77,6 +77,11 @@ fn a_local_parabola_finds_the_minima_of_skewed_profiles_on_a_fixed_grid() {
     assert!((weighted.a - A).abs() < 0.02, "weighted a {}", weighted.a);
     let ci = boot.a.unwrap().ci95;
     assert!(ci[0] < A && A < ci[1], "95% interval {ci:?}");
+    // The lines' optimum at the top budget: D*/N* = 20 (D = C/(6N), N = √(C/120)).
+    let [_, _, ratio] = weighted.optimum_at(weighted.top_budget());
+    assert!((ratio / 20.0 - 1.0).abs() < 0.1, "top D*/N* {ratio}");
+    let ci = boot.ratio.unwrap().ci95;
+    assert!(ci[0] < 20.0 && 20.0 < ci[1], "D*/N* 95% interval {ci:?}");
     assert!(!boot.unreliable, "{} of 400 failed", boot.failed);
     assert_eq!(boot.noise.unwrap().from, "residuals");
 }

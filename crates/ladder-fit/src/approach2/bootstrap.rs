@@ -39,6 +39,8 @@ pub struct Approach2Bootstrap {
     pub a: Option<Spread>,
     /// Spread of `b`.
     pub b: Option<Spread>,
+    /// Spread of D*/N* at the top budget ([`Approach2Fit::top_budget`]).
+    pub ratio: Option<Spread>,
     /// Resamples refitted.
     pub resamples: usize,
     /// Resamples that could not be fitted (a usable budget's minimum became non-convex
@@ -127,6 +129,7 @@ pub fn bootstrap_approach2(
         return Approach2Bootstrap {
             a: None,
             b: None,
+            ratio: None,
             resamples: 0,
             failed: 0,
             unreliable: true,
@@ -151,7 +154,8 @@ pub fn bootstrap_approach2(
         .map(|j| mean_sd(&ok.iter().map(|m| m[j][0]).collect::<Vec<_>>()).1)
         .collect();
     let weighted = weighted_fit(fit, &used, &se);
-    let exponents = |m: &Vec<[f64; 2]>| -> Option<[f64; 2]> {
+    let top = fit.top_budget();
+    let exponents = |m: &Vec<[f64; 2]>| -> Option<[f64; 3]> {
         let mut again = fit.clone();
         for (j, &k) in used.iter().enumerate() {
             again.profiles[k].n_opt = Some(m[j][0].exp());
@@ -159,14 +163,15 @@ pub fn bootstrap_approach2(
         }
         let w = weights(fit.profiles.len(), &used, &se);
         let refit = lines(again.profiles, w.as_deref(), fit.rule).ok()?;
-        Some([refit.a, refit.b])
+        Some([refit.a, refit.b, refit.optimum_at(top)[2]])
     };
-    let ab: Vec<[f64; 2]> = ok.iter().filter_map(exponents).collect();
+    let ab: Vec<[f64; 3]> = ok.iter().filter_map(exponents).collect();
     let failed = failed + ok.len() - ab.len();
     let column = |q: usize| Spread::of(&ab.iter().map(|r| r[q]).collect::<Vec<_>>());
     Approach2Bootstrap {
         a: column(0),
         b: column(1),
+        ratio: column(2),
         resamples: ab.len(),
         failed,
         unreliable: failed as f64 > MOST_FAILED * options.resamples as f64,

@@ -44,6 +44,22 @@ pub struct Approach2Fit {
     pub weighted: bool,
 }
 
+impl Approach2Fit {
+    /// The largest budget of the profiles (used or not): where approach 3's top
+    /// D*/N* is read too.
+    pub fn top_budget(&self) -> f64 {
+        self.profiles.iter().map(|p| p.c).fold(f64::NAN, f64::max)
+    }
+
+    /// The compute-optimal allocation the lines give at budget `c`: `[N*, D*, D*/N*]`.
+    /// Law-free: it rests on the IsoFLOP minima, not on L(N, D)'s form.
+    pub fn optimum_at(&self, c: f64) -> [f64; 3] {
+        let n = self.k_n * c.powf(self.a);
+        let d = self.k_d * c.powf(self.b);
+        [n, d, d / n]
+    }
+}
+
 /// What a fit.json written before the local rule existed used.
 fn all_points() -> MinimumRule {
     MinimumRule::AllPoints

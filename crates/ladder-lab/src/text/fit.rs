@@ -309,6 +309,17 @@ fn approach2(f: &mut String, a2: &Approach2Json) {
             ),
         );
     }
+    let top = a2.fit.top_budget();
+    let [n, d, ratio] = a2.fit.optimum_at(top);
+    line(
+        f,
+        format!(
+            "  at the top budget C = {top:.3e}: N* = {n:.3e}, D* = {d:.3e}, D*/N* = {ratio:.1}, 80% \
+             interval {}, 95% interval {} (from the lines, not from L(N, D))",
+            interval(a2.intervals.ci80.get("ratio").copied(), 1),
+            interval(a2.intervals.ci95.get("ratio").copied(), 1)
+        ),
+    );
     line(
         f,
         format!(
