@@ -322,10 +322,14 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     );
     let mut verdicts = vec![verdict::power_law(&diagnostics)];
     if let Some(t) = tokens_per_param.last() {
+        let law = verdict::RatioEstimate {
+            c: t.c,
+            ratio: t.ratio,
+            ci80: t.ratio_spread.map(|s| s.ci80),
+        };
         verdicts.push(verdict::tokens_per_param(
-            t.c,
-            t.ratio,
-            t.ratio_spread.map(|s| s.ci80),
+            law,
+            approach2.as_ref().and_then(minima_estimate),
             data.unit,
             &diagnostics,
             &verdicts[0],
@@ -477,6 +481,20 @@ pub fn approach2_budgets(data: &Dataset, tolerance: f64) -> Vec<Budget> {
         Some(planned) => group_planned(planned, &data.budgets, tolerance),
         None => group_budgets(&data.budgets, tolerance),
     }
+}
+
+/// Approach 2's D*/N* at the top budget, when it can stand in for the law's: the top
+/// budget's own minimum is bracketed and the bootstrap interval is reliable.
+fn minima_estimate(a2: &Approach2Json) -> Option<verdict::RatioEstimate> {
+    let top = a2.fit.top_budget();
+    let top_usable = a2.fit.profiles.iter().any(|p| p.c == top && p.usable());
+    let reliable = a2.bootstrap.as_ref().is_some_and(|b| !b.unreliable);
+    let ci80 = a2.intervals.ci80.get("ratio").copied()?;
+    (top_usable && reliable).then(|| verdict::RatioEstimate {
+        c: top,
+        ratio: a2.fit.optimum_at(top)[2],
+        ci80: Some(ci80),
+    })
 }
 
 /// Approach 2 per `options.approach2`: the fit, or why it was skipped.

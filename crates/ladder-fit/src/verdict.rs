@@ -125,13 +125,26 @@ fn p_text(p: f64) -> String {
 /// text for common English text"). Not measured here, so no verdict rests on it.
 pub const BYTES_PER_TOKEN_RULE_OF_THUMB: f64 = 4.0;
 
+/// One estimate of the compute-optimal D*/N* at budget `c`, with its 80% interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatioEstimate {
+    /// The budget (FLOPs).
+    pub c: f64,
+    /// D*/N*.
+    pub ratio: f64,
+    /// Its 80% bootstrap interval.
+    pub ci80: Option<[f64; 2]>,
+}
+
 /// "D/N ≈ 20 holds" when 20 lies inside the 80% bootstrap interval of the compute-optimal
-/// ratio at budget `c` (the largest budget of the data). A degenerate fit, an interval
-/// wider than [`RATIO_MAX_SPAN`], or D counted in bytes (`unit`) cannot tell.
+/// ratio at the largest budget. The estimate is the law's (`law`, approach 3); when the
+/// power-law verdict rejects the law or the fit is degenerate, the law's optimum is set
+/// aside and approach 2's (`minima`: its lines through bracketed IsoFLOP minima, which
+/// assume no L(N, D) form) is used if there is one, else the verdict cannot tell. An
+/// interval wider than [`RATIO_MAX_SPAN`], or D counted in bytes (`unit`), cannot tell.
 pub fn tokens_per_param(
-    c: f64,
-    ratio: f64,
-    ci80: Option<[f64; 2]>,
+    law: RatioEstimate,
+    minima: Option<RatioEstimate>,
     unit: TokenUnit,
     diag: &Diagnostics,
     power_law: &Verdict,
@@ -139,27 +152,50 @@ pub fn tokens_per_param(
     let claim = format!("D/N ≈ {CHINCHILLA_TOKENS_PER_PARAM} at the compute optimum");
     // A law the runs reject says nothing about where their optimum is, and its
     // intervals (the residual bootstrap assumes the law) are not the data's.
-    if power_law.holds == Some(false) {
-        return Verdict {
-            claim,
-            holds: None,
-            detail: format!(
-                "at C = {c:.3e}: D*/N* = {ratio:.1}, but the fitted law does not describe the \
-                 runs ({}), so its optimum is no evidence either way",
-                power_law.detail
-            ),
-        };
-    }
-    if !diag.degenerate.is_empty() {
-        return Verdict {
-            claim,
-            holds: None,
-            detail: format!(
-                "at C = {c:.3e}: D*/N* = {ratio:.3e} from a degenerate fit ({})",
-                diag.degenerate.join("; ")
-            ),
-        };
-    }
+    let set_aside = if power_law.holds == Some(false) {
+        Some(format!(
+            "the fitted law does not describe the runs ({})",
+            power_law.detail
+        ))
+    } else if !diag.degenerate.is_empty() {
+        Some(format!(
+            "the fit is degenerate ({})",
+            diag.degenerate.join("; ")
+        ))
+    } else {
+        None
+    };
+    let (estimate, from) = match (set_aside, minima) {
+        (None, _) => (law, String::new()),
+        (Some(why), Some(m)) => (m, format!("from approach 2's IsoFLOP minima, as {why}: ")),
+        (Some(why), None) => {
+            let c = law.c;
+            let ratio = law.ratio;
+            return Verdict {
+                claim,
+                holds: None,
+                detail: format!(
+                    "at C = {c:.3e}: D*/N* = {ratio:.1} from the law, but {why}, so its optimum \
+                     is no evidence either way, and approach 2 has no bracketed minima with a \
+                     reliable interval to stand in"
+                ),
+            };
+        }
+    };
+    let RatioEstimate { c, ratio, ci80 } = estimate;
+    let mut verdict = ratio_verdict(claim, c, ratio, ci80, unit);
+    verdict.detail.insert_str(0, &from);
+    verdict
+}
+
+/// The verdict on an estimate that stands: its interval against the claim.
+fn ratio_verdict(
+    claim: String,
+    c: f64,
+    ratio: f64,
+    ci80: Option<[f64; 2]>,
+    unit: TokenUnit,
+) -> Verdict {
     match ci80 {
         Some([lo, hi]) if hi > RATIO_MAX_SPAN * lo => Verdict {
             claim,
@@ -272,18 +308,66 @@ mod tests {
         }
     }
 
+    fn estimate(c: f64, ratio: f64, ci80: Option<[f64; 2]>) -> RatioEstimate {
+        RatioEstimate { c, ratio, ci80 }
+    }
+
+    #[test]
+    fn a_rejected_law_gives_way_to_the_isoflop_minima() {
+        let rejected = power_law(&with_seeds(0.995, 1e-4));
+        let law = estimate(1e12, 50.0, Some([40.0, 60.0]));
+        let minima = estimate(1e12, 21.0, Some([17.0, 26.0]));
+        let v = tokens_per_param(
+            law,
+            Some(minima),
+            TokenUnit::Tokens,
+            &with_seeds(0.995, 1e-4),
+            &rejected,
+        );
+        assert_eq!(v.holds, Some(true), "{}", v.detail);
+        assert!(
+            v.detail.starts_with(
+                "from approach 2's IsoFLOP minima, as the fitted law does not describe the runs"
+            ),
+            "{}",
+            v.detail
+        );
+        // A law that holds is read as it is: the minima do not override it.
+        let good = with_seeds(0.995, 0.4);
+        let v = tokens_per_param(
+            law,
+            Some(minima),
+            TokenUnit::Tokens,
+            &good,
+            &power_law(&good),
+        );
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
+    }
+
     #[test]
     fn a_rejected_law_says_nothing_about_the_ratio() {
         let interval = Some([40.0, 60.0]);
         let good = with_seeds(0.995, 0.4);
         let fits = power_law(&good);
         assert_eq!(fits.holds, Some(true), "{}", fits.detail);
-        let v = tokens_per_param(1e12, 50.0, interval, TokenUnit::Tokens, &good, &fits);
+        let v = tokens_per_param(
+            estimate(1e12, 50.0, interval),
+            None,
+            TokenUnit::Tokens,
+            &good,
+            &fits,
+        );
         assert_eq!(v.holds, Some(false), "{}", v.detail);
         let poor = with_seeds(0.995, 1e-4);
         let rejected = power_law(&poor);
         assert_eq!(rejected.holds, Some(false), "{}", rejected.detail);
-        let v = tokens_per_param(1e12, 50.0, interval, TokenUnit::Tokens, &poor, &rejected);
+        let v = tokens_per_param(
+            estimate(1e12, 50.0, interval),
+            None,
+            TokenUnit::Tokens,
+            &poor,
+            &rejected,
+        );
         assert_eq!(v.holds, None, "{}", v.detail);
         assert!(
             v.detail.contains("does not describe the runs"),
@@ -297,7 +381,13 @@ mod tests {
         let good = with_seeds(0.995, 0.4);
         let fits = power_law(&good);
         let interval = Some([78.0, 96.0]);
-        let v = tokens_per_param(9e12, 86.0, interval, TokenUnit::Bytes, &good, &fits);
+        let v = tokens_per_param(
+            estimate(9e12, 86.0, interval),
+            None,
+            TokenUnit::Bytes,
+            &good,
+            &fits,
+        );
         assert_eq!(v.holds, None, "{}", v.detail);
         assert!(v.detail.contains("bytes per parameter"), "{}", v.detail);
         assert!(
@@ -306,7 +396,13 @@ mod tests {
             v.detail
         );
         // The same numbers counted in tokens are a verdict.
-        let v = tokens_per_param(9e12, 86.0, interval, TokenUnit::Tokens, &good, &fits);
+        let v = tokens_per_param(
+            estimate(9e12, 86.0, interval),
+            None,
+            TokenUnit::Tokens,
+            &good,
+            &fits,
+        );
         assert_eq!(v.holds, Some(false), "{}", v.detail);
     }
 
