@@ -99,9 +99,10 @@ impl Timing {
     }
 }
 
-/// Three timed steps (after one untimed) of `run`'s shape on the CPU.
+/// Training steps of `run`'s shape on the CPU, timed over about [`TIMING_WINDOW`] after
+/// two untimed ones.
 pub(crate) fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
-    let spec = TimingSpec {
+    let mut spec = TimingSpec {
         model: run.spec.model,
         batch_size: run.spec.batch_size,
         adamw: run.spec.adamw,
@@ -111,9 +112,24 @@ pub(crate) fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
         steps: 3,
         seed: 0,
     };
-    time_steps(&spec, &Device::Cpu)
-        .map_err(|e| LabError::Runtime(format!("timing a training step: {e}")))
+    let time = |spec: &TimingSpec| {
+        time_steps(spec, &Device::Cpu)
+            .map_err(|e| LabError::Runtime(format!("timing a training step: {e}")))
+    };
+    // A first look sizes the measurement: three steps of a small model last a few
+    // milliseconds, where start-up costs and the clock's noise can double the estimate
+    // (docs/LOG.md, 2026-12-04), so the timed steps span TIMING_WINDOW.
+    let first = time(&spec)?;
+    let steps = (TIMING_WINDOW / first.step_seconds().max(1e-6)).ceil() as usize;
+    spec.warmup = 2;
+    spec.steps = steps.clamp(3, TIMING_MAX_STEPS);
+    time(&spec)
 }
+
+/// Seconds of training steps timed per shape, after a short first look.
+const TIMING_WINDOW: f64 = 0.3;
+/// At most this many timed steps per shape.
+const TIMING_MAX_STEPS: usize = 200;
 
 /// Seconds as `12 s`, `3 min 05 s` or `2 h 07 min`.
 pub fn duration(s: f64) -> String {
