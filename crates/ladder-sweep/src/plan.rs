@@ -161,9 +161,16 @@ impl Plan {
                 None => budgets(cfg, sized[index].0)?,
             };
             let capacity = source.train_capacity(model.context);
+            // The batch rule per run; under WSD branching per model, from its shortest run,
+            // since a model's runs share one stable phase and so one batch.
             let shortest = budgets.iter().map(|b| b.1).fold(f64::INFINITY, f64::min);
-            let batch = settings.batch.batch_for(shortest, model.context);
+            let shared = settings.batch.batch_for(shortest, model.context);
             for (field, d, budget) in budgets {
+                let batch = if cfg.train.branching {
+                    shared
+                } else {
+                    settings.batch.batch_for(d, model.context)
+                };
                 let planned = settings.run(cfg, model, batch, &field, d, budget, capacity)?;
                 match planned {
                     Ok(run) => runs.push(run),

@@ -114,15 +114,28 @@ fn warmup_follows_the_fraction_rule() {
 
 #[test]
 fn the_batch_rule_gives_short_runs_their_steps() {
-    let p = plan(&with("train", "min_steps = 40\nmin_batch_size = 2")).unwrap();
+    let rule = "min_steps = 40\nmin_batch_size = 2";
+    let p = plan(&with("train", rule)).unwrap();
     for run in &p.runs {
-        // The shortest run (2048 tokens) needs a batch of 2 (64 steps of 32 tokens).
-        assert_eq!(run.spec.batch_size, 2, "{}", run.id);
+        // Each run its own batch: 2048 tokens need a batch of 2 (64 steps of 32 tokens),
+        // 8192 keep batch_size 8 (64 steps of 128), each at lr × √(batch/8).
+        let batch = if run.tokens() <= 2048 { 2 } else { 8 };
+        assert_eq!(run.spec.batch_size, batch, "{}", run.id);
+        let lr = 1e-2 * (batch as f64 / 8.0).sqrt();
         assert!(
-            (run.spec.lr - 1e-2 * 0.5).abs() < 1e-15,
-            "√(2/8) of the rate"
+            (run.spec.lr - lr).abs() < 1e-15,
+            "{}: lr {}",
+            run.id,
+            run.spec.lr
         );
-        assert_eq!(run.tokens() % 32, 0);
+        assert_eq!(run.tokens() % (batch as u64 * 16), 0);
+    }
+    // Under WSD branching a model's runs share one stable phase, so one batch: its
+    // shortest run's.
+    let branching = format!("{rule}\nschedule = \"wsd\"\nbranching = true");
+    let p = plan(&with("train", &branching)).unwrap();
+    for run in &p.runs {
+        assert_eq!(run.spec.batch_size, 2, "{}", run.id);
     }
     let err = plan(&with("train", "min_batch_size = 2")).err().unwrap();
     assert!(err.contains("min_steps"), "{err}");
