@@ -148,6 +148,20 @@ impl Page<'_> {
         for why in &self.fit.diagnostics.degenerate {
             let _ = writeln!(h, "<p class=\"note\">Degenerate fit: {}</p>", escape(why));
         }
+        if let Some(t) = &self.fit.diagnostics.lack_of_fit {
+            let _ = writeln!(
+                h,
+                "<p class=\"note\">Lack of fit: the point means miss the law by {:.2}% RMS \
+                 (log loss), the seeds scatter by {:.2}%; F = {:.2} on ({}, {}) degrees of \
+                 freedom, p = {:.2e}.</p>",
+                100.0 * t.misfit_rms,
+                100.0 * t.seed_sd,
+                t.f,
+                t.points - t.params,
+                t.runs - t.points,
+                t.p
+            );
+        }
     }
 
     fn fit_tables(&self, h: &mut String) {
@@ -195,17 +209,23 @@ impl Page<'_> {
                         }
                     )
                 });
+                let top = a2.fit.top_budget();
+                let [_, _, ratio] = a2.fit.optimum_at(top);
                 let _ = writeln!(
                     h,
                     "<p>Approach 2 (IsoFLOP minima, each from a parabola around the lowest \
                      size; {} budgets with a bracketed minimum): N_opt ∝ C^a with a = {} \
                      (95% {}), D_opt ∝ C^b with b = {} (95% {}). Hoffmann et al. 2022 found \
-                     a ≈ b ≈ 0.5.{failed}</p>",
+                     a ≈ b ≈ 0.5. At the top budget, C = {}, its lines put D*/N* at {} (80% {}), \
+                     without assuming L(N, D)'s form.{failed}</p>",
                     a2.fit.budgets_used,
                     num(a2.fit.a),
                     interval(a2.intervals.ci95.get("a")),
                     num(a2.fit.b),
-                    interval(a2.intervals.ci95.get("b"))
+                    interval(a2.intervals.ci95.get("b")),
+                    num(top),
+                    num(ratio),
+                    interval(a2.intervals.ci80.get("ratio"))
                 );
             }
             (None, Some(why)) => {
