@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling};
+use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling, TokenUnit};
 use ladder_lab::{fit_text, read_input, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
@@ -120,6 +120,11 @@ pub struct FitArgs {
     /// `--where epoch_excluded=0`. Repeatable.
     #[arg(long = "where", value_name = "COLUMN=VALUE", value_parser = key_value)]
     pub filters: Vec<(String, String)>,
+    /// CSV input: what D counts (default: bytes if a `tokenizer` column says `byte` on
+    /// every row, else tokens). A claim in tokens, such as D/N ≈ 20, cannot be tested on
+    /// bytes.
+    #[arg(long, value_enum)]
+    pub unit: Option<TokenUnit>,
     #[command(flatten)]
     pub options: FitOptions,
 }
@@ -172,6 +177,7 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
     let csv = CsvOptions {
         columns: args.columns.clone(),
         filters: args.filters.clone(),
+        unit: args.unit,
     };
     let sweep = args.input.extension().is_some_and(|e| e == "h5");
     let options = args.options.options(sweep);

@@ -12,6 +12,9 @@ pub struct CsvOptions {
     pub columns: Vec<(String, String)>,
     /// `(header, value)`: keep only rows whose column `header` is exactly `value`.
     pub filters: Vec<(String, String)>,
+    /// What D counts; `None`: bytes if a `tokenizer` column says `byte` on every row,
+    /// else tokens.
+    pub unit: Option<crate::TokenUnit>,
 }
 
 /// Where each column ladder reads sits in the header.
@@ -225,11 +228,11 @@ impl Dataset {
         if rows.is_empty() {
             return Err(err.at(1, "no data rows below the header"));
         }
-        let unit = if rows.iter().all(|r| r.bytes) {
+        let unit = options.unit.unwrap_or(if rows.iter().all(|r| r.bytes) {
             crate::TokenUnit::Bytes
         } else {
             crate::TokenUnit::Tokens
-        };
+        });
         let data = match columns.tokens {
             None => Self {
                 points: Points::new(rows.iter().map(|r| r.point).collect())?,
@@ -328,6 +331,13 @@ mod tests {
         assert_eq!(unit(bytes), TokenUnit::Bytes);
         let mixed = "N,D,loss,tokenizer\n1e6,2e7,3.5,byte\n2e6,2e7,3.4,bpe-1024\n";
         assert_eq!(unit(mixed), TokenUnit::Tokens);
+        // Said outright, it wins.
+        let options = CsvOptions {
+            unit: Some(TokenUnit::Bytes),
+            ..CsvOptions::default()
+        };
+        let said = Dataset::from_csv_with("N,D,loss\n1e6,2e7,3.5\n", "t.csv", &options);
+        assert_eq!(said.unwrap().unit, TokenUnit::Bytes);
     }
 
     #[test]
@@ -372,6 +382,7 @@ mod tests {
                 ("D".into(), "D_tokens".into()),
             ],
             filters: vec![("excluded".into(), "0".into())],
+            unit: None,
         };
         let d = Dataset::from_csv_with(text, "e.csv", &options).unwrap();
         assert_eq!(d.points.len(), 1);
@@ -434,6 +445,7 @@ mod tests {
                 ("run".into(), "run_id".into()),
             ],
             filters: Vec::new(),
+            unit: None,
         };
         let d = Dataset::from_csv_with(text, "runs.csv", &options).unwrap();
         assert_eq!(d.runs, ["a", "b"]);

@@ -55,6 +55,7 @@ impl Points {
 /// parameter) count subword tokens; a byte-level sweep's D/N is not comparable with them
 /// without a bytes-per-token conversion that the sweep does not measure.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum TokenUnit {
     /// Tokens of the sweep's tokenizer (subwords, or a synthetic source's symbols).
     #[default]

@@ -94,6 +94,7 @@ fn ladders_own_runs_csv_fits_as_its_sweep_file_does() {
             .map(|(n, h)| (n.to_string(), h.to_string()))
             .collect(),
         filters: Vec::new(),
+        unit: None,
     };
     let from_csv = read_input(&csv_path, &options, &csv).unwrap();
     assert_eq!(from_csv.data.points, h5.data.points);

@@ -37,6 +37,7 @@ pub fn chinchilla_points() -> Option<Points> {
             ("D".into(), "D_tokens".into()),
         ],
         filters: vec![("epoch_excluded".into(), "0".into())],
+        unit: None,
     };
     let points = Dataset::from_csv_with(&text, "chinchilla_points_ND.csv", &options)
         .unwrap_or_else(|e| panic!("{e}"))
