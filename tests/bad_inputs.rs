@@ -61,6 +61,24 @@ const CASES: &[Case] = &[
         needles: &["unknown variant `webtext`", "markov"],
     },
     Case {
+        id: "config-quanta-context",
+        args: &["plan", "{d}/quantactx.toml"],
+        needles: &[
+            "model.context",
+            "multiple of the quanta source's fact length 9",
+            "use 27 or 36",
+        ],
+    },
+    Case {
+        id: "config-quanta-keys",
+        args: &["plan", "{d}/quantakeys.toml"],
+        needles: &[
+            "data.keys",
+            "alphabet^key_len = 1024",
+            "raise key_len or alphabet",
+        ],
+    },
+    Case {
         id: "config-no-tokens",
         args: &["plan", "{d}/nocounts.toml"],
         needles: &["tokens:", "counts, per_param or budgets"],
@@ -334,6 +352,19 @@ fn text_config(dir: &Path, name: &str, data_lines: &str) {
     );
 }
 
+/// A quanta-source config with `data_lines` in its `[data]` table and this context.
+fn quanta_config(dir: &Path, name: &str, data_lines: &str, context: usize) {
+    write(
+        dir,
+        &format!("{name}.toml"),
+        &format!(
+            "name = \"t\"\n[data]\nkind = \"quanta\"\n{data_lines}\n[model]\ncontext = {context}\n\
+             shapes = [{{ d_model = 8, n_layer = 1, n_head = 2 }}]\n[tokens]\ncounts = [2048]\n\
+             [train]\nbatch_size = 8\nlr = 1e-2\n[eval]\nevery_tokens = 1024\ntokens = 1024\n"
+        ),
+    );
+}
+
 /// Every file the catalogue reads.
 fn scratch(d: &Path) {
     write(
@@ -348,6 +379,8 @@ fn scratch(d: &Path) {
     variant(d, "heads", "n_head = 2 }", "n_head = 3 }");
     variant(d, "batch0", "batch_size = 8", "batch_size = 0");
     variant(d, "kind", "kind = \"markov\"", "kind = \"webtext\"");
+    quanta_config(d, "quantactx", "", 32);
+    quanta_config(d, "quantakeys", "keys = 5000", 36);
     variant(d, "nocounts", "counts = [2048, 4096, 8192]", "counts = []");
     variant(
         d,

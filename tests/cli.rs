@@ -614,3 +614,49 @@ fn design_takes_the_configs_seeds() {
         "{stdout}"
     );
 }
+
+/// The quickstart's baseline can fail: on a fit.json shaped like the quickstart's, it
+/// passes an identified fit that finds the entropy rate, and fails one whose E is off,
+/// whose E interval is uninformative (reaching towards 0, as the bigram quickstart's
+/// did), or whose size or data term is unidentified.
+#[test]
+fn the_quickstart_baseline_fails_an_uninformative_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = root().join("configs/baselines/quickstart-entropy.toml");
+    let baseline = baseline.to_str().unwrap();
+    let fit = |e: f64, e95: [f64; 2], a95: [f64; 2], b95: [f64; 2]| {
+        let json = serde_json::json!({"approach3": {
+            "E": e, "A": 400.0, "B": 3500.0,
+            "ci95": {"E": e95, "A": a95, "B": b95},
+        }});
+        write(dir.path(), "fit.json", &json.to_string())
+    };
+    let good = ([0.26, 0.35], [130.0, 1400.0], [1200.0, 13000.0]);
+    let cases = [
+        ("identified, near the rate", 0.31, good.0, good.1, good.2, 0),
+        ("E 12% low", 0.285, [0.26, 0.33], good.1, good.2, 1),
+        (
+            "E's interval down to 0",
+            0.31,
+            [1e-6, 0.36],
+            good.1,
+            good.2,
+            1,
+        ),
+        (
+            "the rate outside E's interval",
+            0.305,
+            [0.28, 0.32],
+            good.1,
+            good.2,
+            1,
+        ),
+        ("A unidentified", 0.31, good.0, [2.0, 4e5], good.2, 1),
+        ("B unidentified", 0.31, good.0, good.1, [80.0, 3e5], 1),
+    ];
+    for (what, e, e95, a95, b95, code) in cases {
+        let path = fit(e, e95, a95, b95);
+        let out = ladder(&["check", &path, "--baseline", baseline]);
+        assert_eq!(out.status.code(), Some(code), "{what}: {}", text(&out).0);
+    }
+}

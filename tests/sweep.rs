@@ -355,3 +355,39 @@ fn a_lone_run_gets_every_core() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(runs[0].meta.threads, cores as u64);
 }
+
+/// The quanta source end to end: its runs record it and its exact entropy rate, a longer
+/// run learns more facts, and no run beats the floor.
+#[test]
+fn the_quanta_source_trains_towards_its_entropy_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write(
+        dir.path(),
+        "quanta.toml",
+        "name = \"q\"\nseed = 2\n[data]\nkind = \"quanta\"\nkeys = 16\nalphabet = 4\n\
+         key_len = 2\nvalue_len = 2\n[model]\ncontext = 20\n\
+         shapes = [{ d_model = 16, n_layer = 1, n_head = 2 }]\n[tokens]\n\
+         counts = [2000, 16000]\n[train]\nbatch_size = 8\nlr = 1e-2\nwarmup_steps = 2\n\
+         [eval]\nevery_tokens = 2000\ntokens = 2000\n",
+    );
+    let out_dir = dir.path().join("out");
+    let out = ladder(&["run", &config, "--out", out_dir.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let weights: Vec<f64> = (1..=16).map(|r| f64::from(r).powf(-1.5)).collect();
+    let total: f64 = weights.iter().sum();
+    let h: f64 = weights
+        .iter()
+        .map(|w| -(w / total) * (w / total).ln())
+        .sum();
+    let rate = h / 5.0;
+    let mut runs = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    runs.sort_by_key(|r| r.meta.steps);
+    let losses: Vec<f64> = runs.iter().map(|r| r.final_val_loss().unwrap()).collect();
+    for r in &runs {
+        assert!(r.meta.data.starts_with("quanta(keys=16"), "{}", r.meta.data);
+        assert!((r.meta.entropy_rate.unwrap() - rate).abs() < 1e-12);
+    }
+    assert!(losses[1] < losses[0] - 0.1, "{losses:?}");
+    assert!(losses.iter().all(|&l| l > rate), "{losses:?} vs {rate}");
+    assert!(losses[1] < (5f64).ln(), "{losses:?}");
+}

@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::source::{train_stream, windows, VALIDATION_STREAM};
 use crate::{DataError, Sequences, TokenSource};
 
 /// Most contexts (`vocab^order`) the source will tabulate. Its stationary distribution
@@ -275,26 +276,6 @@ impl MarkovSource {
     }
 }
 
-/// Sequences of `context + 1` tokens overlapping by one token.
-fn windows(
-    mut tokens: impl Iterator<Item = u32> + Send,
-    context: usize,
-) -> impl Iterator<Item = Vec<u32>> + Send {
-    let mut last: Option<u32> = None;
-    std::iter::from_fn(move || {
-        let mut seq = Vec::with_capacity(context + 1);
-        match last {
-            Some(t) => seq.push(t),
-            None => seq.push(tokens.next()?),
-        }
-        for _ in 0..context {
-            seq.push(tokens.next()?);
-        }
-        last = seq.last().copied();
-        Some(seq)
-    })
-}
-
 impl TokenSource for MarkovSource {
     fn vocab_size(&self) -> usize {
         self.config.vocab
@@ -305,10 +286,7 @@ impl TokenSource for MarkovSource {
     }
 
     fn train_sequences(&self, context: usize, replicate: u64) -> Sequences<'_> {
-        // Stream 1 is the source's own order and stream 2 the validation set; replicate r
-        // reads stream 2 + r.
-        let stream = if replicate == 0 { 1 } else { 2 + replicate };
-        Box::new(windows(self.tokens(stream), context))
+        Box::new(windows(self.tokens(train_stream(replicate)), context))
     }
 
     fn validation_sequences(
@@ -317,7 +295,9 @@ impl TokenSource for MarkovSource {
         tokens: u64,
     ) -> Result<Vec<Vec<u32>>, DataError> {
         let n = tokens.div_ceil(context as u64) as usize;
-        Ok(windows(self.tokens(2), context).take(n).collect())
+        Ok(windows(self.tokens(VALIDATION_STREAM), context)
+            .take(n)
+            .collect())
     }
 
     fn entropy_rate(&self) -> Option<f64> {

@@ -32,3 +32,35 @@ pub trait TokenSource: Send + Sync {
     /// One line describing the source, stored with every run.
     fn describe(&self) -> String;
 }
+
+/// The stream a synthetic source's training replicate reads: stream 1 is the source's own
+/// order and stream [`VALIDATION_STREAM`] the validation set, so replicate `r ≥ 1` reads
+/// stream `2 + r`.
+pub(crate) fn train_stream(replicate: u64) -> u64 {
+    if replicate == 0 {
+        1
+    } else {
+        VALIDATION_STREAM + replicate
+    }
+}
+
+/// The stream of a synthetic source's validation set.
+pub(crate) const VALIDATION_STREAM: u64 = 2;
+
+/// Sequences of `context + 1` tokens cut from `tokens` without a gap, each overlapping the
+/// one before by one token (so each yields `context` new targets).
+pub(crate) fn windows(
+    mut tokens: impl Iterator<Item = u32> + Send,
+    context: usize,
+) -> impl Iterator<Item = Vec<u32>> + Send {
+    let mut last: Option<u32> = None;
+    std::iter::from_fn(move || {
+        let mut seq = Vec::with_capacity(context + 1);
+        seq.push(last.or_else(|| tokens.next())?);
+        for _ in 0..context {
+            seq.push(tokens.next()?);
+        }
+        last = seq.last().copied();
+        Some(seq)
+    })
+}

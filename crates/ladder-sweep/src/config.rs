@@ -85,6 +85,26 @@ pub enum DataConfig {
         #[serde(default = "default_smoothing")]
         smoothing: f64,
     },
+    /// The embedded source of facts to memorise with Zipf frequencies
+    /// (`ladder_data::QuantaSource`); `[model] context` must be a multiple of its fact
+    /// length `1 + key_len + value_len`.
+    Quanta {
+        /// Distinct facts.
+        #[serde(default = "default_keys")]
+        keys: usize,
+        /// Letters; the vocabulary is one more (the separator).
+        #[serde(default = "default_alphabet")]
+        alphabet: usize,
+        /// Letters per key.
+        #[serde(default = "default_key_len")]
+        key_len: usize,
+        /// Letters per value.
+        #[serde(default = "default_value_len")]
+        value_len: usize,
+        /// Zipf exponent of the keys' frequencies.
+        #[serde(default = "default_quanta_zipf")]
+        zipf: f64,
+    },
     /// A text corpus: a file, a directory of files or JSON Lines, any gzipped.
     Text {
         /// Path, relative to the config file's directory when not absolute.
@@ -119,6 +139,26 @@ fn one() -> f64 {
 
 fn default_smoothing() -> f64 {
     0.05
+}
+
+fn default_keys() -> usize {
+    1024
+}
+
+fn default_alphabet() -> usize {
+    32
+}
+
+fn default_key_len() -> usize {
+    2
+}
+
+fn default_value_len() -> usize {
+    6
+}
+
+fn default_quanta_zipf() -> f64 {
+    1.5
 }
 
 /// One explicit model shape.

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ladder_data::{
-    Corpus, CorpusSpec, DataError, Format, Manifest, MarkovConfig, MarkovSource, Split, TextSource,
-    TokenFile, TokenSource, TokenizerSpec,
+    Corpus, CorpusSpec, DataError, Format, Manifest, MarkovConfig, MarkovSource, QuantaConfig,
+    QuantaSource, Split, TextSource, TokenFile, TokenSource, TokenizerSpec,
 };
 
 use crate::config::{DataConfig, SweepConfig};
@@ -16,6 +16,8 @@ use crate::SweepError;
 pub enum DataSpec {
     /// The synthetic chain.
     Markov(MarkovConfig),
+    /// The synthetic facts.
+    Quanta(QuantaConfig),
     /// A text corpus.
     Text {
         /// Resolved path.
@@ -31,7 +33,7 @@ impl DataSpec {
     /// The tokenizer, as recorded with every run: `synthetic`, `byte` or `bpe-N`.
     pub fn tokenizer_name(&self) -> String {
         match self {
-            Self::Markov(_) => "synthetic".into(),
+            Self::Markov(_) | Self::Quanta(_) => "synthetic".into(),
             Self::Text { tokenizer, .. } => tokenizer.name(),
         }
     }
@@ -210,6 +212,38 @@ pub(crate) fn open_source(
             };
             let src = MarkovSource::new(m).map_err(data_err)?;
             Ok((DataSpec::Markov(m), Arc::new(src)))
+        }
+        DataConfig::Quanta {
+            keys,
+            alphabet,
+            key_len,
+            value_len,
+            zipf,
+        } => {
+            let q = QuantaConfig {
+                keys: *keys,
+                alphabet: *alphabet,
+                key_len: *key_len,
+                value_len: *value_len,
+                zipf: *zipf,
+                seed: cfg.seed,
+            };
+            let src = QuantaSource::new(q).map_err(data_err)?;
+            let fact = q.fact_len();
+            if !cfg.model.context.is_multiple_of(fact) {
+                let lower = (cfg.model.context / fact).max(1) * fact;
+                return Err(SweepError::invalid(
+                    "model.context",
+                    format!(
+                        "{} is not a multiple of the quanta source's fact length {fact} \
+                         (1 + key_len + value_len): windows must start at a fact for the \
+                         entropy rate to be the loss floor; use {lower} or {}",
+                        cfg.model.context,
+                        lower + fact
+                    ),
+                ));
+            }
+            Ok((DataSpec::Quanta(q), Arc::new(src)))
         }
         DataConfig::Text {
             path,
