@@ -47,7 +47,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
     let timing = if args.no_timing {
         None
     } else {
-        Some(Timing::measure(&plan, &mut |run, measured| {
+        Some(Timing::measure(&plan, jobs, &mut |run, measured| {
             let m = &run.spec.model;
             match measured {
                 None => eprint!(

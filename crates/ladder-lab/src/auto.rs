@@ -368,6 +368,7 @@ pub fn resolve_design(
     check_tokens(&cfg.tokens)?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
     let probe = probe_plan(&cfg, text, path)?;
+    let jobs = crate::jobs_or_cores(design.jobs)?;
     let capacity = probe
         .source
         .train_capacity(cfg.model.context)
@@ -386,7 +387,7 @@ pub fn resolve_design(
             Some(fps) => run.params.total as f64 * (6.0 + 2.0 * eval_share) / fps,
             None => {
                 on_step(&format!("timing {label} (batch {})", run.spec.batch_size));
-                let times = crate::plans::time_shape(run)?;
+                let times = crate::plans::time_shape(run, ladder_sweep::threads_per_job(jobs))?;
                 let per_step = run.spec.tokens_per_step() as f64;
                 times.step_seconds() / per_step
                     + times.forward_seconds(probe.eval_tokens) / cfg.eval.every_tokens as f64
@@ -413,7 +414,7 @@ pub fn resolve_design(
     let space = DesignSpace {
         candidates,
         capacity,
-        jobs: crate::jobs_or_cores(design.jobs)?,
+        jobs,
         seconds: design.minutes * 60.0,
         seeds: seeds_given.map_or_else(
             || design.seeds.clone().unwrap_or(vec![1, 2, 3]),

@@ -6,7 +6,7 @@ use std::path::Path;
 use candle_core::Device;
 use ladder_model::{GptConfig, Kernels};
 use ladder_sweep::{makespan, run_seconds, Plan, PlannedRun, SweepConfig};
-use ladder_train::{time_steps, StepTimes, TimingSpec};
+use ladder_train::{time_steps, time_steps_after, StepTimes, TimingSpec};
 
 use crate::LabError;
 
@@ -61,11 +61,12 @@ pub struct Timing {
 }
 
 impl Timing {
-    /// Times a few training steps of every distinct shape of `plan` (each shape once),
-    /// single-threaded per job as `ladder run` trains; `on_shape` hears of each shape
-    /// before and after it is timed (tokens per second).
+    /// Times a few training steps of every distinct shape of `plan` (each shape once) as
+    /// `ladder run` trains it on `jobs` parallel jobs ([`time_shape`]); `on_shape` hears of
+    /// each shape before and after it is timed (tokens per second per job).
     pub fn measure(
         plan: &Plan,
+        jobs: usize,
         on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
     ) -> Result<Self, LabError> {
         let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
@@ -77,7 +78,7 @@ impl Timing {
                 Some((_, _, t)) => *t,
                 None => {
                     on_shape(run, None);
-                    let t = time_shape(run)?;
+                    let t = time_shape(run, jobs)?;
                     on_shape(run, Some(t.tokens_per_second()));
                     measured.push((model, batch, t));
                     t
@@ -99,9 +100,18 @@ impl Timing {
     }
 }
 
-/// Training steps of `run`'s shape on the CPU, timed over about [`TIMING_WINDOW`] after
-/// two untimed ones.
-pub(crate) fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
+/// Training steps of `run`'s shape on the CPU as `ladder run` trains it on `jobs`
+/// parallel jobs: `jobs` copies side by side, each in a pool of
+/// `ladder_sweep::threads_per_job(jobs)` threads, timed together over about
+/// [`TIMING_WINDOW`] after two untimed steps; their mean.
+///
+/// Both halves matter (docs/LOG.md, 2026-12-04). Timed from outside a pool, every
+/// parallel op is handed to the pool's threads and waited for, which made a tiny model
+/// 2.5× slow on one thread; timed alone, a shape misses what the other jobs take from it
+/// (memory bandwidth, caches), which made the lab's 59.5 minutes read as 40.
+pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, LabError> {
+    let jobs = jobs.clamp(1, MAX_TIMED_COPIES);
+    let threads = ladder_sweep::threads_per_job(jobs);
     let mut spec = TimingSpec {
         model: run.spec.model,
         batch_size: run.spec.batch_size,
@@ -112,19 +122,61 @@ pub(crate) fn time_shape(run: &PlannedRun) -> Result<StepTimes, LabError> {
         steps: 3,
         seed: 0,
     };
-    let time = |spec: &TimingSpec| {
-        time_steps(spec, &Device::Cpu)
-            .map_err(|e| LabError::Runtime(format!("timing a training step: {e}")))
+    let failed =
+        |e: &dyn std::fmt::Display| LabError::Runtime(format!("timing a training step: {e}"));
+    let pool = || {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| failed(&e))
     };
     // A first look sizes the measurement: three steps of a small model last a few
-    // milliseconds, where start-up costs and the clock's noise can double the estimate
-    // (docs/LOG.md, 2026-12-04), so the timed steps span TIMING_WINDOW.
-    let first = time(&spec)?;
+    // milliseconds, where start-up costs and the clock's noise can double the estimate,
+    // so the timed steps span TIMING_WINDOW.
+    let first = pool()?
+        .install(|| time_steps(&spec, &Device::Cpu))
+        .map_err(|e| failed(&e))?;
     let steps = (TIMING_WINDOW / first.step_seconds().max(1e-6)).ceil() as usize;
     spec.warmup = 2;
     spec.steps = steps.clamp(3, TIMING_MAX_STEPS);
-    time(&spec)
+    // The copies wait for each other after their warmup (a start line), so that no
+    // copy's timed steps overlap another's start-up.
+    let start_line = std::sync::Barrier::new(jobs);
+    let copies: Vec<Result<StepTimes, LabError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    pool()?
+                        .install(|| {
+                            time_steps_after(&spec, &Device::Cpu, || {
+                                start_line.wait();
+                            })
+                        })
+                        .map_err(|e| failed(&e))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(failed(&"a timing thread panicked")))
+            })
+            .collect()
+    });
+    let copies = copies.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let n = copies.len() as f64;
+    let mean = |f: fn(&StepTimes) -> f64| copies.iter().map(f).sum::<f64>() / n;
+    Ok(StepTimes {
+        forward: mean(|t| t.forward),
+        backward: mean(|t| t.backward),
+        optimiser: mean(|t| t.optimiser),
+        ..copies[0]
+    })
 }
+
+/// Most copies of a shape timed side by side (one per parallel job).
+const MAX_TIMED_COPIES: usize = 64;
 
 /// Seconds of training steps timed per shape, after a short first look.
 const TIMING_WINDOW: f64 = 0.3;
@@ -138,5 +190,35 @@ pub fn duration(s: f64) -> String {
         (0, 0, s) => format!("{s} s"),
         (0, m, s) => format!("{m} min {s:02} s"),
         (h, m, _) => format!("{h} h {m:02} min"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every job's copy passes the start line and is timed: more copies than cores
+    /// neither deadlock nor lose a copy, and every shape of the plan gets a time.
+    #[test]
+    fn shapes_are_timed_side_by_side_for_every_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("t.toml");
+        std::fs::write(
+            &config,
+            "name = \"t\"\n[data]\nkind = \"markov\"\nvocab = 16\norder = 1\nsuccessors = 3\n\
+             [model]\ncontext = 16\nshapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, \
+             { d_model = 16, n_layer = 1, n_head = 2 }]\n[tokens]\ncounts = [2048, 4096]\n\
+             [train]\nbatch_size = 4\nlr = 1e-2\n[eval]\nevery_tokens = 1024\ntokens = 1024\n",
+        )
+        .unwrap();
+        let plan = load_plan(&config).unwrap();
+        let t = time_shape(&plan.runs[0], 3).unwrap();
+        assert!(t.steps >= 3 && t.step_seconds() > 0.0, "{t:?}");
+        assert_eq!(t.tokens_per_step, 4 * 16);
+        let mut shapes = 0;
+        let timing =
+            Timing::measure(&plan, 2, &mut |_, done| shapes += done.is_some() as usize).unwrap();
+        assert_eq!(shapes, 2);
+        assert!(timing.seconds.iter().all(|&s| s > 0.0 && s.is_finite()));
     }
 }
