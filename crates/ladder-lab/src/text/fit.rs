@@ -380,8 +380,8 @@ fn approach1(f: &mut String, report: &FitReport) {
             f,
             format!(
                 "Chinchilla approach 1 (training-curve envelope, {} grid points, {} sizes on it): \
-                 a = {:.4}, b = {:.4} (mid-run points of a cosine schedule overstate the loss of \
-                 a shorter run)",
+                 a = {:.4}, b = {:.4} (a mid-run point, taken before the learning rate has decayed, \
+                 overstates the loss of a shorter run)",
                 a1.envelope.len(),
                 a1.sizes_on_envelope,
                 a1.a,
