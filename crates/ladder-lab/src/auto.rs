@@ -387,7 +387,7 @@ pub fn resolve_design(
             Some(fps) => run.params.total as f64 * (6.0 + 2.0 * eval_share) / fps,
             None => {
                 on_step(&format!("timing {label} (batch {})", run.spec.batch_size));
-                let times = crate::plans::time_shape(run, ladder_sweep::threads_per_job(jobs))?;
+                let times = crate::plans::time_shape(run, jobs)?;
                 let per_step = run.spec.tokens_per_step() as f64;
                 times.step_seconds() / per_step
                     + times.forward_seconds(probe.eval_tokens) / cfg.eval.every_tokens as f64

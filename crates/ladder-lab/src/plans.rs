@@ -105,10 +105,11 @@ impl Timing {
 /// `ladder_sweep::threads_per_job(jobs)` threads, timed together over about
 /// [`TIMING_WINDOW`] after two untimed steps; their mean.
 ///
-/// Both halves matter (docs/LOG.md, 2026-12-04). Timed from outside a pool, every
+/// The pool is what matters (docs/LOG.md, 2026-12-04): timed from outside one, every
 /// parallel op is handed to the pool's threads and waited for, which made a tiny model
-/// 2.5× slow on one thread; timed alone, a shape misses what the other jobs take from it
-/// (memory bandwidth, caches), which made the lab's 59.5 minutes read as 40.
+/// 2.5× slow on one thread. The side-by-side copies put the other jobs' use of memory
+/// and caches into the time, as in a sweep; measured, they moved the estimates by at
+/// most 10% (the quickstart 55 → 61 s against 68 s trained), within the host's drift.
 pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, LabError> {
     let jobs = jobs.clamp(1, MAX_TIMED_COPIES);
     let threads = ladder_sweep::threads_per_job(jobs);
