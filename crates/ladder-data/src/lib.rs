@@ -14,6 +14,7 @@
 
 mod cache;
 mod corpus;
+mod distribution;
 mod error;
 mod manifest;
 mod markov;

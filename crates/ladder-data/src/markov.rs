@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::distribution::{cumulative, normalised, sample_cdf, zipf};
 use crate::source::{train_stream, windows, VALIDATION_STREAM};
 use crate::{DataError, Sequences, TokenSource};
 
@@ -146,11 +147,7 @@ impl MarkovSource {
     pub fn new(config: MarkovConfig) -> Result<Self, DataError> {
         config.validate()?;
         let v = config.vocab;
-        let unigram = normalised(
-            (0..v)
-                .map(|x| ((x + 1) as f64).powf(-config.zipf))
-                .collect(),
-        );
+        let unigram = zipf(v, config.zipf);
         let unigram_cdf = cumulative(&unigram);
         let contexts = v.pow(config.order as u32);
         let s = config.successors;
@@ -311,27 +308,6 @@ impl TokenSource for MarkovSource {
             c.vocab, c.order, c.successors, c.zipf, c.smoothing, c.seed
         )
     }
-}
-
-fn normalised(mut w: Vec<f64>) -> Vec<f64> {
-    let total: f64 = w.iter().sum();
-    w.iter_mut().for_each(|x| *x /= total);
-    w
-}
-
-fn cumulative(p: &[f64]) -> Vec<f64> {
-    p.iter()
-        .scan(0.0, |acc, &x| {
-            *acc += x;
-            Some(*acc)
-        })
-        .collect()
-}
-
-/// Index of the first cumulative weight above `u·total`.
-fn sample_cdf(cdf: &[f64], u: f64) -> u32 {
-    let target = u * cdf.last().copied().unwrap_or(1.0);
-    cdf.partition_point(|&c| c <= target).min(cdf.len() - 1) as u32
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::distribution::{cumulative, sample_cdf, zipf};
 use crate::source::{train_stream, windows, VALIDATION_STREAM};
 use crate::{DataError, Sequences, TokenSource};
 
@@ -115,23 +116,9 @@ impl QuantaSource {
                 facts.extend((0..config.value_len).map(|_| letter(&mut rng)));
             }
         }
-        let weights: Vec<f64> = (0..k)
-            .map(|r| ((r + 1) as f64).powf(-config.zipf))
-            .collect();
-        let total: f64 = weights.iter().sum();
-        let h: f64 = weights
-            .iter()
-            .map(|w| w / total)
-            .filter(|&p| p > 0.0)
-            .map(|p| -p * p.ln())
-            .sum();
-        let key_cdf = weights
-            .iter()
-            .scan(0.0, |acc, w| {
-                *acc += w / total;
-                Some(*acc)
-            })
-            .collect();
+        let p = zipf(k, config.zipf);
+        let h: f64 = p.iter().filter(|&&q| q > 0.0).map(|&q| -q * q.ln()).sum();
+        let key_cdf = cumulative(&p);
         Ok(Self {
             config,
             facts,
@@ -166,23 +153,16 @@ impl QuantaSource {
         let mut rng = ChaCha8Rng::seed_from_u64(self.config.seed);
         rng.set_stream(stream);
         let mut pending: &[u32] = &[];
-        let mut at_separator = true;
-        std::iter::from_fn(move || {
-            if let Some((&t, rest)) = pending.split_first() {
+        // A separator, then the letters of a key drawn by its frequency, and again.
+        std::iter::from_fn(move || match pending.split_first() {
+            Some((&t, rest)) => {
                 pending = rest;
-                at_separator = rest.is_empty();
-                return Some(t);
+                Some(t)
             }
-            if at_separator {
-                let u: f64 = rng.random();
-                let rank = self
-                    .key_cdf
-                    .partition_point(|&c| c <= u)
-                    .min(self.config.keys - 1);
-                pending = self.fact(rank);
-                at_separator = false;
+            None => {
+                pending = self.fact(sample_cdf(&self.key_cdf, rng.random()) as usize);
+                Some(0)
             }
-            Some(0)
         })
     }
 }
