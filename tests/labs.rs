@@ -252,7 +252,7 @@ fn lab_config_prints_a_config_that_plans_with_its_seed() {
     let (stdout, stderr) = text(&plan);
     assert!(plan.status.success(), "{stderr}");
     assert!(
-        stdout.contains("lab2-isoflop-cpu-seed3: 15 runs"),
+        stdout.contains("lab2-isoflop-cpu-seed3: 21 runs"),
         "{stdout}"
     );
     // The committed config is the one built in.

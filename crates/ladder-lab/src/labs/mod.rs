@@ -113,7 +113,7 @@ pub const LABS: [Lab; 4] = [
     },
     Lab {
         number: 2,
-        title: "Chinchilla IsoFLOPs: three budgets, five sizes each",
+        title: "Chinchilla IsoFLOPs: three budgets, a parabola through each",
         doc: "docs/labs/lab2-isoflop.md",
         configs: [
             config!("lab2-isoflop-cpu.toml"),
