@@ -107,3 +107,47 @@ fn the_noise_comes_from_seeds_when_runs_repeat() {
     // Relative noise 0.2% on losses from 3.3 to 5.5, pooled over 65 pairs of seeds.
     assert!((2e-3 * 3.0..2e-3 * 5.5).contains(&noise.sd), "{}", noise.sd);
 }
+
+/// Seeds that scatter far more at one budget (short runs) than at the others: each budget
+/// is resampled at its own spread, so the quiet budgets keep their precision instead of
+/// taking the pooled noise, which the loud budget dominates.
+#[test]
+fn each_budget_is_resampled_at_its_own_seed_spread() {
+    let (one, labels) = skewed_grid(1e-3, 1);
+    let (quiet, _) = skewed_grid(1e-3, 2);
+    let (loud, _) = skewed_grid(3e-2, 3);
+    let mut both = one.as_slice().to_vec();
+    // The second seed: 3% noise at the smallest budget (the first 13 points), 0.1% elsewhere.
+    both.extend(
+        loud.as_slice()[..13]
+            .iter()
+            .chain(&quiet.as_slice()[13..])
+            .copied(),
+    );
+    let labels: Vec<f64> = labels.iter().chain(&labels).copied().collect();
+    let points = Points::new(both).unwrap();
+    let budgets = group_budgets(&labels, 1e-3);
+    let fit = fit_approach2(&points, &budgets, MinimumRule::Local).unwrap();
+    let options = BootstrapOptions {
+        resamples: 200,
+        ..BootstrapOptions::default()
+    };
+    let boot = bootstrap_approach2(&points, &budgets, &fit, &options);
+    let noise = boot.noise.clone().unwrap();
+    assert_eq!(noise.by_budget.len(), 5);
+    let (first, rest) = noise.by_budget.split_first().unwrap();
+    assert!(
+        rest.iter().all(|&sd| sd < first / 5.0 && sd < noise.sd),
+        "{:?} (pooled {})",
+        noise.by_budget,
+        noise.sd
+    );
+    // The quiet budgets' minima are located to the precision of their own seeds: the
+    // bootstrap's SE of ln N_opt at the top budget is under a tenth of the loud one's.
+    let se = |k: usize| {
+        boot.weighted.as_ref().unwrap().profiles[k]
+            .ln_n_opt_se
+            .unwrap()
+    };
+    assert!(se(4) < se(0) / 10.0, "top {} bottom {}", se(4), se(0));
+}

@@ -1,7 +1,8 @@
 //! Approach 2's uncertainty: a noise bootstrap. Each resample adds to every run's loss a
 //! draw of the measured noise, locates every budget's minimum again and refits the
 //! lines, as the IsoFLOP reanalyses do (Porian et al. 2024). The noise is measured from
-//! the seeds where runs differ only by seed (their pooled spread), else from the
+//! the seeds where runs differ only by seed (their pooled spread, per budget: a short
+//! run's loss scatters far more across seeds than a long one's), else from the
 //! residuals of the profiles' parabolas. The bootstrap's spread of each budget's
 //! `ln N_opt` weights that budget in the lines.
 
@@ -30,6 +31,11 @@ pub struct Noise {
     pub from: String,
     /// Degrees of freedom behind it.
     pub dof: usize,
+    /// With seeds, the SD added to each budget's runs, in the order of the fit's
+    /// budgets: a budget whose runs repeat with other seeds gets its own pooled spread,
+    /// the others `sd`. Empty when the noise comes from the residuals (`sd` for all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_budget: Vec<f64>,
 }
 
 /// Bootstrap spreads of approach 2's exponents, and the weighted fit.
@@ -57,19 +63,25 @@ pub struct Approach2Bootstrap {
 }
 
 /// The noise of one run's loss: the pooled spread of runs that differ only by seed
-/// (same budget and size), else the pooled residuals of `fit`'s parabolas.
+/// (same budget and size), else the pooled residuals of `fit`'s parabolas; with seeds,
+/// each budget that has them also gets its own pooled spread.
 fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
     let (mut ss, mut dof) = (0.0, 0usize);
+    let mut own = Vec::with_capacity(budgets.len());
     for b in budgets {
+        let (mut ss_b, mut dof_b) = (0.0, 0usize);
         for s in sizes(&c.n, &b.indices)
             .iter()
             .filter(|s| s.indices.len() > 1)
         {
             let losses: Vec<f64> = s.indices.iter().map(|&i| c.loss[i]).collect();
             let (_, sd) = mean_sd(&losses);
-            ss += sd * sd * (losses.len() - 1) as f64;
-            dof += losses.len() - 1;
+            ss_b += sd * sd * (losses.len() - 1) as f64;
+            dof_b += losses.len() - 1;
         }
+        own.push((dof_b > 0 && ss_b > 0.0).then(|| (ss_b / dof_b as f64).sqrt()));
+        ss += ss_b;
+        dof += dof_b;
     }
     let from = if dof > 0 {
         "seeds"
@@ -80,10 +92,18 @@ fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
         }
         "residuals"
     };
-    (dof > 0 && ss > 0.0).then(|| Noise {
-        sd: (ss / dof as f64).sqrt(),
-        from: from.into(),
-        dof,
+    (dof > 0 && ss > 0.0).then(|| {
+        let sd = (ss / dof as f64).sqrt();
+        Noise {
+            sd,
+            from: from.into(),
+            dof,
+            by_budget: if from == "seeds" {
+                own.into_iter().map(|o| o.unwrap_or(sd)).collect()
+            } else {
+                Vec::new()
+            },
+        }
     })
 }
 
@@ -93,13 +113,14 @@ fn resample(
     c: &Columns,
     budgets: &[Budget],
     fit: &Approach2Fit,
-    sd: f64,
+    sd: &[f64],
     rng: &mut ChaCha8Rng,
 ) -> Option<Vec<[f64; 2]>> {
     let loss: Vec<f64> = c
         .loss
         .iter()
-        .map(|l| {
+        .zip(sd)
+        .map(|(l, sd)| {
             let z: f64 = StandardNormal.sample(rng);
             l + sd * z
         })
@@ -137,12 +158,19 @@ pub fn bootstrap_approach2(
             weighted: None,
         };
     };
+    // Each run's SD: its budget's own with seeds, else the pooled one.
+    let mut sd = vec![noise.sd; c.loss.len()];
+    for (b, &own) in budgets.iter().zip(&noise.by_budget) {
+        for &i in &b.indices {
+            sd[i] = own;
+        }
+    }
     let draws: Vec<Option<Vec<[f64; 2]>>> = (0..options.resamples)
         .into_par_iter()
         .map(|r| {
             let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
             rng.set_stream(r as u64);
-            resample(&c, budgets, fit, noise.sd, &mut rng)
+            resample(&c, budgets, fit, &sd, &mut rng)
         })
         .collect();
     let failed = draws.iter().filter(|d| d.is_none()).count();

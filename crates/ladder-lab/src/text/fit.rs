@@ -350,8 +350,17 @@ fn approach2_bootstrap(f: &mut String, a2: &Approach2Json) {
     let noise = a2.noise.as_ref().map_or_else(
         || "no noise measured".to_string(),
         |n| {
+            let by_budget = match (
+                n.by_budget.iter().copied().reduce(f64::min),
+                n.by_budget.iter().copied().reduce(f64::max),
+            ) {
+                (Some(lo), Some(hi)) if hi > lo => {
+                    format!(", each budget's own from {lo:.4} to {hi:.4}")
+                }
+                _ => String::new(),
+            };
             format!(
-                "noise sd {:.4} per run from the {} ({} dof)",
+                "noise sd {:.4} per run from the {} ({} dof){by_budget}",
                 n.sd, n.from, n.dof
             )
         },
