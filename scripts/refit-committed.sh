@@ -18,37 +18,43 @@ same() {
   if $write; then cp "$1" "$2"; echo "written    $2"; else echo "DIFFERENT  $2 (new: $1)"; fail=1; fi
 }
 
-# The real-text lab, fitted as scripts/reproduce-lab.sh fits it.
-"$bin" fit results/lab-cpu/sweep.h5 --extrapolate-k 8 --json "$tmp/fit.json" >/dev/null
-same "$tmp/fit.json" results/lab-cpu/fit.json
-"$bin" fit results/lab-cpu/sweep.h5 --extrapolate-k 8 --params non-embedding \
-  --json "$tmp/fit-nonemb.json" >/dev/null
-same "$tmp/fit-nonemb.json" results/lab-cpu/fit-nonemb.json
-if $write; then
-  # In place, so that the report names the committed sweep file, not a scratch copy.
-  "$bin" report results/lab-cpu --extrapolate-k 8 >/dev/null
-  echo "written    results/lab-cpu/report/"
-fi
-
-# Each seed's own fit (scripts/lab_readme.py's table), from the report's runs.csv.
-for dir in results/lab-cpu/seeds/seed*; do
-  k=${dir##*/seed}
-  for col in N_total N_nonemb; do
-    name=fit.json; [ "$col" = N_nonemb ] && name=fit-nonemb.json
-    "$bin" fit results/lab-cpu/report/runs.csv --column N=$col --column loss=final_val_loss \
-      --column C=C_budget --column run=run_id --where seed="$k" --bootstrap-method residuals \
-      --extrapolate-k 8 --json "$tmp/seed$k-$name" >/dev/null
-    same "$tmp/seed$k-$name" "$dir/$name"
+# The real-text labs, fitted as scripts/reproduce-lab.sh fits them, and each seed's own fit
+# (scripts/lab_readme.py's table) from the report's runs.csv.
+for lab in results/lab-cpu*; do
+  [ -f "$lab/sweep.h5" ] || continue
+  name=${lab##*/}
+  "$bin" fit "$lab/sweep.h5" --extrapolate-k 8 --json "$tmp/$name.json" >/dev/null
+  same "$tmp/$name.json" "$lab/fit.json"
+  "$bin" fit "$lab/sweep.h5" --extrapolate-k 8 --params non-embedding \
+    --json "$tmp/$name-nonemb.json" >/dev/null
+  same "$tmp/$name-nonemb.json" "$lab/fit-nonemb.json"
+  if $write; then
+    # In place, so that the report names the committed sweep file, not a scratch copy.
+    "$bin" report "$lab" --extrapolate-k 8 >/dev/null
+    echo "written    $lab/report/"
+  fi
+  for dir in "$lab"/seeds/seed*; do
+    [ -d "$dir" ] || continue
+    k=${dir##*/seed}
+    for col in N_total N_nonemb; do
+      file=fit.json; [ "$col" = N_nonemb ] && file=fit-nonemb.json
+      "$bin" fit "$lab/report/runs.csv" --column N=$col --column loss=final_val_loss \
+        --column C=C_budget --column run=run_id --where seed="$k" --bootstrap-method residuals \
+        --extrapolate-k 8 --json "$tmp/$name-seed$k-$file" >/dev/null
+      same "$tmp/$name-seed$k-$file" "$dir/$file"
+    done
   done
 done
 
-# The pilot of the byte-level lab (the prior law of configs/lab-cpu.toml's [design]).
-if [ -f results/pilot-cpu/sweep.h5 ]; then
-  "$bin" fit results/pilot-cpu/sweep.h5 --json "$tmp/pilot.json" >/dev/null
-  same "$tmp/pilot.json" results/pilot-cpu/fit.json
-  "$bin" fit results/pilot-cpu/sweep.h5 --params non-embedding --json "$tmp/pilot-ne.json" >/dev/null
-  same "$tmp/pilot-ne.json" results/pilot-cpu/fit-nonemb.json
-fi
+# The pilots of the byte-level lab (priors of configs/lab-cpu.toml's [design]).
+for dir in results/pilot-*; do
+  [ -f "$dir/sweep.h5" ] || continue
+  name=${dir##*/}
+  "$bin" fit "$dir/sweep.h5" --json "$tmp/$name.json" >/dev/null
+  same "$tmp/$name.json" "$dir/fit.json"
+  "$bin" fit "$dir/sweep.h5" --params non-embedding --json "$tmp/$name-ne.json" >/dev/null
+  same "$tmp/$name-ne.json" "$dir/fit-nonemb.json"
+done
 
 # The teaching labs: `ladder lab run` on a copy of each committed directory, whose
 # sweep.h5 holds every run (and lab 3's target), so nothing is trained.

@@ -6,7 +6,8 @@
 //! - at each budget the `2·(bracket + margin) + 1` sizes nearest (in log N) to the
 //!   expected optimum `√(C/(6·r))`, with r the prior law's D*/N* at the top budget, and at
 //!   least `bracket` of them on each side of the law's own optimum there;
-//! - every run single-epoch within the training split;
+//! - every run single-epoch within the training split, and at least `min_steps` steps
+//!   long;
 //! - the wall time, with WSD branching and the runner's schedule, within the minutes;
 //!
 //! then simulates each layout under the prior law ([`ladder_fit::simulate`], as `ladder
@@ -29,6 +30,8 @@ pub struct Candidate {
     pub n: f64,
     /// Seconds per training token, evaluations included, on one job.
     pub seconds_per_token: f64,
+    /// Training tokens per optimizer step.
+    pub tokens_per_step: f64,
 }
 
 /// What a design may use: the candidates, the corpus, the clock and the rules.
@@ -52,6 +55,8 @@ pub struct DesignSpace {
     pub spacing: f64,
     /// Decades of compute to consider.
     pub decades: Vec<f64>,
+    /// The fewest optimizer steps a run may take.
+    pub min_steps: u64,
     /// Under WSD branching, the share of a shorter run's cost its cooldown branch takes.
     pub branch_share: Option<f64>,
     /// The prior law.
@@ -183,7 +188,7 @@ fn wall_seconds(space: &DesignSpace, runs: &[(usize, f64, f64)], seeds: u64) -> 
 
 /// The layout with top budget `top` over `decades`, or `None` when it breaks a rule
 /// other than the clock (a budget's sizes do not bracket its optimum, or a run does not
-/// fit the corpus).
+/// fit the corpus or is shorter than `min_steps`).
 fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<Layout> {
     let steps = (decades / space.spacing.log10()).round() as i32;
     let budgets: Vec<f64> = (0..=steps)
@@ -211,7 +216,8 @@ fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<
         }
         for i in chosen {
             let d = c / (6.0 * space.candidates[i].n);
-            if d > space.capacity {
+            let steps = d / space.candidates[i].tokens_per_step;
+            if d > space.capacity || steps < space.min_steps as f64 {
                 return None;
             }
             runs.push((i, c, d));
@@ -401,6 +407,7 @@ pub fn resolve_design(
             label,
             n,
             seconds_per_token,
+            tokens_per_step: run.spec.tokens_per_step() as f64,
         });
     }
     candidates.sort_by(|a, b| a.n.total_cmp(&b.n));
@@ -427,6 +434,7 @@ pub fn resolve_design(
             .decades
             .clone()
             .unwrap_or(vec![1.0, 1.5, 2.0, 2.5, 3.0]),
+        min_steps: design.min_steps.unwrap_or(0),
         branch_share: (cfg.train.schedule == "wsd" && cfg.train.branching)
             .then_some(cfg.train.cooldown),
         law: law.law,
@@ -555,6 +563,7 @@ mod tests {
                     label: format!("m{i}"),
                     n,
                     seconds_per_token: 6.0 * n / 3e10,
+                    tokens_per_step: 1024.0,
                 }
             })
             .collect();
@@ -568,6 +577,7 @@ mod tests {
             margin: 1,
             spacing: 10f64.sqrt(),
             decades: vec![1.0, 2.0],
+            min_steps: 0,
             branch_share: Some(0.2),
             law: ChinchillaLaw {
                 e: 1.5,
@@ -614,6 +624,35 @@ mod tests {
         };
         for l in layouts(&small) {
             assert!(l.runs.iter().all(|r| r.2 <= 1e6));
+        }
+    }
+
+    #[test]
+    fn short_runs_are_kept_out_and_lift_the_bottom_budget() {
+        let free = layouts(&space(60.0));
+        let shortest = |l: &Layout| l.runs.iter().map(|r| r.2 / 1024.0).fold(f64::MAX, f64::min);
+        let min_steps = 300;
+        assert!(
+            free.iter().any(|l| shortest(l) < min_steps as f64),
+            "without the rule some layout has runs under {min_steps} steps"
+        );
+        let ruled = DesignSpace {
+            min_steps,
+            ..space(60.0)
+        };
+        let kept = layouts(&ruled);
+        assert!(!kept.is_empty());
+        for l in &kept {
+            assert!(shortest(l) >= min_steps as f64, "{l:?}");
+            // The same (decades, seeds) without the rule starts no higher.
+            let same = free
+                .iter()
+                .find(|f| f.seeds == l.seeds && (f.decades - l.decades).abs() < 0.01)
+                .unwrap();
+            assert!(same.budgets[0] <= l.budgets[0]);
+            if shortest(same) < min_steps as f64 {
+                assert!(same.budgets[0] < l.budgets[0], "the rule moved it up");
+            }
         }
     }
 

@@ -55,6 +55,11 @@ pub struct DesignConfig {
     pub spacing: Option<f64>,
     /// Decades of compute to consider (default [1, 1.5, 2, 2.5, 3]).
     pub decades: Option<Vec<f64>>,
+    /// The fewest optimizer steps any run may take (default 0: no rule). A run of a few
+    /// hundred steps is still optimisation-limited, and its loss moves with the seed far
+    /// more than a longer run's; this keeps such runs out of the design, which then
+    /// starts its bottom budget higher.
+    pub min_steps: Option<u64>,
     /// The prior law the simulator draws from and whose optimum centres each budget's
     /// sizes: a preset name or a fit.json (relative to the config file).
     pub law: String,
