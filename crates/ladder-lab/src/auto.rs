@@ -461,9 +461,19 @@ pub fn resolve_design(
             space.jobs,
             space.bracket,
             if nearest.is_empty() {
-                "no layout keeps the rules at any budget: the sizes do not bracket the prior's \
-                 optima, or the corpus cannot hold the smallest size's run where they do"
-                    .into()
+                format!(
+                    "no layout keeps the rules at any budget: the sizes do not bracket the \
+                     prior's optima, or where they do the corpus cannot hold the smallest \
+                     size's run{}",
+                    if space.min_steps > 0 {
+                        format!(
+                            " or the largest size's run is under design.min_steps = {} steps",
+                            space.min_steps
+                        )
+                    } else {
+                        String::new()
+                    }
+                )
             } else {
                 format!("at best: {}", nearest.join("; "))
             }
