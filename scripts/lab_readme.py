@@ -277,16 +277,19 @@ def main() -> int:
             lines.append(f"| {fmt(t['C'])} | {fmt(t['ratio'])} | {interval(t['ratio_spread']['ci80'])} |")
         lines.append("")
     lines += ["At the top budget, the two approaches side by side: approach 2's D*/N* comes from its lines "
-              "through the IsoFLOP minima (no L(N, D) form), approach 3's from the fitted law; each "
-              "convention's top budget is its own largest label.", "",
+              "through the IsoFLOP minima (no L(N, D) form), approach 3's from the fitted law, taken "
+              "along the same profile's runs (`optimum_on_profiles` in fit.json): under N = "
+              "non-embedding those runs are not on 6·N·D = C, so the law's optimum along that line "
+              "(the table above) is a different optimum.", "",
               "| convention | approach 2: C | D*/N* | 80% interval | approach 3: C | D*/N* | 80% interval | 80% intervals overlap |",
               "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, fit in [("total", total), ("non-embedding", nonemb)]:
-        t = fit["tokens_per_param"][-1]
         a2f = fit.get("approach2")
         ci2 = (a2f or {}).get("ci80", {}).get("ratio")
+        top2 = max(p["C"] for p in a2f["profiles"]) if a2f else None
+        on_top = [t for t in fit.get("optimum_on_profiles", []) if top2 and abs(t["C"] / top2 - 1) < 1e-9]
+        t = on_top[0] if on_top else fit["tokens_per_param"][-1]
         if a2f and ci2:
-            top2 = max(p["C"] for p in a2f["profiles"])
             r2 = a2f["k_d"] * top2 ** a2f["b"] / (a2f["k_n"] * top2 ** a2f["a"])
             ov = "yes" if overlap(ci2, t["ratio_spread"]["ci80"]) else "no"
             cells = f"{fmt(top2)} | {fmt(r2)} | {interval(ci2)}"

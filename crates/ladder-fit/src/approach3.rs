@@ -8,7 +8,7 @@ use wide::f32x8;
 
 use crate::bootstrap::{bootstrap_clusters, BootstrapOptions, Resampling};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
-use crate::{huber, huber_derivative, ChinchillaLaw, FitError, Point, Points, Spread};
+use crate::{huber, huber_derivative, ChinchillaLaw, FitError, IsoFlop, Point, Points, Spread};
 
 /// Number of free parameters of the law.
 const N_PARAMS: usize = 5;
@@ -467,7 +467,7 @@ pub struct Approach3Bootstrap {
 const PARAM_NAMES: [&str; 7] = ["alpha", "beta", "E", "A", "B", "a", "b"];
 
 /// The quantities recorded per bootstrap draw.
-fn quantities(law: &ChinchillaLaw, budgets: &[f64], targets: &[(f64, f64)]) -> Vec<f64> {
+fn quantities(law: &ChinchillaLaw, budgets: &[IsoFlop], targets: &[(f64, f64)]) -> Vec<f64> {
     let mut q = vec![
         law.alpha,
         law.beta,
@@ -477,8 +477,8 @@ fn quantities(law: &ChinchillaLaw, budgets: &[f64], targets: &[(f64, f64)]) -> V
         law.n_exponent(),
         law.d_exponent(),
     ];
-    for &c in budgets {
-        let (n, d) = law.compute_optimal(c);
+    for iso in budgets {
+        let (n, d) = iso.optimum(law).unwrap_or((f64::NAN, f64::NAN));
         q.push(d / n);
         q.push(law.loss(n, d));
     }
@@ -491,14 +491,15 @@ fn quantities(law: &ChinchillaLaw, budgets: &[f64], targets: &[(f64, f64)]) -> V
 /// and refits each resample from the grid (see
 /// [`BootstrapOptions::screen_keep`]), in parallel. Besides the parameters it records,
 /// per draw, `D*/N*` and the optimal loss at each of `budgets` and the loss at each of
-/// `targets` (`(N, D)` pairs).
+/// `targets` (`(N, D)` pairs). A draw whose law has no optimum on a budget's path
+/// ([`crate::IsoPath::optimum`]) leaves that budget's spread out of it.
 pub fn bootstrap_approach3(
     points: &Points,
     clusters: &[Vec<usize>],
     fit: &Approach3Fit,
     options: &Approach3Options,
     boot: &BootstrapOptions,
-    budgets: &[f64],
+    budgets: &[IsoFlop],
     targets: &[(f64, f64)],
 ) -> Approach3Bootstrap {
     let grid = options.grid.starts();

@@ -35,6 +35,7 @@ mod error;
 mod extrapolation;
 mod huber;
 mod inference;
+mod iso_path;
 mod json;
 mod kaplan;
 mod lack_of_fit;
@@ -75,6 +76,7 @@ pub use inference::{
     chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss,
     served_tokens_for_optimum, Allocation,
 };
+pub use iso_path::{IsoFlop, IsoPath};
 pub use kaplan::{
     fit_kaplan, fit_kaplan_joint, fit_power_law, FormFit, KaplanFits, KaplanJoint, PowerLaw,
     PowerLawPair,

@@ -13,7 +13,8 @@ use crate::{
     fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, seed_spreads,
     Approach1Fit, Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options,
     BootstrapOptions, Budget, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError,
-    FormFit, KaplanFits, MinimumRule, Noise, OptimumCheck, Resampling, SeedSpread, Spread,
+    FormFit, IsoFlop, IsoPath, KaplanFits, MinimumRule, Noise, OptimumCheck, Resampling,
+    SeedSpread, Spread,
 };
 
 /// Whether to run approach 2.
@@ -236,8 +237,15 @@ pub struct FitReport {
     pub size_order: Option<crate::SizeOrder>,
     /// Approach 3.
     pub approach3: Approach3Json,
-    /// The compute optimum implied by approach 3 at each report budget.
+    /// The compute optimum implied by approach 3 at each report budget, along
+    /// `6·N·D = C` in the fit's N.
     pub tokens_per_param: Vec<TokensPerParam>,
+    /// Approach 3's compute optimum along each of approach 2's IsoFLOP profiles, on the
+    /// curve its runs trace in `(N, D)` ([`crate::IsoPath`]): where approach 2 takes its
+    /// minimum, so the two compare like for like under either parameter convention.
+    /// Labelled as approach 2 labels the profile; absent without approach 2.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub optimum_on_profiles: Vec<TokensPerParam>,
     /// Approach 3's loss at each asked-for `(N, D)` (absent when none was asked for).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub predictions: Vec<Prediction>,
@@ -296,7 +304,15 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let points = &data.points;
     let fit = fit_approach3(points, &options.approach3)?;
     let law = fit.law;
-    let budgets = report_budgets(&data.budgets);
+    let (approach2, approach2_skipped) = approach2(data, options)?;
+    let mut budgets: Vec<IsoFlop> = report_budgets(&data.budgets)
+        .into_iter()
+        .map(IsoFlop::Line)
+        .collect();
+    let lines = budgets.len();
+    if approach2.is_some() {
+        budgets.extend(profile_paths(data, options.budget_tolerance).map(IsoFlop::Path));
+    }
     let boot_on = options.bootstrap.resamples > 0;
     let boot3 = boot_on.then(|| {
         bootstrap_approach3(
@@ -309,8 +325,8 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             &options.predict,
         )
     });
-    let tokens_per_param = optima(&law, &budgets, boot3.as_ref());
-    let (approach2, approach2_skipped) = approach2(data, options)?;
+    let mut tokens_per_param = optima(&law, &budgets, boot3.as_ref());
+    let optimum_on_profiles = tokens_per_param.split_off(lines);
     let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
     let predictions = predictions(&law, &options.predict, boot3.as_ref());
     let optimum_check = check_optimum(
@@ -361,6 +377,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         seeds,
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
+        optimum_on_profiles,
         predictions,
         approach2,
         approach2_skipped,
@@ -400,26 +417,39 @@ impl Approach3Json {
     }
 }
 
-/// `law`'s compute optimum at each of `budgets`, with the bootstrap's spreads.
+/// The curve each of approach 2's budgets traces in `(N, D)`, for those of two sizes or
+/// more.
+fn profile_paths(data: &Dataset, tolerance: f64) -> impl Iterator<Item = IsoPath> + '_ {
+    let p = data.points.as_slice();
+    approach2_budgets(data, tolerance)
+        .into_iter()
+        .filter_map(|b| {
+            let runs: Vec<(f64, f64)> = b.indices.iter().map(|&i| (p[i].n, p[i].d)).collect();
+            IsoPath::through(&runs, b.c)
+        })
+}
+
+/// `law`'s compute optimum at each of `budgets` that has one, with the bootstrap's
+/// spreads.
 fn optima(
     law: &ChinchillaLaw,
-    budgets: &[f64],
+    budgets: &[IsoFlop],
     boot: Option<&Approach3Bootstrap>,
 ) -> Vec<TokensPerParam> {
     budgets
         .iter()
         .enumerate()
-        .map(|(k, &c)| {
-            let (n_opt, d_opt) = law.compute_optimal(c);
-            TokensPerParam {
-                c,
+        .filter_map(|(k, iso)| {
+            let (n_opt, d_opt) = iso.optimum(law)?;
+            Some(TokensPerParam {
+                c: iso.c(),
                 n_opt,
                 d_opt,
                 ratio: d_opt / n_opt,
                 ratio_spread: boot.and_then(|b| b.tokens_per_param[k]),
                 loss: law.loss(n_opt, d_opt),
                 loss_spread: boot.and_then(|b| b.loss_at_optimum[k]),
-            }
+            })
         })
         .collect()
 }

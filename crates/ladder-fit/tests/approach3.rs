@@ -7,8 +7,8 @@
 mod common;
 
 use ladder_fit::{
-    bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions, ChinchillaLaw, Point,
-    Points,
+    bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions, ChinchillaLaw, IsoFlop,
+    Point, Points,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -120,7 +120,7 @@ fn bootstrap_standard_errors_match_epoch() {
         &fit,
         &options,
         &boot,
-        &[1e21],
+        &[IsoFlop::Line(1e21)],
         &[],
     );
     assert_eq!(b.failed, 0);
@@ -163,7 +163,7 @@ fn bootstrap_predicts_a_run_beyond_the_grid() {
         &fit,
         &options,
         &boot,
-        &[1e21],
+        &[IsoFlop::Line(1e21)],
         &[target],
     );
     let without = bootstrap_approach3(
@@ -172,7 +172,7 @@ fn bootstrap_predicts_a_run_beyond_the_grid() {
         &fit,
         &options,
         &boot,
-        &[1e21],
+        &[IsoFlop::Line(1e21)],
         &[],
     );
     assert_eq!(with.params, without.params);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::{sizes, Budget, Size};
 use crate::stats::polyfit;
-use crate::FitError;
+use crate::{FitError, IsoPath};
 
 /// Sizes on each side of the lowest one that [`MinimumRule::Local`] fits.
 pub const NEIGHBOURS: usize = 2;
@@ -47,12 +47,13 @@ pub struct Profile {
     /// `loss ≈ c0 + c1·ln N + c2·(ln N)²`.
     #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_n: [f64; 3],
-    /// The same against `ln D`.
+    /// The same against `ln D` (its curvature is checked, as the profile's in `ln N` is).
     #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_d: [f64; 3],
     /// Loss-minimising N (from the parabola in `ln N`); `None` if it is not convex.
     pub n_opt: Option<f64>,
-    /// Loss-minimising D (from the parabola in `ln D`); `None` if it is not convex.
+    /// D at `n_opt` on the line the budget's runs trace ([`crate::IsoPath`]): `C/6N`
+    /// where N counts every parameter.
     pub d_opt: Option<f64>,
     /// The parabola's minimum loss.
     pub loss_min: Option<f64>,
@@ -143,7 +144,13 @@ pub(crate) fn locate(
         .zip(&y)
         .map(|(x, y)| (y - (cn[0] + cn[1] * x + cn[2] * x * x)).powi(2))
         .sum();
-    let (xn, xd) = (vertex(cn), vertex(cd));
+    let xn = vertex(cn);
+    // D at the minimum is the budget's own D there, on the line its runs trace (under
+    // N = non-embedding not `C/6N`), so that the minimum is a point of the profile: a
+    // separate parabola in ln D puts its vertex elsewhere wherever the profile is not
+    // a parabola.
+    let runs: Vec<(f64, f64)> = budget.indices.iter().map(|&i| (n[i], d[i])).collect();
+    let path = IsoPath::through(&runs, budget.c).ok_or_else(narrow)?;
     let n_range = [all[0].ln_n.exp(), all[all.len() - 1].ln_n.exp()];
     Ok(Profile {
         c: budget.c,
@@ -151,7 +158,7 @@ pub(crate) fn locate(
         coeffs_log_n: cn,
         coeffs_log_d: cd,
         n_opt: xn.map(f64::exp),
-        d_opt: xd.map(f64::exp),
+        d_opt: xn.map(|x| path.log_d(x).exp()),
         loss_min: xn.map(|x| cn[0] + cn[1] * x + cn[2] * x * x),
         n_range,
         window: [used[0].ln_n.exp(), used[used.len() - 1].ln_n.exp()],

@@ -9,7 +9,7 @@ use super::line;
 use ladder_fit::quantile_sorted;
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
-    OptimumCheck, PowerLaw, Resampling, NEIGHBOURS,
+    OptimumCheck, PowerLaw, Resampling, TokensPerParam, NEIGHBOURS,
 };
 
 use crate::laws::signed_percent;
@@ -40,7 +40,7 @@ pub fn fit_text(report: &FitReport) -> String {
     size_order(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
-        (Some(a2), _) => approach2(&mut f, a2),
+        (Some(a2), _) => approach2(&mut f, a2, &report.optimum_on_profiles),
         (None, Some(why)) => line(&mut f, format!("Chinchilla approach 2: skipped: {why}")),
         (None, None) => {}
     }
@@ -278,7 +278,7 @@ fn predictions(f: &mut String, report: &FitReport) {
     f.push('\n');
 }
 
-fn approach2(f: &mut String, a2: &Approach2Json) {
+fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
     let rule = match a2.fit.rule {
         MinimumRule::Local => format!(
             "each minimum from a parabola through the lowest size and {NEIGHBOURS} on each side"
@@ -320,6 +320,19 @@ fn approach2(f: &mut String, a2: &Approach2Json) {
             interval(a2.intervals.ci95.get("ratio").copied(), 1)
         ),
     );
+    if let Some(t) = approach3.iter().find(|t| (t.c / top - 1.0).abs() < 1e-9) {
+        line(
+            f,
+            format!(
+                "  approach 3 along the same profile's runs: N* = {:.3e}, D* = {:.3e}, D*/N* = \
+                 {}, 80% interval {}",
+                t.n_opt,
+                t.d_opt,
+                num(t.ratio, 1),
+                interval(t.ratio_spread.map(|s| s.ci80), 1)
+            ),
+        );
+    }
     line(
         f,
         format!(
