@@ -71,8 +71,10 @@ impl LrTable {
 
 /// The tuning sweep of `plan`: every model (at its first run's settings) trained on
 /// `tokens` tokens (default: the model's smallest planned D) at each `factor` times its
-/// learning rate, as cosine runs trained separately. [`bracket`] extends it until every
-/// model's best rate has a worse one on each side.
+/// learning rate, each trained on its own (no branching) under the plan's schedule: a
+/// rate tuned under a cosine decay is not the best one under WSD, whose peak lasts
+/// longer. [`bracket`] extends it until every model's best rate has a worse one on
+/// each side.
 pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Plan, SweepError> {
     if factors.is_empty() || factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
         return Err(SweepError::invalid(
@@ -102,7 +104,6 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
         }
         let mut trial = base.clone();
         trial.spec.tokens = d;
-        trial.spec.schedule = ladder_train::ScheduleKind::Cosine;
         trial.spec.warmup_steps = plan.warmup.steps(trial.spec.steps());
         trial.budget = None;
         runs.extend(factors.iter().map(|&f| at_rate(&trial, base.spec.lr * f)));

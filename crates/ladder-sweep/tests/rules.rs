@@ -140,3 +140,25 @@ fn the_batch_rule_gives_short_runs_their_steps() {
     let err = plan(&with("train", "min_batch_size = 2")).err().unwrap();
     assert!(err.contains("min_steps"), "{err}");
 }
+
+#[test]
+fn tune_trials_keep_the_plans_schedule_and_its_shortest_run() {
+    use ladder_sweep::tune_plan;
+    let text = with(
+        "train",
+        "schedule = \"wsd\"\ncooldown = 0.2\ncooldown_shape = \"1-sqrt\"\nbranching = true",
+    );
+    let lab = plan(&text).unwrap();
+    let trials = tune_plan(&lab, &[0.5, 1.0, 2.0], None).unwrap();
+    assert!(!trials.branching);
+    assert_eq!(trials.runs.len(), 2 * 3);
+    for trial in &trials.runs {
+        // The model's shortest planned run, as the lab trains it but for the rate.
+        let same_model = lab.runs.iter().filter(|r| r.spec.model == trial.spec.model);
+        let shortest = same_model.min_by_key(|r| r.tokens()).unwrap();
+        assert_eq!(trial.spec.schedule, shortest.spec.schedule);
+        assert_eq!(trial.spec.warmup_steps, shortest.spec.warmup_steps);
+        assert_eq!(trial.spec.decay_start(), shortest.spec.decay_start());
+        assert_eq!(trial.tokens(), shortest.tokens());
+    }
+}
