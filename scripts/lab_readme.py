@@ -125,8 +125,10 @@ def seeds_and_order(total):
     order = total.get("size_order")
     if order:
         lines += [f"Monotone in size: **{len(order['inversions'])} inversions** in {order['compared']} "
-                  f"comparisons of the training curves at equal tokens (a larger model's loss above a "
-                  f"smaller one's by more than {order['margin']:.4f}: {order['spread_from']}).", ""]
+                  f"comparisons of the training curves at equal tokens and equal learning rate (a larger "
+                  f"model's loss above a smaller one's by more than {order['margin']:.4f}: "
+                  f"{order['spread_from']}); skipped, one run warming up or on another schedule there: "
+                  f"{order.get('skipped', 0)} pairs, {order.get('inversions_skipped', 0)} of them inverted.", ""]
         if order["inversions"]:
             lines += ["| tokens | smaller N | its loss | larger N | its loss |", "| --- | --- | --- | --- | --- |"]
             for inv in order["inversions"][:10]:
@@ -175,9 +177,10 @@ def design_widths(out_dir, total):
         "approach2.ratio": (a2.get("ci80") or {}).get("ratio"),
     }
     lines = ["## Predicted and achieved interval widths", "",
-             f"`ladder design` on this lab's plan, before it ran ({design['reps']} simulated sweeps under the "
-             f"pilot's law, noise {100 * design['noise']:.2f}%; design.json), against the 80% intervals of "
-             "the lab's own fit. D*/N* widths are ratios hi/lo.", "",
+             f"`ladder design` on this lab's plan, from the prior law alone, before any of the lab's results "
+             f"were read ({design['reps']} simulated sweeps under the prior's law, noise "
+             f"{100 * design['noise']:.2f}%; design.json), against the 80% intervals of the lab's own fit. "
+             "D*/N* widths are ratios hi/lo.", "",
              "| quantity | predicted 80% width | achieved | achieved / predicted |", "| --- | --- | --- | --- |"]
     for q in design["quantities"]:
         ci = achieved.get(q["name"])

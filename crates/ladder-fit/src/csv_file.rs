@@ -288,6 +288,8 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
             tokens: own.iter().map(|r| r.tokens.unwrap_or(0.0)).collect(),
             loss: own.iter().map(|r| r.point.loss).collect(),
             seed: 0,
+            warmup_tokens: 0.0,
+            decay_tokens: f64::INFINITY,
         });
     }
     Ok(Dataset {

@@ -144,6 +144,8 @@ mod tests {
                     loss: tokens.iter().map(|&t| law.loss(n, t)).collect(),
                     tokens,
                     seed: 0,
+                    warmup_tokens: 0.0,
+                    decay_tokens: f64::INFINITY,
                 }
             })
             .collect();
@@ -167,6 +169,8 @@ mod tests {
             tokens: vec![1.0, 100.0],
             loss: vec![4.0, 2.0],
             seed: 0,
+            warmup_tokens: 0.0,
+            decay_tokens: f64::INFINITY,
         };
         assert_eq!(loss_at(&c, 10.0), Some(3.0));
         assert_eq!(loss_at(&c, 1000.0), None);
@@ -181,6 +185,8 @@ mod tests {
             tokens: vec![1.0, 2.0],
             loss: vec![4.0, 3.0],
             seed: 0,
+            warmup_tokens: 0.0,
+            decay_tokens: f64::INFINITY,
         };
         assert!(matches!(
             fit_approach1(&[c], 10),

@@ -102,6 +102,12 @@ pub struct Curve {
     pub loss: Vec<f64>,
     /// Seed of the run (its replicate), so that runs of one seed are told from seeds.
     pub seed: u64,
+    /// Tokens read while the learning rate warmed up (0 when unknown): points up to here
+    /// measure the schedule more than the model.
+    pub warmup_tokens: f64,
+    /// Tokens read when the learning rate started to fall: a WSD run's cooldown, or the
+    /// end of a cosine run's warmup (infinite when unknown: no point counts as decayed).
+    pub decay_tokens: f64,
 }
 
 impl Dataset {

@@ -74,6 +74,8 @@ pub fn fit_input(
             tokens: run.curves.tokens.clone(),
             loss: run.curves.val_loss.clone(),
             seed: m.seed,
+            warmup_tokens: (m.warmup_steps * m.batch_size * m.context) as f64,
+            decay_tokens: (m.decay_start_step * m.batch_size * m.context) as f64,
         });
     }
     let points = Points::new(points).map_err(|source| LabError::Fit {

@@ -276,12 +276,15 @@ impl Page<'_> {
         let _ = writeln!(
             h,
             "<h3>Monotone in size</h3>\n<p><b>{} inversions</b> in {} comparisons of the \
-             training curves at equal tokens: a larger model's loss above a smaller one's by \
-             more than {} ({}).</p>",
+             training curves at equal tokens and equal learning rate: a larger model's loss \
+             above a smaller one's by more than {} ({}). Skipped, one run warming up or on \
+             another schedule there: {} pairs, {} of them inverted.</p>",
             order.inversions.len(),
             order.compared,
             num(order.margin),
-            order.spread_from
+            order.spread_from,
+            order.skipped,
+            order.inversions_skipped
         );
         if order.inversions.is_empty() {
             return;

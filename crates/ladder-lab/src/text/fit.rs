@@ -169,14 +169,32 @@ fn size_order(f: &mut String, report: &FitReport) {
     line(
         f,
         format!(
-            "Monotone in size: {} inversions in {} comparisons at equal tokens (a larger model's \
-             loss above a smaller one's by more than {:.4}: {})",
+            "Monotone in size: {} inversions in {} comparisons at equal tokens and equal \
+             learning rate (a larger model's loss above a smaller one's by more than {:.4}: {})",
             order.inversions.len(),
             order.compared,
             order.margin,
             order.spread_from
         ),
     );
+    if order.compared == 0 {
+        line(
+            f,
+            "  no two sizes share a learning rate at any token count (under a decaying \
+             schedule, runs of different lengths differ all along): to check the size order, \
+             train runs of one length at every size, or WSD with branching",
+        );
+    }
+    if order.skipped > 0 {
+        line(
+            f,
+            format!(
+                "  {} pairs skipped, one run warming up or on another schedule there ({} of \
+                 them inverted)",
+                order.skipped, order.inversions_skipped
+            ),
+        );
+    }
     for inv in order.inversions.iter().take(5) {
         line(
             f,
