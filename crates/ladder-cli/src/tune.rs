@@ -17,8 +17,8 @@ pub struct TuneArgs {
     /// Output directory (default: results/<sweep name>-tune); gets tuned.toml.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Multiples of the configured learning rate to try.
-    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_FACTORS)]
+    /// Multiples of the configured learning rate to try, separated by spaces or commas.
+    #[arg(long, num_args = 1.., value_delimiter = ',', default_values_t = DEFAULT_FACTORS)]
     pub factors: Vec<f64>,
     /// Training tokens per trial (default: each model's smallest planned D; give one
     /// value to compare sizes at equal tokens).
@@ -61,4 +61,30 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         let _ = std::fs::remove_file(out.join(UNITS_FILE));
     };
     emit(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::TuneArgs;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        tune: TuneArgs,
+    }
+
+    /// The help shows the default as `0.25 0.5 1 2 4`: that form parses, as commas do.
+    #[test]
+    fn factors_take_spaces_or_commas() {
+        for args in [
+            &["t", "c.toml", "--factors", "0.5", "0.707", "1"][..],
+            &["t", "c.toml", "--factors", "0.5,0.707,1"],
+            &["t", "--factors", "0.5", "0.707,1", "--", "c.toml"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.tune.factors, [0.5, 0.707, 1.0], "{args:?}");
+        }
+    }
 }
