@@ -202,9 +202,9 @@ fn wsd_branches_match_separate_wsd_runs() {
     }
 }
 
-/// `ladder tune` trains each model at each factor of its learning rate, extends the grid
-/// until every best rate has a worse one on each side, and writes the best ones, which
-/// `[train] lr_table` then applies per model.
+/// `ladder tune` trains each model at each factor of its learning rate (two seeds each,
+/// averaged), extends the grid until every best rate has a worse one on each side, and
+/// writes the best ones, which `[train] lr_table` then applies per model.
 #[test]
 fn tune_writes_a_table_that_the_config_then_uses() {
     let dir = tempfile::tempdir().unwrap();
@@ -218,17 +218,21 @@ fn tune_writes_a_table_that_the_config_then_uses() {
         out_dir.to_str().unwrap(),
         "--factors",
         "0.5,1,2",
+        "--seeds",
+        "2",
         "--jobs",
         "2",
     ]);
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("(mean of 2 seeds)"), "{stdout}");
     let marked = stdout
         .lines()
         .filter(|l| l.starts_with('d') && l.contains('*'));
     assert_eq!(marked.count(), 2, "a best rate for each model: {stdout}");
     let table = std::fs::read_to_string(out_dir.join("tuned.toml")).unwrap();
     assert_eq!(table.matches("[[model]]").count(), 2, "{table}");
+    assert_eq!(table.matches("seeds = 2").count(), 2, "{table}");
     let tuned = micro.replace("lr = 1e-2", "lr = 1e-2\nlr_table = \"tune/tuned.toml\"");
     let plan = ladder(&[
         "plan",

@@ -24,6 +24,10 @@ pub struct TuneArgs {
     /// value to compare sizes at equal tokens).
     #[arg(long)]
     pub tokens: Option<u64>,
+    /// Seeds per rate: each trial trains this many times (other initial weights and data
+    /// order), and the best rate is the one with the lowest mean final loss.
+    #[arg(long, default_value_t = 1)]
+    pub seeds: u64,
     /// Rounds of extension: after each, a model whose best rate is the smallest or
     /// largest tried gets a trial one grid step beyond it.
     #[arg(long, default_value_t = 4)]
@@ -38,7 +42,7 @@ pub struct TuneArgs {
 
 pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
     let plan = load_plan(&args.config)?;
-    let mut trials = tune_plan(&plan, &args.factors, args.tokens).input()?;
+    let mut trials = tune_plan(&plan, &args.factors, args.tokens, args.seeds).input()?;
     let out = args
         .out
         .clone()

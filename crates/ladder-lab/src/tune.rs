@@ -19,7 +19,7 @@ pub fn write_tuned(out: &Path, config: &Path) -> Result<(LrTable, String), LabEr
         .map_err(|e| LabError::Runtime(format!("writing the table: {e}")))?;
     let text = format!(
         "# Learning rates tuned by `ladder tune {}`: per model, the rate with the lowest final\n\
-         # validation loss among `tried` (rate, loss). Use it with [train] lr_table = \"<this file>\".\n{body}",
+         # validation loss (mean over `seeds`) among `tried` (rate, loss). Use it with [train] lr_table = \"<this file>\".\n{body}",
         config.display(),
     );
     std::fs::write(&path, text).map_err(|source| LabError::Write {
@@ -39,11 +39,16 @@ pub fn write_tuned(out: &Path, config: &Path) -> Result<(LrTable, String), LabEr
         line(
             &mut report,
             format!(
-                "d{}-l{}-h{} on {} tokens: {}",
+                "d{}-l{}-h{} on {} tokens{}: {}",
                 t.d_model,
                 t.n_layer,
                 t.n_head,
                 t.tokens,
+                if t.seeds > 1 {
+                    format!(" (mean of {} seeds)", t.seeds)
+                } else {
+                    String::new()
+                },
                 tried.join("  ")
             ),
         );
@@ -145,6 +150,7 @@ mod tests {
             lr,
             tried,
             tokens: 1000,
+            seeds: 1,
         }
     }
 

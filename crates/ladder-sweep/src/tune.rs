@@ -35,6 +35,14 @@ pub struct TunedLr {
     pub tried: Vec<(f64, f64)>,
     /// Training tokens of each trial.
     pub tokens: u64,
+    /// Seeds averaged per rate: each loss in `tried` is their mean (the fewest finished
+    /// over the rates tried).
+    #[serde(default = "one")]
+    pub seeds: u64,
+}
+
+fn one() -> u64 {
+    1
 }
 
 /// The file `ladder tune` writes and `[train] lr_table` reads.
@@ -71,15 +79,27 @@ impl LrTable {
 
 /// The tuning sweep of `plan`: every model (at its first run's settings) trained on
 /// `tokens` tokens (default: the model's smallest planned D) at each `factor` times its
-/// learning rate, each trained on its own (no branching) under the plan's schedule: a
-/// rate tuned under a cosine decay is not the best one under WSD, whose peak lasts
-/// longer. [`bracket`] extends it until every model's best rate has a worse one on
-/// each side.
-pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Plan, SweepError> {
+/// learning rate, `seeds` times each (other initial weights and data order, as the
+/// plan's replicates), each trained on its own (no branching) under the plan's
+/// schedule: a rate tuned under a cosine decay is not the best one under WSD, whose peak
+/// lasts longer. [`bracket`] extends it until every model's best rate has a worse one
+/// on each side.
+pub fn tune_plan(
+    plan: &Plan,
+    factors: &[f64],
+    tokens: Option<u64>,
+    seeds: u64,
+) -> Result<Plan, SweepError> {
     if factors.is_empty() || factors.iter().any(|f| !(f.is_finite() && *f > 0.0)) {
         return Err(SweepError::invalid(
             "--factors",
             "give positive multiples of the learning rate, e.g. 0.25,0.5,1,2,4",
+        ));
+    }
+    if !(1..=1000).contains(&seeds) {
+        return Err(SweepError::invalid(
+            "--seeds",
+            format!("{seeds}: train each rate 1 to 1000 times"),
         ));
     }
     let mut runs = Vec::new();
@@ -106,13 +126,15 @@ pub fn tune_plan(plan: &Plan, factors: &[f64], tokens: Option<u64>) -> Result<Pl
         trial.spec.tokens = d;
         trial.spec.warmup_steps = plan.warmup.steps(trial.spec.steps());
         trial.budget = None;
-        runs.extend(factors.iter().map(|&f| at_rate(&trial, base.spec.lr * f)));
+        for &f in factors {
+            runs.extend(with_seeds(at_rate(&trial, base.spec.lr * f), seeds));
+        }
     }
     let factors: Vec<String> = factors.iter().map(f64::to_string).collect();
     Ok(Plan {
         name: format!("{}-tune", plan.name),
         config_text: format!(
-            "{}\n# ladder tune: learning rate × [{}], {} tokens per trial\n",
+            "{}\n# ladder tune: learning rate × [{}], {} tokens per trial, {seeds} seed(s)\n",
             plan.config_text,
             factors.join(", "),
             tokens.map_or("each model's smallest D".into(), |t| t.to_string())
@@ -143,10 +165,19 @@ fn at_rate(run: &PlannedRun, lr: f64) -> PlannedRun {
     trial
 }
 
+/// `trial` and its replicates 1 to `seeds − 1`.
+fn with_seeds(trial: PlannedRun, seeds: u64) -> Vec<PlannedRun> {
+    let replicates: Vec<PlannedRun> = (1..seeds)
+        .map(|r| crate::rules::replicate(&trial, r))
+        .collect();
+    std::iter::once(trial).chain(replicates).collect()
+}
+
 /// Extends the tuning sweep `trials` after a round: every model whose best rate (in
 /// `table`, from the finished trials) is the smallest or largest tried gets one more
-/// trial a grid step beyond it (the grid's smallest ratio between neighbouring rates).
-/// Returns how many trials it added; 0 when every best rate is bracketed.
+/// trial a grid step beyond it (the grid's smallest ratio between neighbouring rates),
+/// with as many seeds as its other rates. Returns how many trials it added; 0 when every
+/// best rate is bracketed.
 pub fn bracket(trials: &mut Plan, table: &LrTable) -> usize {
     let mut added = Vec::new();
     for t in &table.model {
@@ -171,53 +202,87 @@ pub fn bracket(trials: &mut Plan, table: &LrTable) -> usize {
             continue;
         };
         let model = (t.d_model, t.n_layer, t.n_head);
-        let Some(run) = trials.runs.iter().find(|r| {
+        let of_model = |r: &&PlannedRun| {
             let m = &r.spec.model;
             (m.d_model, m.n_layer, m.n_head) == model
-        }) else {
+        };
+        let seeds = 1 + trials
+            .runs
+            .iter()
+            .filter(of_model)
+            .map(|r| r.spec.replicate)
+            .max()
+            .unwrap_or(0);
+        let Some(run) = trials
+            .runs
+            .iter()
+            .filter(of_model)
+            .find(|r| r.spec.replicate == 0)
+        else {
             continue;
         };
-        added.push(at_rate(run, next));
+        added.extend(with_seeds(at_rate(run, next), seeds));
     }
     let n = added.len();
     trials.runs.extend(added);
     n
 }
 
-/// The best learning rate of every model from the finished runs of a tuning sweep, and
-/// a warning for each model whose best rate is the smallest or largest tried.
+/// The best learning rate of every model from the finished runs of a tuning sweep (by
+/// the mean final loss over its seeds), and a warning for each model whose best rate is
+/// the smallest or largest tried.
 pub fn best_rates(runs: &[RunRecord]) -> (LrTable, Vec<String>) {
+    let trials = runs.iter().filter(|r| r.is_finished()).filter_map(|run| {
+        let m = &run.meta;
+        let key = (m.d_model as usize, m.n_layer as usize, m.n_head as usize);
+        Some((key, m.d, m.lr, run.final_val_loss()?))
+    });
+    table_of(trials)
+}
+
+/// A model, as (width, depth, heads).
+type ModelKey = (usize, usize, usize);
+
+/// Each rate tried, with the final losses of its seeds.
+type Losses = Vec<(f64, Vec<f64>)>;
+
+/// [`best_rates`] over (model, tokens, rate, final loss), one per finished trial.
+fn table_of(trials: impl Iterator<Item = (ModelKey, u64, f64, f64)>) -> (LrTable, Vec<String>) {
+    let mut models: Vec<(ModelKey, u64, Losses)> = Vec::new();
+    for (key, tokens, lr, loss) in trials {
+        let i = match models.iter().position(|m| m.0 == key) {
+            Some(i) => i,
+            None => {
+                models.push((key, tokens, Vec::new()));
+                models.len() - 1
+            }
+        };
+        let rates = &mut models[i].2;
+        match rates.iter_mut().find(|r| r.0 == lr) {
+            Some(r) => r.1.push(loss),
+            None => rates.push((lr, vec![loss])),
+        }
+    }
     let mut table = LrTable::default();
     let mut warnings = Vec::new();
-    for run in runs.iter().filter(|r| r.is_finished()) {
-        let (m, lr) = (&run.meta, run.meta.lr);
-        let Some(loss) = run.final_val_loss() else {
-            continue;
-        };
-        let key = (m.d_model as usize, m.n_layer as usize, m.n_head as usize);
-        let found = table
-            .model
+    for (key, tokens, mut rates) in models {
+        rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let tried: Vec<(f64, f64)> = rates
             .iter()
-            .position(|t| (t.d_model, t.n_layer, t.n_head) == key);
-        let i = found.unwrap_or_else(|| {
-            table.model.push(TunedLr {
-                d_model: key.0,
-                n_layer: key.1,
-                n_head: key.2,
-                lr,
-                tried: Vec::new(),
-                tokens: m.d,
-            });
-            table.model.len() - 1
-        });
-        table.model[i].tried.push((lr, loss));
-    }
-    for t in &mut table.model {
-        t.tried.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let best = (0..t.tried.len())
-            .min_by(|&a, &b| t.tried[a].1.total_cmp(&t.tried[b].1))
+            .map(|(lr, l)| (*lr, l.iter().sum::<f64>() / l.len() as f64))
+            .collect();
+        let best = (0..tried.len())
+            .min_by(|&a, &b| tried[a].1.total_cmp(&tried[b].1))
             .unwrap_or(0);
-        t.lr = t.tried[best].0;
+        let t = TunedLr {
+            d_model: key.0,
+            n_layer: key.1,
+            n_head: key.2,
+            lr: tried[best].0,
+            tokens,
+            seeds: rates.iter().map(|r| r.1.len() as u64).min().unwrap_or(1),
+            tried,
+        };
         if t.tried.len() > 1 && (best == 0 || best + 1 == t.tried.len()) {
             warnings.push(format!(
                 "d{}-l{}-h{}: the best learning rate {:.3e} is at the edge of the grid: \
@@ -225,9 +290,37 @@ pub fn best_rates(runs: &[RunRecord]) -> (LrTable, Vec<String>) {
                 t.d_model, t.n_layer, t.n_head, t.lr
             ));
         }
+        table.model.push(t);
     }
     table
         .model
         .sort_by_key(|t| (t.d_model, t.n_layer, t.n_head));
     (table, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_best_rate_is_that_of_the_lowest_mean_over_seeds() {
+        let m = (32, 1, 2);
+        // One seed of 2e-3 is the lowest loss, but its mean over two seeds is not.
+        let trials = [
+            (m, 1000, 1e-3, 2.50),
+            (m, 1000, 2e-3, 2.30),
+            (m, 1000, 2e-3, 2.50),
+            (m, 1000, 4e-3, 2.35),
+            (m, 1000, 4e-3, 2.37),
+            (m, 1000, 1e-3, 2.52),
+            (m, 1000, 8e-3, 2.60),
+        ];
+        let (table, warnings) = table_of(trials.into_iter());
+        let t = &table.model[0];
+        assert_eq!(t.lr, 4e-3);
+        assert_eq!(t.seeds, 1, "8e-3 has one seed");
+        assert_eq!(t.tried.len(), 4);
+        assert!((t.tried[1].1 - 2.40).abs() < 1e-12 && (t.tried[2].1 - 2.36).abs() < 1e-12);
+        assert!(warnings.is_empty());
+    }
 }

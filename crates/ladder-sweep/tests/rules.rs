@@ -149,7 +149,7 @@ fn tune_trials_keep_the_plans_schedule_and_its_shortest_run() {
         "schedule = \"wsd\"\ncooldown = 0.2\ncooldown_shape = \"1-sqrt\"\nbranching = true",
     );
     let lab = plan(&text).unwrap();
-    let trials = tune_plan(&lab, &[0.5, 1.0, 2.0], None).unwrap();
+    let trials = tune_plan(&lab, &[0.5, 1.0, 2.0], None, 1).unwrap();
     assert!(!trials.branching);
     assert_eq!(trials.runs.len(), 2 * 3);
     for trial in &trials.runs {
@@ -161,4 +161,44 @@ fn tune_trials_keep_the_plans_schedule_and_its_shortest_run() {
         assert_eq!(trial.spec.decay_start(), shortest.spec.decay_start());
         assert_eq!(trial.tokens(), shortest.tokens());
     }
+}
+
+#[test]
+fn tune_seeds_replicate_every_trial_and_its_extensions() {
+    use ladder_sweep::{bracket, tune_plan, LrTable, TunedLr};
+    let lab = plan(&with("train", "schedule = \"wsd\"\ncooldown = 0.2")).unwrap();
+    let mut trials = tune_plan(&lab, &[0.5, 1.0], None, 3).unwrap();
+    assert_eq!(trials.runs.len(), 2 * 2 * 3);
+    let first = trials.runs[0].clone();
+    for (r, run) in trials.runs[..3].iter().enumerate() {
+        assert_eq!(run.spec.replicate, r as u64);
+        assert_eq!(run.spec.seed, first.spec.seed + r as u64);
+        assert_eq!(run.spec.lr, first.spec.lr);
+        assert_eq!(run.tokens(), first.tokens());
+    }
+    assert!(trials.runs[1].id.ends_with("-s1"), "{}", trials.runs[1].id);
+    let err = tune_plan(&lab, &[1.0], None, 0).err().unwrap().to_string();
+    assert!(err.contains("--seeds"), "{err}");
+    // A model whose best rate is the largest tried gets the next rate, with 3 seeds.
+    let m = &first.spec.model;
+    let (lo, hi) = (first.spec.lr, 2.0 * first.spec.lr);
+    let table = LrTable {
+        model: vec![TunedLr {
+            d_model: m.d_model,
+            n_layer: m.n_layer,
+            n_head: m.n_head,
+            lr: hi,
+            tried: vec![(lo, 2.5), (hi, 2.4)],
+            tokens: first.tokens(),
+            seeds: 3,
+        }],
+    };
+    let before = trials.runs.len();
+    assert_eq!(bracket(&mut trials, &table), 3);
+    let added = &trials.runs[before..];
+    assert!(added
+        .iter()
+        .all(|r| (r.spec.lr / (2.0 * hi) - 1.0).abs() < 1e-12));
+    let replicates: Vec<u64> = added.iter().map(|r| r.spec.replicate).collect();
+    assert_eq!(replicates, [0, 1, 2]);
 }
