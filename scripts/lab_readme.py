@@ -239,8 +239,9 @@ def main() -> int:
     else:
         n_u = sum(u for _, u in rows)
         lines += [f"{n_u} of {len(rows)} budgets have a U-shaped profile (convex in log N, minimum inside the sampled sizes).", ""]
-        lines += ["| budget C | sizes | N range | N_opt | D_opt | D_opt/N_opt | min loss | U-shaped | warnings |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["R² is the parabola's over the mean loss of each size in its window (seeds averaged).", "",
+                  "| budget C | sizes | N range | N_opt | D_opt | D_opt/N_opt | min loss | R² | U-shaped | warnings |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for p, u in rows:
             opt = p["n_opt"] is not None and p["d_opt"] is not None
             n_opt = fmt(p["n_opt"]) if opt else "-"
@@ -249,7 +250,8 @@ def main() -> int:
             loss_min = f"{p['loss_min']:.4f}" if p.get("loss_min") is not None else "-"
             lines.append(
                 f"| {fmt(p['C'])} | {p['points']} | {fmt(p['n_range'][0])}-{fmt(p['n_range'][1])} | "
-                f"{n_opt} | {d_opt} | {ratio} | {loss_min} | {'yes' if u else 'no'} | "
+                f"{n_opt} | {d_opt} | {ratio} | {loss_min} | "
+                f"{'-' if p.get('r2') is None else format(p['r2'], '.3f')} | {'yes' if u else 'no'} | "
                 f"{'; '.join(p['warnings']) or '-'} |"
             )
         lines += ["", "![IsoFLOP profiles with their fitted parabolas](report/isoflop.png)", ""]

@@ -196,6 +196,44 @@ mod tests {
     }
 
     #[test]
+    fn a_zigzag_profile_has_a_low_r_squared_and_seeds_do_not_lower_it() {
+        // Five sizes at one budget, zigzagging around a shallow bowl: the parabola misses
+        // the means. Two seeds per size, ±0.05 apart: R² is that of the means.
+        let c = 6e12;
+        let bowl = [3.0, 2.6, 2.9, 2.55, 2.95];
+        let mut pts = Vec::new();
+        for (j, &l) in bowl.iter().enumerate() {
+            let n = 1e4 * 2f64.powi(j as i32);
+            for e in [-0.05, 0.05] {
+                pts.push(Point {
+                    n,
+                    d: c / (6.0 * n),
+                    loss: l + e,
+                });
+            }
+        }
+        let points = Points::new(pts).unwrap();
+        let columns = Columns::of(&points);
+        let budgets = group_budgets(&[c; 10], 1e-3);
+        let p = &profiles(&columns, &columns.loss, &budgets, MinimumRule::AllPoints).unwrap()[0];
+        let r2 = p.r2.unwrap();
+        // The means by hand: the parabola through (0..5, bowl) leaves most of their
+        // spread unexplained.
+        let x: Vec<f64> = (0..5).map(|j| (1e4 * 2f64.powi(j)).ln()).collect();
+        let coeffs = crate::stats::polyfit(&x, &bowl, 2).unwrap();
+        let fitted = |x: f64| coeffs[0] + coeffs[1] * x + coeffs[2] * x * x;
+        let mean = bowl.iter().sum::<f64>() / 5.0;
+        let rss: f64 = x
+            .iter()
+            .zip(&bowl)
+            .map(|(x, y)| (y - fitted(*x)).powi(2))
+            .sum();
+        let total: f64 = bowl.iter().map(|y| (y - mean).powi(2)).sum();
+        assert!((r2 - (1.0 - rss / total)).abs() < 1e-9, "{r2}");
+        assert!(r2 < 0.5, "{r2}");
+    }
+
+    #[test]
     fn weighted_line_recovers_a_line_and_follows_the_weights() {
         let x = [0.0, 1.0, 2.0, 3.0];
         let y = [1.0, 3.0, 5.0, 7.0];
@@ -241,6 +279,11 @@ mod tests {
             );
             assert_eq!(fit.budgets_used, 5);
             assert!(fit.profiles.iter().all(|p| p.warnings.is_empty()));
+            // Near its minimum a smooth profile is a parabola in ln N (5 sizes in the
+            // local window, 9 in all).
+            for p in &fit.profiles {
+                assert!(p.r2.is_some_and(|r2| r2 > 0.98), "{rule:?} R² {:?}", p.r2);
+            }
         }
 
         // Sizes all far below the optimum: the minimum is not bracketed, extrapolated,

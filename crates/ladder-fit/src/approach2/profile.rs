@@ -67,6 +67,11 @@ pub struct Profile {
     /// is not bracketed, and the profile is left out of the exponents.
     #[serde(default)]
     pub edge: bool,
+    /// How much of the spread of the window's mean losses (one per size, seeds averaged,
+    /// so that seed noise does not count against it) the parabola in `ln N` explains;
+    /// `None` with three sizes or fewer, which any parabola passes through.
+    #[serde(default)]
+    pub r2: Option<f64>,
     /// Bootstrap standard error of `ln n_opt` (the weight of this budget in the line).
     #[serde(default)]
     pub ln_n_opt_se: Option<f64>,
@@ -144,6 +149,7 @@ pub(crate) fn locate(
         .zip(&y)
         .map(|(x, y)| (y - (cn[0] + cn[1] * x + cn[2] * x * x)).powi(2))
         .sum();
+    let r2 = r_squared(used, loss, cn);
     let xn = vertex(cn);
     // D at the minimum is the budget's own D there, on the line its runs trace (under
     // N = non-embedding not `C/6N`), so that the minimum is a point of the profile: a
@@ -163,10 +169,33 @@ pub(crate) fn locate(
         n_range,
         window: [used[0].ln_n.exp(), used[used.len() - 1].ln_n.exp()],
         edge,
+        r2,
         ln_n_opt_se: None,
         warnings: warnings([cn, cd], xn, n_range, edge),
         residuals: (rss, idx.len().saturating_sub(3)),
     })
+}
+
+/// R² of the parabola `c` (in `ln N`) over the mean loss of each size in `used`; `None`
+/// when those means do not vary, or are only three (a parabola passes through them).
+fn r_squared(used: &[Size], loss: &[f64], c: [f64; 3]) -> Option<f64> {
+    if used.len() <= 3 {
+        return None;
+    }
+    let means: Vec<(f64, f64)> = used
+        .iter()
+        .map(|s| {
+            let m = s.indices.iter().map(|&i| loss[i]).sum::<f64>() / s.indices.len() as f64;
+            (s.ln_n, m)
+        })
+        .collect();
+    let mean = means.iter().map(|p| p.1).sum::<f64>() / means.len() as f64;
+    let total: f64 = means.iter().map(|p| (p.1 - mean).powi(2)).sum();
+    let rss: f64 = means
+        .iter()
+        .map(|&(x, y)| (y - (c[0] + c[1] * x + c[2] * x * x)).powi(2))
+        .sum();
+    (total > 0.0).then(|| 1.0 - rss / total)
 }
 
 /// What is doubtful about a profile with parabolas `coeffs` (in `ln N`, `ln D`).

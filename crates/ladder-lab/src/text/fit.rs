@@ -354,8 +354,8 @@ fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
     line(
         f,
         format!(
-            "  {:>10} {:>7} {:>23} {:>10} {:>10} {:>8}",
-            "C (FLOPs)", "points", "sizes fitted", "N_opt", "SE ln N", "loss"
+            "  {:>10} {:>7} {:>23} {:>10} {:>10} {:>8} {:>6}",
+            "C (FLOPs)", "points", "sizes fitted", "N_opt", "SE ln N", "loss", "R²"
         ),
     );
     for p in &a2.fit.profiles {
@@ -363,10 +363,11 @@ fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
         let se = p.ln_n_opt_se.map_or("-".into(), |s| format!("{s:.3}"));
         let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
         let window = format!("{:.3e}-{:.3e}", p.window[0], p.window[1]);
+        let r2 = p.r2.map_or("-".into(), |r| format!("{r:.3}"));
         line(
             f,
             format!(
-                "  {:>10.3e} {:>7} {window:>23} {n:>10} {se:>10} {l:>8}",
+                "  {:>10.3e} {:>7} {window:>23} {n:>10} {se:>10} {l:>8} {r2:>6}",
                 p.c, p.points
             ),
         );
