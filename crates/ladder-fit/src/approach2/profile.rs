@@ -91,12 +91,17 @@ impl Profile {
     }
 }
 
+/// A size's loss averaged over its runs (its seeds).
+fn mean_loss(s: &Size, loss: &[f64]) -> f64 {
+    s.indices.iter().map(|&i| loss[i]).sum::<f64>() / s.indices.len() as f64
+}
+
 /// The sizes the parabola of `rule` uses, and whether the lowest loss is at an edge.
 fn window<'s>(sizes: &'s [Size], loss: &[f64], rule: MinimumRule) -> (&'s [Size], bool) {
     if rule == MinimumRule::AllPoints {
         return (sizes, false);
     }
-    let mean = |s: &Size| s.indices.iter().map(|&i| loss[i]).sum::<f64>() / s.indices.len() as f64;
+    let mean = |s: &Size| mean_loss(s, loss);
     let lowest = (0..sizes.len())
         .min_by(|&a, &b| mean(&sizes[a]).total_cmp(&mean(&sizes[b])))
         .unwrap_or(0);
@@ -182,13 +187,7 @@ fn r_squared(used: &[Size], loss: &[f64], c: [f64; 3]) -> Option<f64> {
     if used.len() <= 3 {
         return None;
     }
-    let means: Vec<(f64, f64)> = used
-        .iter()
-        .map(|s| {
-            let m = s.indices.iter().map(|&i| loss[i]).sum::<f64>() / s.indices.len() as f64;
-            (s.ln_n, m)
-        })
-        .collect();
+    let means: Vec<(f64, f64)> = used.iter().map(|s| (s.ln_n, mean_loss(s, loss))).collect();
     let mean = means.iter().map(|p| p.1).sum::<f64>() / means.len() as f64;
     let total: f64 = means.iter().map(|p| (p.1 - mean).powi(2)).sum();
     let rss: f64 = means
