@@ -213,9 +213,23 @@ def main() -> int:
         "",
         "## Reproduce",
         "",
+    ]
+    stored = out_dir / "config.toml"
+    designed = stored.is_file() and "# [design] resolved" in stored.read_text()
+    if designed:
+        # A [design] is resolved by the clock of the machine that plans it, so running the
+        # config again may train another design; the stored config holds the one trained.
+        lines += [
+            f"{config} has a `[design]`, which `ladder run` resolves by this machine's clock, so a",
+            f"rerun of it may choose another design. {out_dir}/config.toml holds the one that was",
+            "trained; `scripts/reproduce-lab.sh` retrains exactly that:",
+            "",
+        ]
+    lines += [
         "```sh",
         "ln -s ../../shared/datasets/gutenberg_en.txt datasets/   # once",
-        f"cargo run --release -- run {config} --out {out_dir}",
+        f"scripts/reproduce-lab.sh {out_dir.name}   # the stored design, checked against the fits"
+        if designed else f"cargo run --release -- run {config} --out {out_dir}",
         f"target/release/ladder fit {out_dir}/sweep.h5 --extrapolate-k 8 --json {out_dir}/fit.json",
         f"target/release/ladder fit {out_dir}/sweep.h5 --extrapolate-k 8 --params non-embedding "
         f"--json {out_dir}/fit-nonemb.json",

@@ -47,6 +47,17 @@ pub struct Extrapolation {
     pub undefined: Option<String>,
 }
 
+/// Budget labels are written to a few significant digits (a config's `budgets`), so a
+/// budget planned at exactly `C_max / k` (budgets √2 apart, k = 8) may read a hair above
+/// it; this much relative slack keeps it on the fitted side.
+const LABEL_SLACK: f64 = 1e-3;
+
+/// Whether budget `c` is one the held-out fits use: `c ≤ C_max / k`, up to the rounding
+/// of budget labels.
+pub(crate) fn held_in(c: f64, c_max: f64, k: f64) -> bool {
+    c <= c_max / k * (1.0 + LABEL_SLACK)
+}
+
 /// Fits on budgets `≤ C_max / k` and predicts the rest.
 pub fn extrapolate(
     data: &Dataset,
@@ -57,7 +68,7 @@ pub fn extrapolate(
     let c_cut = c_max / k;
     let pts = data.points.as_slice();
     let (train, test): (Vec<usize>, Vec<usize>) =
-        (0..pts.len()).partition(|&i| data.budgets[i] <= c_cut);
+        (0..pts.len()).partition(|&i| held_in(data.budgets[i], c_max, k));
     if test.is_empty() {
         return Err(FitError::NoHeldOut { c_cut });
     }
@@ -132,6 +143,16 @@ mod tests {
             extrapolate(&data, 0.5, &Approach3Options::default()),
             Err(FitError::NoHeldOut { .. })
         ));
+    }
+
+    #[test]
+    fn a_budget_planned_at_c_max_over_k_is_held_in_whichever_way_its_label_rounds() {
+        // Budgets √2 apart, written to 5 significant digits: 7.0795e12 / 8 = 8.84937e11.
+        assert!(held_in(8.8493e11, 7.0795e12, 8.0));
+        assert!(held_in(8.8494e11, 7.0795e12, 8.0));
+        // The next budget up (×√2) is held out.
+        assert!(!held_in(1.2515e12, 7.0795e12, 8.0));
+        assert!(!held_in(8.9e11, 7.0795e12, 8.0));
     }
 
     /// The first CPU lab on Gutenberg (results/lab-cpu at 1b81f39): the ten runs of the

@@ -115,7 +115,10 @@ pub fn check_optimum(
     let Some(top) = budgets.last() else {
         return Err(FitError::NoHeldOut { c_cut: 0.0 });
     };
-    let small: Vec<&Budget> = budgets.iter().filter(|b| b.c <= top.c / k).collect();
+    let small: Vec<&Budget> = budgets
+        .iter()
+        .filter(|b| crate::extrapolation::held_in(b.c, top.c, k))
+        .collect();
     let located = |b: &Budget| locate_in(&data.points, b, rule).ok();
     let observed_top = located(top)
         .as_ref()

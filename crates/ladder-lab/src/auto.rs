@@ -8,6 +8,8 @@
 //!   least `bracket` of them on each side of the law's own optimum there;
 //! - every run single-epoch within the training split, and at least `min_steps` steps
 //!   long;
+//! - with `held_out = k`, two budgets or more at or below `C_max / k` (the held-out
+//!   check's fit);
 //! - the wall time, with WSD branching and the runner's schedule, within the minutes;
 //!
 //! then simulates each layout under the prior law ([`ladder_fit::simulate`], as `ladder
@@ -57,6 +59,8 @@ pub struct DesignSpace {
     pub decades: Vec<f64>,
     /// The fewest optimizer steps a run may take.
     pub min_steps: u64,
+    /// When set, the held-out factor `k`: a layout needs two budgets `≤ C_max / k`.
+    pub held_out: Option<f64>,
     /// Under WSD branching, the share of a shorter run's cost its cooldown branch takes.
     pub branch_share: Option<f64>,
     /// The prior law.
@@ -138,6 +142,14 @@ pub fn check_design(d: &DesignConfig) -> Result<(), LabError> {
             return bad("decades", format!("{dec:?}: give decades from 0 to 6"));
         }
     }
+    if let Some(k) = d.held_out {
+        if !(k.is_finite() && k > 1.0) {
+            return bad(
+                "held_out",
+                format!("{k} must be a factor > 1, e.g. 8 (fit on budgets ≤ C_max/8)"),
+            );
+        }
+    }
     if d.bracket == Some(0) {
         return bad(
             "bracket",
@@ -188,13 +200,21 @@ fn wall_seconds(space: &DesignSpace, runs: &[(usize, f64, f64)], seeds: u64) -> 
 
 /// The layout with top budget `top` over `decades`, or `None` when it breaks a rule
 /// other than the clock (a budget's sizes do not bracket its optimum, or a run does not
-/// fit the corpus or is shorter than `min_steps`).
+/// fit the corpus or is shorter than `min_steps`, or too few budgets lie at or below
+/// `C_max / held_out`).
 fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<Layout> {
     let steps = (decades / space.spacing.log10()).round() as i32;
     let budgets: Vec<f64> = (0..=steps)
         .rev()
         .map(|i| top / space.spacing.powi(i))
         .collect();
+    if let Some(k) = space.held_out {
+        // The same slack as the fit's cut, for budgets planned at exactly top / k.
+        let small = budgets.iter().filter(|&&c| c <= top / k * (1.0 + 1e-3));
+        if small.count() < 2 {
+            return None;
+        }
+    }
     let (n_top, d_top) = space.law.compute_optimal(top);
     let ratio = d_top / n_top;
     let k = 2 * (space.bracket + space.margin) + 1;
@@ -435,6 +455,7 @@ pub fn resolve_design(
             .clone()
             .unwrap_or(vec![1.0, 1.5, 2.0, 2.5, 3.0]),
         min_steps: design.min_steps.unwrap_or(0),
+        held_out: design.held_out,
         branch_share: (cfg.train.schedule == "wsd" && cfg.train.branching)
             .then_some(cfg.train.cooldown),
         law: law.law,
@@ -461,19 +482,24 @@ pub fn resolve_design(
             space.jobs,
             space.bracket,
             if nearest.is_empty() {
-                format!(
+                let mut why = String::from(
                     "no layout keeps the rules at any budget: the sizes do not bracket the \
                      prior's optima, or where they do the corpus cannot hold the smallest \
-                     size's run{}",
-                    if space.min_steps > 0 {
-                        format!(
-                            " or the largest size's run is under design.min_steps = {} steps",
-                            space.min_steps
-                        )
-                    } else {
-                        String::new()
-                    }
-                )
+                     size's run",
+                );
+                if space.min_steps > 0 {
+                    why += &format!(
+                        " or the largest size's run is under design.min_steps = {} steps",
+                        space.min_steps
+                    );
+                }
+                if let Some(k) = space.held_out {
+                    why += &format!(
+                        "; design.held_out = {k} also needs two budgets at or below \
+                         C_max/{k}: allow more decades or a smaller spacing"
+                    );
+                }
+                why
             } else {
                 format!("at best: {}", nearest.join("; "))
             }
@@ -588,6 +614,7 @@ mod tests {
             spacing: 10f64.sqrt(),
             decades: vec![1.0, 2.0],
             min_steps: 0,
+            held_out: None,
             branch_share: Some(0.2),
             law: ChinchillaLaw {
                 e: 1.5,
@@ -664,6 +691,39 @@ mod tests {
                 assert!(same.budgets[0] < l.budgets[0], "the rule moved it up");
             }
         }
+    }
+
+    #[test]
+    fn the_held_out_rule_keeps_two_budgets_below_c_max_over_k() {
+        let small = |l: &Layout| {
+            let top = l.budgets[l.budgets.len() - 1];
+            l.budgets
+                .iter()
+                .filter(|&&c| c <= top / 8.0 * 1.001)
+                .count()
+        };
+        // √10 apart: 1 decade has one budget ≤ C_max/8, so the rule drops it; 2 keep it.
+        let free = layouts(&space(60.0));
+        assert!(free.iter().any(|l| small(l) < 2));
+        let ruled = DesignSpace {
+            held_out: Some(8.0),
+            ..space(60.0)
+        };
+        let kept = layouts(&ruled);
+        assert!(!kept.is_empty());
+        assert!(
+            kept.iter().all(|l| small(l) >= 2 && l.decades > 1.5),
+            "{kept:?}"
+        );
+        // √2 apart, 1.05 decades (8 budgets): top/8 is the seventh, and it counts.
+        let close = DesignSpace {
+            spacing: 2f64.sqrt(),
+            decades: vec![1.05],
+            ..ruled
+        };
+        let kept = layouts(&close);
+        assert!(!kept.is_empty());
+        assert!(kept.iter().all(|l| l.budgets.len() == 8 && small(l) == 2));
     }
 
     #[test]

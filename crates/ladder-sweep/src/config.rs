@@ -60,6 +60,11 @@ pub struct DesignConfig {
     /// more than a longer run's; this keeps such runs out of the design, which then
     /// starts its bottom budget higher.
     pub min_steps: Option<u64>,
+    /// Keep only layouts with at least two budgets at or below `C_max / held_out`, so that
+    /// the law fitted on them can be checked at the top budget (`ladder fit
+    /// --extrapolate-k`, whose held-out check needs two small budgets); default: no rule.
+    /// With the default spacing (√10) and `held_out = 8` that takes 1.5 decades or more.
+    pub held_out: Option<f64>,
     /// The prior law the simulator draws from and whose optimum centres each budget's
     /// sizes: a preset name or a fit.json (relative to the config file).
     pub law: String,

@@ -84,5 +84,17 @@ pub fn design_search(
             ),
         );
     }
+    if let Some(r) = reports.get(best) {
+        // Coverage of an 80% interval over R sweeps has a binomial SE of √(0.16/R).
+        line(
+            &mut out,
+            format!(
+                "  widths and coverage from {} simulated sweeps per layout (coverage ±{:.0}%): \
+                 `ladder design` with more reps (--reps 30) pins the chosen one down",
+                r.reps,
+                100.0 * (0.16 / r.reps.max(1) as f64).sqrt()
+            ),
+        );
+    }
     out
 }
