@@ -101,21 +101,22 @@ def seed_fits(out_dir, total, config):
              "| --- | --- | " + " | ".join("---" for _ in fits) + " | --- | --- |"]
     yes_no = lambda ok: "-" if ok is None else ("yes" if ok else "no")
     for name, value, ci in pooled:
-        cells, inside, holds = [], True, True
+        cells, inside, holds = [], True, []
         for _, f in fits:
             match = [r for r in seed_quantities(f) if r[0] == name]
             if not match:
                 cells.append("-")
-                inside = holds = None
+                inside = None
+                holds.append(None)
                 continue
             _, v, own = match[0]
             cells.append(fmt(v))
             if ci is not None and inside is not None:
                 inside = inside and ci[0] <= v <= ci[1]
-            if own is not None and holds is not None:
-                holds = holds and own[0] <= value <= own[1]
-            elif own is None:
-                holds = None
+            holds.append(None if own is None else own[0] <= value <= own[1])
+        # A seed whose interval excludes the pooled value decides it; a seed without one
+        # leaves it open.
+        holds = False if False in holds else (None if None in holds else True)
         shown = f"{fmt(value)} {interval(ci)}" if ci else fmt(value)
         lines.append(f"| {name} | {shown} | " + " | ".join(cells)
                      + f" | {yes_no(inside if ci is not None else None)} | {yes_no(holds)} |")

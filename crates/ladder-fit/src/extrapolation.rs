@@ -54,7 +54,7 @@ const LABEL_SLACK: f64 = 1e-3;
 
 /// Whether budget `c` is one the held-out fits use: `c ≤ C_max / k`, up to the rounding
 /// of budget labels.
-pub(crate) fn held_in(c: f64, c_max: f64, k: f64) -> bool {
+pub fn held_in(c: f64, c_max: f64, k: f64) -> bool {
     c <= c_max / k * (1.0 + LABEL_SLACK)
 }
 

@@ -117,7 +117,7 @@ pub fn check_optimum(
     };
     let small: Vec<&Budget> = budgets
         .iter()
-        .filter(|b| crate::extrapolation::held_in(b.c, top.c, k))
+        .filter(|b| crate::held_in(b.c, top.c, k))
         .collect();
     let located = |b: &Budget| locate_in(&data.points, b, rule).ok();
     let observed_top = located(top)

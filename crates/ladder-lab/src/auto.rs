@@ -209,8 +209,8 @@ fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<
         .map(|i| top / space.spacing.powi(i))
         .collect();
     if let Some(k) = space.held_out {
-        // The same slack as the fit's cut, for budgets planned at exactly top / k.
-        let small = budgets.iter().filter(|&&c| c <= top / k * (1.0 + 1e-3));
+        // The fit's own cut, so that a budget planned at exactly top / k counts.
+        let small = budgets.iter().filter(|&&c| ladder_fit::held_in(c, top, k));
         if small.count() < 2 {
             return None;
         }
@@ -699,7 +699,7 @@ mod tests {
             let top = l.budgets[l.budgets.len() - 1];
             l.budgets
                 .iter()
-                .filter(|&&c| c <= top / 8.0 * 1.001)
+                .filter(|&&c| ladder_fit::held_in(c, top, 8.0))
                 .count()
         };
         // √10 apart: 1 decade has one budget ≤ C_max/8, so the rule drops it; 2 keep it.
