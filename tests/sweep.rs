@@ -360,6 +360,33 @@ fn a_lone_run_gets_every_core() {
     assert_eq!(runs[0].meta.threads, cores as u64);
 }
 
+#[test]
+fn a_resumed_sweep_trains_its_last_run_as_the_uninterrupted_sweep_did() {
+    // The kernels' summation order follows the job's thread count, so a run retrained
+    // alone after an interruption must get the thread count the whole plan gave it, not
+    // every core: otherwise its losses differ from the uninterrupted sweep's (CI's kill
+    // suite saw a fit differ this way).
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let config = fixture("micro.toml");
+    let args = ["run", &config, "--out", out_dir.to_str().unwrap()];
+    let first = ladder(&args);
+    assert!(first.status.success(), "{}", text(&first).1);
+    let before = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    let last = before.iter().find(|r| r.id == "d16-l1-h2-D8192").unwrap();
+    std::fs::remove_file(out_dir.join("runs").join(format!("{}.h5", last.id))).unwrap();
+    std::fs::remove_file(out_dir.join("sweep.h5")).unwrap();
+    let again = ladder(&args);
+    let (stdout, stderr) = text(&again);
+    assert!(again.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 1 runs, skipped 5"), "{stdout}");
+    let after = read_runs(&out_dir.join("sweep.h5")).unwrap();
+    let retrained = after.iter().find(|r| r.id == last.id).unwrap();
+    assert_eq!(retrained.meta.threads, last.meta.threads);
+    assert_eq!(retrained.curves.val_loss, last.curves.val_loss);
+    assert_eq!(retrained.curves.train_loss, last.curves.train_loss);
+}
+
 /// The quanta source end to end: its runs record it and its exact entropy rate, a longer
 /// run learns more facts, and no run beats the floor.
 #[test]

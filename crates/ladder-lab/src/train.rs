@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use candle_core::Device;
 use ladder_model::Precision;
 use ladder_sweep::{
-    pending_runs, pending_units, run_sweep, threads_per_job, DeviceChoice, ExtraObserver, Plan,
-    PlannedRun, RunContext, SweepOutcome,
+    pending_runs, run_sweep, threads_per_job, units, DeviceChoice, ExtraObserver, Plan, PlannedRun,
+    RunContext, SweepOutcome,
 };
 
 use crate::LabError;
@@ -59,16 +59,19 @@ pub fn share_threads(jobs: usize) {
 }
 
 impl<'p> Session<'p> {
-    /// Prepares `plan` to train into `out` as `options` ask: no more jobs than units
-    /// left to train, so that the cores a job would leave idle go to the others (lab 3's
-    /// lone target run, a resumed sweep's last runs).
+    /// Prepares `plan` to train into `out` as `options` ask: no more jobs than the plan
+    /// has units, so that the cores a job would leave idle go to the others (lab 3's
+    /// lone target run). The cap counts every unit, not the ones left to train: the
+    /// kernels' summation order follows a job's thread count, so a sweep resumed with one
+    /// run left must train it on the threads the whole plan gave it, or that run's losses
+    /// would differ from an uninterrupted sweep's.
     pub fn new(plan: &'p Plan, out: &Path, options: TrainOptions) -> Result<Self, LabError> {
         jobs_or_cores(options.jobs)?;
         let mut devices = options
             .device
             .devices(options.jobs)
             .map_err(|e| LabError::Input(format!("--device {}: {e}", options.device)))?;
-        devices.truncate(pending_units(plan, out).max(1));
+        devices.truncate(units(plan).len().max(1));
         share_threads(devices.len());
         let mut warnings = plan.warnings.clone();
         let bf16 = plan

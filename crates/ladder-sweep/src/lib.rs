@@ -29,8 +29,7 @@ pub use estimate::{makespan, run_seconds};
 pub use isoflop::nearest_sizes;
 pub use plan::{Plan, PlannedRun};
 pub use runner::{
-    pending_runs, pending_units, run_sweep, threads_per_job, ExtraObserver, RunContext,
-    SweepOutcome,
+    pending_runs, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome,
 };
 pub use size::shape_for_size;
 pub use source::DataSpec;

@@ -207,12 +207,6 @@ pub(crate) fn branch_cost(runs: &[&PlannedRun], pending: &[bool]) -> f64 {
         .map_or(0.0, |r| per_step(r) * (stable + cooldowns) as f64)
 }
 
-/// How many units of `plan` have a run left to train in `dir`: more parallel jobs than
-/// this would leave cores idle.
-pub fn pending_units(plan: &Plan, dir: &Path) -> usize {
-    jobs(plan, dir).len()
-}
-
 /// The runs of `plan` that `dir/sweep.h5` already holds, trained from the plan's config.
 /// A results directory kept without its `runs/` (as the repository commits them) is
 /// then refitted, not retrained.
