@@ -41,7 +41,7 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
             dir.display()
         );
     }
-    // As `run` from an empty directory: no more jobs than units.
+    // As `run`: no more jobs than units.
     let jobs = jobs_or_cores(args.jobs)?.min(units(&plan).len().max(1));
     share_threads(jobs);
     let timing = if args.no_timing {

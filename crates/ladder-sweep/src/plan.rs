@@ -209,7 +209,7 @@ impl Plan {
             ));
         }
         Ok(Self {
-            warnings: Vec::new(),
+            warnings: capped_warmup(cfg, &runs).into_iter().collect(),
             branching: cfg.train.branching,
             budget_rule: isoflop.map(|design| design.rule),
             warmup: settings.warmup,
@@ -614,6 +614,29 @@ fn schedule(t: &TrainConfig) -> Result<ScheduleKind, SweepError> {
         ));
     }
     Ok(kind)
+}
+
+/// What to say when `train.warmup_steps`, given, is more than a tenth of some runs,
+/// which then warm up for a tenth of their steps (under WSD branching, their whole
+/// model's runs, which share the shortest run's warmup): a warmup copied from another
+/// plan's runs would otherwise be halved without a word.
+fn capped_warmup(cfg: &SweepConfig, runs: &[PlannedRun]) -> Option<String> {
+    let asked = cfg.train.warmup_steps?;
+    let capped: Vec<&PlannedRun> = runs
+        .iter()
+        .filter(|r| r.spec.warmup_steps < asked)
+        .collect();
+    let shortest = capped.iter().min_by_key(|r| r.spec.steps())?;
+    Some(format!(
+        "train.warmup_steps = {asked} is capped at a tenth of each run: {} of {} runs warm up \
+         for fewer steps (the shortest, {}, has {} steps and warms up for {}); use \
+         warmup_fraction to size the warmup to each run",
+        capped.len(),
+        runs.len(),
+        shortest.id,
+        shortest.spec.steps(),
+        shortest.spec.warmup_steps,
+    ))
 }
 
 /// Under WSD, the runs of one model (the last ones pushed, same shape) share their

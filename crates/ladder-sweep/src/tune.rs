@@ -145,7 +145,8 @@ pub fn tune_plan(
         runs,
         branching: false,
         budget_rule: None,
-        warnings: Vec::new(),
+        // A capped warmup caps the trials' alike.
+        warnings: plan.warnings.clone(),
         warmup: plan.warmup,
     })
 }

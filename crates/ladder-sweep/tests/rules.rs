@@ -113,6 +113,26 @@ fn warmup_follows_the_fraction_rule() {
 }
 
 #[test]
+fn a_warmup_capped_at_a_tenth_of_a_run_is_said() {
+    // 16 and 64 steps: 5 warmup steps fit only the 64-step runs; the 16-step ones get 1.
+    let p = plan(&with("train", "warmup_steps = 5")).unwrap();
+    let warmups: Vec<u64> = p.runs.iter().map(|r| r.spec.warmup_steps).collect();
+    assert_eq!(warmups, vec![1, 5, 1, 5]);
+    let [warning] = p.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", p.warnings)
+    };
+    for part in ["train.warmup_steps = 5", "2 of 4 runs", "16 steps", "warmup_fraction"] {
+        assert!(warning.contains(part), "{part}: {warning}");
+    }
+    // Within a tenth of every run, or the default: nothing to say.
+    assert!(plan(&with("train", "warmup_steps = 1"))
+        .unwrap()
+        .warnings
+        .is_empty());
+    assert!(plan(BASE).unwrap().warnings.is_empty());
+}
+
+#[test]
 fn the_batch_rule_gives_short_runs_their_steps() {
     let rule = "min_steps = 40\nmin_batch_size = 2";
     let p = plan(&with("train", rule)).unwrap();
