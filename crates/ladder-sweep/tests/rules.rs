@@ -121,7 +121,12 @@ fn a_warmup_capped_at_a_tenth_of_a_run_is_said() {
     let [warning] = p.warnings.as_slice() else {
         panic!("one warning expected: {:?}", p.warnings)
     };
-    for part in ["train.warmup_steps = 5", "2 of 4 runs", "16 steps", "warmup_fraction"] {
+    for part in [
+        "train.warmup_steps = 5",
+        "2 of 4 runs",
+        "16 steps",
+        "warmup_fraction",
+    ] {
         assert!(warning.contains(part), "{part}: {warning}");
     }
     // Within a tenth of every run, or the default: nothing to say.
