@@ -273,6 +273,20 @@ fn bad_values_and_files_are_input_errors() {
         (
             MICRO.replace(
                 "counts = [2048, 4096, 8192]",
+                "budgets = [1e9]\nsizes_per_budget = 2\nexpected_exponent = 0.7",
+            ),
+            "tokens.expected_exponent",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
+                "budgets = [1e9]\nsizes_per_budget = 2\nexpected_ratio = 20\nexpected_exponent = 1.5",
+            ),
+            "tokens.expected_exponent",
+        ),
+        (
+            MICRO.replace(
+                "counts = [2048, 4096, 8192]",
                 "budgets = [1e9]\nflops = \"7nd\"",
             ),
             "tokens.flops",

@@ -150,3 +150,70 @@ fn plan_out_stores_the_design_that_run_and_slurm_train() {
         stored
     );
 }
+
+/// A prior whose optimum moves as C^0.71 (α = 0.2, β = 0.5): the stored design carries
+/// that exponent, so every budget's planned sizes bracket the prior's own optimum there,
+/// not the constant-ratio path through the top budget's.
+#[test]
+fn the_planned_sizes_follow_the_priors_optimum_down_the_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let (e, a, b, alpha, beta): (f64, f64, f64, f64, f64) = (1.0, 10.0, 10.0, 0.2, 0.5);
+    let prior = format!(
+        r#"{{"approach3": {{"E": {e}, "A": {a}, "B": {b}, "alpha": {alpha}, "beta": {beta}}}}}"#
+    );
+    write(dir.path(), "prior.json", &prior);
+    let config = CONFIG
+        .replace("minutes = 3", "minutes = 0.5\nbracket = 1\nmargin = 0")
+        .replace("decades = [1, 1.5]", "decades = [1]")
+        .replace("seeds = [1, 2]", "seeds = [1]");
+    let cfg = write(dir.path(), "designed.toml", &config);
+    let out_dir = dir.path().join("out");
+    let plan = ladder(&[
+        "plan",
+        &cfg,
+        "--no-timing",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = text(&plan);
+    assert!(plan.status.success(), "{stderr}");
+    let stored = std::fs::read_to_string(out_dir.join("config.toml")).unwrap();
+    assert!(
+        stored.contains("\nexpected_exponent = 0.7143\n"),
+        "{stored}"
+    );
+    // Each planned run's N_total from the plan's table, under the stored budget nearest
+    // (in log) its C = 6·N·D (D is rounded to whole batches, so C is near, not at, it).
+    let line = stored
+        .lines()
+        .find(|l| l.starts_with("budgets = ["))
+        .unwrap();
+    let budgets: Vec<f64> = line["budgets = [".len()..line.len() - 1]
+        .split(", ")
+        .map(|c| c.parse().unwrap())
+        .collect();
+    let g = (alpha * a / (beta * b)).powf(1.0 / (alpha + beta));
+    let mut by_budget = vec![Vec::new(); budgets.len()];
+    for line in stdout
+        .lines()
+        .filter(|l| l.starts_with('d') && l.contains("-D"))
+    {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let c: f64 = cols[7].parse().unwrap();
+        let nearest = (0..budgets.len())
+            .min_by(|&i, &j| {
+                let far = |k: usize| (budgets[k] / c).ln().abs();
+                far(i).total_cmp(&far(j))
+            })
+            .unwrap();
+        by_budget[nearest].push(cols[4].parse::<f64>().unwrap());
+    }
+    assert!(budgets.len() >= 3, "{stored}");
+    for (c, sizes) in budgets.iter().zip(&by_budget) {
+        let optimum = g * (c / 6.0).powf(beta / (alpha + beta));
+        assert!(
+            sizes.iter().any(|&n| n < optimum) && sizes.iter().any(|&n| n > optimum),
+            "budget {c:e}: {sizes:?} around the prior's {optimum:e}\n{stdout}"
+        );
+    }
+}

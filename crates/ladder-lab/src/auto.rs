@@ -3,9 +3,10 @@
 //! corpus's training tokens and the minutes the user gives, it lays out, for every number
 //! of decades and of seeds it may consider, the largest top budget that fits:
 //! - budgets a factor `spacing` apart, the top one as large as the clock allows;
-//! - at each budget the `2·(bracket + margin) + 1` sizes nearest (in log N) to the
-//!   expected optimum `√(C/(6·r))`, with r the prior law's D*/N* at the top budget, and at
-//!   least `bracket` of them on each side of the law's own optimum there;
+//! - at each budget the `2·(bracket + margin) + 1` sizes nearest (in log N) to the prior
+//!   law's optimum N*(C) (as `expected_ratio`, its D*/N* at the top budget, and
+//!   `expected_exponent`, its a = β/(α+β), carry it), at least `bracket` of them on each
+//!   side;
 //! - every run single-epoch within the training split, and at least `min_steps` steps
 //!   long;
 //! - with `held_out = k`, two budgets or more at or below `C_max / k` (the held-out
@@ -15,7 +16,7 @@
 //! then simulates each layout under the prior law ([`ladder_fit::simulate`], as `ladder
 //! design` does) and picks the one whose top budget's D*/N* has the narrowest expected
 //! 80% interval (ties: more decades). The choice is written into the config text as plain
-//! `budgets`, `sizes_per_budget`, `expected_ratio` and `seeds`, so that the sweep's stored
+//! `budgets`, `sizes_per_budget`, `expected_ratio`, `expected_exponent` and `seeds`, so that the sweep's stored
 //! config says exactly what was trained.
 
 use ladder_fit::{ChinchillaLaw, DesignPoint, DesignReport, SimulationOptions};
@@ -76,8 +77,10 @@ pub struct Layout {
     pub seeds: u64,
     /// Decades from the smallest budget to the largest.
     pub decades: f64,
-    /// Tokens per parameter that centre each budget's sizes.
+    /// Tokens per parameter that centre the top budget's sizes.
     pub ratio: f64,
+    /// The a of `N* ∝ C^a` that carries that centre to the other budgets.
+    pub exponent: f64,
     /// Sizes per budget.
     pub sizes_per_budget: usize,
     /// Runs of one seed: (candidate index, budget, tokens).
@@ -217,11 +220,14 @@ fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<
     }
     let (n_top, d_top) = space.law.compute_optimal(top);
     let ratio = d_top / n_top;
+    // Rounded as the resolved config writes it, so that the sweep trains these sizes.
+    let exponent = (space.law.n_exponent() * 1e4).round() / 1e4;
     let k = 2 * (space.bracket + space.margin) + 1;
     let ns: Vec<f64> = space.candidates.iter().map(|c| c.n).collect();
     let mut runs = Vec::new();
     for &c in &budgets {
-        let chosen = nearest_sizes(&ns, (c / (6.0 * ratio)).sqrt(), k);
+        let centre = ladder_sweep::expected_optimum(c, top, ratio, exponent);
+        let chosen = nearest_sizes(&ns, centre, k);
         let optimum = space.law.compute_optimal(c).0;
         let below = chosen
             .iter()
@@ -249,6 +255,7 @@ fn layout_at(space: &DesignSpace, top: f64, decades: f64, seeds: u64) -> Option<
         budgets,
         seeds,
         ratio,
+        exponent,
         sizes_per_budget: k,
         runs,
         seconds,
@@ -338,13 +345,14 @@ pub fn resolved_text(original: &str, layout: &Layout, source: &str, seeds_given:
     let budgets: Vec<String> = layout.budgets.iter().map(|c| format!("{c:.4e}")).collect();
     let tokens = format!(
         "# [design] resolved (config {source}): {:.2} decades, {} seed(s), estimated {:.0} min\n\
-         budgets = [{}]\nsizes_per_budget = {}\nexpected_ratio = {:.4}\n",
+         budgets = [{}]\nsizes_per_budget = {}\nexpected_ratio = {:.4}\nexpected_exponent = {:.4}\n",
         layout.decades,
         layout.seeds,
         layout.seconds / 60.0,
         budgets.join(", "),
         layout.sizes_per_budget,
-        layout.ratio
+        layout.ratio,
+        layout.exponent
     );
     let mut out = String::new();
     for line in original.lines() {
@@ -551,6 +559,7 @@ fn check_tokens(t: &ladder_sweep::TokensConfig) -> Result<(), LabError> {
         ("per_param", t.per_param.is_some()),
         ("sizes_per_budget", t.sizes_per_budget.is_some()),
         ("expected_ratio", t.expected_ratio.is_some()),
+        ("expected_exponent", t.expected_exponent.is_some()),
     ] {
         if set {
             return Err(LabError::Input(format!(
@@ -727,6 +736,43 @@ mod tests {
     }
 
     #[test]
+    fn every_budget_centres_its_sizes_on_the_prior_laws_optimum() {
+        // A law whose optimum moves as C^0.8, far from the constant ratio's C^0.5: over
+        // two decades the two paths part by 0.6 decades of N, four sizes 1.4× apart.
+        let steep = DesignSpace {
+            law: ChinchillaLaw {
+                alpha: 0.1,
+                beta: 0.4,
+                ..space(60.0).law
+            },
+            ..space(60.0)
+        };
+        let found = layouts(&steep);
+        assert!(found.iter().any(|l| l.decades > 1.5));
+        for l in &found {
+            assert!((l.exponent - 0.8).abs() < 1e-9);
+            for &c in &l.budgets {
+                let optimum = steep.law.compute_optimal(c).0;
+                let sizes: Vec<f64> = l
+                    .runs
+                    .iter()
+                    .filter(|r| r.1 == c)
+                    .map(|r| steep.candidates[r.0].n)
+                    .collect();
+                let below = sizes.iter().filter(|&&n| n < optimum).count();
+                let above = sizes.len() - below;
+                let edge = |i: usize| sizes.contains(&steep.candidates[i].n);
+                if !edge(0) && !edge(steep.candidates.len() - 1) {
+                    assert!(
+                        below.abs_diff(above) <= 1,
+                        "{c:e}: {sizes:?} around {optimum:e}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn too_little_time_gives_no_layout() {
         assert!(layouts(&space(1e-6)).is_empty());
     }
@@ -739,6 +785,7 @@ mod tests {
             seeds: 3,
             decades: 1.0,
             ratio: 25.0,
+            exponent: 0.62,
             sizes_per_budget: 7,
             runs: Vec::new(),
             seconds: 600.0,
@@ -748,7 +795,10 @@ mod tests {
             out.contains("[tokens]\n# [design] resolved (config abc)"),
             "{out}"
         );
-        assert!(out.contains("budgets = [1.0000e12, 1.0000e13]\nsizes_per_budget = 7\n"));
+        assert!(out.contains(
+            "budgets = [1.0000e12, 1.0000e13]\nsizes_per_budget = 7\nexpected_ratio = 25.0000\n\
+             expected_exponent = 0.6200\n"
+        ));
         assert!(out.contains("[train]\nseeds = 3\nlr = 1e-3"), "{out}");
         assert!(!resolved_text(text, &layout, "abc", true).contains("seeds"));
     }

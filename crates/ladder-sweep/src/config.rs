@@ -230,12 +230,17 @@ pub struct TokensConfig {
     #[serde(default = "six_nd")]
     pub flops: String,
     /// IsoFLOP: train only this many sizes per budget, those nearest (in log N) to the
-    /// expected optimum √(C/(6·expected_ratio)).
+    /// expected optimum N*(C) (see `expected_ratio` and `expected_exponent`).
     pub sizes_per_budget: Option<usize>,
-    /// IsoFLOP with `sizes_per_budget`: the tokens per parameter expected at the optimum,
-    /// which centres the sizes of each budget (default 20, Chinchilla's D ≈ 20 N). Move it
-    /// when a pilot shows the minima at one edge of the sampled sizes.
+    /// IsoFLOP with `sizes_per_budget`: the tokens per parameter expected at the optimum
+    /// of the largest budget, which centres the sizes there: N*(C_max) = √(C_max/(6·r))
+    /// (default 20, Chinchilla's D ≈ 20 N). Move it when a pilot shows the minima at one
+    /// edge of the sampled sizes.
     pub expected_ratio: Option<f64>,
+    /// IsoFLOP with `expected_ratio`: the exponent a of N*(C) ∝ C^a along which the other
+    /// budgets' sizes are centred, N*(C) = N*(C_max)·(C/C_max)^a (default 0.5: the same
+    /// ratio at every budget; a fitted law's is β/(α+β)).
+    pub expected_exponent: Option<f64>,
     /// Parameter count that `per_param` multiplies: `total` or `non-embedding`.
     #[serde(default = "total")]
     pub params: String,

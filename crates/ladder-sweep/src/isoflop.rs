@@ -22,8 +22,11 @@ pub(crate) struct IsoFlop {
     pub(crate) rule: BudgetRule,
     /// Sizes per budget chosen around `N*(C)`; `None`: every size at every budget.
     per_budget: Option<usize>,
-    /// Tokens per parameter expected at the optimum: `N*(C) = √(C/(6·ratio))`.
+    /// Tokens per parameter expected at the largest budget's optimum.
     ratio: f64,
+    /// The exponent a of `N*(C) ∝ C^a` that carries the expected optimum to the other
+    /// budgets (0.5: the same ratio at every budget).
+    exponent: f64,
 }
 
 /// One run an IsoFLOP design asks for.
@@ -97,6 +100,23 @@ impl IsoFlop {
                 ))
             }
         };
+        let exponent = match (t.expected_exponent, t.expected_ratio) {
+            (None, _) => 0.5,
+            (Some(_), None) => {
+                return Err(SweepError::invalid(
+                    "tokens.expected_exponent",
+                    "carries expected_ratio's optimum to the other budgets: add \
+                     tokens.expected_ratio",
+                ))
+            }
+            (Some(a), Some(_)) if a.is_finite() && a > 0.0 && a < 1.0 => a,
+            (Some(a), Some(_)) => {
+                return Err(SweepError::invalid(
+                    "tokens.expected_exponent",
+                    format!("{a} must be the a of N* ∝ C^a, between 0 and 1 (Chinchilla: 0.5)"),
+                ))
+            }
+        };
         if t.sizes_per_budget == Some(0) {
             return Err(SweepError::invalid(
                 "tokens.sizes_per_budget",
@@ -108,20 +128,26 @@ impl IsoFlop {
             rule,
             per_budget: t.sizes_per_budget,
             ratio,
+            exponent,
         }))
     }
 
     /// The runs of model `index` among `models` (each with its N under the config's
     /// convention and its FLOP counts): at every budget, or at those budgets where it is
-    /// among the `sizes_per_budget` sizes nearest (in log N) to `N*(C) = √(C/(6·ratio))`.
+    /// among the `sizes_per_budget` sizes nearest (in log N) to the expected optimum
+    /// ([`expected_optimum`]).
     pub(crate) fn runs_for(&self, index: usize, models: &[(f64, FlopCounts)]) -> Vec<Budgeted> {
         let (n, flops) = models[index];
         let ns: Vec<f64> = models.iter().map(|m| m.0).collect();
+        let top = self.budgets.iter().map(|b| b.1).fold(0.0, f64::max);
         self.budgets
             .iter()
             .filter(|(_, c)| match self.per_budget {
                 None => true,
-                Some(k) => nearest_sizes(&ns, (c / (6.0 * self.ratio)).sqrt(), k).contains(&index),
+                Some(k) => {
+                    let centre = expected_optimum(*c, top, self.ratio, self.exponent);
+                    nearest_sizes(&ns, centre, k).contains(&index)
+                }
             })
             .map(|(field, c)| Budgeted {
                 field: field.clone(),
@@ -173,6 +199,13 @@ impl IsoFlop {
     }
 }
 
+/// The expected compute-optimal N at budget `c`: `√(top/(6·ratio))` at the largest budget
+/// `top`, carried to `c` along `N* ∝ C^exponent`. With exponent 0.5 it is `√(c/(6·ratio))`,
+/// the same tokens per parameter at every budget.
+pub fn expected_optimum(c: f64, top: f64, ratio: f64, exponent: f64) -> f64 {
+    (top / (6.0 * ratio)).sqrt() * (c / top).powf(exponent)
+}
+
 /// The indices of the `k` sizes among `ns` nearest (in log N) to `target`, in index
 /// order: the sizes an IsoFLOP budget trains around its expected optimum. The design
 /// search (`ladder-lab`'s `[design]`) lays budgets out with this same rule, so the sizes
@@ -219,6 +252,7 @@ mod tests {
             rule: BudgetRule::SixNd(ParamCount::Total),
             per_budget: Some(3),
             ratio: TOKENS_PER_PARAM,
+            exponent: 0.5,
         };
         let at = |i: usize| -> Vec<String> {
             design
@@ -249,5 +283,40 @@ mod tests {
         };
         let at = |i: usize| skewed.runs_for(i, &models).len();
         assert_eq!([at(0), at(2), at(3), at(4), at(5)], [1, 2, 1, 1, 0]);
+        // An exponent of 0.7 keeps b1's centre (1e6 at 20 tokens per parameter) and
+        // carries it down two decades of C to 1e6·10^-1.4 = 4e4 at b0: 1e4, 3e4, 1e5
+        // there instead of 3e4, 1e5, 3e5.
+        let steep = IsoFlop {
+            ratio: TOKENS_PER_PARAM,
+            exponent: 0.7,
+            ..skewed
+        };
+        let budgets_of = |i: usize| -> Vec<String> {
+            steep
+                .runs_for(i, &models)
+                .into_iter()
+                .map(|b| b.field)
+                .collect()
+        };
+        assert_eq!(budgets_of(0), ["b0"]);
+        assert_eq!(budgets_of(1), ["b0"]);
+        assert_eq!(budgets_of(2), ["b0"]);
+        assert_eq!(budgets_of(3), ["b1"]);
+        assert_eq!(budgets_of(4), ["b1"]);
+        assert_eq!(budgets_of(5), ["b1"]);
+    }
+
+    #[test]
+    fn the_expected_optimum_follows_its_exponent_from_the_top_budget() {
+        let top = 1.2e13;
+        // At the top, √(C/(6·20)) = 1e5.5 whatever the exponent.
+        for a in [0.3, 0.5, 0.8] {
+            let n = expected_optimum(top, top, 20.0, a);
+            assert!((n / 10f64.powf(5.5) - 1.0).abs() < 1e-12);
+        }
+        // 0.5 is the constant ratio; 0.75 moves N* three quarters of a decade per decade.
+        let c = top / 100.0;
+        assert!((expected_optimum(c, top, 20.0, 0.5) / (c / 120.0).sqrt() - 1.0).abs() < 1e-12);
+        assert!((expected_optimum(c, top, 20.0, 0.75) / 10f64.powf(4.0) - 1.0).abs() < 1e-12);
     }
 }

@@ -26,7 +26,7 @@ pub use config::{DesignConfig, SweepConfig, TokensConfig};
 pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};
-pub use isoflop::nearest_sizes;
+pub use isoflop::{expected_optimum, nearest_sizes};
 pub use plan::{Plan, PlannedRun};
 pub use runner::{
     pending_runs, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome,
