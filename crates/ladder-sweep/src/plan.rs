@@ -76,6 +76,9 @@ pub struct Plan {
     pub budget_rule: Option<BudgetRule>,
     /// The warmup rule, for runs derived later (the tuning trials).
     pub(crate) warmup: Warmup,
+    /// `train.warmup_steps` as given (not the default), for the capped-warmup warning of
+    /// runs derived later.
+    pub(crate) warmup_steps_given: Option<u64>,
 }
 
 /// Most training tokens a run may have: far past anything trainable here, and small
@@ -209,10 +212,13 @@ impl Plan {
             ));
         }
         Ok(Self {
-            warnings: capped_warmup(cfg, &runs).into_iter().collect(),
+            warnings: capped_warmup(cfg.train.warmup_steps, &runs)
+                .into_iter()
+                .collect(),
             branching: cfg.train.branching,
             budget_rule: isoflop.map(|design| design.rule),
             warmup: settings.warmup,
+            warmup_steps_given: cfg.train.warmup_steps,
             name: cfg.name.clone(),
             config_text: config_text.to_string(),
             data,
@@ -620,8 +626,8 @@ fn schedule(t: &TrainConfig) -> Result<ScheduleKind, SweepError> {
 /// which then warm up for a tenth of their steps (under WSD branching, their whole
 /// model's runs, which share the shortest run's warmup): a warmup copied from another
 /// plan's runs would otherwise be halved without a word.
-fn capped_warmup(cfg: &SweepConfig, runs: &[PlannedRun]) -> Option<String> {
-    let asked = cfg.train.warmup_steps?;
+pub(crate) fn capped_warmup(given: Option<u64>, runs: &[PlannedRun]) -> Option<String> {
+    let asked = given?;
     let capped: Vec<&PlannedRun> = runs
         .iter()
         .filter(|r| r.spec.warmup_steps < asked)

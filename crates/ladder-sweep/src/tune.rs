@@ -12,6 +12,7 @@ use ladder_model::GptConfig;
 use ladder_store::RunRecord;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::capped_warmup;
 use crate::{Plan, PlannedRun, SweepError};
 
 /// The learning rates to try: these multiples of each model's configured rate, a
@@ -131,6 +132,11 @@ pub fn tune_plan(
         }
     }
     let factors: Vec<String> = factors.iter().map(f64::to_string).collect();
+    // The trials' own lengths (`--tokens`) decide which of them a given warmup_steps is
+    // capped in, not the plan's.
+    let warnings = capped_warmup(plan.warmup_steps_given, &runs)
+        .into_iter()
+        .collect();
     Ok(Plan {
         name: format!("{}-tune", plan.name),
         config_text: format!(
@@ -145,9 +151,9 @@ pub fn tune_plan(
         runs,
         branching: false,
         budget_rule: None,
-        // A capped warmup caps the trials' alike.
-        warnings: plan.warnings.clone(),
+        warnings,
         warmup: plan.warmup,
+        warmup_steps_given: plan.warmup_steps_given,
     })
 }
 

@@ -137,6 +137,32 @@ fn a_warmup_capped_at_a_tenth_of_a_run_is_said() {
     assert!(plan(BASE).unwrap().warnings.is_empty());
 }
 
+/// `ladder tune` says it of its own trials, whose lengths `--tokens` sets, not of the
+/// plan's runs.
+#[test]
+fn tuning_trials_say_a_capped_warmup_of_their_own_lengths() {
+    use ladder_sweep::tune_plan;
+    let p = plan(&with("train", "warmup_steps = 5")).unwrap();
+    // Each model's smallest D, 16 steps: capped, as in the plan.
+    let short = tune_plan(&p, &[0.5, 1.0], None, 1).unwrap();
+    let [warning] = short.warnings.as_slice() else {
+        panic!("one warning expected: {:?}", short.warnings)
+    };
+    assert!(warning.contains("4 of 4 runs"), "{warning}");
+    // 64 steps each: 5 warmup steps fit, whatever the plan's short runs had.
+    let long = tune_plan(&p, &[0.5, 1.0], Some(8192), 1).unwrap();
+    assert!(long.runs.iter().all(|r| r.spec.warmup_steps == 5));
+    assert!(long.warnings.is_empty(), "{:?}", long.warnings);
+    // And the other way: a plan within its warmups, tuned on 16-step trials.
+    let p = plan(
+        &with("train", "warmup_steps = 5").replace("counts = [2048, 8192]", "counts = [8192]"),
+    )
+    .unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let short = tune_plan(&p, &[1.0], Some(2048), 1).unwrap();
+    assert_eq!(short.warnings.len(), 1, "{:?}", short.warnings);
+}
+
 #[test]
 fn the_batch_rule_gives_short_runs_their_steps() {
     let rule = "min_steps = 40\nmin_batch_size = 2";
