@@ -627,6 +627,21 @@ fn design_takes_the_configs_seeds() {
         stdout.contains("12 runs per sweep (2 seeds per point)"),
         "{stdout}"
     );
+    // Noise shared by each model's runs of one seed is said; a negative one is an input
+    // error that names the option.
+    let stdout = run(&["--family-noise", "0.004"]);
+    assert!(
+        stdout.contains("0.40% shared by the runs of each model and seed"),
+        "{stdout}"
+    );
+    let bad = ladder(&[
+        "design",
+        config.to_str().unwrap(),
+        "--family-noise=-0.1",
+        "--reps",
+        "1",
+    ]);
+    assert_input_error(&bad, &["--family-noise"]);
 }
 
 /// The quickstart's baseline can fail: on a fit.json shaped like the quickstart's, it

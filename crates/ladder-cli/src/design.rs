@@ -23,6 +23,10 @@ pub struct DesignArgs {
     /// fit.json's measured residual RMS, else 0.01.
     #[arg(long)]
     pub noise: Option<f64>,
+    /// Relative noise shared by the runs of one model and seed across their budgets (WSD
+    /// branches share their stable phase), one draw per family, e.g. 0.005; default 0.
+    #[arg(long, default_value_t = 0.0)]
+    pub family_noise: f64,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]
@@ -66,6 +70,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
     let request = DesignRequest {
         law: args.law.clone(),
         noise: args.noise,
+        family_noise: args.family_noise,
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,

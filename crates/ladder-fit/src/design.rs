@@ -29,6 +29,10 @@ pub struct DesignPoint {
 pub struct SimulationOptions {
     /// Relative standard deviation of each run's loss (log-normal noise).
     pub noise: f64,
+    /// Relative standard deviation of a noise term shared by the runs of one model (N)
+    /// and seed across their budgets, as WSD branches of one stable phase share it: one
+    /// draw per (seed, N), multiplying each of those runs' losses (0: none).
+    pub family_noise: f64,
     /// Runs per design point (seeds), each with its own noise.
     pub seeds: usize,
     /// Simulated sweeps.
@@ -94,6 +98,9 @@ pub struct DesignReport {
     /// Relative noise of each run's loss.
     #[serde(deserialize_with = "crate::json::number")]
     pub noise: f64,
+    /// Relative noise shared by the runs of one model and seed (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub family_noise: f64,
     /// Seeds per design point.
     pub seeds: usize,
     /// The top budget, where D*/N* is read.
@@ -162,8 +169,17 @@ fn approach2(r: &FitReport, name: &str, value: fn(&crate::Approach2Fit) -> f64) 
     Some((value(&a2.fit), spread_of(&a2.intervals, name)))
 }
 
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+/// Streams of the family terms: apart from the per-run streams (one per sweep), so that
+/// a simulation without them draws exactly as before they existed.
+const FAMILY_STREAMS: u64 = 1 << 32;
+
 /// One simulated sweep: every design point `seeds` times, its loss drawn from `law`
-/// with relative noise `noise`.
+/// with relative noise `noise`, times a term shared by each (seed, N) family when
+/// `family_noise` is set.
 fn draw(
     points: &[DesignPoint],
     law: &ChinchillaLaw,
@@ -172,11 +188,27 @@ fn draw(
 ) -> Option<Dataset> {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     rng.set_stream(rep as u64);
+    let mut family_rng = ChaCha8Rng::seed_from_u64(options.seed);
+    family_rng.set_stream(FAMILY_STREAMS + rep as u64);
     let mut out = Vec::new();
     for _ in 0..options.seeds.max(1) {
+        // One shared term per model of this seed, drawn in order of first appearance.
+        let mut families: Vec<(f64, f64)> = Vec::new();
         for p in points {
+            let shared = if options.family_noise > 0.0 {
+                match families.iter().find(|f| f.0 == p.n) {
+                    Some(f) => f.1,
+                    None => {
+                        let z: f64 = StandardNormal.sample(&mut family_rng);
+                        families.push((p.n, options.family_noise * z));
+                        options.family_noise * z
+                    }
+                }
+            } else {
+                0.0
+            };
             let z: f64 = StandardNormal.sample(&mut rng);
-            out.push((p, law.loss(p.n, p.d) * (options.noise * z).exp()));
+            out.push((p, law.loss(p.n, p.d) * (options.noise * z + shared).exp()));
         }
     }
     let planned: Option<Vec<f64>> = out.iter().map(|(p, _)| p.planned).collect();
@@ -230,6 +262,7 @@ pub fn simulate(
         reps: options.reps,
         failed: options.reps - ok.len(),
         noise: options.noise,
+        family_noise: options.family_noise,
         seeds: options.seeds.max(1),
         top_budget: top,
         quantities,
@@ -335,10 +368,67 @@ mod tests {
     }
 
     #[test]
+    fn family_noise_is_shared_by_a_models_runs_of_one_seed() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        // Three models, each at three budgets.
+        let points: Vec<DesignPoint> = [1e8, 2e8, 4e8]
+            .iter()
+            .flat_map(|&n| {
+                [1e18, 3e18, 1e19].map(|c| DesignPoint {
+                    n,
+                    d: c / (6.0 * n),
+                    c,
+                    planned: Some(c),
+                })
+            })
+            .collect();
+        let options = |noise: f64, family_noise: f64| SimulationOptions {
+            noise,
+            family_noise,
+            seeds: 2,
+            reps: 1,
+            seed: 7,
+            analysis: AnalysisOptions::default(),
+        };
+        let offsets = |o: &SimulationOptions| -> Vec<f64> {
+            let data = draw(&points, &law, o, 0).unwrap();
+            data.points
+                .as_slice()
+                .iter()
+                .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
+                .collect()
+        };
+        // Family noise alone: one offset per (seed, model), the same at its three budgets,
+        // different between models and between seeds.
+        let shared = offsets(&options(0.0, 0.01));
+        let families: Vec<&[f64]> = shared.chunks(3).collect();
+        assert_eq!(families.len(), 6);
+        for f in &families {
+            assert!(
+                f.iter().all(|&x| (x - f[0]).abs() < 1e-12) && f[0].abs() > 1e-6,
+                "{f:?}"
+            );
+        }
+        for i in 0..6 {
+            for j in i + 1..6 {
+                assert!((families[i][0] - families[j][0]).abs() > 1e-9);
+            }
+        }
+        // Without it the per-run noise draws exactly as before; with it each run's
+        // offset is that same per-run noise plus its family's term.
+        let alone = offsets(&options(0.01, 0.0));
+        let both = offsets(&options(0.01, 0.01));
+        for ((a, b), s) in alone.iter().zip(&both).zip(&shared) {
+            assert!((a + s - b).abs() < 1e-12);
+        }
+    }
+
+    #[test]
     fn a_quiet_design_recovers_the_law_and_counts_every_verdict() {
         let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let options = SimulationOptions {
             noise: 0.002,
+            family_noise: 0.0,
             seeds: 2,
             reps: 6,
             seed: 3,

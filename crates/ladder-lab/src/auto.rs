@@ -520,6 +520,7 @@ pub fn resolve_design(
     };
     let options = SimulationOptions {
         noise: design.noise.or(law.noise).unwrap_or(0.01),
+        family_noise: 0.0,
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,

@@ -112,6 +112,8 @@ pub struct DesignRequest {
     pub law: String,
     /// Relative noise of each run's loss; default: a fit.json's residual RMS, else 1%.
     pub noise: Option<f64>,
+    /// Relative noise shared by the runs of one model and seed (0: none).
+    pub family_noise: f64,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -140,9 +142,16 @@ pub fn simulate_plan(
             "--noise: {noise} must be a relative standard deviation ≥ 0, e.g. 0.01"
         )));
     }
+    let family_noise = request.family_noise;
+    if !(family_noise.is_finite() && family_noise >= 0.0) {
+        return Err(LabError::Input(format!(
+            "--family-noise: {family_noise} must be a relative standard deviation ≥ 0, e.g. 0.005"
+        )));
+    }
     let points = design_points(plan, fit.params, fit.flops);
     let options = ladder_fit::SimulationOptions {
         noise,
+        family_noise,
         seeds,
         reps: request.reps,
         seed: request.seed,
@@ -168,6 +177,15 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
             100.0 * report.noise
         ),
     );
+    if report.family_noise > 0.0 {
+        line(
+            &mut out,
+            format!(
+                "  and {:.2}% shared by the runs of each model and seed (one draw per family)",
+                100.0 * report.family_noise
+            ),
+        );
+    }
     line(
         &mut out,
         format!(
