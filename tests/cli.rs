@@ -522,6 +522,43 @@ fn a_device_that_cannot_be_used_is_a_clear_input_error() {
     assert!(!std::path::Path::new(out).exists(), "nothing was written");
 }
 
+/// `--bootstrap-method wild-families` on a sweep: the runs of one model and seed form a
+/// family (results/lab-cpu: 4 seeds), whose residuals the bootstrap flips together; the
+/// fit says so and its intervals differ from the plain residual bootstrap's.
+#[test]
+fn the_family_bootstrap_fits_a_sweep_by_model_and_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let h5 = root().join("results/lab-cpu/sweep.h5");
+    let fit = |method: &str| {
+        let json = dir.path().join(format!("{method}.json"));
+        let out = ladder(&[
+            "fit",
+            h5.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--bootstrap-method",
+            method,
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        (stdout, v["approach3"].clone())
+    };
+    let (stdout, wild) = fit("wild-families");
+    assert!(stdout.contains("one sign per model and seed"), "{stdout}");
+    assert_eq!(wild["bootstrap"]["method"], "wild-families", "{wild}");
+    let (_, plain) = fit("residuals");
+    for p in ["E", "A", "B", "alpha", "beta"] {
+        assert!(wild[p].is_number(), "{wild}");
+        assert_eq!(wild[p], plain[p], "the point estimate does not move");
+    }
+    assert!(wild["se"]["alpha"].is_number(), "{wild}");
+    assert_ne!(wild["se"]["alpha"], plain["se"]["alpha"]);
+}
+
 /// ladder's own runs.csv (quoted cells with commas included) read back by `ladder fit`
 /// gives the approach-3 fit of the sweep.h5 it was written from.
 #[test]

@@ -19,6 +19,10 @@ pub enum ResamplingArg {
     /// The fit's residuals in log loss, added back to the fitted values: the design's
     /// (N, D) stay fixed.
     Residuals,
+    /// The residuals with one random sign per family (the runs of one model and seed,
+    /// which share their noise): the design stays fixed and so does what a family's
+    /// runs share (wild cluster bootstrap).
+    WildFamilies,
 }
 
 impl ResamplingArg {
@@ -28,6 +32,7 @@ impl ResamplingArg {
             ResamplingArg::Auto if sweep => Resampling::Residuals,
             ResamplingArg::Auto | ResamplingArg::Pairs => Resampling::Pairs,
             ResamplingArg::Residuals => Resampling::Residuals,
+            ResamplingArg::WildFamilies => Resampling::WildFamilies,
         }
     }
 }

@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use wide::f32x8;
 
-use crate::bootstrap::{bootstrap_clusters, BootstrapOptions, Resampling};
+use crate::bootstrap::{bootstrap_clusters, bootstrap_signs, BootstrapOptions, Resampling};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
 use crate::{huber, huber_derivative, ChinchillaLaw, FitError, IsoFlop, Point, Points, Spread};
 
@@ -392,6 +392,19 @@ impl<'p> Residuals<'p> {
         }
     }
 
+    /// The points with their own residuals, each times its family's sign (`family[i]`
+    /// indexes `signs`), added to their fitted values.
+    fn flipped(&self, family: &[usize], signs: &[f64]) -> Option<Points> {
+        let p = self.points.as_slice();
+        let pts = (0..p.len())
+            .map(|i| Point {
+                loss: (self.fitted[i] + signs[family[i]] * self.residuals[i]).exp(),
+                ..p[i]
+            })
+            .collect();
+        Points::new(pts).ok()
+    }
+
     /// The points with the residuals `picks` (indices into the residuals) added to
     /// their fitted values, in order.
     fn resample(&self, picks: &[usize]) -> Option<Points> {
@@ -487,8 +500,9 @@ fn quantities(law: &ChinchillaLaw, budgets: &[IsoFlop], targets: &[(f64, f64)]) 
 }
 
 /// Bootstraps `fit` (made from `points` with `options`): resamples the `clusters` of
-/// points (runs that differ only by seed; one point each otherwise) with replacement
-/// and refits each resample from the grid (see
+/// points (runs that differ only by seed; one point each otherwise) with replacement,
+/// or their residuals ([`Resampling`]; under [`Resampling::WildFamilies`] `clusters` are
+/// the families, whose residuals flip sign together), and refits each resample from the grid (see
 /// [`BootstrapOptions::screen_keep`]), in parallel. Besides the parameters it records,
 /// per draw, `D*/N*` and the optimal loss at each of `budgets` and the loss at each of
 /// `targets` (`(N, D)` pairs). A draw whose law has no optimum on a budget's path
@@ -515,6 +529,21 @@ pub fn bootstrap_approach3(
                 idx.iter().copied(),
             ))
         }),
+        Resampling::WildFamilies => {
+            let residuals = Residuals::of(points, &fit.law);
+            let mut family = vec![0; points.len()];
+            for (g, members) in clusters.iter().enumerate() {
+                for &i in members {
+                    family[i] = g;
+                }
+            }
+            bootstrap_signs(clusters.len(), boot, |signs| {
+                refit(&HuberObjective::new(
+                    &residuals.flipped(&family, signs)?,
+                    options.delta,
+                ))
+            })
+        }
         Resampling::Residuals => {
             let residuals = Residuals::of(points, &fit.law);
             let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();

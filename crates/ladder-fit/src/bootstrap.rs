@@ -20,6 +20,11 @@ pub enum Resampling {
     /// added back to the fitted values, so that every resample keeps the design's (N, D)
     /// (the bootstrap for a fixed design; Davison & Hinkley 1997, §6.2.3).
     Residuals,
+    /// The same residuals, each family's (the runs of one model and seed, which share
+    /// their noise: WSD branches of one stable phase) multiplied by one random sign per
+    /// resample: the wild cluster bootstrap (Cameron, Gelbach & Miller 2008), which keeps
+    /// the design and the noise that a family's runs share.
+    WildFamilies,
 }
 
 /// Settings of a bootstrap.
@@ -73,20 +78,36 @@ pub fn bootstrap<F>(strata: &[Vec<usize>], options: &BootstrapOptions, refit: F)
 where
     F: Fn(&[usize]) -> Option<Vec<f64>> + Sync,
 {
-    let results: Vec<Option<Vec<f64>>> = (0..options.resamples)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-            rng.set_stream(r as u64);
-            let indices: Vec<usize> = strata
+    resample(
+        options,
+        |rng| {
+            strata
                 .iter()
                 .flat_map(|s| {
                     (0..s.len())
                         .map(|_| s[rng.random_range(0..s.len())])
                         .collect::<Vec<_>>()
                 })
-                .collect();
-            refit(&indices)
+                .collect()
+        },
+        |indices: &Vec<usize>| refit(indices),
+    )
+}
+
+/// The bootstraps' common loop: resample `r` draws its input with `draw` from stream `r`
+/// of ChaCha8 seeded with `options.seed` (so that the draws do not depend on the number
+/// of threads) and refits it, in parallel.
+fn resample<T, D, F>(options: &BootstrapOptions, draw: D, refit: F) -> Draws
+where
+    D: Fn(&mut ChaCha8Rng) -> T + Sync,
+    F: Fn(&T) -> Option<Vec<f64>> + Sync,
+{
+    let results: Vec<Option<Vec<f64>>> = (0..options.resamples)
+        .into_par_iter()
+        .map(|r| {
+            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+            rng.set_stream(r as u64);
+            refit(&draw(&mut rng))
         })
         .collect();
     let failed = results.iter().filter(|r| r.is_none()).count();
@@ -105,26 +126,36 @@ pub fn bootstrap_clusters<F>(clusters: &[Vec<usize>], options: &BootstrapOptions
 where
     F: Fn(&[usize]) -> Option<Vec<f64>> + Sync,
 {
-    let results: Vec<Option<Vec<f64>>> = (0..options.resamples)
-        .into_par_iter()
-        .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-            rng.set_stream(r as u64);
-            let indices: Vec<usize> = (0..clusters.len())
+    resample(
+        options,
+        |rng| {
+            (0..clusters.len())
                 .flat_map(|_| {
                     clusters[rng.random_range(0..clusters.len())]
                         .iter()
                         .copied()
                 })
-                .collect();
-            refit(&indices)
-        })
-        .collect();
-    let failed = results.iter().filter(|r| r.is_none()).count();
-    Draws {
-        rows: results.into_iter().flatten().collect(),
-        failed,
-    }
+                .collect()
+        },
+        |indices: &Vec<usize>| refit(indices),
+    )
+}
+
+/// Runs `refit` on `options.resamples` wild resamples, in parallel: each draws one
+/// Rademacher sign (±1, even odds) per group of `groups` and passes them.
+pub fn bootstrap_signs<F>(groups: usize, options: &BootstrapOptions, refit: F) -> Draws
+where
+    F: Fn(&[f64]) -> Option<Vec<f64>> + Sync,
+{
+    resample(
+        options,
+        |rng| {
+            (0..groups)
+                .map(|_| if rng.random_bool(0.5) { 1.0 } else { -1.0 })
+                .collect()
+        },
+        |signs: &Vec<f64>| refit(signs),
+    )
 }
 
 #[cfg(test)]
@@ -161,19 +192,45 @@ mod tests {
             ..Default::default()
         };
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .unwrap()
-                .install(|| {
-                    bootstrap(&strata, &options, |idx| {
-                        // Strata are respected: the last 3 indices come from 10..13.
-                        assert!(idx[10..].iter().all(|&i| i >= 10));
-                        Some(idx.iter().map(|&i| i as f64).collect())
-                    })
+            on_threads(threads, || {
+                bootstrap(&strata, &options, |idx| {
+                    // Strata are respected: the last 3 indices come from 10..13.
+                    assert!(idx[10..].iter().all(|&i| i >= 10));
+                    Some(idx.iter().map(|&i| i as f64).collect())
                 })
+            })
         };
         assert_eq!(run(1), run(2));
+    }
+
+    /// `f` on a rayon pool of `threads` threads.
+    fn on_threads(threads: usize, f: impl FnOnce() -> Draws + Send) -> Draws {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(f)
+    }
+
+    #[test]
+    fn wild_signs_are_even_odds_and_do_not_depend_on_thread_count() {
+        let options = BootstrapOptions {
+            resamples: 400,
+            ..Default::default()
+        };
+        let run = |threads| {
+            on_threads(threads, || {
+                bootstrap_signs(5, &options, |signs| Some(signs.to_vec()))
+            })
+        };
+        let draws = run(1);
+        assert_eq!(draws, run(2));
+        assert_eq!(draws.rows.len(), 400);
+        let signs: Vec<f64> = draws.rows.concat();
+        assert!(signs.iter().all(|&s| s == 1.0 || s == -1.0));
+        // 2000 fair signs: a mean beyond ±0.1 is 4.5 SE away.
+        let mean = signs.iter().sum::<f64>() / signs.len() as f64;
+        assert!(mean.abs() < 0.1, "{mean}");
     }
 
     #[test]

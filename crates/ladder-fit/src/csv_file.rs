@@ -241,6 +241,7 @@ impl Dataset {
                 planned: None,
                 entropy_rate: None,
                 unit,
+                families: (0..rows.len()).collect(),
                 runs: rows.into_iter().map(|r| r.run).collect(),
                 curves: Vec::new(),
             },
@@ -300,6 +301,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
         entropy_rate: None,
         unit: crate::TokenUnit::Tokens,
         runs: order.iter().map(|r| r.to_string()).collect(),
+        families: (0..order.len()).collect(),
         curves,
     })
 }

@@ -191,10 +191,12 @@ fn draw(
     let mut family_rng = ChaCha8Rng::seed_from_u64(options.seed);
     family_rng.set_stream(FAMILY_STREAMS + rep as u64);
     let mut out = Vec::new();
-    for _ in 0..options.seeds.max(1) {
+    let mut family_keys: Vec<(usize, f64)> = Vec::new();
+    for seed in 0..options.seeds.max(1) {
         // One shared term per model of this seed, drawn in order of first appearance.
         let mut families: Vec<(f64, f64)> = Vec::new();
         for p in points {
+            family_keys.push((seed, p.n));
             let shared = if options.family_noise > 0.0 {
                 match families.iter().find(|f| f.0 == p.n) {
                     Some(f) => f.1,
@@ -229,6 +231,7 @@ fn draw(
         entropy_rate: None,
         unit: crate::TokenUnit::Tokens,
         runs: (1..=out.len()).map(|i| i.to_string()).collect(),
+        families: crate::family_ids(family_keys),
         curves: Vec::new(),
     })
 }

@@ -194,6 +194,7 @@ mod tests {
             entropy_rate: None,
             unit: crate::TokenUnit::Tokens,
             runs: (0..rows.len()).map(|i| format!("run{i}")).collect(),
+            families: (0..rows.len()).collect(),
             curves: Vec::new(),
         };
         let x = extrapolate(&data, 8.0, &Approach3Options::default()).unwrap();

@@ -84,7 +84,7 @@ pub use kaplan::{
 pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
 pub use optimum_check::{check_optimum, Optimum, OptimumCheck, Predicted};
-pub use points::{Curve, Dataset, Point, Points, TokenUnit};
+pub use points::{family_ids, Curve, Dataset, Point, Points, TokenUnit};
 pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{
     analyse, approach2_budgets, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode,

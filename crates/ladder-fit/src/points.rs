@@ -64,6 +64,21 @@ pub enum TokenUnit {
     Bytes,
 }
 
+/// A family number for each of `keys`, in order of first appearance: equal keys (a
+/// run's model and seed) get equal numbers.
+pub fn family_ids<K: PartialEq>(keys: impl IntoIterator<Item = K>) -> Vec<usize> {
+    let mut seen: Vec<K> = Vec::new();
+    keys.into_iter()
+        .map(|key| match seen.iter().position(|k| *k == key) {
+            Some(f) => f,
+            None => {
+                seen.push(key);
+                seen.len() - 1
+            }
+        })
+        .collect()
+}
+
 /// Points with the optional labels a CSV can carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -85,6 +100,10 @@ pub struct Dataset {
     pub unit: TokenUnit,
     /// Run label of each point: the `run` column, or the 1-based row number.
     pub runs: Vec<String>,
+    /// Family of each point: runs with equal numbers share their noise (the runs of one
+    /// model and seed, WSD branches of one stable phase). Each point its own family
+    /// when unknown.
+    pub families: Vec<usize>,
     /// Training curves, when the input has them (for approach 1).
     pub curves: Vec<Curve>,
 }
@@ -126,8 +145,22 @@ impl Dataset {
         groups
     }
 
+    /// The points grouped by family (`families`), in order of each family's
+    /// first point.
+    pub fn family_groups(&self) -> Vec<Vec<usize>> {
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        for (i, &f) in self.families.iter().enumerate() {
+            match groups.iter_mut().find(|g| g.0 == f) {
+                Some(g) => g.1.push(i),
+                None => groups.push((f, vec![i])),
+            }
+        }
+        groups.into_iter().map(|g| g.1).collect()
+    }
+
     /// Points labelled with `6·N·D` budgets and their index as run label.
     pub fn unlabelled(points: Points) -> Self {
+        let points_len = points.len();
         let budgets = points.as_slice().iter().map(|p| 6.0 * p.n * p.d).collect();
         let runs = (1..=points.len()).map(|i| i.to_string()).collect();
         Self {
@@ -137,6 +170,7 @@ impl Dataset {
             planned: None,
             entropy_rate: None,
             unit: TokenUnit::Tokens,
+            families: (0..points_len).collect(),
             runs,
             curves: Vec::new(),
         }

@@ -317,7 +317,10 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let boot3 = boot_on.then(|| {
         bootstrap_approach3(
             points,
-            &data.replicates(),
+            &match options.bootstrap.resampling {
+                Resampling::WildFamilies => data.family_groups(),
+                Resampling::Pairs | Resampling::Residuals => data.replicates(),
+            },
             &fit,
             &options.approach3,
             &options.bootstrap,

@@ -8,7 +8,7 @@ mod common;
 
 use ladder_fit::{
     bootstrap_approach3, fit_approach3, Approach3Options, BootstrapOptions, ChinchillaLaw, IsoFlop,
-    Point, Points,
+    Point, Points, Resampling,
 };
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -192,6 +192,69 @@ fn bootstrap_predicts_a_run_beyond_the_grid() {
         spread.ci95
     );
     assert!(spread.ci80[0] <= predicted && predicted <= spread.ci80[1]);
+}
+
+/// Noise that a model's runs share (one offset per N, as the WSD branches of one stable
+/// phase share theirs) is invisible to the residual bootstrap, which draws each run's
+/// residual on its own; the wild bootstrap over families flips each family's residuals
+/// together and sees it. Without a family term the two agree.
+#[test]
+fn the_family_bootstrap_sees_noise_a_models_runs_share() {
+    let truth = HOFFMANN_LIKE;
+    let options = Approach3Options::default();
+    let boot = |resampling| BootstrapOptions {
+        resamples: 100,
+        seed: 5,
+        resampling,
+        ..Default::default()
+    };
+    let se_of_alpha = |family_sd: f64| {
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let run = Normal::new(0.0, 0.002).unwrap();
+        let family = Normal::new(0.0, family_sd.max(1e-12)).unwrap();
+        let mut pts = Vec::new();
+        let mut families = Vec::new();
+        // 12 models × 3 seeds: each (model, seed) family trains 4 of the grid's 12 D.
+        for i in 0..12 {
+            let n = 1e6 * 10f64.powf(5.0 * i as f64 / 11.0);
+            for seed in 0..3 {
+                let shared = family.sample(&mut rng);
+                let first = pts.len();
+                for k in 0..4 {
+                    let d = 1e7 * 10f64.powf(6.0 * (3 * k + seed) as f64 / 11.0);
+                    let noise = shared + run.sample(&mut rng);
+                    pts.push(Point {
+                        n,
+                        d,
+                        loss: truth.loss(n, d) * noise.exp(),
+                    });
+                }
+                families.push((first..pts.len()).collect::<Vec<usize>>());
+            }
+        }
+        let points = Points::new(pts).unwrap();
+        let fit = fit_approach3(&points, &options).unwrap();
+        let se = |resampling| {
+            let b = bootstrap_approach3(
+                &points,
+                &families,
+                &fit,
+                &options,
+                &boot(resampling),
+                &[],
+                &[],
+            );
+            b.params.iter().find(|p| p.0 == "alpha").unwrap().1.se
+        };
+        (se(Resampling::Residuals), se(Resampling::WildFamilies))
+    };
+    let (plain, wild) = se_of_alpha(0.02);
+    assert!(wild > 2.0 * plain, "residuals {plain}, families {wild}");
+    let (plain, wild) = se_of_alpha(0.0);
+    assert!(
+        (wild / plain - 1.0).abs() < 0.4,
+        "residuals {plain}, families {wild}"
+    );
 }
 
 /// One cluster per point: every run its own.

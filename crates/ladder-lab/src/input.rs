@@ -47,6 +47,9 @@ pub fn fit_input(
     let (mut points, mut budgets, mut labels, mut curves) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut planned = Vec::new();
+    // A run's family: its model's N and its seed (a model's runs of one seed share their
+    // initial weights, data order and, under WSD branching, their stable phase).
+    let mut family_keys: Vec<(f64, u64)> = Vec::new();
     for run in runs.iter().filter(|r| r.is_finished()) {
         let m = &run.meta;
         let n = m.n(params) as f64;
@@ -67,6 +70,7 @@ pub fn fit_input(
             _ => m.compute(rule),
         });
         planned.push(m.c_budget);
+        family_keys.push((n, m.seed));
         labels.push(run.id.clone());
         curves.push(Curve {
             run: run.id.clone(),
@@ -95,6 +99,7 @@ pub fn fit_input(
                 _ => TokenUnit::Tokens,
             },
             runs: labels,
+            families: ladder_fit::family_ids(family_keys),
             curves,
         },
         left_out,

@@ -85,6 +85,9 @@ fn approach3(f: &mut String, report: &FitReport) {
                 match b.method {
                     Some(Resampling::Residuals) => " of the residuals (the design kept)",
                     Some(Resampling::Pairs) => " of the points",
+                    Some(Resampling::WildFamilies) => {
+                        " of the residuals, one sign per model and seed (the design kept)"
+                    }
                     None => "",
                 },
                 b.resamples,
