@@ -190,28 +190,19 @@ fn draw(
     rng.set_stream(rep as u64);
     let mut family_rng = ChaCha8Rng::seed_from_u64(options.seed);
     family_rng.set_stream(FAMILY_STREAMS + rep as u64);
+    let seeds = options.seeds.max(1);
+    let families = crate::family_ids((0..seeds).flat_map(|s| points.iter().map(move |p| (s, p.n))));
+    // One shared term per family, drawn in order of first appearance.
+    let mut shared: Vec<f64> = Vec::new();
     let mut out = Vec::new();
-    let mut family_keys: Vec<(usize, f64)> = Vec::new();
-    for seed in 0..options.seeds.max(1) {
-        // One shared term per model of this seed, drawn in order of first appearance.
-        let mut families: Vec<(f64, f64)> = Vec::new();
-        for p in points {
-            family_keys.push((seed, p.n));
-            let shared = if options.family_noise > 0.0 {
-                match families.iter().find(|f| f.0 == p.n) {
-                    Some(f) => f.1,
-                    None => {
-                        let z: f64 = StandardNormal.sample(&mut family_rng);
-                        families.push((p.n, options.family_noise * z));
-                        options.family_noise * z
-                    }
-                }
-            } else {
-                0.0
-            };
-            let z: f64 = StandardNormal.sample(&mut rng);
-            out.push((p, law.loss(p.n, p.d) * (options.noise * z + shared).exp()));
+    for (p, &f) in points.iter().cycle().zip(&families) {
+        if options.family_noise > 0.0 && f == shared.len() {
+            let z: f64 = StandardNormal.sample(&mut family_rng);
+            shared.push(options.family_noise * z);
         }
+        let z: f64 = StandardNormal.sample(&mut rng);
+        let term = shared.get(f).copied().unwrap_or(0.0);
+        out.push((p, law.loss(p.n, p.d) * (options.noise * z + term).exp()));
     }
     let planned: Option<Vec<f64>> = out.iter().map(|(p, _)| p.planned).collect();
     Some(Dataset {
@@ -231,7 +222,7 @@ fn draw(
         entropy_rate: None,
         unit: crate::TokenUnit::Tokens,
         runs: (1..=out.len()).map(|i| i.to_string()).collect(),
-        families: crate::family_ids(family_keys),
+        families,
         curves: Vec::new(),
     })
 }

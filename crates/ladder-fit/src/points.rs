@@ -79,6 +79,19 @@ pub fn family_ids<K: PartialEq>(keys: impl IntoIterator<Item = K>) -> Vec<usize>
         .collect()
 }
 
+/// The indices of each id in `ids` (numbered in order of first appearance, as
+/// [`family_ids`] numbers them), one group per id.
+fn groups(ids: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: Vec<Vec<usize>> = Vec::new();
+    for (i, &id) in ids.iter().enumerate() {
+        match out.get_mut(id) {
+            Some(g) => g.push(i),
+            None => out.push(vec![i]),
+        }
+    }
+    out
+}
+
 /// Points with the optional labels a CSV can carry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
@@ -134,28 +147,14 @@ impl Dataset {
     /// group; in order of each group's first point.
     pub fn replicates(&self) -> Vec<Vec<usize>> {
         let p = self.points.as_slice();
-        let key = |i: usize| (p[i].n, p[i].d, self.budgets[i]);
-        let mut groups: Vec<Vec<usize>> = Vec::new();
-        for i in 0..p.len() {
-            match groups.iter_mut().find(|g| key(g[0]) == key(i)) {
-                Some(g) => g.push(i),
-                None => groups.push(vec![i]),
-            }
-        }
-        groups
+        groups(&family_ids(
+            (0..p.len()).map(|i| (p[i].n, p[i].d, self.budgets[i])),
+        ))
     }
 
-    /// The points grouped by family (`families`), in order of each family's
-    /// first point.
+    /// The points grouped by family (`families`), in order of each family's first point.
     pub fn family_groups(&self) -> Vec<Vec<usize>> {
-        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-        for (i, &f) in self.families.iter().enumerate() {
-            match groups.iter_mut().find(|g| g.0 == f) {
-                Some(g) => g.1.push(i),
-                None => groups.push((f, vec![i])),
-            }
-        }
-        groups.into_iter().map(|g| g.1).collect()
+        groups(&family_ids(self.families.iter()))
     }
 
     /// Points labelled with `6·N·D` budgets and their index as run label.
