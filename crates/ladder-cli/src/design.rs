@@ -40,7 +40,7 @@ pub struct DesignArgs {
     /// Seed of the noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// What approach 3's bootstrap resamples in each fit.
+    /// What the bootstraps resample in each fit (auto: as `ladder fit` on a sweep).
     #[arg(long, value_enum, default_value_t = ResamplingArg::Auto)]
     pub bootstrap_method: ResamplingArg,
     /// Parameter count used as N.

@@ -11,8 +11,9 @@ use crate::exit::{emit, line, Failure};
 /// What approach 3's bootstrap resamples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResamplingArg {
-    /// Residuals for a sweep (its design is fixed by the plan), pairs for a CSV of
-    /// points from elsewhere (as Epoch AI bootstrapped Chinchilla's).
+    /// For a sweep (its design is fixed by the plan): wild-families when its points
+    /// repeat with other seeds, residuals with one seed (too few families). Pairs for a
+    /// CSV of points from elsewhere (as Epoch AI bootstrapped Chinchilla's).
     Auto,
     /// The runs, with replacement (clusters of seeds kept together).
     Pairs,
@@ -29,7 +30,7 @@ impl ResamplingArg {
     /// The resampling for a sweep's runs (`sweep`) or for a table of points.
     pub(crate) fn resampling(self, sweep: bool) -> Resampling {
         match self {
-            ResamplingArg::Auto if sweep => Resampling::Residuals,
+            ResamplingArg::Auto if sweep => Resampling::Sweep,
             ResamplingArg::Auto | ResamplingArg::Pairs => Resampling::Pairs,
             ResamplingArg::Residuals => Resampling::Residuals,
             ResamplingArg::WildFamilies => Resampling::WildFamilies,
@@ -53,7 +54,8 @@ pub struct FitOptions {
     /// Seed of the bootstrap.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// What approach 3's bootstrap resamples.
+    /// What the bootstraps resample (approach 3 resamples it; with wild-families approach
+    /// 2 draws the noise a model and seed share as well).
     #[arg(long, value_enum, default_value_t = ResamplingArg::Auto)]
     pub bootstrap_method: ResamplingArg,
     /// Approach 2 (IsoFLOP parabolas).
@@ -117,7 +119,8 @@ pub struct FitArgs {
     /// Also write the fit as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// CSV input: the column named HEADER holds NAME (N, D, loss, C, run or tokens), e.g.
+    /// CSV input: the column named HEADER holds NAME (N, D, loss, C, run, tokens or
+    /// seed: the runs of one N and seed form a family for `wild-families`), e.g.
     /// `--column N=N_params`. Repeatable.
     #[arg(long = "column", value_name = "NAME=HEADER", value_parser = column_map)]
     pub columns: Vec<(String, String)>,
@@ -144,7 +147,7 @@ fn key_value(s: &str) -> Result<(String, String), String> {
 
 /// `NAME=HEADER` where NAME is a column ladder reads.
 fn column_map(s: &str) -> Result<(String, String), String> {
-    const NAMES: [&str; 6] = ["N", "D", "loss", "C", "run", "tokens"];
+    const NAMES: [&str; 7] = ["N", "D", "loss", "C", "run", "tokens", "seed"];
     let (name, header) = key_value(s)?;
     if NAMES.contains(&name.as_str()) {
         Ok((name, header))

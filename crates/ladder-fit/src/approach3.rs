@@ -544,7 +544,8 @@ pub fn bootstrap_approach3(
                 ))
             })
         }
-        Resampling::Residuals => {
+        // Unresolved (only `analyse` knows the data's seeds): a fixed design's residuals.
+        Resampling::Residuals | Resampling::Sweep => {
             let residuals = Residuals::of(points, &fit.law);
             let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
             bootstrap_clusters(&singles, boot, |idx| {

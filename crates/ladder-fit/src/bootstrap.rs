@@ -25,6 +25,30 @@ pub enum Resampling {
     /// resample: the wild cluster bootstrap (Cameron, Gelbach & Miller 2008), which keeps
     /// the design and the noise that a family's runs share.
     WildFamilies,
+    /// For a sweep's runs, whose design the plan fixed: [`Resampling::WildFamilies`] when
+    /// its points repeat with other seeds (each model and seed is then a family, and there
+    /// are enough of them for a wild cluster bootstrap), else [`Resampling::Residuals`]
+    /// (with one seed a sweep has only as many families as sizes, 6-11: too few clusters,
+    /// Cameron, Gelbach & Miller 2008; Webb 2014). [`crate::analyse`] resolves it from
+    /// the data and records the method it used.
+    Sweep,
+}
+
+impl Resampling {
+    /// The method this stands for on `data`: itself, or for [`Resampling::Sweep`] the one
+    /// its seeds and families call for.
+    pub fn resolve(self, data: &crate::Dataset) -> Resampling {
+        if self != Resampling::Sweep {
+            return self;
+        }
+        let seeded = data.replicates().iter().any(|g| g.len() > 1);
+        let families = data.family_groups().len() < data.points.len();
+        if seeded && families {
+            Resampling::WildFamilies
+        } else {
+            Resampling::Residuals
+        }
+    }
 }
 
 /// Settings of a bootstrap.

@@ -8,7 +8,7 @@ use crate::{Curve, Dataset, FitError, Point, Points};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CsvOptions {
     /// `(name, header)`: the column named `header` in the file is `name` (`N`, `D`,
-    /// `loss`, `C`, `run`, `tokens` or `tokenizer`).
+    /// `loss`, `C`, `run`, `tokens`, `tokenizer` or `seed`).
     pub columns: Vec<(String, String)>,
     /// `(header, value)`: keep only rows whose column `header` is exactly `value`.
     pub filters: Vec<(String, String)>,
@@ -26,6 +26,7 @@ struct Columns {
     run: Option<usize>,
     tokens: Option<usize>,
     tokenizer: Option<usize>,
+    seed: Option<usize>,
     /// `(column, value)` a row must have to be kept.
     filters: Vec<(usize, String)>,
 }
@@ -39,6 +40,8 @@ struct Row {
     tokens: Option<f64>,
     /// Whether its `tokenizer` cell says `byte`.
     bytes: bool,
+    /// Its `seed` cell, with a `seed` column.
+    seed: Option<String>,
     line: usize,
 }
 
@@ -95,6 +98,7 @@ impl Columns {
             run: find("run"),
             tokens: find("tokens"),
             tokenizer: find("tokenizer"),
+            seed: find("seed"),
             filters,
         };
         if columns.tokens.is_some() && columns.run.is_none() {
@@ -166,6 +170,7 @@ impl Columns {
             bytes: self
                 .tokenizer
                 .is_some_and(|c| record.get(c) == Some("byte")),
+            seed: self.seed.map(|c| cell(c, "seed").map(str::to_string)).transpose()?,
             point,
             line,
         }))
@@ -176,8 +181,10 @@ impl Dataset {
     /// Parses CSV text with a header naming the columns `N`, `D` and `loss`, and
     /// optionally `C` (the budget label in FLOPs, default `6·N·D`) and `run` (a label
     /// for residuals). A `tokenizer` column (as in ladder's runs.csv) that says `byte` on
-    /// every row makes D count bytes ([`crate::TokenUnit`]). Other columns are ignored.
-    /// `source_name` labels errors.
+    /// every row makes D count bytes ([`crate::TokenUnit`]). A `seed` column (as in
+    /// ladder's runs.csv) makes the runs of one N and seed a family ([`Dataset::families`]:
+    /// WSD branches of one stable phase share their noise); without one every row is its
+    /// own family. Other columns are ignored. `source_name` labels errors.
     ///
     /// With a `tokens` column (which needs `run`), each row is one evaluation of a run
     /// after `tokens` tokens: a run's rows must share N, D and C, its point is the row
@@ -241,7 +248,7 @@ impl Dataset {
                 planned: None,
                 entropy_rate: None,
                 unit,
-                families: (0..rows.len()).collect(),
+                families: families(&rows),
                 runs: rows.into_iter().map(|r| r.run).collect(),
                 curves: Vec::new(),
             },
@@ -254,6 +261,14 @@ impl Dataset {
     }
 }
 
+/// Each row's family: its N and seed with a `seed` column, else its own.
+fn families<'r>(rows: impl IntoIterator<Item = &'r Row>) -> Vec<usize> {
+    crate::family_ids(rows.into_iter().enumerate().map(|(i, r)| match &r.seed {
+        Some(seed) => (r.point.n.to_bits(), seed.clone()),
+        None => (i as u64, String::new()),
+    }))
+}
+
 /// Rows that are evaluations, grouped into one curve per run (in order of each run's
 /// first row); each run's point is its row with the most tokens.
 fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, FitError> {
@@ -264,6 +279,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
         }
     }
     let (mut finals, mut budgets, mut curves) = (Vec::new(), Vec::new(), Vec::new());
+    let mut lasts = Vec::new();
     for run in &order {
         let mut own: Vec<&Row> = rows.iter().filter(|r| r.run == *run).collect();
         let first = own[0];
@@ -281,6 +297,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
         }
         own.sort_by(|a, b| a.tokens.unwrap_or(0.0).total_cmp(&b.tokens.unwrap_or(0.0)));
         let last = own[own.len() - 1];
+        lasts.push(last);
         finals.push(last.point);
         budgets.push(last.budget);
         curves.push(Curve {
@@ -301,7 +318,7 @@ fn curves(rows: Vec<Row>, budgets_given: bool, err: &Errors) -> Result<Dataset, 
         entropy_rate: None,
         unit: crate::TokenUnit::Tokens,
         runs: order.iter().map(|r| r.to_string()).collect(),
-        families: (0..order.len()).collect(),
+        families: families(lasts),
         curves,
     })
 }
@@ -401,6 +418,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("`nope`"), "{e}");
+    }
+
+    #[test]
+    fn a_seed_column_makes_a_models_runs_of_one_seed_a_family() {
+        let text = "N,D,loss,seed\n1e6,1e7,3.5,0\n1e6,2e7,3.4,0\n1e6,1e7,3.6,1\n2e6,1e7,3.3,0\n";
+        let data = Dataset::from_csv(text, "t.csv").unwrap();
+        assert_eq!(data.families, vec![0, 0, 1, 2]);
+        let without = Dataset::from_csv("N,D,loss\n1e6,1e7,3.5\n1e6,2e7,3.4\n", "t.csv").unwrap();
+        assert_eq!(without.families, vec![0, 1]);
     }
 
     #[test]

@@ -69,6 +69,15 @@ pub struct QuantitySummary {
     pub coverage95: Option<f64>,
     /// Sweeps whose fit gave an interval.
     pub with_interval: usize,
+    /// Standard deviation of the estimates across the sweeps: the scatter an interval
+    /// should describe.
+    #[serde(default)]
+    pub scatter: Option<f64>,
+    /// Median of the sweeps' bootstrap standard errors. Over `scatter` it says whether
+    /// the intervals are as wide as the scatter they claim (1), with an error of about
+    /// `1/√(2·(sweeps−1))`: far finer than the coverage of a few dozen sweeps.
+    #[serde(default)]
+    pub se: Option<f64>,
 }
 
 /// How often one verdict came out each way.
@@ -276,7 +285,8 @@ fn summarise(
     ratio: bool,
     estimates: &[(f64, Option<Spread>)],
 ) -> QuantitySummary {
-    let med = median(estimates.iter().map(|e| e.0).collect());
+    let values: Vec<f64> = estimates.iter().map(|e| e.0).collect();
+    let med = median(values.clone());
     let spreads: Vec<Spread> = estimates.iter().filter_map(|e| e.1).collect();
     let share = |pick: fn(&Spread) -> [f64; 2]| {
         (!spreads.is_empty()).then(|| {
@@ -309,6 +319,8 @@ fn summarise(
         coverage80: share(|s| s.ci80),
         coverage95: share(|s| s.ci95),
         with_interval: spreads.len(),
+        scatter: (estimates.len() > 1).then(|| crate::stats::mean_sd(&values).1),
+        se: (!spreads.is_empty()).then(|| median(spreads.iter().map(|s| s.se).collect())),
     }
 }
 

@@ -81,7 +81,7 @@ pub fn family_ids<K: PartialEq>(keys: impl IntoIterator<Item = K>) -> Vec<usize>
 
 /// The indices of each id in `ids` (numbered in order of first appearance, as
 /// [`family_ids`] numbers them), one group per id.
-fn groups(ids: &[usize]) -> Vec<Vec<usize>> {
+pub(crate) fn groups(ids: &[usize]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, &id) in ids.iter().enumerate() {
         match out.get_mut(id) {

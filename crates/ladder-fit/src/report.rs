@@ -301,6 +301,15 @@ pub fn report_budgets(labels: &[f64]) -> Vec<f64> {
 /// Runs approach 3 (always), approach 2 (per `options.approach2`), the bootstraps,
 /// diagnostics and verdicts on `data`.
 pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, FitError> {
+    let resolved;
+    let options = if options.bootstrap.resampling == Resampling::Sweep {
+        let mut o = options.clone();
+        o.bootstrap.resampling = o.bootstrap.resampling.resolve(data);
+        resolved = o;
+        &resolved
+    } else {
+        options
+    };
     let points = &data.points;
     let fit = fit_approach3(points, &options.approach3)?;
     let law = fit.law;
@@ -319,7 +328,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             points,
             &match options.bootstrap.resampling {
                 Resampling::WildFamilies => data.family_groups(),
-                Resampling::Pairs | Resampling::Residuals => data.replicates(),
+                Resampling::Pairs | Resampling::Residuals | Resampling::Sweep => data.replicates(),
             },
             &fit,
             &options.approach3,
@@ -571,7 +580,13 @@ fn approach2(
         };
         return Ok((Some(json), None));
     }
-    let b = bootstrap_approach2(&data.points, &budgets, &fit, &options.bootstrap);
+    let b = bootstrap_approach2(
+        &data.points,
+        &data.families,
+        &budgets,
+        &fit,
+        &options.bootstrap,
+    );
     let mut intervals = Intervals::default();
     for (name, s) in [("a", b.a), ("b", b.b), ("ratio", b.ratio)] {
         if let Some(s) = s {

@@ -38,7 +38,15 @@ pub struct Verdict {
 /// threshold rejects a true law whenever the runs are noisy).
 pub fn power_law(diag: &Diagnostics) -> Verdict {
     let claim = "the power law L = E + A/N^alpha + B/D^beta holds".to_string();
-    if !diag.degenerate.is_empty() {
+    // A law the lack-of-fit test rejects is rejected whether or not its parameters are
+    // identified: the test asks whether the best fit in the family misses the points'
+    // means beyond the seed noise, and a wide interval of one parameter does not make any
+    // member of the family fit better. Otherwise a degenerate fit cannot tell.
+    let rejected = diag
+        .lack_of_fit
+        .as_ref()
+        .is_some_and(|t| t.p < LACK_OF_FIT_P_LEVEL);
+    if !diag.degenerate.is_empty() && !rejected {
         return Verdict {
             claim,
             holds: None,
@@ -103,6 +111,12 @@ pub fn power_law(diag: &Diagnostics) -> Verdict {
     };
     if !trends.is_empty() {
         detail.push_str(&format!(": {}", trends.join(", ")));
+    }
+    if !diag.degenerate.is_empty() {
+        detail.push_str(&format!(
+            "; the fit is also degenerate: {}",
+            diag.degenerate.join("; ")
+        ));
     }
     Verdict {
         claim,
@@ -404,6 +418,30 @@ mod tests {
             &fits,
         );
         assert_eq!(v.holds, Some(false), "{}", v.detail);
+    }
+
+    #[test]
+    fn a_degenerate_fit_cannot_tell_unless_the_lack_of_fit_test_rejects_the_law() {
+        let degenerate = |p: f64| Diagnostics {
+            degenerate: vec!["B is not identified".into()],
+            ..with_seeds(0.99, p)
+        };
+        let v = power_law(&degenerate(0.4));
+        assert_eq!(v.holds, None, "{}", v.detail);
+        assert!(
+            v.detail.starts_with("the fit is degenerate"),
+            "{}",
+            v.detail
+        );
+        let v = power_law(&degenerate(1e-6));
+        assert_eq!(v.holds, Some(false), "{}", v.detail);
+        assert!(
+            v.detail.contains("beyond the seed noise")
+                && v.detail
+                    .ends_with("the fit is also degenerate: B is not identified"),
+            "{}",
+            v.detail
+        );
     }
 
     #[test]

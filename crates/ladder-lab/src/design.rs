@@ -198,8 +198,8 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
     line(
         &mut out,
         format!(
-            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9}",
-            "quantity", "truth", "median", "bias", "80% width", "cover 80", "cover 95"
+            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9} {:>6}",
+            "quantity", "truth", "median", "bias", "80% width", "cover 80", "cover 95", "SE/SD"
         ),
     );
     for q in &report.quantities {
@@ -225,12 +225,16 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
         line(
             &mut out,
             format!(
-                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {:>9} {:>9}",
+                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {:>9} {:>9} {:>6}",
                 q.name,
                 q.truth,
                 q.median,
                 pct(q.coverage80),
-                pct(q.coverage95)
+                pct(q.coverage95),
+                match (q.se, q.scatter) {
+                    (Some(se), Some(sd)) if sd > 0.0 => format!("{:.2}", se / sd),
+                    _ => "-".into(),
+                }
             ),
         );
     }

@@ -23,8 +23,8 @@ pub struct FitOptions {
     pub bootstrap: usize,
     /// Seed of the bootstrap.
     pub seed: u64,
-    /// What approach 3's bootstrap resamples (default: residuals, for a sweep's fixed
-    /// design).
+    /// What the bootstraps resample (default: [`Resampling::Sweep`], for a sweep's fixed
+    /// design: its families' residuals with seeds, else its runs' residuals).
     pub resampling: Resampling,
     /// Whether to run approach 2.
     pub approach2: Approach2Mode,
@@ -45,7 +45,7 @@ impl Default for FitOptions {
             flops: FlopCount::SixNd,
             bootstrap: 1000,
             seed: 0,
-            resampling: Resampling::Residuals,
+            resampling: Resampling::Sweep,
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,

@@ -100,6 +100,8 @@ fn ladders_own_runs_csv_fits_as_its_sweep_file_does() {
     assert_eq!(from_csv.data.points, h5.data.points);
     assert_eq!(from_csv.data.budgets, h5.data.budgets);
     assert_eq!(from_csv.data.runs, h5.data.runs);
+    // runs.csv's seed column gives the families a sweep file's N and seed give.
+    assert_eq!(from_csv.data.family_groups(), h5.data.family_groups());
     let a = fit(&from_csv.data, &options, &csv_path).unwrap().approach3;
     let b = fit(&h5.data, &options, &lab).unwrap().approach3;
     assert_eq!(

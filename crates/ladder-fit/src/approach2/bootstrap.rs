@@ -5,6 +5,13 @@
 //! run's loss scatters far more across seeds than a long one's), else from the
 //! residuals of the profiles' parabolas. The bootstrap's spread of each budget's
 //! `ln N_opt` weights that budget in the lines.
+//!
+//! With [`Resampling::WildFamilies`] the noise keeps what a family's runs share (the
+//! runs of one model and seed: WSD branches of one stable phase share its initial
+//! weights, data order and most of its steps). The share `ρ` of a run's seed variance
+//! that its family's runs at other budgets also carry is measured from the seeds, and
+//! each run's noise is drawn as `sd·(√(1−ρ)·z_run + √ρ·z_family)`: the same variance
+//! per run, correlated within a family as measured.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -14,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::sizes;
 use super::{lines, profiles, Approach2Fit, Budget, Columns};
-use crate::bootstrap::BootstrapOptions;
+use crate::bootstrap::{BootstrapOptions, Resampling};
 use crate::stats::mean_sd;
 use crate::{Points, Spread};
 
@@ -36,6 +43,22 @@ pub struct Noise {
     /// the others `sd`. Empty when the noise comes from the residuals (`sd` for all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_budget: Vec<f64>,
+    /// With the family bootstrap: the share of a run's seed variance that the runs of its
+    /// family (model and seed) at other budgets share, and the pairs of such runs it was
+    /// measured on. 0 and 0 otherwise.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared: f64,
+    /// Pairs of one family's runs behind `shared`.
+    #[serde(default, skip_serializing_if = "no_pairs")]
+    pub shared_pairs: usize,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+
+fn no_pairs(v: &usize) -> bool {
+    *v == 0
 }
 
 /// Bootstrap spreads of approach 2's exponents, and the weighted fit.
@@ -103,9 +126,54 @@ fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
             } else {
                 Vec::new()
             },
+            shared: 0.0,
+            shared_pairs: 0,
         }
     })
 }
+
+/// The share of a run's seed variance that its family's runs at other budgets share:
+/// each run's deviation from its point's seed mean, over its budget's seed SD `sd`,
+/// correlated over the pairs of one family's runs (`family[i]` numbers run `i`'s family)
+/// and clipped to `[0, 1)`; with the pairs counted. `(0, 0)` without seeds or pairs.
+fn shared_share(c: &Columns, budgets: &[Budget], sd: &[f64], family: &[usize]) -> (f64, usize) {
+    // Standardised deviations of the runs that have seeds beside them.
+    let mut z: Vec<Option<f64>> = vec![None; c.loss.len()];
+    for b in budgets {
+        for s in sizes(&c.n, &b.indices)
+            .iter()
+            .filter(|s| s.indices.len() > 1)
+        {
+            let losses: Vec<f64> = s.indices.iter().map(|&i| c.loss[i]).collect();
+            let (mean, _) = mean_sd(&losses);
+            for &i in &s.indices {
+                z[i] = (sd[i] > 0.0).then(|| (c.loss[i] - mean) / sd[i]);
+            }
+        }
+    }
+    let (mut square, mut terms) = (0.0, 0usize);
+    let (mut product, mut pairs) = (0.0, 0usize);
+    for g in crate::points::groups(family) {
+        let zs: Vec<f64> = g.iter().filter_map(|&i| z[i]).collect();
+        square += zs.iter().map(|v| v * v).sum::<f64>();
+        terms += zs.len();
+        for (j, a) in zs.iter().enumerate() {
+            for b in &zs[j + 1..] {
+                product += a * b;
+                pairs += 1;
+            }
+        }
+    }
+    if pairs == 0 || square <= 0.0 {
+        return (0.0, 0);
+    }
+    let rho = (product / pairs as f64) / (square / terms as f64);
+    (rho.clamp(0.0, 0.99), pairs)
+}
+
+/// Streams of the family terms, apart from the per-run streams (one per resample), so
+/// that the runs' own draws do not change with the family's.
+const FAMILY_STREAMS: u64 = 1 << 32;
 
 /// One resample's minima: `ln N_opt` and `ln D_opt` of each budget that `fit` used, or
 /// `None` if one of them is no longer usable.
@@ -113,16 +181,35 @@ fn resample(
     c: &Columns,
     budgets: &[Budget],
     fit: &Approach2Fit,
-    sd: &[f64],
-    rng: &mut ChaCha8Rng,
+    noise: &Draw,
+    r: usize,
+    seed: u64,
 ) -> Option<Vec<[f64; 2]>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(r as u64);
+    let shared: Vec<f64> = if noise.shared > 0.0 {
+        let mut family_rng = ChaCha8Rng::seed_from_u64(seed);
+        family_rng.set_stream(FAMILY_STREAMS + r as u64);
+        let count = noise.family.iter().max().map_or(0, |f| f + 1);
+        (0..count)
+            .map(|_| StandardNormal.sample(&mut family_rng))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let own = (1.0 - noise.shared).sqrt();
     let loss: Vec<f64> = c
         .loss
         .iter()
-        .zip(sd)
-        .map(|(l, sd)| {
-            let z: f64 = StandardNormal.sample(rng);
-            l + sd * z
+        .zip(&noise.sd)
+        .enumerate()
+        .map(|(i, (l, sd))| {
+            let z: f64 = StandardNormal.sample(&mut rng);
+            if shared.is_empty() {
+                l + sd * z
+            } else {
+                l + sd * (own * z + noise.shared.sqrt() * shared[noise.family[i]])
+            }
         })
         .collect();
     let again = profiles(c, &loss, budgets, fit.rule).ok()?;
@@ -137,16 +224,25 @@ fn resample(
         .collect()
 }
 
+/// What one resample draws: each run's SD, its family, and the family's share.
+struct Draw {
+    sd: Vec<f64>,
+    family: Vec<usize>,
+    shared: f64,
+}
+
 /// Bootstraps approach 2 as fitted in `fit` (unweighted, from [`super::fit_approach2`])
-/// by adding the measured noise to every run's loss.
+/// by adding the measured noise to every run's loss. `families` numbers each point's
+/// family (as [`crate::family_ids`] does); only [`Resampling::WildFamilies`] reads it.
 pub fn bootstrap_approach2(
     points: &Points,
+    families: &[usize],
     budgets: &[Budget],
     fit: &Approach2Fit,
     options: &BootstrapOptions,
 ) -> Approach2Bootstrap {
     let c = Columns::of(points);
-    let Some(noise) = noise(&c, budgets, fit) else {
+    let Some(mut noise) = noise(&c, budgets, fit) else {
         return Approach2Bootstrap {
             a: None,
             b: None,
@@ -165,13 +261,19 @@ pub fn bootstrap_approach2(
             sd[i] = own;
         }
     }
+    // Numbered in order of first appearance, one family term each.
+    let family = crate::family_ids(families.iter());
+    if options.resampling == Resampling::WildFamilies && family.len() == sd.len() {
+        (noise.shared, noise.shared_pairs) = shared_share(&c, budgets, &sd, &family);
+    }
+    let draw = Draw {
+        sd,
+        family,
+        shared: noise.shared,
+    };
     let draws: Vec<Option<Vec<[f64; 2]>>> = (0..options.resamples)
         .into_par_iter()
-        .map(|r| {
-            let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-            rng.set_stream(r as u64);
-            resample(&c, budgets, fit, &sd, &mut rng)
-        })
+        .map(|r| resample(&c, budgets, fit, &draw, r, options.seed))
         .collect();
     let failed = draws.iter().filter(|d| d.is_none()).count();
     let ok: Vec<Vec<[f64; 2]>> = draws.into_iter().flatten().collect();

@@ -83,7 +83,9 @@ fn approach3(f: &mut String, report: &FitReport) {
             Some(b) => format!(
                 "  intervals: bootstrap{}, {} resamples ({} failed{}), seed {}",
                 match b.method {
-                    Some(Resampling::Residuals) => " of the residuals (the design kept)",
+                    Some(Resampling::Residuals | Resampling::Sweep) => {
+                        " of the residuals (the design kept)"
+                    }
                     Some(Resampling::Pairs) => " of the points",
                     Some(Resampling::WildFamilies) => {
                         " of the residuals, one sign per model and seed (the design kept)"
@@ -394,8 +396,17 @@ fn approach2_bootstrap(f: &mut String, a2: &Approach2Json) {
                 }
                 _ => String::new(),
             };
+            let shared = if n.shared_pairs > 0 {
+                format!(
+                    ", {:.0}% of it shared by a model's runs of one seed ({} pairs)",
+                    100.0 * n.shared,
+                    n.shared_pairs
+                )
+            } else {
+                String::new()
+            };
             format!(
-                "noise sd {:.4} per run from the {} ({} dof){by_budget}",
+                "noise sd {:.4} per run from the {} ({} dof){by_budget}{shared}",
                 n.sd, n.from, n.dof
             )
         },
