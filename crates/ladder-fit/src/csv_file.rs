@@ -170,7 +170,10 @@ impl Columns {
             bytes: self
                 .tokenizer
                 .is_some_and(|c| record.get(c) == Some("byte")),
-            seed: self.seed.map(|c| cell(c, "seed").map(str::to_string)).transpose()?,
+            seed: self
+                .seed
+                .map(|c| cell(c, "seed").map(str::to_string))
+                .transpose()?,
             point,
             line,
         }))
