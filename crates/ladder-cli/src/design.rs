@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use ladder_core::{FlopCount, ParamCount};
+use ladder_fit::MinimumRule;
 use ladder_lab::{
     design_text, load_plan, plan_seeds, simulate_plan, write_json, DesignRequest, FitOptions,
 };
@@ -52,6 +53,9 @@ pub struct DesignArgs {
     /// Extrapolation tests: fit on budgets up to C_max/K.
     #[arg(long, default_value_t = 4.0)]
     pub extrapolate_k: f64,
+    /// How approach 2 locates each budget's minimum in each fit.
+    #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
+    pub approach2_minimum: MinimumRule,
     /// Also write the findings as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -65,6 +69,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         bootstrap: args.bootstrap,
         extrapolate_k: args.extrapolate_k,
         resampling: args.bootstrap_method.resampling(true),
+        minimum: args.approach2_minimum,
         ..FitOptions::default()
     };
     let request = DesignRequest {

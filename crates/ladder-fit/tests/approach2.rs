@@ -229,3 +229,24 @@ fn the_family_bootstrap_measures_the_noise_a_models_runs_share() {
         }
     }
 }
+
+/// Sizes far apart (0.2 decades, 1.58× in N, as lab-cpu-d2-wide's): the local rule's five
+/// sizes span 2.5× the nearest rule's window in ln N, and the skewed profile pulls its
+/// vertex; the three nearest sizes are pulled less, so the top budget's D*/N* (20 by
+/// construction) comes out closer on noise-free profiles.
+#[test]
+fn the_nearest_rule_is_pulled_less_by_a_skewed_profile() {
+    let (points, labels) = skewed_grid(0.0, 1);
+    let budgets = group_budgets(&labels, 1e-3);
+    let ratio = |rule| {
+        let fit = fit_approach2(&points, &budgets, rule).unwrap();
+        fit.optimum_at(fit.top_budget())[2]
+    };
+    let (local, nearest) = (ratio(MinimumRule::Local), ratio(MinimumRule::Nearest));
+    let bias = |r: f64| (r / 20.0 - 1.0).abs();
+    // Measured: local +11.8%, nearest +2.8%.
+    assert!(
+        bias(nearest) < 0.04 && bias(nearest) < bias(local) / 3.0,
+        "top D*/N*: local {local:.2}, nearest {nearest:.2}, truth 20"
+    );
+}

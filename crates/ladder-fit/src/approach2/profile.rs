@@ -31,8 +31,23 @@ pub enum MinimumRule {
     /// exponents.
     #[default]
     Local,
+    /// A parabola through the size with the lowest loss and its nearest size on each
+    /// side: half the local window, so a quarter of the vertex's pull by an asymmetric
+    /// profile where sizes sit far apart, at the price of more noise. Edges as `Local`.
+    Nearest,
     /// One parabola through every point of the budget (for comparison).
     AllPoints,
+}
+
+impl MinimumRule {
+    /// Sizes on each side of the lowest one that the parabola takes.
+    fn neighbours(self) -> usize {
+        match self {
+            MinimumRule::Local => NEIGHBOURS,
+            MinimumRule::Nearest => 1,
+            MinimumRule::AllPoints => usize::MAX,
+        }
+    }
 }
 
 /// One IsoFLOP profile and its parabola.
@@ -107,10 +122,11 @@ fn window<'s>(sizes: &'s [Size], loss: &[f64], rule: MinimumRule) -> (&'s [Size]
         .unwrap_or(0);
     let edge = lowest == 0 || lowest + 1 == sizes.len();
     // Three sizes at least: at an edge, the three nearest it.
+    let side = rule.neighbours();
     let lo = lowest
-        .saturating_sub(NEIGHBOURS)
+        .saturating_sub(side)
         .min(sizes.len().saturating_sub(3));
-    let hi = (lowest + NEIGHBOURS + 1).min(sizes.len()).max(lo + 3);
+    let hi = (lowest + side + 1).min(sizes.len()).max(lo + 3);
     (&sizes[lo..hi], edge)
 }
 

@@ -306,6 +306,9 @@ fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
         MinimumRule::Local => format!(
             "each minimum from a parabola through the lowest size and {NEIGHBOURS} on each side"
         ),
+        MinimumRule::Nearest => {
+            "each minimum from a parabola through the lowest size and 1 on each side".into()
+        }
         MinimumRule::AllPoints => "each minimum from a parabola through every point".into(),
     };
     line(
