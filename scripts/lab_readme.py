@@ -190,7 +190,9 @@ def design_widths(out_dir, total):
     lines = ["## Predicted and achieved interval widths", "",
              f"`ladder design` on this lab's plan, from the prior law alone, before any of the lab's results "
              f"were read ({design['reps']} simulated sweeps under the prior's law, noise "
-             f"{100 * design['noise']:.2f}%; design.json), against the 80% intervals of the lab's own fit. "
+             f"{100 * design['noise']:.2f}% per run"
+             + (f" and {100 * design['family_noise']:.2f}% per (model, seed) family" if design.get("family_noise") else "")
+             + "; design.json), against the 80% intervals of the lab's own fit. "
              "D*/N* widths are ratios hi/lo.", "",
              "| quantity | predicted 80% width | achieved | achieved / predicted |", "| --- | --- | --- | --- |"]
     for q in design["quantities"]:
