@@ -44,8 +44,8 @@ pub struct Noise {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub by_budget: Vec<f64>,
     /// With the family bootstrap: the share of a run's seed variance that the runs of its
-    /// family (model and seed) at other budgets share, and the pairs of such runs it was
-    /// measured on. 0 and 0 otherwise.
+    /// family (model and seed) at other budgets share; 0 without it, without seeds, or
+    /// when the measured correlation is at or below 0.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shared: f64,
     /// Pairs of one family's runs behind `shared`.
