@@ -51,6 +51,11 @@ impl Resampling {
     }
 }
 
+/// The first stream of the terms drawn per family (the simulator's family noise, approach
+/// 2's shared noise): apart from the per-draw streams `0, 1, …`, so that the draws of each
+/// run do not change when family terms are added beside them.
+pub(crate) const FAMILY_STREAMS: u64 = 1 << 32;
+
 /// Settings of a bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BootstrapOptions {

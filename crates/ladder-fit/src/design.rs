@@ -9,6 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::bootstrap::FAMILY_STREAMS;
 use crate::{analyse, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points, Spread};
 
 /// One planned run of a design.
@@ -108,7 +109,7 @@ pub struct DesignReport {
     #[serde(deserialize_with = "crate::json::number")]
     pub noise: f64,
     /// Relative noise shared by the runs of one model and seed (0: none).
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub family_noise: f64,
     /// Seeds per design point.
     pub seeds: usize,
@@ -177,14 +178,6 @@ fn approach2(r: &FitReport, name: &str, value: fn(&crate::Approach2Fit) -> f64) 
     let a2 = r.approach2.as_ref()?;
     Some((value(&a2.fit), spread_of(&a2.intervals, name)))
 }
-
-fn is_zero(v: &f64) -> bool {
-    *v == 0.0
-}
-
-/// Streams of the family terms: apart from the per-run streams (one per sweep), so that
-/// a simulation without them draws exactly as before they existed.
-const FAMILY_STREAMS: u64 = 1 << 32;
 
 /// One simulated sweep: every design point `seeds` times, its loss drawn from `law`
 /// with relative noise `noise`, times a term shared by each (seed, N) family when

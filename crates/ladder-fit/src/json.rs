@@ -16,6 +16,12 @@ impl<'de> Deserialize<'de> for Lenient {
     }
 }
 
+/// Whether `v` is its type's default (0): for `skip_serializing_if`, so that a field
+/// added later is written only when set and older files stay byte for byte.
+pub(crate) fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
+
 /// A float, `null` read as NaN.
 pub(crate) fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Lenient::deserialize(d).map(|x| x.0)

@@ -301,15 +301,9 @@ pub fn report_budgets(labels: &[f64]) -> Vec<f64> {
 /// Runs approach 3 (always), approach 2 (per `options.approach2`), the bootstraps,
 /// diagnostics and verdicts on `data`.
 pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, FitError> {
-    let resolved;
-    let options = if options.bootstrap.resampling == Resampling::Sweep {
-        let mut o = options.clone();
-        o.bootstrap.resampling = o.bootstrap.resampling.resolve(data);
-        resolved = o;
-        &resolved
-    } else {
-        options
-    };
+    let mut options = options.clone();
+    options.bootstrap.resampling = options.bootstrap.resampling.resolve(data);
+    let options = &options;
     let points = &data.points;
     let fit = fit_approach3(points, &options.approach3)?;
     let law = fit.law;

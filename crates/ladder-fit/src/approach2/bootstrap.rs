@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::sizes;
 use super::{lines, profiles, Approach2Fit, Budget, Columns};
-use crate::bootstrap::{BootstrapOptions, Resampling};
+use crate::bootstrap::{BootstrapOptions, Resampling, FAMILY_STREAMS};
 use crate::stats::mean_sd;
 use crate::{Points, Spread};
 
@@ -46,19 +46,11 @@ pub struct Noise {
     /// With the family bootstrap: the share of a run's seed variance that the runs of its
     /// family (model and seed) at other budgets share; 0 without it, without seeds, or
     /// when the measured correlation is at or below 0.
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub shared: f64,
     /// Pairs of one family's runs behind `shared`.
-    #[serde(default, skip_serializing_if = "no_pairs")]
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub shared_pairs: usize,
-}
-
-fn is_zero(v: &f64) -> bool {
-    *v == 0.0
-}
-
-fn no_pairs(v: &usize) -> bool {
-    *v == 0
 }
 
 /// Bootstrap spreads of approach 2's exponents, and the weighted fit.
@@ -170,10 +162,6 @@ fn shared_share(c: &Columns, budgets: &[Budget], sd: &[f64], family: &[usize]) -
     let rho = (product / pairs as f64) / (square / terms as f64);
     (rho.clamp(0.0, 0.99), pairs)
 }
-
-/// Streams of the family terms, apart from the per-run streams (one per resample), so
-/// that the runs' own draws do not change with the family's.
-const FAMILY_STREAMS: u64 = 1 << 32;
 
 /// One resample's minima: `ln N_opt` and `ln D_opt` of each budget that `fit` used, or
 /// `None` if one of them is no longer usable.
