@@ -120,6 +120,22 @@ pub struct DesignReport {
     pub quantities: Vec<QuantitySummary>,
     /// Each verdict.
     pub verdicts: Vec<VerdictCount>,
+    /// Approach 2's top D*/N* against approach 3's, under each reference.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreement: Vec<Agreement>,
+}
+
+/// How approach 2's top D*/N* compared with one of approach 3's across the sweeps.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    /// Approach 3's quantity, as fit.json names it.
+    pub reference: String,
+    /// Sweeps in which both had an 80% interval.
+    pub sweeps: usize,
+    /// Share of those whose two 80% intervals overlapped.
+    pub overlap80: Option<f64>,
+    /// Median over the sweeps of approach 2's value over the reference's, minus 1.
+    pub gap: Option<f64>,
 }
 
 /// One quantity of one fit: its estimate and 80% and 95% intervals.
@@ -263,6 +279,39 @@ pub fn simulate(
         top_budget: top,
         quantities,
         verdicts: count_verdicts(&ok),
+        agreement: vec![
+            agreement("optimum_on_profiles.-1", &ok, |r| {
+                r.optimum_on_profiles.last()
+            }),
+            agreement("approach2_of_law", &ok, |r| r.approach2_of_law.as_ref()),
+        ],
+    }
+}
+
+/// Approach 2's top D*/N* against the reference `read` gives, over the fits `ok`.
+fn agreement(
+    reference: &str,
+    ok: &[&FitReport],
+    read: fn(&FitReport) -> Option<&crate::TokensPerParam>,
+) -> Agreement {
+    let pairs: Vec<(f64, [f64; 2], f64, [f64; 2])> = ok
+        .iter()
+        .filter_map(|r| {
+            let (ratio, spread) = approach2(r, "ratio", |f| f.optimum_at(f.top_budget())[2])?;
+            let t = read(r)?;
+            Some((ratio, spread?.ci80, t.ratio, t.ratio_spread?.ci80))
+        })
+        .collect();
+    let overlapping = pairs
+        .iter()
+        .filter(|(_, a, _, b)| a[0] <= b[1] && b[0] <= a[1])
+        .count();
+    let any = !pairs.is_empty();
+    Agreement {
+        reference: reference.into(),
+        sweeps: pairs.len(),
+        overlap80: any.then(|| overlapping as f64 / pairs.len() as f64),
+        gap: any.then(|| median(pairs.iter().map(|p| p.0 / p.2 - 1.0).collect())),
     }
 }
 

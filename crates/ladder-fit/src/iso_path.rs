@@ -71,14 +71,16 @@ impl IsoPath {
     }
 }
 
-/// Where a compute optimum is looked for: along `6·N·D = C` in the fit's own N, or along
-/// the curve a budget's runs trace.
+/// Where a compute optimum is looked for: along `6·N·D = C` in the fit's own N, along
+/// the curve a budget's runs trace, or as approach 2 reads it off the law's losses.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IsoFlop {
     /// `6·N·D = C`.
     Line(f64),
     /// A budget's runs.
     Path(IsoPath),
+    /// Approach 2's reading at its top budget ([`crate::Reading`]).
+    Approach2(Box<crate::Reading>),
 }
 
 impl IsoFlop {
@@ -87,6 +89,7 @@ impl IsoFlop {
         match self {
             IsoFlop::Line(c) => *c,
             IsoFlop::Path(p) => p.c,
+            IsoFlop::Approach2(r) => r.top(),
         }
     }
 
@@ -95,6 +98,7 @@ impl IsoFlop {
         match self {
             IsoFlop::Line(c) => Some(law.compute_optimal(*c)),
             IsoFlop::Path(p) => p.optimum(law),
+            IsoFlop::Approach2(r) => r.optimum(law),
         }
     }
 }

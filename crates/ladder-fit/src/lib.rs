@@ -53,7 +53,7 @@ pub mod verdict;
 
 pub use approach2::{
     bootstrap_approach2, fit_approach2, group_budgets, group_planned, Approach2Bootstrap,
-    Approach2Fit, Budget, MinimumRule, Noise, Profile, NEIGHBOURS,
+    Approach2Fit, Budget, MinimumRule, Noise, Profile, Reading, NEIGHBOURS,
 };
 pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,

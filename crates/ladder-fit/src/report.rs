@@ -13,7 +13,7 @@ use crate::{
     fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, seed_spreads,
     Approach1Fit, Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options,
     BootstrapOptions, Budget, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError,
-    FormFit, IsoFlop, IsoPath, KaplanFits, MinimumRule, Noise, OptimumCheck, Resampling,
+    FormFit, IsoFlop, IsoPath, KaplanFits, MinimumRule, Noise, OptimumCheck, Reading, Resampling,
     SeedSpread, Spread,
 };
 
@@ -246,6 +246,13 @@ pub struct FitReport {
     /// Labelled as approach 2 labels the profile; absent without approach 2.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub optimum_on_profiles: Vec<TokensPerParam>,
+    /// What approach 2 reports at its top budget when every run's loss is the law's own
+    /// ([`crate::Reading`]: the same windows, parabolas and weighted lines). A parabola
+    /// reads an asymmetric profile off-centre, so under the law approach 2 scatters
+    /// around this, not around the law's optimum: the like-for-like reference for
+    /// whether the two approaches agree. Absent without approach 2's lines.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approach2_of_law: Option<TokensPerParam>,
     /// Approach 3's loss at each asked-for `(N, D)` (absent when none was asked for).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub predictions: Vec<Prediction>,
@@ -316,6 +323,12 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     if approach2.is_some() {
         budgets.extend(profile_paths(data, options.budget_tolerance).map(IsoFlop::Path));
     }
+    let paths = budgets.len();
+    let reading = approach2.as_ref().and_then(|a2| {
+        let groups = approach2_budgets(data, options.budget_tolerance);
+        Reading::new(points, &groups, &a2.fit)
+    });
+    budgets.extend(reading.map(|r| IsoFlop::Approach2(Box::new(r))));
     let boot_on = options.bootstrap.resamples > 0;
     let boot3 = boot_on.then(|| {
         bootstrap_approach3(
@@ -332,7 +345,13 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         )
     });
     let mut tokens_per_param = optima(&law, &budgets, boot3.as_ref());
-    let optimum_on_profiles = tokens_per_param.split_off(lines);
+    let approach2_of_law = tokens_per_param.split_off(paths).pop().flatten();
+    let optimum_on_profiles: Vec<TokensPerParam> = tokens_per_param
+        .split_off(lines)
+        .into_iter()
+        .flatten()
+        .collect();
+    let tokens_per_param: Vec<TokensPerParam> = tokens_per_param.into_iter().flatten().collect();
     let diagnostics = Diagnostics::new(data, &law, boot3.as_ref());
     let predictions = predictions(&law, &options.predict, boot3.as_ref());
     let optimum_check = check_optimum(
@@ -384,6 +403,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         approach3: Approach3Json::new(&fit, boot3.as_ref(), &options.bootstrap),
         tokens_per_param,
         optimum_on_profiles,
+        approach2_of_law,
         predictions,
         approach2,
         approach2_skipped,
@@ -435,17 +455,17 @@ fn profile_paths(data: &Dataset, tolerance: f64) -> impl Iterator<Item = IsoPath
         })
 }
 
-/// `law`'s compute optimum at each of `budgets` that has one, with the bootstrap's
-/// spreads.
+/// `law`'s compute optimum at each of `budgets` (`None` where it has none), with the
+/// bootstrap's spreads.
 fn optima(
     law: &ChinchillaLaw,
     budgets: &[IsoFlop],
     boot: Option<&Approach3Bootstrap>,
-) -> Vec<TokensPerParam> {
+) -> Vec<Option<TokensPerParam>> {
     budgets
         .iter()
         .enumerate()
-        .filter_map(|(k, iso)| {
+        .map(|(k, iso)| {
             let (n_opt, d_opt) = iso.optimum(law)?;
             Some(TokensPerParam {
                 c: iso.c(),

@@ -238,6 +238,20 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
             ),
         );
     }
+    for a in &report.agreement {
+        let pct = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".into(), f);
+        line(
+            &mut out,
+            format!(
+                "  approach 2's top D*/N* against {}: overlap at 80% in {} of {} sweeps, median \
+                 gap {}",
+                a.reference,
+                pct(a.overlap80, &|v| format!("{:.0}%", 100.0 * v)),
+                a.sweeps,
+                pct(a.gap, &|v| format!("{:+.1}%", 100.0 * v)),
+            ),
+        );
+    }
     out.push('\n');
     for v in &report.verdicts {
         line(

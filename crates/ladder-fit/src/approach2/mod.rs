@@ -7,6 +7,7 @@
 mod bootstrap;
 mod budget;
 mod profile;
+mod reading;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +17,7 @@ use crate::{FitError, Points};
 pub use bootstrap::{bootstrap_approach2, Approach2Bootstrap, Noise};
 pub use budget::{group_budgets, group_planned, Budget};
 pub use profile::{MinimumRule, Profile, NEIGHBOURS};
+pub use reading::Reading;
 
 /// The result of approach 2.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use super::line;
 use ladder_fit::quantile_sorted;
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
-    OptimumCheck, PowerLaw, Resampling, TokensPerParam, NEIGHBOURS,
+    OptimumCheck, PowerLaw, Resampling, NEIGHBOURS,
 };
 
 use crate::laws::signed_percent;
@@ -40,7 +40,7 @@ pub fn fit_text(report: &FitReport) -> String {
     size_order(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
-        (Some(a2), _) => approach2(&mut f, a2, &report.optimum_on_profiles),
+        (Some(a2), _) => approach2(&mut f, a2, report),
         (None, Some(why)) => line(&mut f, format!("Chinchilla approach 2: skipped: {why}")),
         (None, None) => {}
     }
@@ -301,7 +301,7 @@ fn predictions(f: &mut String, report: &FitReport) {
     f.push('\n');
 }
 
-fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
+fn approach2(f: &mut String, a2: &Approach2Json, report: &FitReport) {
     let rule = match a2.fit.rule {
         MinimumRule::Local => format!(
             "each minimum from a parabola through the lowest size and {NEIGHBOURS} on each side"
@@ -346,6 +346,7 @@ fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
             interval(a2.intervals.ci95.get("ratio").copied(), 1)
         ),
     );
+    let approach3 = &report.optimum_on_profiles;
     if let Some(t) = approach3.iter().find(|t| (t.c / top - 1.0).abs() < 1e-9) {
         line(
             f,
@@ -354,6 +355,17 @@ fn approach2(f: &mut String, a2: &Approach2Json, approach3: &[TokensPerParam]) {
                  {}, 80% interval {}",
                 t.n_opt,
                 t.d_opt,
+                num(t.ratio, 1),
+                interval(t.ratio_spread.map(|s| s.ci80), 1)
+            ),
+        );
+    }
+    if let Some(t) = &report.approach2_of_law {
+        line(
+            f,
+            format!(
+                "  approach 2 on the law's own losses (same windows and lines; what approach 2 \
+                 should read if the law holds): D*/N* = {}, 80% interval {}",
                 num(t.ratio, 1),
                 interval(t.ratio_spread.map(|s| s.ci80), 1)
             ),
