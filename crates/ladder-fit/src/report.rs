@@ -314,20 +314,20 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let points = &data.points;
     let fit = fit_approach3(points, &options.approach3)?;
     let law = fit.law;
-    let (approach2, approach2_skipped) = approach2(data, options)?;
+    let groups = approach2_budgets(data, options.budget_tolerance);
+    let (approach2, approach2_skipped) = approach2(data, &groups, options)?;
     let mut budgets: Vec<IsoFlop> = report_budgets(&data.budgets)
         .into_iter()
         .map(IsoFlop::Line)
         .collect();
     let lines = budgets.len();
     if approach2.is_some() {
-        budgets.extend(profile_paths(data, options.budget_tolerance).map(IsoFlop::Path));
+        budgets.extend(profile_paths(points, &groups).map(IsoFlop::Path));
     }
     let paths = budgets.len();
-    let reading = approach2.as_ref().and_then(|a2| {
-        let groups = approach2_budgets(data, options.budget_tolerance);
-        Reading::new(points, &groups, &a2.fit)
-    });
+    let reading = approach2
+        .as_ref()
+        .and_then(|a2| Reading::new(points, &groups, &a2.fit));
     budgets.extend(reading.map(|r| IsoFlop::Approach2(Box::new(r))));
     let boot_on = options.bootstrap.resamples > 0;
     let boot3 = boot_on.then(|| {
@@ -445,14 +445,15 @@ impl Approach3Json {
 
 /// The curve each of approach 2's budgets traces in `(N, D)`, for those of two sizes or
 /// more.
-fn profile_paths(data: &Dataset, tolerance: f64) -> impl Iterator<Item = IsoPath> + '_ {
-    let p = data.points.as_slice();
-    approach2_budgets(data, tolerance)
-        .into_iter()
-        .filter_map(|b| {
-            let runs: Vec<(f64, f64)> = b.indices.iter().map(|&i| (p[i].n, p[i].d)).collect();
-            IsoPath::through(&runs, b.c)
-        })
+fn profile_paths<'a>(
+    points: &'a crate::Points,
+    budgets: &'a [Budget],
+) -> impl Iterator<Item = IsoPath> + 'a {
+    let p = points.as_slice();
+    budgets.iter().filter_map(|b| {
+        let runs: Vec<(f64, f64)> = b.indices.iter().map(|&i| (p[i].n, p[i].d)).collect();
+        IsoPath::through(&runs, b.c)
+    })
 }
 
 /// `law`'s compute optimum at each of `budgets` (`None` where it has none), with the
@@ -553,12 +554,13 @@ fn minima_estimate(a2: &Approach2Json) -> Option<verdict::RatioEstimate> {
     })
 }
 
-/// Approach 2 per `options.approach2`: the fit, or why it was skipped.
+/// Approach 2 per `options.approach2` over `budgets` ([`approach2_budgets`]): the fit,
+/// or why it was skipped.
 fn approach2(
     data: &Dataset,
+    budgets: &[Budget],
     options: &AnalysisOptions,
 ) -> Result<(Option<Approach2Json>, Option<String>), FitError> {
-    let budgets = approach2_budgets(data, options.budget_tolerance);
     let attempt = match options.approach2 {
         Approach2Mode::Off => return Ok((None, Some("not asked for".into()))),
         Approach2Mode::Required => true,
@@ -578,7 +580,7 @@ fn approach2(
             ),
         ));
     }
-    let fit = match fit_approach2(&data.points, &budgets, options.minimum) {
+    let fit = match fit_approach2(&data.points, budgets, options.minimum) {
         Ok(fit) => fit,
         Err(e) if options.approach2 == Approach2Mode::Auto => {
             return Ok((None, Some(e.to_string())))
@@ -597,7 +599,7 @@ fn approach2(
     let b = bootstrap_approach2(
         &data.points,
         &data.families,
-        &budgets,
+        budgets,
         &fit,
         &options.bootstrap,
     );

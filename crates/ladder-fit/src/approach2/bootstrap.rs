@@ -273,14 +273,9 @@ pub fn bootstrap_approach2(
         .collect();
     let weighted = weighted_fit(fit, &used, &se);
     let top = fit.top_budget();
+    let w = weights(fit.profiles.len(), &used, &se);
     let exponents = |m: &Vec<[f64; 2]>| -> Option<[f64; 3]> {
-        let mut again = fit.clone();
-        for (j, &k) in used.iter().enumerate() {
-            again.profiles[k].n_opt = Some(m[j][0].exp());
-            again.profiles[k].d_opt = Some(m[j][1].exp());
-        }
-        let w = weights(fit.profiles.len(), &used, &se);
-        let refit = lines(again.profiles, w.as_deref(), fit.rule).ok()?;
+        let refit = fit.relined(&used, m, w.as_deref())?;
         Some([refit.a, refit.b, refit.optimum_at(top)[2]])
     };
     let ab: Vec<[f64; 3]> = ok.iter().filter_map(exponents).collect();

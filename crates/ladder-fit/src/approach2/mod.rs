@@ -53,6 +53,23 @@ impl Approach2Fit {
         self.profiles.iter().map(|p| p.c).fold(f64::NAN, f64::max)
     }
 
+    /// The lines fitted again with the minima of the profiles `used` replaced by
+    /// `minima` (`ln N_opt`, `ln D_opt` of each, in the same order), weighted by
+    /// `weights` (one per profile) when given: a bootstrap draw's, or a law's reading.
+    pub(crate) fn relined(
+        &self,
+        used: &[usize],
+        minima: &[[f64; 2]],
+        weights: Option<&[f64]>,
+    ) -> Option<Approach2Fit> {
+        let mut profiles = self.profiles.clone();
+        for (&k, m) in used.iter().zip(minima) {
+            profiles[k].n_opt = Some(m[0].exp());
+            profiles[k].d_opt = Some(m[1].exp());
+        }
+        lines(profiles, weights, self.rule).ok()
+    }
+
     /// The compute-optimal allocation the lines give at budget `c`: `[N*, D*, D*/N*]`.
     /// Law-free: it rests on the IsoFLOP minima, not on L(N, D)'s form.
     pub fn optimum_at(&self, c: f64) -> [f64; 3] {

@@ -131,7 +131,7 @@ fn window<'s>(sizes: &'s [Size], loss: &[f64], rule: MinimumRule) -> (&'s [Size]
 }
 
 /// The vertex of a parabola `[c0, c1, c2]`, if it is convex.
-fn vertex(c: [f64; 3]) -> Option<f64> {
+pub(crate) fn vertex(c: [f64; 3]) -> Option<f64> {
     (c[2] > 0.0).then(|| -c[1] / (2.0 * c[2]))
 }
 

@@ -12,7 +12,8 @@
 //! parabolas, the same (weighted) lines through the minima, on the law's noise-free
 //! losses.
 
-use super::{lines, Approach2Fit, Budget};
+use super::profile::vertex;
+use super::{Approach2Fit, Budget};
 use crate::stats::polyfit;
 use crate::{ChinchillaLaw, IsoPath, Points};
 
@@ -22,13 +23,15 @@ pub struct Reading {
     fit: Approach2Fit,
     /// The profiles whose minima entered the lines.
     used: Vec<UsedProfile>,
+    /// Their indices among the fit's profiles.
+    indices: Vec<usize>,
+    /// The lines' weights, one per profile, when the fit's lines were weighted.
+    weights: Option<Vec<f64>>,
 }
 
 /// One profile whose minimum entered approach 2's lines.
 #[derive(Debug, Clone, PartialEq)]
 struct UsedProfile {
-    /// Its index among the fit's profiles.
-    index: usize,
     /// The runs of its window, as `(N, D)`.
     window: Vec<(f64, f64)>,
     /// The curve its runs trace.
@@ -45,7 +48,7 @@ impl Reading {
         }
         let p = points.as_slice();
         let within = |n: f64, [lo, hi]: [f64; 2]| n >= lo * (1.0 - 1e-9) && n <= hi * (1.0 + 1e-9);
-        let used: Vec<UsedProfile> = fit
+        let (indices, used): (Vec<usize>, Vec<UsedProfile>) = fit
             .profiles
             .iter()
             .zip(budgets)
@@ -59,16 +62,23 @@ impl Reading {
                     .copied()
                     .filter(|&(n, _)| within(n, profile.window))
                     .collect();
-                Some(UsedProfile {
-                    index: k,
-                    window,
-                    path: IsoPath::through(&runs, budget.c)?,
-                })
+                let path = IsoPath::through(&runs, budget.c)?;
+                Some((k, UsedProfile { window, path }))
             })
-            .collect::<Option<_>>()?;
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .unzip();
+        let weights = fit.weighted.then(|| {
+            fit.profiles
+                .iter()
+                .map(|p| p.ln_n_opt_se.map_or(1.0, |se| 1.0 / (se * se)))
+                .collect()
+        });
         (used.len() >= 2).then(|| Self {
             fit: fit.clone(),
             used,
+            indices,
+            weights,
         })
     }
 
@@ -80,31 +90,20 @@ impl Reading {
     /// `(N*, D*)` at the top budget as approach 2 reads them off `law`'s losses; `None`
     /// when a window's parabola is not convex or the lines cannot be fitted.
     pub fn optimum(&self, law: &ChinchillaLaw) -> Option<(f64, f64)> {
-        let mut again = self.fit.clone();
-        for UsedProfile {
-            index,
-            window,
-            path,
-        } in &self.used
-        {
-            let x: Vec<f64> = window.iter().map(|p| p.0.ln()).collect();
-            let y: Vec<f64> = window.iter().map(|&(n, d)| law.loss(n, d)).collect();
-            let c = polyfit(&x, &y, 2)?;
-            if c[2] <= 0.0 {
-                return None;
-            }
-            let vertex = -c[1] / (2.0 * c[2]);
-            again.profiles[*index].n_opt = Some(vertex.exp());
-            again.profiles[*index].d_opt = Some(path.log_d(vertex).exp());
-        }
-        let weights: Option<Vec<f64>> = self.fit.weighted.then(|| {
-            again
-                .profiles
-                .iter()
-                .map(|p| p.ln_n_opt_se.map_or(1.0, |se| 1.0 / (se * se)))
-                .collect()
-        });
-        let refit = lines(again.profiles, weights.as_deref(), self.fit.rule).ok()?;
+        let minima = self
+            .used
+            .iter()
+            .map(|UsedProfile { window, path }| {
+                let x: Vec<f64> = window.iter().map(|p| p.0.ln()).collect();
+                let y: Vec<f64> = window.iter().map(|&(n, d)| law.loss(n, d)).collect();
+                let c = polyfit(&x, &y, 2)?;
+                let vertex = vertex([c[0], c[1], c[2]])?;
+                Some([vertex, path.log_d(vertex)])
+            })
+            .collect::<Option<Vec<_>>>()?;
+        let refit = self
+            .fit
+            .relined(&self.indices, &minima, self.weights.as_deref())?;
         let [n, d, _] = refit.optimum_at(self.top());
         Some((n, d))
     }
