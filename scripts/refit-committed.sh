@@ -39,7 +39,7 @@ for lab in results/lab-cpu*; do
     for col in N_total N_nonemb; do
       file=fit.json; [ "$col" = N_nonemb ] && file=fit-nonemb.json
       "$bin" fit "$lab/report/runs.csv" --column N=$col --column loss=final_val_loss \
-        --column C=C_budget --column run=run_id --where seed="$k" --bootstrap-method residuals \
+        --column C=C_budget --column run=run_id --where seed="$k" --bootstrap-method wild-families \
         --extrapolate-k 8 --json "$tmp/$name-seed$k-$file" >/dev/null
       same "$tmp/$name-seed$k-$file" "$dir/$file"
     done

@@ -11,9 +11,9 @@ use crate::exit::{emit, line, Failure};
 /// What approach 3's bootstrap resamples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ResamplingArg {
-    /// For a sweep (its design is fixed by the plan): wild-families when its points
-    /// repeat with other seeds, residuals with one seed (too few families). Pairs for a
-    /// CSV of points from elsewhere (as Epoch AI bootstrapped Chinchilla's).
+    /// For a sweep (its design is fixed by the plan): wild-families when its runs form
+    /// families (WSD branches of one model and seed), else residuals. Pairs for a CSV of
+    /// points from elsewhere (as Epoch AI bootstrapped Chinchilla's).
     Auto,
     /// The runs, with replacement (clusters of seeds kept together).
     Pairs,
@@ -21,8 +21,9 @@ pub enum ResamplingArg {
     /// (N, D) stay fixed.
     Residuals,
     /// The residuals with one random sign per family (the runs of one model and seed,
-    /// which share their noise): the design stays fixed and so does what a family's
-    /// runs share (wild cluster bootstrap).
+    /// which share their noise), each family's adjusted for what the fit absorbed of it
+    /// (CR2): the design stays fixed and so does what a family's runs share (wild
+    /// cluster bootstrap).
     WildFamilies,
 }
 

@@ -352,11 +352,16 @@ pub(crate) fn refit_screened(
         .map(|m| (law_of(&m.x), m.value))
 }
 
-/// A fit's log-loss residuals and fitted values, for the residual bootstrap. Each
-/// residual is divided by `√(1 − h_i)`, `h_i` the point's leverage under the fit, then
-/// centred: the fit pulls the points at the corners of a design towards itself, and
-/// their raw residuals understate the noise there (Davison & Hinkley 1997, eq. 6.9).
-/// Where the leverages cannot be computed, every residual is rescaled by `√(n/(n−5))`.
+/// A fit's log-loss residuals and fitted values, for the residual bootstraps. The
+/// residuals of each group (a family for the wild cluster bootstrap, one point each for
+/// the residual bootstrap) are multiplied by `(I − H_gg)^(−1/2)`, `H_gg` the group's block
+/// of the fit's hat matrix, then centred: the fit pulls its points towards itself, at the
+/// corners of a design most, and takes part of what a family's runs share as a block, so
+/// their raw residuals understate the noise. For one point this is the division by
+/// `√(1 − h_i)` of Davison & Hinkley (1997, eq. 6.9); for a family it is Bell &
+/// McCaffrey's (2002) CR2 adjustment, as MacKinnon, Nielsen & Webb (2023) use it in the
+/// wild cluster bootstrap. Where the hat matrix cannot be computed, every residual is
+/// rescaled by `√(n/(n−5))`.
 struct Residuals<'p> {
     points: &'p Points,
     fitted: Vec<f64>,
@@ -364,7 +369,8 @@ struct Residuals<'p> {
 }
 
 impl<'p> Residuals<'p> {
-    fn of(points: &'p Points, law: &ChinchillaLaw) -> Self {
+    /// `groups` partitions the points' indices.
+    fn of(points: &'p Points, law: &ChinchillaLaw, groups: &[Vec<usize>]) -> Self {
         let p = points.as_slice();
         let fitted: Vec<f64> = p.iter().map(|q| law.loss(q.n, q.d).ln()).collect();
         let raw: Vec<f64> = p
@@ -373,12 +379,10 @@ impl<'p> Residuals<'p> {
             .map(|(q, f)| q.loss.ln() - f)
             .collect();
         let n = raw.len() as f64;
-        let adjusted: Vec<f64> = match leverages(points, law) {
-            Some(h) => raw
-                .iter()
-                .zip(&h)
-                .map(|(r, h)| r / (1.0 - h).max(0.01).sqrt())
-                .collect(),
+        let adjusted =
+            hat_matrix(points, law).and_then(|hat| adjust_by_leverage(&hat, groups, &raw));
+        let adjusted: Vec<f64> = match adjusted {
+            Some(adjusted) => adjusted,
             None => {
                 let scale = (n / (n - N_PARAMS as f64).max(1.0)).sqrt();
                 raw.iter().map(|r| scale * r).collect()
@@ -421,10 +425,11 @@ impl<'p> Residuals<'p> {
     }
 }
 
-/// The leverage of every point under `law`: the diagonal of `J (JᵀJ)⁻¹ Jᵀ`, with `J` the
-/// Jacobian of `ln L(N_i, D_i)` in the fit's log parameters (central differences).
-/// `None` when `JᵀJ` is singular (a parameter the points do not determine).
-fn leverages(points: &Points, law: &ChinchillaLaw) -> Option<Vec<f64>> {
+/// The fit's hat matrix `H = J (JᵀJ)⁻¹ Jᵀ`, `J` the Jacobian of `ln L(N_i, D_i)` in the
+/// law's log parameters (central differences): how much each point's fitted log loss
+/// moves with each point's observed one. `None` when `JᵀJ` is singular (a parameter the
+/// points do not determine).
+fn hat_matrix(points: &Points, law: &ChinchillaLaw) -> Option<Vec<Vec<f64>>> {
     let x = law.log_params();
     let row = |q: &Point| -> [f64; N_PARAMS] {
         let mut grad = [0.0; N_PARAMS];
@@ -447,16 +452,58 @@ fn leverages(points: &Points, law: &ChinchillaLaw) -> Option<Vec<f64>> {
             }
         }
     }
-    jac.iter()
+    // (JᵀJ)⁻¹ J_b for each point b, solved as the point's own system.
+    let solved: Vec<Vec<f64>> = jac
+        .iter()
         .map(|j| {
             let augmented = (0..N_PARAMS)
                 .map(|r| jtj[r].iter().copied().chain([j[r]]).collect())
                 .collect();
-            let v = crate::stats::solve(augmented)?;
-            let h: f64 = j.iter().zip(&v).map(|(a, b)| a * b).sum();
-            (h.is_finite() && (0.0..1.0).contains(&h)).then_some(h)
+            crate::stats::solve(augmented)
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    Some(
+        jac.iter()
+            .map(|ja| {
+                solved
+                    .iter()
+                    .map(|sb| ja.iter().zip(sb).map(|(x, y)| x * y).sum())
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// `raw` (residuals in log loss, one per point) with each group's residuals multiplied
+/// by `(I − H_gg)^(−1/2)`, `H_gg` the group's block of `hat` ([`hat_matrix`]), with `1 − h`
+/// floored at 0.01 (the eigenvalues of `I − H_gg` for a group). `None` when a leverage
+/// is outside [0, 1).
+fn adjust_by_leverage(hat: &[Vec<f64>], groups: &[Vec<usize>], raw: &[f64]) -> Option<Vec<f64>> {
+    const FLOOR: f64 = 0.01;
+    let mut adjusted = vec![0.0; raw.len()];
+    for group in groups {
+        if group.iter().any(|&i| !(0.0..1.0).contains(&hat[i][i])) {
+            return None;
+        }
+        if let [i] = group[..] {
+            adjusted[i] = raw[i] / (1.0 - hat[i][i]).max(FLOOR).sqrt();
+            continue;
+        }
+        let block: Vec<Vec<f64>> = group
+            .iter()
+            .map(|&a| {
+                group
+                    .iter()
+                    .map(|&b| f64::from(u8::from(a == b)) - 0.5 * (hat[a][b] + hat[b][a]))
+                    .collect()
+            })
+            .collect();
+        let root = crate::stats::inverse_sqrt_symmetric(&block, FLOOR)?;
+        for (k, &a) in group.iter().enumerate() {
+            adjusted[a] = group.iter().zip(&root[k]).map(|(&b, m)| m * raw[b]).sum();
+        }
+    }
+    Some(adjusted)
 }
 
 /// Bootstrap spreads of an approach-3 fit and of what it implies.
@@ -530,7 +577,7 @@ pub fn bootstrap_approach3(
             ))
         }),
         Resampling::WildFamilies => {
-            let residuals = Residuals::of(points, &fit.law);
+            let residuals = Residuals::of(points, &fit.law, clusters);
             let mut family = vec![0; points.len()];
             for (g, members) in clusters.iter().enumerate() {
                 for &i in members {
@@ -546,8 +593,8 @@ pub fn bootstrap_approach3(
         }
         // Unresolved (only `analyse` knows the data's seeds): a fixed design's residuals.
         Resampling::Residuals | Resampling::Sweep => {
-            let residuals = Residuals::of(points, &fit.law);
             let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
+            let residuals = Residuals::of(points, &fit.law, &singles);
             bootstrap_clusters(&singles, boot, |idx| {
                 refit(&HuberObjective::new(
                     &residuals.resample(idx)?,
@@ -615,6 +662,85 @@ mod tests {
                 g[k]
             );
         }
+    }
+
+    #[test]
+    fn family_residuals_are_adjusted_to_the_noise_they_came_from() {
+        // A one-seed sweep's shape: 6 sizes, each a family branching at 1-6 budgets.
+        let law = ChinchillaLaw {
+            e: 1.1,
+            a: 13.0,
+            alpha: 0.29,
+            b: 7.8e4,
+            beta: 0.85,
+        };
+        let mut pts = Vec::new();
+        let mut groups: Vec<Vec<usize>> = Vec::new();
+        for size in 0..6 {
+            let n = 2e4 * 1.5f64.powi(size);
+            groups.push((pts.len()..pts.len() + size as usize + 1).collect());
+            for branch in 0..=size {
+                let d = 2e6 * 1.4f64.powi(branch);
+                pts.push(Point {
+                    n,
+                    d,
+                    loss: law.loss(n, d),
+                });
+            }
+        }
+        let points = Points::new(pts).unwrap();
+        let n = points.len();
+        let hat = hat_matrix(&points, &law).unwrap();
+        // A hat matrix is a symmetric projection onto the five parameters' directions.
+        let trace: f64 = (0..n).map(|i| hat[i][i]).sum();
+        assert!((trace - N_PARAMS as f64).abs() < 1e-6, "trace {trace}");
+        for i in 0..n {
+            for j in 0..n {
+                let hh: f64 = (0..n).map(|k| hat[i][k] * hat[k][j]).sum();
+                assert!((hh - hat[i][j]).abs() < 1e-6 && (hat[i][j] - hat[j][i]).abs() < 1e-6);
+            }
+        }
+        // Under independent noise of unit variance the residuals are (I − H)·u, so their
+        // covariance is (I − H): the sum over unit vectors u = e_k of û ûᵀ. After the
+        // adjustment each family's covariance must be the identity (Bell & McCaffrey's
+        // CR2), where the raw residuals' is smaller; one point per group gets only its
+        // own variance right.
+        let adjusted_columns = |groups: &[Vec<usize>]| -> Vec<Vec<f64>> {
+            (0..n)
+                .map(|k| {
+                    let raw: Vec<f64> = (0..n)
+                        .map(|i| f64::from(u8::from(i == k)) - hat[i][k])
+                        .collect();
+                    adjust_by_leverage(&hat, groups, &raw).unwrap()
+                })
+                .collect()
+        };
+        let columns = adjusted_columns(&groups);
+        for g in &groups {
+            for &a in g {
+                for &b in g {
+                    let cov: f64 = columns.iter().map(|c| c[a] * c[b]).sum();
+                    let want = f64::from(u8::from(a == b));
+                    assert!((cov - want).abs() < 1e-6, "family {g:?}: ({a}, {b}) {cov}");
+                }
+            }
+        }
+        let singles: Vec<Vec<usize>> = (0..n).map(|i| vec![i]).collect();
+        let largest = groups.last().unwrap();
+        let single_columns = adjusted_columns(&singles);
+        // Summed over the family, the point-by-point adjustment understates the noise the
+        // family's runs share: the variance of the sum falls short of the family's size.
+        let summed = |cols: &[Vec<f64>]| -> f64 {
+            cols.iter()
+                .map(|c| largest.iter().map(|&a| c[a]).sum::<f64>().powi(2))
+                .sum()
+        };
+        let (by_family, by_point) = (summed(&columns), summed(&single_columns));
+        assert!(
+            (by_family - largest.len() as f64).abs() < 1e-6,
+            "{by_family}"
+        );
+        assert!(by_point < 0.5 * largest.len() as f64, "{by_point}");
     }
 
     #[test]

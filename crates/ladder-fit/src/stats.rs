@@ -129,6 +129,70 @@ pub(crate) fn solve(mut m: Vec<Vec<f64>>) -> Option<Vec<f64>> {
     Some(x)
 }
 
+/// `A^(−1/2)` of a symmetric positive semi-definite `a` (rows of equal length), by its
+/// eigendecomposition (cyclic Jacobi rotations; Golub & Van Loan 2013, §8.5), with
+/// every eigenvalue floored at `floor` so that a direction the matrix nearly annihilates
+/// is stretched by at most `1/√floor`. `None` if `a` is not square or not finite.
+pub(crate) fn inverse_sqrt_symmetric(a: &[Vec<f64>], floor: f64) -> Option<Vec<Vec<f64>>> {
+    let m = a.len();
+    if a.iter()
+        .any(|r| r.len() != m || r.iter().any(|v| !v.is_finite()))
+    {
+        return None;
+    }
+    let mut d: Vec<Vec<f64>> = a.to_vec();
+    let mut v: Vec<Vec<f64>> = (0..m)
+        .map(|i| (0..m).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
+        .collect();
+    let scale: f64 = d.iter().flatten().map(|x| x * x).sum::<f64>().sqrt();
+    for _sweep in 0..64 {
+        let off: f64 = (0..m)
+            .flat_map(|i| (0..m).filter(move |&j| j != i).map(move |j| (i, j)))
+            .map(|(i, j)| d[i][j] * d[i][j])
+            .sum::<f64>()
+            .sqrt();
+        if off <= 1e-15 * scale.max(f64::MIN_POSITIVE) {
+            break;
+        }
+        for p in 0..m {
+            for q in p + 1..m {
+                if d[p][q] == 0.0 {
+                    continue;
+                }
+                // The rotation that zeroes d[p][q] (Golub & Van Loan, Algorithm 8.5.1).
+                let theta = (d[q][q] - d[p][p]) / (2.0 * d[p][q]);
+                let t = theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt());
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let s = t * c;
+                for row in d.iter_mut() {
+                    let (dkp, dkq) = (row[p], row[q]);
+                    row[p] = c * dkp - s * dkq;
+                    row[q] = s * dkp + c * dkq;
+                }
+                let (low, high) = d.split_at_mut(q);
+                for (dpk, dqk) in low[p].iter_mut().zip(high[0].iter_mut()) {
+                    (*dpk, *dqk) = (c * *dpk - s * *dqk, s * *dpk + c * *dqk);
+                }
+                for row in v.iter_mut() {
+                    let (vp, vq) = (row[p], row[q]);
+                    row[p] = c * vp - s * vq;
+                    row[q] = s * vp + c * vq;
+                }
+            }
+        }
+    }
+    let root: Vec<f64> = (0..m).map(|k| 1.0 / d[k][k].max(floor).sqrt()).collect();
+    Some(
+        (0..m)
+            .map(|i| {
+                (0..m)
+                    .map(|j| (0..m).map(|k| v[i][k] * root[k] * v[j][k]).sum())
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
 /// Ranks of `x` (1-based, ties get their average rank).
 fn ranks(x: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..x.len()).collect();
@@ -239,6 +303,47 @@ mod tests {
         let u: Vec<f64> = x.iter().map(|v| (v - 14.5).powi(2)).collect();
         let (rho, p) = spearman(&x, &u);
         assert!(rho.abs() < 1e-12 && p > 0.99, "rho {rho} p {p}");
+    }
+
+    #[test]
+    fn inverse_square_root_of_a_symmetric_matrix() {
+        // A = B·Bᵀ + I for a fixed B: R = A^(−1/2) must be symmetric with R·A·R = I.
+        let m = 7;
+        let b: Vec<Vec<f64>> = (0..m)
+            .map(|i| {
+                (0..m)
+                    .map(|j| ((3 * i + 5 * j) % 11) as f64 / 7.0 - 0.6)
+                    .collect()
+            })
+            .collect();
+        let a: Vec<Vec<f64>> = (0..m)
+            .map(|i| {
+                (0..m)
+                    .map(|j| {
+                        (0..m).map(|k| b[i][k] * b[j][k]).sum::<f64>()
+                            + if i == j { 1.0 } else { 0.0 }
+                    })
+                    .collect()
+            })
+            .collect();
+        let r = inverse_sqrt_symmetric(&a, 1e-12).unwrap();
+        for i in 0..m {
+            for j in 0..m {
+                assert!((r[i][j] - r[j][i]).abs() < 1e-12);
+                let rar: f64 = (0..m)
+                    .flat_map(|k| (0..m).map(move |l| (k, l)))
+                    .map(|(k, l)| r[i][k] * a[k][l] * r[l][j])
+                    .sum();
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!((rar - want).abs() < 1e-10, "({i}, {j}): {rar}");
+            }
+        }
+        // A 1×1 matrix is its own eigenvalue; a null direction is stretched by 1/√floor.
+        assert!((inverse_sqrt_symmetric(&[vec![0.25]], 0.01).unwrap()[0][0] - 2.0).abs() < 1e-15);
+        let flat = inverse_sqrt_symmetric(&[vec![0.5, 0.5], vec![0.5, 0.5]], 0.01).unwrap();
+        // Eigenvalues 1 (along (1, 1)) and 0 (along (1, −1)), floored to 0.01.
+        assert!((flat[0][0] - 5.5).abs() < 1e-12 && (flat[0][1] + 4.5).abs() < 1e-12);
+        assert!(inverse_sqrt_symmetric(&[vec![1.0, 0.0]], 0.01).is_none());
     }
 
     #[test]
