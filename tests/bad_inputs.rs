@@ -226,6 +226,11 @@ const CASES: &[Case] = &[
         needles: &["too few", "at least 5"],
     },
     Case {
+        id: "csv-per-seed",
+        args: &["fit", "{d}/few.csv", "--per-seed"],
+        needles: &["--per-seed", "sweep file", "--where seed=K"],
+    },
+    Case {
         id: "csv-unknown-extension",
         args: &["fit", "{d}/data.txt"],
         needles: &["unknown input type"],

@@ -478,20 +478,8 @@ fn fit_on_curves_and_isoflop_budgets_runs_every_approach() {
     }
     let dir = tempfile::tempdir().unwrap();
     let csv = write(dir.path(), "curves.csv", &csv);
-    let json = dir.path().join("fit.json");
-    let out = ladder(&[
-        "fit",
-        &csv,
-        "--bootstrap",
-        "20",
-        "--json",
-        json.to_str().unwrap(),
-    ]);
-    let (stdout, stderr) = text(&out);
-    assert!(out.status.success(), "{stderr}");
+    let (stdout, v) = fit_with_json(dir.path(), &["fit", &csv, "--bootstrap", "20"]);
     assert!(stdout.contains("approach 2 (IsoFLOP"), "{stdout}");
-    let v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let truth = beta / (alpha + beta);
     let a2 = v["approach2"]["a"].as_f64().unwrap();
     assert!((a2 - truth).abs() < 0.02, "approach 2 a {a2} vs {truth}");
@@ -557,6 +545,73 @@ fn the_family_bootstrap_fits_a_sweep_by_model_and_seed() {
     }
     assert!(wild["se"]["alpha"].is_number(), "{wild}");
     assert_ne!(wild["se"]["alpha"], plain["se"]["alpha"]);
+}
+
+/// Runs `ladder fit` with `args` and `--json` into `dir`, asserts that it succeeded, and
+/// returns what it printed and the JSON it wrote.
+fn fit_with_json(dir: &std::path::Path, args: &[&str]) -> (String, serde_json::Value) {
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let json = dir.join(format!("fit-{call}.json"));
+    let mut all = args.to_vec();
+    all.extend(["--json", json.to_str().unwrap()]);
+    let out = ladder(&all);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let v = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    (stdout, v)
+}
+
+/// `ladder fit --per-seed` fits each seed's runs alone, as `--where seed=K` on the
+/// report's runs.csv does, and sets them beside the pooled fit.
+#[test]
+fn per_seed_fits_each_seed_as_a_filtered_csv_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = root().join("results/lab-cpu-lr");
+    let h5 = lab.join("sweep.h5");
+    let (stdout, v) = fit_with_json(
+        dir.path(),
+        &[
+            "fit",
+            h5.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--per-seed",
+        ],
+    );
+    assert!(stdout.contains("Each seed's runs fitted alone"), "{stdout}");
+    assert!(stdout.contains("Cochran's Q"), "{stdout}");
+    let s = &v["seed_fits"];
+    let seeds = s["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 2, "{s}");
+    let runs: u64 = seeds.iter().map(|f| f["runs"].as_u64().unwrap()).sum();
+    assert_eq!(runs, v["points"].as_u64().unwrap());
+    assert_eq!(s["consistency"]["dof"], 1, "{s}");
+    let top = |v: &serde_json::Value| v["tokens_per_param"].as_array().unwrap().last().cloned();
+    assert_eq!(s["C"], top(&v).unwrap()["C"]);
+    // The first seed alone, from the CSV: the same point estimate.
+    let seed = format!("seed={}", seeds[0]["seed"]);
+    let csv = lab.join("report/runs.csv");
+    let (_, c) = fit_with_json(
+        dir.path(),
+        &[
+            "fit",
+            csv.to_str().unwrap(),
+            "--column",
+            "N=N_total",
+            "--column",
+            "loss=final_val_loss",
+            "--column",
+            "C=C_budget",
+            "--where",
+            &seed,
+            "--bootstrap",
+            "0",
+        ],
+    );
+    let alone = top(&c).unwrap()["ratio"].as_f64().unwrap();
+    let own = seeds[0]["ratio"].as_f64().unwrap();
+    assert!((own / alone - 1.0).abs() < 1e-9, "{own} vs {alone}");
 }
 
 /// ladder's own runs.csv (quoted cells with commas included) read back by `ladder fit`

@@ -134,6 +134,11 @@ pub struct FitArgs {
     /// bytes.
     #[arg(long, value_enum)]
     pub unit: Option<TokenUnit>,
+    /// Also fit each seed's runs alone, as the pooled fit (sweep files only), and set
+    /// them beside it at the top budget: each seed's D*/N* inside the pooled 80% interval,
+    /// the pooled value inside each seed's own, and Cochran's Q of their agreement.
+    #[arg(long)]
+    pub per_seed: bool,
     #[command(flatten)]
     pub options: FitOptions,
 }
@@ -173,13 +178,18 @@ pub(crate) fn fit_and_print(
     json: Option<&Path>,
 ) -> Result<FitReport, Failure> {
     let report = ladder_lab::fit(&input.data, options, what)?;
-    let mut out = fit_text(&report);
+    print_report(&report, json)?;
+    Ok(report)
+}
+
+/// Prints a fit's tables and verdicts, and writes its JSON if asked.
+fn print_report(report: &FitReport, json: Option<&Path>) -> Result<(), Failure> {
+    let mut out = fit_text(report);
     if let Some(path) = json {
-        write_json(path, &report)?;
+        write_json(path, report)?;
         line(&mut out, format!("fit written to {}", path.display()));
     }
-    emit(&out)?;
-    Ok(report)
+    emit(&out)
 }
 
 pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
@@ -192,5 +202,18 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
     let options = args.options.options(sweep);
     let input = read_input(&args.input, &options, &csv)?;
     warn_left_out(&input);
-    fit_and_print(&input, &options, &args.input, args.json.as_deref()).map(drop)
+    if !args.per_seed {
+        return fit_and_print(&input, &options, &args.input, args.json.as_deref()).map(drop);
+    }
+    // Checked before the pooled fit, so that a wrong input fails at once.
+    let groups = ladder_lab::seed_groups(&input, &args.input)?;
+    let mut report = ladder_lab::fit(&input.data, &options, &args.input)?;
+    report.seed_fits = Some(ladder_lab::fit_per_seed(
+        &input,
+        &groups,
+        &report,
+        &options,
+        &args.input,
+    )?);
+    print_report(&report, args.json.as_deref())
 }

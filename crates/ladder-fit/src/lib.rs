@@ -45,6 +45,7 @@ mod optimum_check;
 mod points;
 mod presets;
 mod report;
+mod seed_fits;
 mod seeds;
 mod size_order;
 mod stats;
@@ -90,6 +91,7 @@ pub use report::{
     analyse, approach2_budgets, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode,
     Approach3Json, BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
+pub use seed_fits::{cochran_q, seed_agreement, Consistency, SeedAgreement, SeedFit};
 pub use seeds::{seed_spreads, SeedSpread};
 pub use size_order::{size_order, Inversion, SizeOrder};
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};

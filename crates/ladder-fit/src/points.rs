@@ -157,6 +157,32 @@ impl Dataset {
         groups(&family_ids(self.families.iter()))
     }
 
+    /// The points at `keep` (indices, in the order given) with their labels, families
+    /// and the curves of their runs: one seed's runs out of a sweep, say.
+    pub fn subset(&self, keep: &[usize]) -> Result<Self, FitError> {
+        let p = self.points.as_slice();
+        let runs: Vec<String> = keep.iter().map(|&i| self.runs[i].clone()).collect();
+        Ok(Self {
+            points: Points::new(keep.iter().map(|&i| p[i]).collect())?,
+            budgets: keep.iter().map(|&i| self.budgets[i]).collect(),
+            budgets_given: self.budgets_given,
+            planned: self
+                .planned
+                .as_ref()
+                .map(|planned| keep.iter().map(|&i| planned[i]).collect()),
+            entropy_rate: self.entropy_rate,
+            unit: self.unit,
+            families: keep.iter().map(|&i| self.families[i]).collect(),
+            curves: self
+                .curves
+                .iter()
+                .filter(|c| runs.contains(&c.run))
+                .cloned()
+                .collect(),
+            runs,
+        })
+    }
+
     /// Points labelled with `6·N·D` budgets and their index as run label.
     pub fn unlabelled(points: Points) -> Self {
         let points_len = points.len();
@@ -173,5 +199,50 @@ impl Dataset {
             runs,
             curves: Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subset_keeps_each_point_with_its_labels_family_and_curve() {
+        let points = Points::new(
+            (1..=4)
+                .map(|i| Point {
+                    n: 1e4 * i as f64,
+                    d: 1e6,
+                    loss: 3.0 - 0.1 * i as f64,
+                })
+                .collect(),
+        )
+        .unwrap();
+        let mut data = Dataset::unlabelled(points);
+        data.planned = Some(vec![1.0, 2.0, 3.0, 4.0]);
+        data.families = vec![7, 7, 8, 9];
+        data.curves = ["1", "3"]
+            .iter()
+            .map(|run| Curve {
+                run: run.to_string(),
+                n: 1.0,
+                tokens: vec![1.0],
+                loss: vec![2.0],
+                seed: 0,
+                warmup_tokens: 0.0,
+                decay_tokens: f64::INFINITY,
+            })
+            .collect();
+        let sub = data.subset(&[3, 0]).unwrap();
+        assert_eq!(sub.points.as_slice()[0], data.points.as_slice()[3]);
+        assert_eq!(sub.points.as_slice()[1], data.points.as_slice()[0]);
+        assert_eq!(sub.budgets, vec![data.budgets[3], data.budgets[0]]);
+        assert_eq!(sub.planned, Some(vec![4.0, 1.0]));
+        assert_eq!(sub.runs, vec!["4", "1"]);
+        assert_eq!(sub.families, vec![9, 7]);
+        // Only the curve of a kept run.
+        assert_eq!(sub.curves.len(), 1);
+        assert_eq!(sub.curves[0].run, "1");
+        assert!(data.subset(&[]).is_ok_and(|s| s.points.is_empty()));
     }
 }

@@ -281,6 +281,10 @@ pub struct FitReport {
     /// that the law extrapolates past what the data support.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub below_entropy_rate: Vec<String>,
+    /// Each seed's runs fitted alone, set beside this fit (`ladder fit --per-seed`);
+    /// absent unless asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_fits: Option<crate::SeedAgreement>,
 }
 
 /// What a fit.json written before a part existed holds in its place.
@@ -387,6 +391,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     Ok(FitReport {
         entropy_rate: data.entropy_rate,
         below_entropy_rate,
+        seed_fits: None,
         params: options.params,
         flops: options.flops,
         points: points.len(),

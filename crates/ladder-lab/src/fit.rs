@@ -5,11 +5,11 @@ use std::path::Path;
 
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
-    analyse, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw, Dataset, FitReport,
-    MinimumRule, Resampling,
+    analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw,
+    Dataset, FitReport, MinimumRule, Resampling, SeedAgreement,
 };
 
-use crate::LabError;
+use crate::{FitInput, LabError};
 
 /// How to fit: conventions, bootstrap and approaches. The default is `ladder fit`'s.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +83,77 @@ pub fn fit(data: &Dataset, options: &FitOptions, what: &Path) -> Result<FitRepor
         what: what.display().to_string(),
         source,
     })
+}
+
+/// The points of each seed of `input` (seed, indices), in seed order, for
+/// [`fit_per_seed`]: an input error unless the input says each run's seed (a sweep file
+/// does) and holds two seeds or more.
+pub fn seed_groups(input: &FitInput, what: &Path) -> Result<Vec<(u64, Vec<usize>)>, LabError> {
+    let Some(seeds) = &input.seeds else {
+        return Err(LabError::Input(format!(
+            "{}: --per-seed needs each run's seed, which a sweep file (.h5) records; for a \
+             CSV, fit each seed with --where seed=K",
+            what.display()
+        )));
+    };
+    let mut distinct = seeds.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 2 {
+        return Err(LabError::Input(format!(
+            "{}: --per-seed needs runs of two seeds or more; these runs have {}",
+            what.display(),
+            match distinct.first() {
+                Some(seed) => format!("one (seed {seed})"),
+                None => "none".to_string(),
+            }
+        )));
+    }
+    Ok(distinct
+        .into_iter()
+        .map(|seed| {
+            (
+                seed,
+                (0..seeds.len()).filter(|&i| seeds[i] == seed).collect(),
+            )
+        })
+        .collect())
+}
+
+/// Fits each seed's runs of `input` (`groups`, from [`seed_groups`]) alone, as `pooled`
+/// was fitted (`options`), and sets them beside it at its top budget. A seed whose runs
+/// cannot be fitted is left out with why.
+pub fn fit_per_seed(
+    input: &FitInput,
+    groups: &[(u64, Vec<usize>)],
+    pooled: &FitReport,
+    options: &FitOptions,
+    what: &Path,
+) -> Result<SeedAgreement, LabError> {
+    let mut fitted = Vec::new();
+    let mut failed = Vec::new();
+    for (seed, keep) in groups {
+        let own = input
+            .data
+            .subset(keep)
+            .map_err(|source| LabError::Fit {
+                what: format!("{} (seed {seed})", what.display()),
+                source,
+            })
+            .and_then(|data| fit(&data, options, what));
+        match own {
+            Ok(report) => fitted.push((*seed, keep.len(), report)),
+            Err(e) => failed.push(format!("seed {seed}: {e}")),
+        }
+    }
+    let mut agreement = seed_agreement(pooled, &fitted).ok_or_else(|| {
+        LabError::Input(format!(
+            "{}: the pooled fit has no compute optimum to set the seeds beside",
+            what.display()
+        ))
+    })?;
+    agreement.left_out.extend(failed);
+    Ok(agreement)
 }
 
 /// Writes `value` as pretty JSON, with a final newline.

@@ -16,6 +16,8 @@ pub struct FitInput {
     pub data: Dataset,
     /// One line per run left out, saying why.
     pub left_out: Vec<String>,
+    /// Each point's seed, when the input records it (a sweep file does).
+    pub seeds: Option<Vec<u64>>,
 }
 
 /// The fit's input from the runs of the sweep file `path`, already read: N under
@@ -50,6 +52,7 @@ pub fn fit_input(
     // A run's family: its model's N and its seed (a model's runs of one seed share their
     // initial weights, data order and, under WSD branching, their stable phase).
     let mut family_keys: Vec<(f64, u64)> = Vec::new();
+    let mut seeds = Vec::new();
     for run in runs.iter().filter(|r| r.is_finished()) {
         let m = &run.meta;
         let n = m.n(params) as f64;
@@ -71,6 +74,7 @@ pub fn fit_input(
         });
         planned.push(m.c_budget);
         family_keys.push((n, m.seed));
+        seeds.push(m.seed);
         labels.push(run.id.clone());
         curves.push(Curve {
             run: run.id.clone(),
@@ -103,6 +107,7 @@ pub fn fit_input(
             curves,
         },
         left_out,
+        seeds: Some(seeds),
     })
 }
 
@@ -129,6 +134,7 @@ pub fn read_input(
             Ok(FitInput {
                 data,
                 left_out: Vec::new(),
+                seeds: None,
             })
         }
         _ => Err(LabError::Input(format!(

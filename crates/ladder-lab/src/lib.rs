@@ -35,7 +35,7 @@ pub use design::{
     design_law, design_points, design_text, plan_seeds, simulate_plan, DesignLaw, DesignRequest,
 };
 pub use error::LabError;
-pub use fit::{fit, read_fit, read_law, write_json, FitOptions};
+pub use fit::{fit, fit_per_seed, read_fit, read_law, seed_groups, write_json, FitOptions};
 pub use input::{fit_input, read_input, FitInput};
 pub use plans::{duration, load_plan, load_plan_in, plan_text, Timing};
 pub use progress::{ProgressLog, Sink};

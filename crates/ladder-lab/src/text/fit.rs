@@ -9,7 +9,7 @@ use super::line;
 use ladder_fit::quantile_sorted;
 use ladder_fit::{
     Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
-    OptimumCheck, PowerLaw, Resampling, NEIGHBOURS,
+    OptimumCheck, PowerLaw, Resampling, SeedAgreement, NEIGHBOURS,
 };
 
 use crate::laws::signed_percent;
@@ -37,6 +37,9 @@ pub fn fit_text(report: &FitReport) -> String {
     approach3(&mut f, report);
     optima(&mut f, report);
     seeds(&mut f, report);
+    if let Some(agreement) = &report.seed_fits {
+        seed_fits(&mut f, agreement);
+    }
     size_order(&mut f, report);
     predictions(&mut f, report);
     match (&report.approach2, &report.approach2_skipped) {
@@ -262,6 +265,74 @@ fn seeds(f: &mut String, report: &FitReport) {
             f,
             format!("  … {} more in the JSON", report.seeds.len() - 12),
         );
+    }
+    f.push('\n');
+}
+
+/// Each seed's own fit beside the pooled one (`--per-seed`).
+fn seed_fits(f: &mut String, s: &SeedAgreement) {
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "-",
+    };
+    line(
+        f,
+        format!(
+            "Each seed's runs fitted alone, at C = {:.3e}: D*/N* pooled {} {}",
+            s.c,
+            num(s.pooled, 1),
+            interval(s.pooled_spread.map(|p| p.ci80), 1)
+        ),
+    );
+    line(
+        f,
+        format!(
+            "  {:>10} {:>5} {:>10} {:>20} {:>8}",
+            "seed", "runs", "D*/N*", "80% interval", "a"
+        ),
+    );
+    for seed in &s.seeds {
+        line(
+            f,
+            format!(
+                "  {:>10} {:>5} {:>10} {:>20} {:>8.4}",
+                seed.seed,
+                seed.runs,
+                num(seed.ratio, 1),
+                interval(seed.ratio_spread.map(|p| p.ci80), 1),
+                seed.a
+            ),
+        );
+    }
+    for why in &s.left_out {
+        line(f, format!("  left out: {why}"));
+    }
+    line(
+        f,
+        format!(
+            "  every seed inside the pooled 80% interval: {}; the pooled value inside every \
+             seed's own: {}",
+            yes_no(s.every_seed_inside_pooled),
+            yes_no(s.pooled_inside_every_seed)
+        ),
+    );
+    match &s.consistency {
+        Some(c) => line(
+            f,
+            format!(
+                "  seeds consistent with their own intervals: Cochran's Q {:.2} on {} dof, p {:.3} \
+                 ({} at 0.1; a correct sweep with honest intervals passes 9 times in 10)",
+                c.q,
+                c.dof,
+                c.p,
+                if c.p >= 0.1 { "consistent" } else { "not consistent" }
+            ),
+        ),
+        None => line(
+            f,
+            "  seeds consistent: cannot tell (fewer than two seeds with intervals)",
+        ),
     }
     f.push('\n');
 }
