@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Pool the runs of several labs (draws of one design on different seeds) into one CSV.
 
+`ladder fit A/sweep.h5 B/sweep.h5 ...` fits the sweep files together directly, with the
+same result; this script is for the CSVs (to share, or to fit with other tools).
+
     python3 scripts/pool_runs.py OUT.csv results/lab-cpu-d2-wide results/lab-cpu-d2-confirm \
         results/lab-cpu-d2-third
     target/release/ladder fit OUT.csv --column N=N_total --column loss=final_val_loss \

@@ -547,6 +547,16 @@ fn the_family_bootstrap_fits_a_sweep_by_model_and_seed() {
     assert_ne!(wild["se"]["alpha"], plain["se"]["alpha"]);
 }
 
+/// The columns of ladder's runs.csv that `ladder fit` reads as N, loss and C.
+const RUNS_CSV: [&str; 6] = [
+    "--column",
+    "N=N_total",
+    "--column",
+    "loss=final_val_loss",
+    "--column",
+    "C=C_budget",
+];
+
 /// Runs `ladder fit` with `args` and `--json` into `dir`, asserts that it succeeded, and
 /// returns what it printed and the JSON it wrote.
 fn fit_with_json(dir: &std::path::Path, args: &[&str]) -> (String, serde_json::Value) {
@@ -595,23 +605,67 @@ fn per_seed_fits_each_seed_as_a_filtered_csv_does() {
     let (_, c) = fit_with_json(
         dir.path(),
         &[
-            "fit",
-            csv.to_str().unwrap(),
-            "--column",
-            "N=N_total",
-            "--column",
-            "loss=final_val_loss",
-            "--column",
-            "C=C_budget",
-            "--where",
-            &seed,
-            "--bootstrap",
-            "0",
-        ],
+            &["fit", csv.to_str().unwrap()][..],
+            &RUNS_CSV,
+            &["--where", &seed, "--bootstrap", "0"],
+        ]
+        .concat(),
     );
     let alone = top(&c).unwrap()["ratio"].as_f64().unwrap();
     let own = seeds[0]["ratio"].as_f64().unwrap();
     assert!((own / alone - 1.0).abs() < 1e-9, "{own} vs {alone}");
+}
+
+/// Several sweep files are fitted as one: the same fit as their runs.csv files
+/// concatenated, with each model and seed a family within its sweep.
+#[test]
+fn sweeps_fitted_together_pool_their_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let labs = ["results/lab-cpu-d2-wide", "results/lab-cpu-d2-confirm"].map(|l| root().join(l));
+    let h5: Vec<String> = labs
+        .iter()
+        .map(|l| l.join("sweep.h5").to_str().unwrap().to_string())
+        .collect();
+    let (stdout, pooled) = fit_with_json(dir.path(), &["fit", &h5[0], &h5[1], "--bootstrap", "0"]);
+    assert!(stdout.contains("270 points"), "{stdout}");
+    // The two runs.csv files, one header.
+    let mut csv = String::new();
+    for (k, lab) in labs.iter().enumerate() {
+        let text = std::fs::read_to_string(lab.join("report/runs.csv")).unwrap();
+        let skip = usize::from(k > 0);
+        for line in text.lines().skip(skip) {
+            csv += line;
+            csv.push('\n');
+        }
+    }
+    let csv = write(dir.path(), "pooled.csv", &csv);
+    let (_, joined) = fit_with_json(
+        dir.path(),
+        &[&["fit", &csv][..], &RUNS_CSV, &["--bootstrap", "0"]].concat(),
+    );
+    for p in ["E", "A", "B", "alpha", "beta"] {
+        let (a, b) = (
+            pooled["approach3"][p].as_f64().unwrap(),
+            joined["approach3"][p].as_f64().unwrap(),
+        );
+        assert!((a / b - 1.0).abs() < 1e-9, "{p}: {a} vs {b}");
+    }
+    // A sweep given twice, a seed trained in two sweeps, a CSV among sweeps: input errors.
+    assert_input_error(&ladder(&["fit", &h5[0], &h5[0]]), &["given twice"]);
+    let lab_cpu = root().join("results/lab-cpu/sweep.h5");
+    let lab_cpu_lr = root().join("results/lab-cpu-lr/sweep.h5");
+    assert_input_error(
+        &ladder(&[
+            "fit",
+            lab_cpu.to_str().unwrap(),
+            lab_cpu_lr.to_str().unwrap(),
+        ]),
+        &["seed 0", "different seeds"],
+    );
+    assert_input_error(
+        &ladder(&["fit", &h5[0], &csv]),
+        &["pooled.csv", "sweep files (.h5)"],
+    );
 }
 
 /// ladder's own runs.csv (quoted cells with commas included) read back by `ladder fit`
@@ -641,18 +695,7 @@ fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
         v["approach3"].clone()
     };
     let h5 = fit_json(&lab.join("sweep.h5"), &[], "h5.json");
-    let csv = fit_json(
-        &lab.join("report/runs.csv"),
-        &[
-            "--column",
-            "N=N_total",
-            "--column",
-            "loss=final_val_loss",
-            "--column",
-            "C=C_budget",
-        ],
-        "csv.json",
-    );
+    let csv = fit_json(&lab.join("report/runs.csv"), &RUNS_CSV, "csv.json");
     assert_eq!(csv, h5);
 }
 

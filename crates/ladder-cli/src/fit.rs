@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling, TokenUnit};
-use ladder_lab::{fit_text, read_input, write_json, FitInput};
+use ladder_lab::{fit_text, read_inputs, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
 
@@ -115,8 +115,12 @@ impl FitOptions {
 #[derive(Debug, clap::Args)]
 pub struct FitArgs {
     /// A sweep.h5 (or run .h5) written by `ladder run`, or a CSV with columns N,D,loss
-    /// and optionally C (budget label, FLOPs) and run (label).
-    pub input: PathBuf,
+    /// and optionally C (budget label, FLOPs) and run (label). Several sweep files are
+    /// fitted as one: their runs pooled (draws of one design on other seeds), each run
+    /// labelled with its sweep's directory, families kept within their sweep, a seed
+    /// trained in two of them refused.
+    #[arg(required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
     /// Also write the fit as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -198,22 +202,26 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
         filters: args.filters.clone(),
         unit: args.unit,
     };
-    let sweep = args.input.extension().is_some_and(|e| e == "h5");
+    let sweep = args.inputs[0].extension().is_some_and(|e| e == "h5");
     let options = args.options.options(sweep);
-    let input = read_input(&args.input, &options, &csv)?;
+    let input = read_inputs(&args.inputs, &options, &csv)?;
+    // What names the input in messages: its path, or every path joined.
+    let what = PathBuf::from(
+        args.inputs
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + "),
+    );
     warn_left_out(&input);
     if !args.per_seed {
-        return fit_and_print(&input, &options, &args.input, args.json.as_deref()).map(drop);
+        return fit_and_print(&input, &options, &what, args.json.as_deref()).map(drop);
     }
     // Checked before the pooled fit, so that a wrong input fails at once.
-    let groups = ladder_lab::seed_groups(&input, &args.input)?;
-    let mut report = ladder_lab::fit(&input.data, &options, &args.input)?;
+    let groups = ladder_lab::seed_groups(&input, &what)?;
+    let mut report = ladder_lab::fit(&input.data, &options, &what)?;
     report.seed_fits = Some(ladder_lab::fit_per_seed(
-        &input,
-        &groups,
-        &report,
-        &options,
-        &args.input,
+        &input, &groups, &report, &options, &what,
     )?);
     print_report(&report, args.json.as_deref())
 }

@@ -1,7 +1,7 @@
 //! A sweep's results as the fit's input: every finished run's N (under the chosen
 //! parameter count), D, final loss, budget label and curve; or the rows of a CSV.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ladder_core::{BudgetRule, FlopCount, ParamCount};
 use ladder_fit::{CsvOptions, Curve, Dataset, Point, Points, TokenUnit};
@@ -142,5 +142,153 @@ pub fn read_input(
              N,D,loss",
             input.display()
         ))),
+    }
+}
+
+/// Reads several inputs as one: each sweep file (`.h5`) as [`read_input`] reads it, then
+/// their runs pooled ([`pool_inputs`]). One input is read as it is, CSV included.
+pub fn read_inputs(
+    inputs: &[PathBuf],
+    options: &FitOptions,
+    csv: &CsvOptions,
+) -> Result<FitInput, LabError> {
+    if let [one] = inputs {
+        return read_input(one, options, csv);
+    }
+    if let Some(other) = inputs
+        .iter()
+        .find(|p| p.extension().is_none_or(|e| e != "h5"))
+    {
+        return Err(LabError::Input(format!(
+            "{}: several inputs are pooled only as sweep files (.h5); pool CSVs into one file \
+             first (scripts/pool_runs.py)",
+            other.display()
+        )));
+    }
+    let mut parts = Vec::new();
+    for path in inputs {
+        parts.push((path.clone(), read_input(path, options, csv)?));
+    }
+    pool_inputs(parts)
+}
+
+/// The runs of several sweeps (draws of one design on other seeds, say) as one input.
+/// Each run's label is prefixed with its sweep's directory name, since draws of one design
+/// repeat run ids; a family stays within its sweep. The sweeps must measure the same
+/// thing (the same token unit and entropy rate), each must be given once, and no seed may
+/// be trained in two of them: those runs would share initial weights and data order, so
+/// neither the families nor the seeds would be independent.
+pub fn pool_inputs(parts: Vec<(PathBuf, FitInput)>) -> Result<FitInput, LabError> {
+    let Some((first_path, first)) = parts.first() else {
+        return Err(LabError::Input("no input to fit".into()));
+    };
+    for (k, (path, _)) in parts.iter().enumerate() {
+        if let Some((twice, _)) = parts[..k].iter().find(|(p, _)| same_file(p, path)) {
+            return Err(LabError::Input(format!(
+                "{}: given twice (as {} too): each sweep counts once",
+                path.display(),
+                twice.display()
+            )));
+        }
+    }
+    let names = labels(&parts);
+    let mut seen: Vec<(u64, &Path)> = Vec::new();
+    for (path, input) in &parts {
+        let (unit, rate) = (input.data.unit, input.data.entropy_rate);
+        if unit != first.data.unit || rate != first.data.entropy_rate {
+            return Err(LabError::Input(format!(
+                "{}: measures another source than {} (D in {:?} with entropy rate {:?}, \
+                 against {:?} and {:?}): only sweeps of one source pool",
+                path.display(),
+                first_path.display(),
+                unit,
+                rate,
+                first.data.unit,
+                first.data.entropy_rate
+            )));
+        }
+        let mut own: Vec<u64> = input.seeds.clone().unwrap_or_default();
+        own.sort_unstable();
+        own.dedup();
+        for seed in own {
+            if let Some((_, other)) = seen.iter().find(|(s, _)| *s == seed) {
+                return Err(LabError::Input(format!(
+                    "{}: seed {seed} is trained in {} too: pooled runs must come from \
+                     different seeds (their initial weights and data order would be shared)",
+                    path.display(),
+                    other.display()
+                )));
+            }
+            seen.push((seed, path));
+        }
+    }
+    let mut points = Vec::new();
+    let (mut budgets, mut planned, mut runs, mut families, mut curves, mut left_out, mut seeds) =
+        (vec![], Some(vec![]), vec![], vec![], vec![], vec![], vec![]);
+    for (k, ((_, input), name)) in parts.iter().zip(&names).enumerate() {
+        let data = &input.data;
+        points.extend_from_slice(data.points.as_slice());
+        budgets.extend_from_slice(&data.budgets);
+        planned = planned.zip(data.planned.as_ref()).map(|(mut all, own)| {
+            all.extend_from_slice(own);
+            all
+        });
+        runs.extend(data.runs.iter().map(|r| format!("{name}/{r}")));
+        families.extend(data.families.iter().map(|&f| (k, f)));
+        curves.extend(data.curves.iter().map(|c| Curve {
+            run: format!("{name}/{}", c.run),
+            ..c.clone()
+        }));
+        left_out.extend(input.left_out.iter().cloned());
+        seeds.extend(input.seeds.iter().flatten().copied());
+    }
+    let all_seeded = parts.iter().all(|(_, input)| input.seeds.is_some());
+    Ok(FitInput {
+        data: Dataset {
+            points: Points::new(points).map_err(|source| LabError::Fit {
+                what: first_path.display().to_string(),
+                source,
+            })?,
+            budgets,
+            budgets_given: first.data.budgets_given,
+            planned,
+            entropy_rate: first.data.entropy_rate,
+            unit: first.data.unit,
+            runs,
+            families: ladder_fit::family_ids(families),
+            curves,
+        },
+        left_out,
+        seeds: all_seeded.then_some(seeds),
+    })
+}
+
+/// Whether two paths name one file (by their canonical paths when both exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// A short label per input: its directory's name, or its whole path where two would be
+/// alike.
+fn labels(parts: &[(PathBuf, FitInput)]) -> Vec<String> {
+    let short: Vec<String> = parts
+        .iter()
+        .map(|(path, _)| {
+            path.parent().and_then(|d| d.file_name()).map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into(),
+            )
+        })
+        .collect();
+    let mut unique = short.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() == short.len() {
+        short
+    } else {
+        parts.iter().map(|(p, _)| p.display().to_string()).collect()
     }
 }
