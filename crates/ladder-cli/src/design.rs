@@ -56,6 +56,11 @@ pub struct DesignArgs {
     /// How approach 2 locates each budget's minimum in each fit.
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
     pub approach2_minimum: MinimumRule,
+    /// Also fit each seed's runs of every sweep alone (as `ladder fit --per-seed`) and
+    /// report how often each seed check passes for a correct sweep: one more fit per seed
+    /// per sweep.
+    #[arg(long)]
+    pub per_seed: bool,
     /// Also write the findings as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -79,6 +84,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,
+        per_seed: args.per_seed,
     };
     eprintln!(
         "simulating {} sweeps of {} runs ({} bootstrap resamples each)...",

@@ -10,7 +10,10 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::FAMILY_STREAMS;
-use crate::{analyse, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points, Spread};
+use crate::{
+    analyse, seed_agreement, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points,
+    SeedAgreement, Spread,
+};
 
 /// One planned run of a design.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,6 +45,10 @@ pub struct SimulationOptions {
     pub seed: u64,
     /// How each simulated sweep is fitted (as `ladder fit` would).
     pub analysis: AnalysisOptions,
+    /// Also fit each seed's runs of every sweep alone and count how often the seed
+    /// checks pass ([`crate::seed_agreement`]); needs two seeds or more. Costs one fit
+    /// per seed per sweep.
+    pub per_seed: bool,
 }
 
 /// What the fits of the simulated sweeps say about one quantity.
@@ -123,6 +130,25 @@ pub struct DesignReport {
     /// Approach 2's top D*/N* against approach 3's, under each reference.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub agreement: Vec<Agreement>,
+    /// How often the seed checks passed, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_checks: Option<SeedChecks>,
+}
+
+/// How often each check of the seeds' own fits passed across the simulated sweeps of a
+/// true law: the pass rate a correct sweep of this design has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedChecks {
+    /// Sweeps whose seeds were all fitted, with intervals.
+    pub sweeps: usize,
+    /// Share in which every seed's top D*/N* lay inside the pooled 80% interval.
+    pub every_seed_inside_pooled: f64,
+    /// Share in which the pooled value lay inside every seed's own 80% interval.
+    pub pooled_inside_every_seed: f64,
+    /// Share in which Cochran's Q did not reject at 0.1.
+    pub consistent: f64,
+    /// Share of the seeds' own 80% intervals that held the true D*/N*.
+    pub one_seed_coverage: f64,
 }
 
 /// How approach 2's top D*/N* compared with one of approach 3's across the sweeps.
@@ -253,10 +279,41 @@ pub fn simulate(
     options: &SimulationOptions,
 ) -> DesignReport {
     let top = points.iter().map(|p| p.c).fold(0.0, f64::max);
-    let fits: Vec<Option<FitReport>> = (0..options.reps)
-        .map(|r| analyse(&draw(points, law, options, r)?, &options.analysis).ok())
+    let seeds = options.seeds.max(1);
+    let per_seed = options.per_seed && seeds > 1;
+    let fits: Vec<Option<(FitReport, Option<SeedAgreement>)>> = (0..options.reps)
+        .map(|r| {
+            let data = draw(points, law, options, r)?;
+            let pooled = analyse(&data, &options.analysis).ok()?;
+            // Seed s's runs are the s-th copy of the design (see `draw`).
+            let agreement = per_seed
+                .then(|| {
+                    let own: Vec<(u64, usize, FitReport)> = (0..seeds)
+                        .map(|s| {
+                            let keep: Vec<usize> =
+                                (s * points.len()..(s + 1) * points.len()).collect();
+                            let fit = analyse(&data.subset(&keep).ok()?, &options.analysis).ok()?;
+                            Some((s as u64, keep.len(), fit))
+                        })
+                        .collect::<Option<_>>()?;
+                    seed_agreement(&pooled, &own)
+                })
+                .flatten();
+            Some((pooled, agreement))
+        })
         .collect();
-    let ok: Vec<&FitReport> = fits.iter().flatten().collect();
+    let ok: Vec<&FitReport> = fits.iter().flatten().map(|(f, _)| f).collect();
+    let (n_opt, d_opt) = law.compute_optimal(top);
+    let seed_checks = per_seed.then(|| {
+        seed_checks(
+            &fits
+                .iter()
+                .flatten()
+                .filter_map(|(_, a)| a.as_ref())
+                .collect::<Vec<_>>(),
+            d_opt / n_opt,
+        )
+    });
     let quantities = quantities(law, top)
         .into_iter()
         .map(|(name, truth, ratio, read)| {
@@ -285,6 +342,38 @@ pub fn simulate(
             }),
             agreement("approach2_of_law", &ok, |r| r.approach2_of_law.as_ref()),
         ],
+        seed_checks,
+    }
+}
+
+/// The pass rates of the seed checks over `agreements` (one per sweep), with `truth` the
+/// law's top D*/N*. Sweeps where a seed lacks an interval are left out.
+fn seed_checks(agreements: &[&SeedAgreement], truth: f64) -> SeedChecks {
+    let full: Vec<&&SeedAgreement> = agreements
+        .iter()
+        .filter(|a| a.left_out.is_empty() && a.seeds.iter().all(|s| s.ratio_spread.is_some()))
+        .collect();
+    let share = |pass: &dyn Fn(&SeedAgreement) -> bool| {
+        full.iter().filter(|a| pass(a)).count() as f64 / full.len().max(1) as f64
+    };
+    let own: Vec<[f64; 2]> = full
+        .iter()
+        .flat_map(|a| {
+            a.seeds
+                .iter()
+                .filter_map(|s| s.ratio_spread.map(|r| r.ci80))
+        })
+        .collect();
+    SeedChecks {
+        sweeps: full.len(),
+        every_seed_inside_pooled: share(&|a| a.every_seed_inside_pooled == Some(true)),
+        pooled_inside_every_seed: share(&|a| a.pooled_inside_every_seed == Some(true)),
+        consistent: share(&|a| a.consistency.is_some_and(|c| c.p >= 0.1)),
+        one_seed_coverage: own
+            .iter()
+            .filter(|c| c[0] <= truth && truth <= c[1])
+            .count() as f64
+            / own.len().max(1) as f64,
     }
 }
 
@@ -437,6 +526,7 @@ mod tests {
             reps: 1,
             seed: 7,
             analysis: AnalysisOptions::default(),
+            per_seed: false,
         };
         let offsets = |o: &SimulationOptions| -> Vec<f64> {
             let data = draw(&points, &law, o, 0).unwrap();
@@ -487,9 +577,22 @@ mod tests {
                 },
                 ..AnalysisOptions::default()
             },
+            per_seed: true,
         };
         let report = simulate(&design(&law), &law, &options);
         assert_eq!((report.runs, report.failed), (24, 0));
+        // Each sweep's two seeds fitted alone: every check counted over all six sweeps.
+        let checks = report.seed_checks.as_ref().unwrap();
+        assert_eq!(checks.sweeps, 6, "{checks:?}");
+        for share in [
+            checks.every_seed_inside_pooled,
+            checks.pooled_inside_every_seed,
+            checks.consistent,
+            checks.one_seed_coverage,
+        ] {
+            assert!((0.0..=1.0).contains(&share), "{checks:?}");
+        }
+        assert!(checks.one_seed_coverage > 0.0, "{checks:?}");
         let a = report
             .quantities
             .iter()

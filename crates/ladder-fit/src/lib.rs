@@ -66,7 +66,8 @@ pub use claims::{Claim, ClaimKind, Claims, MODELS};
 pub use csv_file::CsvOptions;
 pub use data_constrained::{DataConstrainedLaw, Repetition};
 pub use design::{
-    simulate, DesignPoint, DesignReport, QuantitySummary, SimulationOptions, VerdictCount,
+    simulate, DesignPoint, DesignReport, QuantitySummary, SeedChecks, SimulationOptions,
+    VerdictCount,
 };
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};

@@ -525,6 +525,7 @@ pub fn resolve_design(
         reps: design.reps.unwrap_or(8),
         seed: 0,
         analysis: fit.analysis(),
+        per_seed: false,
     };
     let (reports, best) = choose(&space, &found, &options, &mut |i, l| {
         on_step(&format!(
