@@ -131,8 +131,8 @@ def seed_fits(out_dir, total, config):
              "from report/runs.csv; the pooled fit is this directory's fit.json. The next-to-last",
              "column says whether every seed's value lies inside the pooled 80% interval (issue 24's",
              "check). The pooled interval narrows as 1/√K with K seeds while each seed's scatter does",
-             "not, so a correct lab passes it by luck (all of K = 3 seeds about 36% of the time, 4",
-             "seeds 14%, 6 seeds 1%: normal theory, docs/LOG.md). The last column asks what each seed",
+             "not, so a correct lab passes it by luck (with 3 seeds 23% of the time on the simulated",
+             "depth-2 design; normal theory says 36%, 4 seeds 14%, 6 seeds 1%: docs/LOG.md). The last column asks what each seed",
              "can say: whether the pooled value lies inside every seed's own 80% interval (each seed's",
              "runs form one family per size, bootstrapped as `auto` does a one-seed sweep).", "",
              "```sh",
@@ -171,9 +171,10 @@ def seed_fits(out_dir, total, config):
         lines += [f"Do the seeds agree within their own intervals? Cochran's Q over the seeds' top "
                   f"D*/N* (ln, each weighted by its own bootstrap SE): **Q = {q:.2f} on {dof} dof, "
                   f"p = {p:.2g}** ({'consistent' if p >= 0.1 else 'not consistent'} at α = 0.1). A correct "
-                  "lab passes at α = 0.1 nine times in ten when the one-seed SEs are honest; the "
-                  "simulator puts them at 0.86 of the scatter (docs/LOG.md, 2026-12-05, twenty-sixth "
-                  "session), which makes it about eight in ten with three seeds.", ""]
+                  "lab passes at α = 0.1 nine times in ten when the one-seed SEs are honest; on the "
+                  "depth-2 design with three seeds the simulator measured 82% (`ladder design "
+                  "--per-seed`; the pooled value inside every seed's own interval: 58%; docs/LOG.md, "
+                  "2026-12-05, twenty-sixth session). `ladder fit SWEEP --per-seed` prints the same.", ""]
     return lines
 
 
