@@ -292,3 +292,77 @@ fn labels(parts: &[(PathBuf, FitInput)]) -> Vec<String> {
         parts.iter().map(|(p, _)| p.display().to_string()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sweep's input from `path`: four runs of `seed`, two sizes each a family.
+    fn part(path: &str, seed: u64, unit: TokenUnit) -> (PathBuf, FitInput) {
+        let points = Points::new(
+            (0..4)
+                .map(|i| Point {
+                    n: 1e4 * (1 + i / 2) as f64,
+                    d: 1e6 * (1 + i % 2) as f64,
+                    loss: 3.0 - 0.1 * i as f64,
+                })
+                .collect(),
+        )
+        .unwrap();
+        let mut data = Dataset::unlabelled(points);
+        data.families = vec![0, 0, 1, 1];
+        data.unit = unit;
+        let seeds = Some(vec![seed; 4]);
+        let input = FitInput {
+            data,
+            left_out: Vec::new(),
+            seeds,
+        };
+        (PathBuf::from(path), input)
+    }
+
+    #[test]
+    fn pooled_sweeps_keep_their_families_and_label_their_runs() {
+        let pooled = pool_inputs(vec![
+            part("a/lab-one/sweep.h5", 1, TokenUnit::Bytes),
+            part("a/lab-two/sweep.h5", 2, TokenUnit::Bytes),
+        ])
+        .unwrap();
+        assert_eq!(pooled.data.points.len(), 8);
+        assert_eq!(pooled.seeds, Some(vec![1, 1, 1, 1, 2, 2, 2, 2]));
+        // Family 0 of each sweep stays its own family.
+        assert_eq!(pooled.data.families, vec![0, 0, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(pooled.data.runs[0], "lab-one/1");
+        assert_eq!(pooled.data.runs[4], "lab-two/1");
+        // Two directories of one name: the whole paths label the runs.
+        let alike = pool_inputs(vec![
+            part("x/lab/sweep.h5", 1, TokenUnit::Bytes),
+            part("y/lab/sweep.h5", 2, TokenUnit::Bytes),
+        ])
+        .unwrap();
+        assert_eq!(alike.data.runs[4], "y/lab/sweep.h5/1");
+    }
+
+    #[test]
+    fn sweeps_that_cannot_pool_are_input_errors() {
+        let message = |parts| match pool_inputs(parts) {
+            Err(LabError::Input(m)) => m,
+            other => panic!("expected an input error, got {other:?}"),
+        };
+        let m = message(vec![
+            part("a/one/sweep.h5", 3, TokenUnit::Bytes),
+            part("a/two/sweep.h5", 3, TokenUnit::Bytes),
+        ]);
+        assert!(m.contains("seed 3") && m.contains("a/one/sweep.h5"), "{m}");
+        let m = message(vec![
+            part("a/one/sweep.h5", 1, TokenUnit::Bytes),
+            part("a/two/sweep.h5", 2, TokenUnit::Tokens),
+        ]);
+        assert!(m.contains("another source"), "{m}");
+        let m = message(vec![
+            part("a/one/sweep.h5", 1, TokenUnit::Bytes),
+            part("a/one/sweep.h5", 2, TokenUnit::Bytes),
+        ]);
+        assert!(m.contains("given twice"), "{m}");
+    }
+}
