@@ -46,7 +46,13 @@ for lab in results/lab-cpu*; do
   done
 done
 
-# The pilots of the byte-level lab (priors of configs/lab-cpu.toml's [design]).
+# The three depth-2 draws pooled (the prior of configs/lab-cpu.toml's [design]).
+pooled=results/lab-cpu-d2-pooled
+"$bin" fit results/lab-cpu-d2-{wide,confirm,third}/sweep.h5 --extrapolate-k 8 \
+  --json "$tmp/pooled.json" >/dev/null
+same "$tmp/pooled.json" "$pooled/fit.json"
+
+# The pilots of the byte-level lab (priors of configs/lab-cpu-knob.toml's and lab-cpu-d2.toml's [design]).
 for dir in results/pilot-*; do
   [ -f "$dir/sweep.h5" ] || continue
   name=${dir##*/}

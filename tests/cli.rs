@@ -511,12 +511,12 @@ fn a_device_that_cannot_be_used_is_a_clear_input_error() {
 }
 
 /// `--bootstrap-method wild-families` on a sweep: the runs of one model and seed form a
-/// family (results/lab-cpu: 4 seeds), whose residuals the bootstrap flips together; the
+/// family (results/lab-cpu-knob: 4 seeds), whose residuals the bootstrap flips together; the
 /// fit says so and its intervals differ from the plain residual bootstrap's.
 #[test]
 fn the_family_bootstrap_fits_a_sweep_by_model_and_seed() {
     let dir = tempfile::tempdir().unwrap();
-    let h5 = root().join("results/lab-cpu/sweep.h5");
+    let h5 = root().join("results/lab-cpu-knob/sweep.h5");
     let fit = |method: &str| {
         let json = dir.path().join(format!("{method}.json"));
         let out = ladder(&[
@@ -652,7 +652,7 @@ fn sweeps_fitted_together_pool_their_runs() {
     }
     // A sweep given twice, a seed trained in two sweeps, a CSV among sweeps: input errors.
     assert_input_error(&ladder(&["fit", &h5[0], &h5[0]]), &["given twice"]);
-    let lab_cpu = root().join("results/lab-cpu/sweep.h5");
+    let lab_cpu = root().join("results/lab-cpu-knob/sweep.h5");
     let lab_cpu_lr = root().join("results/lab-cpu-lr/sweep.h5");
     assert_input_error(
         &ladder(&[
@@ -673,7 +673,7 @@ fn sweeps_fitted_together_pool_their_runs() {
 #[test]
 fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
     let dir = tempfile::tempdir().unwrap();
-    let lab = root().join("results/lab-cpu");
+    let lab = root().join("results/lab-cpu-knob");
     let fit_json = |input: &std::path::Path, extra: &[&str], name: &str| {
         let json = dir.path().join(name);
         let mut args = vec![

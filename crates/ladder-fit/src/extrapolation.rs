@@ -155,9 +155,10 @@ mod tests {
         assert!(!held_in(8.9e11, 7.0795e12, 8.0));
     }
 
-    /// The first CPU lab on Gutenberg (results/lab-cpu at 1b81f39): the ten runs of the
-    /// two smallest budgets do not identify the law, and their fit predicts no finite loss
-    /// for the larger ones. The report must say so, not print NaN.
+    /// The first CPU lab on Gutenberg (results/lab-cpu at 1b81f39, an earlier design than
+    /// results/lab-cpu-knob's): the ten runs of the two smallest budgets do not identify
+    /// the law, and their fit predicts no finite loss for the larger ones. The report must
+    /// say so, not print NaN.
     #[test]
     fn a_diverged_small_budget_fit_is_reported_as_undefined() {
         let rows = [

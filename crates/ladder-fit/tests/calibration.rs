@@ -11,7 +11,7 @@ use ladder_fit::{
     Point, Points, Resampling, SimulationOptions,
 };
 
-/// The lab-cpu law (results/lab-cpu/fit.json, approach 3).
+/// The first lab-cpu law (results/lab-cpu-knob/fit.json as first fitted, approach 3).
 const LAW: ChinchillaLaw = ChinchillaLaw {
     e: 2.4492,
     a: 25.296,

@@ -64,7 +64,7 @@ pub struct DesignLaw {
 }
 
 /// A preset's name, or a fit.json (its approach-3 law and its seed SD, else its
-/// residuals' RMS). On results/lab-cpu the seed SD (0.72%) predicted the achieved
+/// residuals' RMS). On results/lab-cpu-knob the seed SD (0.72%) predicted the achieved
 /// widths of D*/N* within 3% (×1.20 against ×1.23); the residual RMS of a one-seed pilot
 /// (2.9%, misfit included) overstated them 2–4× (docs/LOG.md, 2026-12-04).
 pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {

@@ -165,11 +165,30 @@ pub fn read_inputs(
             other.display()
         )));
     }
+    // Before reading any of them: a sweep given twice is refused at once.
+    given_once(inputs.iter().map(PathBuf::as_path))?;
     let mut parts = Vec::new();
     for path in inputs {
         parts.push((path.clone(), read_input(path, options, csv)?));
     }
     pool_inputs(parts)
+}
+
+/// An input error naming the first path that repeats an earlier one (the same file under
+/// another name included).
+fn given_once<'a>(paths: impl Iterator<Item = &'a Path>) -> Result<(), LabError> {
+    let mut earlier: Vec<&Path> = Vec::new();
+    for path in paths {
+        if let Some(twice) = earlier.iter().find(|p| same_file(p, path)) {
+            return Err(LabError::Input(format!(
+                "{}: given twice (as {} too): each sweep counts once",
+                path.display(),
+                twice.display()
+            )));
+        }
+        earlier.push(path);
+    }
+    Ok(())
 }
 
 /// The runs of several sweeps (draws of one design on other seeds, say) as one input.
@@ -182,15 +201,7 @@ pub fn pool_inputs(parts: Vec<(PathBuf, FitInput)>) -> Result<FitInput, LabError
     let Some((first_path, first)) = parts.first() else {
         return Err(LabError::Input("no input to fit".into()));
     };
-    for (k, (path, _)) in parts.iter().enumerate() {
-        if let Some((twice, _)) = parts[..k].iter().find(|(p, _)| same_file(p, path)) {
-            return Err(LabError::Input(format!(
-                "{}: given twice (as {} too): each sweep counts once",
-                path.display(),
-                twice.display()
-            )));
-        }
-    }
+    given_once(parts.iter().map(|(p, _)| p.as_path()))?;
     let names = labels(&parts);
     let mut seen: Vec<(u64, &Path)> = Vec::new();
     for (path, input) in &parts {
@@ -364,5 +375,18 @@ mod tests {
             part("a/one/sweep.h5", 2, TokenUnit::Bytes),
         ]);
         assert!(m.contains("given twice"), "{m}");
+    }
+
+    /// A sweep given twice is refused before any input is read: these files do not exist,
+    /// so reading first would have failed on the first one instead.
+    #[test]
+    fn a_sweep_given_twice_is_refused_before_reading() {
+        let missing = PathBuf::from("no/such/dir/sweep.h5");
+        let inputs = [missing.clone(), missing];
+        let err = read_inputs(&inputs, &FitOptions::default(), &CsvOptions::default());
+        match err {
+            Err(LabError::Input(m)) => assert!(m.contains("given twice"), "{m}"),
+            other => panic!("expected an input error, got {other:?}"),
+        }
     }
 }

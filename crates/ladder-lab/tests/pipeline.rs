@@ -43,7 +43,7 @@ fn every_committed_fit_json_reads_back() {
 
 #[test]
 fn a_fit_json_reads_back_and_writes_the_same_bytes() {
-    let lab = repo().join("results/lab-cpu");
+    let lab = repo().join("results/lab-cpu-knob");
     let options = FitOptions {
         bootstrap: 40,
         ..FitOptions::default()
@@ -75,7 +75,7 @@ fn every_committed_sweep_file_reads_as_typed_runs() {
 
 #[test]
 fn ladders_own_runs_csv_fits_as_its_sweep_file_does() {
-    let lab = repo().join("results/lab-cpu");
+    let lab = repo().join("results/lab-cpu-knob");
     let options = FitOptions {
         bootstrap: 50,
         ..FitOptions::default()
