@@ -123,6 +123,11 @@ const CASES: &[Case] = &[
         needles: &["design.minutes", "> 0"],
     },
     Case {
+        id: "config-design-shared",
+        args: &["plan", "{d}/designshared.toml"],
+        needles: &["design.shared", "from 0 to 1"],
+    },
+    Case {
         id: "config-lr-table-missing",
         args: &["plan", "{d}/lrtable.toml"],
         needles: &["nope.toml"],
@@ -422,6 +427,12 @@ fn scratch(d: &Path) {
         "designminutes",
         "[tokens]\ncounts = [2048, 4096, 8192]",
         "[design]\nminutes = -1\nlaw = \"chinchilla\"\n[tokens]",
+    );
+    variant(
+        d,
+        "designshared",
+        "[tokens]\ncounts = [2048, 4096, 8192]",
+        "[design]\nminutes = 1\nlaw = \"chinchilla\"\nshared = 1.5\n[tokens]",
     );
     write(
         d,

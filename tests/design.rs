@@ -88,6 +88,33 @@ fn plan_prints_the_search_and_the_chosen_design() {
     assert_eq!(text(&again).0, stdout);
 }
 
+/// `[design] shared`: the noise a model's runs of one seed have in common is simulated
+/// under WSD branching and said in the search's header; without branching it is not.
+#[test]
+fn the_shared_noise_is_simulated_only_where_runs_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    let shared = quick_config().replace("noise = 0.01", "noise = 0.01\nshared = 0.5");
+    let cfg = write(dir.path(), "shared.toml", &shared);
+    let out = ladder(&["plan", &cfg, "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("noise 1.00% per run, 50% of its variance shared by a model's runs"),
+        "{stdout}"
+    );
+    let unbranched = shared.replace("branching = true", "branching = false");
+    let cfg = write(dir.path(), "unbranched.toml", &unbranched);
+    let out = ladder(&["plan", &cfg, "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("noise 1.00%;") || stdout.contains("noise 1.00%\n"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("shared by"), "{stdout}");
+}
+
 #[test]
 fn run_trains_the_design_and_a_rerun_reuses_it() {
     let dir = tempfile::tempdir().unwrap();

@@ -21,13 +21,17 @@ pub struct DesignArgs {
     #[arg(long, default_value = "chinchilla")]
     pub law: String,
     /// Relative noise of each run's loss (log-normal SD), e.g. 0.01; default: a
-    /// fit.json's measured residual RMS, else 0.01.
+    /// fit.json's seed SD (else its residual RMS), else 0.01. When neither this nor
+    /// --family-noise is given, the config branches and the fit.json measured the share ρ
+    /// of its seed variance that a model's runs of one seed have in common, that SD is
+    /// split: sd·√(1−ρ) per run and sd·√ρ per family.
     #[arg(long)]
     pub noise: Option<f64>,
     /// Relative noise shared by the runs of one model and seed across their budgets (WSD
-    /// branches share their stable phase), one draw per family, e.g. 0.005; default 0.
-    #[arg(long, default_value_t = 0.0)]
-    pub family_noise: f64,
+    /// branches share their stable phase), one draw per family, e.g. 0.005; default 0,
+    /// or the split above.
+    #[arg(long)]
+    pub family_noise: Option<f64>,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]

@@ -164,6 +164,14 @@ pub fn check_design(d: &DesignConfig) -> Result<(), LabError> {
             return bad("noise", format!("{n} must be a relative SD ≥ 0, e.g. 0.01"));
         }
     }
+    if let Some(rho) = d.shared {
+        if !(rho.is_finite() && (0.0..=1.0).contains(&rho)) {
+            return bad(
+                "shared",
+                format!("{rho} must be a share of the variance from 0 to 1, e.g. 0.5"),
+            );
+        }
+    }
     if d.reps == Some(0) {
         return bad("reps", "must be at least 1".into());
     }
@@ -518,9 +526,15 @@ pub fn resolve_design(
         bootstrap: design.bootstrap.unwrap_or(200),
         ..crate::FitOptions::default()
     };
+    let total = design.noise.or(law.noise).unwrap_or(0.01);
+    let shared = match space.branch_share {
+        Some(_) => design.shared.or(law.shared).unwrap_or(0.0),
+        None => 0.0,
+    };
+    let (noise, family_noise) = crate::split_noise(total, shared);
     let options = SimulationOptions {
-        noise: design.noise.or(law.noise).unwrap_or(0.01),
-        family_noise: 0.0,
+        noise,
+        family_noise,
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,
@@ -544,7 +558,7 @@ pub fn resolve_design(
         ));
     };
     let summary =
-        crate::text::design_search(&space, &found, &reports, best, &law.name, options.noise);
+        crate::text::design_search(&space, &found, &reports, best, &law.name, (total, shared));
     let text = resolved_text(
         text,
         &found[best],

@@ -61,6 +61,18 @@ pub struct DesignLaw {
     /// several seeds, the noise a rerun of the design would see; else the RMS of its
     /// approach-3 residuals, the noise and misfit together.
     pub noise: Option<f64>,
+    /// For a fit.json whose noise came from seeds: the share ρ of that variance which the
+    /// runs of one model and seed have in common (approach 2's `noise.shared`), measured
+    /// on a sweep whose models' runs branch from one stable phase.
+    pub shared: Option<f64>,
+}
+
+/// A relative seed SD `sd`, a share `shared` of whose variance the runs of one model and
+/// seed have in common, as its independent and shared parts: `(sd·√(1−ρ), sd·√ρ)`, the
+/// total variance unchanged. `shared` is clamped to [0, 1].
+pub fn split_noise(sd: f64, shared: f64) -> (f64, f64) {
+    let rho = shared.clamp(0.0, 1.0);
+    (sd * (1.0 - rho).sqrt(), sd * rho.sqrt())
 }
 
 /// A preset's name, or a fit.json (its approach-3 law and its seed SD, else its
@@ -71,17 +83,28 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
     if spec.ends_with(".json") {
         let path = Path::new(spec);
         let law = read_law(path)?;
-        let noise = read_fit(path).ok().and_then(|f| {
+        let fit = read_fit(path).ok();
+        let noise = fit.as_ref().and_then(|f| {
             let r = &f.diagnostics.residuals;
             let rms = (!r.is_empty()).then(|| {
                 (r.iter().map(|x| x.log_residual.powi(2)).sum::<f64>() / r.len() as f64).sqrt()
             });
-            f.diagnostics.lack_of_fit.map(|t| t.seed_sd).or(rms)
+            f.diagnostics
+                .lack_of_fit
+                .as_ref()
+                .map(|t| t.seed_sd)
+                .or(rms)
+        });
+        let shared = fit.as_ref().and_then(|f| {
+            f.diagnostics.lack_of_fit.as_ref()?;
+            let n = f.approach2.as_ref()?.noise.as_ref()?;
+            (n.from == "seeds").then_some(n.shared)
         });
         return Ok(DesignLaw {
             law,
             name: format!("approach 3 of {spec}"),
             noise,
+            shared,
         });
     }
     let p = preset(spec)
@@ -102,6 +125,7 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
         law: p.law,
         name: format!("{} ({})", p.name, p.source),
         noise: None,
+        shared: None,
     })
 }
 
@@ -110,10 +134,12 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
 pub struct DesignRequest {
     /// A preset's name or a fit.json (see [`design_law`]).
     pub law: String,
-    /// Relative noise of each run's loss; default: a fit.json's residual RMS, else 1%.
+    /// Relative noise of each run's loss; default: a fit.json's seed SD (else its
+    /// residual RMS, else 1%), split as [`split_noise`] does when neither this nor
+    /// `family_noise` is given, the plan branches and the fit.json measured a shared share.
     pub noise: Option<f64>,
-    /// Relative noise shared by the runs of one model and seed (0: none).
-    pub family_noise: f64,
+    /// Relative noise shared by the runs of one model and seed; default 0 but as above.
+    pub family_noise: Option<f64>,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -138,13 +164,16 @@ pub fn simulate_plan(
         ));
     }
     let law = design_law(&request.law)?;
-    let noise = request.noise.or(law.noise).unwrap_or(0.01);
-    if !(noise.is_finite() && noise >= 0.0) {
+    let total = request.noise.or(law.noise).unwrap_or(0.01);
+    if !(total.is_finite() && total >= 0.0) {
         return Err(LabError::Input(format!(
-            "--noise: {noise} must be a relative standard deviation ≥ 0, e.g. 0.01"
+            "--noise: {total} must be a relative standard deviation ≥ 0, e.g. 0.01"
         )));
     }
-    let family_noise = request.family_noise;
+    let (noise, family_noise) = match (request.noise, request.family_noise) {
+        (None, None) if plan.branching => split_noise(total, law.shared.unwrap_or(0.0)),
+        (_, family) => (total, family.unwrap_or(0.0)),
+    };
     if !(family_noise.is_finite() && family_noise >= 0.0) {
         return Err(LabError::Input(format!(
             "--family-noise: {family_noise} must be a relative standard deviation ≥ 0, e.g. 0.005"
@@ -282,4 +311,37 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_noise_keeps_the_total_variance() {
+        let (run, family) = split_noise(0.007, 0.6);
+        assert!((run.powi(2) + family.powi(2) - 0.007f64.powi(2)).abs() < 1e-15);
+        assert!((family / run - (0.6f64 / 0.4).sqrt()).abs() < 1e-12);
+        assert_eq!(split_noise(0.01, 0.0), (0.01, 0.0));
+        // Out-of-range shares are clamped, not turned into NaN.
+        assert_eq!(split_noise(0.01, 1.5), (0.0, 0.01));
+        assert_eq!(split_noise(0.01, -0.2), (0.01, 0.0));
+    }
+
+    /// A committed fit of seeded, branched sweeps gives its seed SD and the share of it
+    /// that a model's runs of one seed have in common; a preset gives neither.
+    #[test]
+    fn a_seeded_fit_json_gives_its_noise_and_shared_share() {
+        let fit =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/lab-cpu-d2-pooled/fit.json");
+        let law = design_law(fit.to_str().unwrap()).unwrap();
+        let report = read_fit(&fit).unwrap();
+        let lack = report.diagnostics.lack_of_fit.unwrap();
+        assert_eq!(law.noise, Some(lack.seed_sd));
+        let shared = report.approach2.unwrap().noise.unwrap().shared;
+        assert!(shared > 0.0 && shared < 1.0, "{shared}");
+        assert_eq!(law.shared, Some(shared));
+        let preset = design_law("chinchilla").unwrap();
+        assert_eq!((preset.noise, preset.shared), (None, None));
+    }
 }

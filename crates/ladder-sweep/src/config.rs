@@ -68,8 +68,13 @@ pub struct DesignConfig {
     /// The prior law the simulator draws from and whose optimum centres each budget's
     /// sizes: a preset name or a fit.json (relative to the config file).
     pub law: String,
-    /// Relative noise of a run's loss (default: the fit.json's residual RMS, else 0.01).
+    /// Relative noise of a run's loss (default: the fit.json's seed SD, else its residual
+    /// RMS, else 0.01).
     pub noise: Option<f64>,
+    /// The share of that noise's variance which a model's runs of one seed have in common
+    /// under WSD branching (default: the one the fit.json measured, `approach2.noise.shared`;
+    /// 0 without branching): simulated as one draw per model and seed.
+    pub shared: Option<f64>,
     /// Simulated sweeps per candidate design (default 8).
     pub reps: Option<usize>,
     /// Bootstrap resamples of each simulated fit (default 200).

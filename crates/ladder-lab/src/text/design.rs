@@ -14,7 +14,7 @@ pub fn design_search(
     reports: &[DesignReport],
     best: usize,
     law: &str,
-    noise: f64,
+    (noise, shared): (f64, f64),
 ) -> String {
     let mut out = String::new();
     let sizes = &space.candidates;
@@ -22,7 +22,7 @@ pub fn design_search(
         &mut out,
         format!(
             "[design]: {} candidate sizes (N {:.3e}-{:.3e}), {} training tokens, {} job(s), \
-             {}; prior law: {law}, noise {:.2}%",
+             {}; prior law: {law}, noise {:.2}%{}",
             sizes.len(),
             sizes.first().map_or(0.0, |c| c.n),
             sizes.last().map_or(0.0, |c| c.n),
@@ -33,7 +33,15 @@ pub fn design_search(
             },
             space.jobs,
             duration(space.seconds),
-            100.0 * noise
+            100.0 * noise,
+            if shared > 0.0 {
+                format!(
+                    " per run, {:.0}% of its variance shared by a model's runs of one seed",
+                    100.0 * shared
+                )
+            } else {
+                String::new()
+            }
         ),
     );
     line(
