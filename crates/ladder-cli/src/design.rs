@@ -32,6 +32,11 @@ pub struct DesignArgs {
     /// or the split above.
     #[arg(long)]
     pub family_noise: Option<f64>,
+    /// Relative deviation from the law per design point, drawn once per sweep and shared
+    /// by its seeds (the part of the point means the law does not describe), e.g. 0.005;
+    /// default 0. From a fit's lack-of-fit test: σ·√(max(0, F − 1)·points/runs).
+    #[arg(long)]
+    pub misfit: Option<f64>,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]
@@ -85,6 +90,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         law: args.law.clone(),
         noise: args.noise,
         family_noise: args.family_noise,
+        misfit: args.misfit,
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,

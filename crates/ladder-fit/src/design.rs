@@ -10,6 +10,9 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::FAMILY_STREAMS;
+
+/// The first random stream of the misfit terms (one stream per simulated sweep).
+const MISFIT_STREAMS: u64 = 2 << 32;
 use crate::{
     analyse, seed_agreement, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points,
     SeedAgreement, Spread,
@@ -37,6 +40,11 @@ pub struct SimulationOptions {
     /// and seed across their budgets, as WSD branches of one stable phase share it: one
     /// draw per (seed, N), multiplying each of those runs' losses (0: none).
     pub family_noise: f64,
+    /// Relative standard deviation of a deviation from the law per design point, drawn
+    /// once per sweep and shared by every seed's run there: the part of a real sweep's
+    /// point means that the law does not describe, which more seeds do not average away
+    /// (0: none).
+    pub misfit: f64,
     /// Runs per design point (seeds), each with its own noise.
     pub seeds: usize,
     /// Simulated sweeps.
@@ -118,6 +126,9 @@ pub struct DesignReport {
     /// Relative noise shared by the runs of one model and seed (0: none).
     #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub family_noise: f64,
+    /// Relative deviation from the law per design point, shared by its seeds (0: none).
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
+    pub misfit: f64,
     /// Seeds per design point.
     pub seeds: usize,
     /// The top budget, where D*/N* is read.
@@ -223,7 +234,7 @@ fn approach2(r: &FitReport, name: &str, value: fn(&crate::Approach2Fit) -> f64) 
 
 /// One simulated sweep: every design point `seeds` times, its loss drawn from `law`
 /// with relative noise `noise`, times a term shared by each (seed, N) family when
-/// `family_noise` is set.
+/// `family_noise` is set, and a term per point shared by its seeds when `misfit` is.
 fn draw(
     points: &[DesignPoint],
     law: &ChinchillaLaw,
@@ -234,19 +245,41 @@ fn draw(
     rng.set_stream(rep as u64);
     let mut family_rng = ChaCha8Rng::seed_from_u64(options.seed);
     family_rng.set_stream(FAMILY_STREAMS + rep as u64);
+    // Drawn from streams of their own, so that the other terms draw as without them.
+    let mut misfit_rng = ChaCha8Rng::seed_from_u64(options.seed);
+    misfit_rng.set_stream(MISFIT_STREAMS + rep as u64);
+    let misfit: Vec<f64> = points
+        .iter()
+        .map(|_| {
+            if options.misfit > 0.0 {
+                let z: f64 = StandardNormal.sample(&mut misfit_rng);
+                options.misfit * z
+            } else {
+                0.0
+            }
+        })
+        .collect();
     let seeds = options.seeds.max(1);
     let families = crate::family_ids((0..seeds).flat_map(|s| points.iter().map(move |p| (s, p.n))));
     // One shared term per family, drawn in order of first appearance.
     let mut shared: Vec<f64> = Vec::new();
     let mut out = Vec::new();
-    for (p, &f) in points.iter().cycle().zip(&families) {
+    for ((p, &f), &off) in points
+        .iter()
+        .cycle()
+        .zip(&families)
+        .zip(misfit.iter().cycle())
+    {
         if options.family_noise > 0.0 && f == shared.len() {
             let z: f64 = StandardNormal.sample(&mut family_rng);
             shared.push(options.family_noise * z);
         }
         let z: f64 = StandardNormal.sample(&mut rng);
         let term = shared.get(f).copied().unwrap_or(0.0);
-        out.push((p, law.loss(p.n, p.d) * (options.noise * z + term).exp()));
+        out.push((
+            p,
+            law.loss(p.n, p.d) * (options.noise * z + term + off).exp(),
+        ));
     }
     let planned: Option<Vec<f64>> = out.iter().map(|(p, _)| p.planned).collect();
     Some(Dataset {
@@ -332,6 +365,7 @@ pub fn simulate(
         failed: options.reps - ok.len(),
         noise: options.noise,
         family_noise: options.family_noise,
+        misfit: options.misfit,
         seeds: options.seeds.max(1),
         top_budget: top,
         quantities,
@@ -522,6 +556,7 @@ mod tests {
         let options = |noise: f64, family_noise: f64| SimulationOptions {
             noise,
             family_noise,
+            misfit: 0.0,
             seeds: 2,
             reps: 1,
             seed: 7,
@@ -562,11 +597,56 @@ mod tests {
     }
 
     #[test]
+    fn the_misfit_is_one_offset_per_point_shared_by_its_seeds() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let points: Vec<DesignPoint> = [1e8, 2e8, 4e8]
+            .iter()
+            .map(|&n| DesignPoint {
+                n,
+                d: 1e19 / (6.0 * n),
+                c: 1e19,
+                planned: Some(1e19),
+            })
+            .collect();
+        let options = |noise: f64, misfit: f64| SimulationOptions {
+            noise,
+            family_noise: 0.0,
+            misfit,
+            seeds: 3,
+            reps: 1,
+            seed: 11,
+            analysis: AnalysisOptions::default(),
+            per_seed: false,
+        };
+        let offsets = |o: &SimulationOptions| -> Vec<f64> {
+            let data = draw(&points, &law, o, 0).unwrap();
+            data.points
+                .as_slice()
+                .iter()
+                .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
+                .collect()
+        };
+        // The misfit alone: each point's three seeds share one offset; points differ.
+        let alone = offsets(&options(0.0, 0.01));
+        for (i, x) in alone.iter().enumerate() {
+            assert!((x - alone[i % 3]).abs() < 1e-12, "{alone:?}");
+        }
+        assert!(alone[0] != alone[1] && alone[1] != alone[2] && alone[0].abs() > 1e-6);
+        // With run noise: the run noise draws as without the misfit, plus the offsets.
+        let noise = offsets(&options(0.01, 0.0));
+        let both = offsets(&options(0.01, 0.01));
+        for ((a, b), m) in noise.iter().zip(&both).zip(&alone) {
+            assert!((a + m - b).abs() < 1e-12);
+        }
+    }
+
+    #[test]
     fn a_quiet_design_recovers_the_law_and_counts_every_verdict() {
         let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let options = SimulationOptions {
             noise: 0.002,
             family_noise: 0.0,
+            misfit: 0.0,
             seeds: 2,
             reps: 6,
             seed: 3,

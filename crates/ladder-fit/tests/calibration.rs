@@ -45,6 +45,7 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
     let options = SimulationOptions {
         noise: 0.02,
         family_noise: 0.0,
+        misfit: 0.0,
         seeds: 1,
         reps: 40,
         seed: 11,
@@ -93,6 +94,7 @@ fn the_power_law_verdict_rarely_rejects_a_true_law_with_seeds() {
     let options = SimulationOptions {
         noise: 0.01,
         family_noise: 0.0,
+        misfit: 0.0,
         seeds: 3,
         reps: 40,
         seed: 5,

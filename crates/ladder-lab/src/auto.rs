@@ -172,6 +172,14 @@ pub fn check_design(d: &DesignConfig) -> Result<(), LabError> {
             );
         }
     }
+    if let Some(m) = d.misfit {
+        if !(m.is_finite() && m >= 0.0) {
+            return bad(
+                "misfit",
+                format!("{m} must be a relative SD ≥ 0, e.g. 0.005"),
+            );
+        }
+    }
     if d.reps == Some(0) {
         return bad("reps", "must be at least 1".into());
     }
@@ -535,6 +543,7 @@ pub fn resolve_design(
     let options = SimulationOptions {
         noise,
         family_noise,
+        misfit: design.misfit.unwrap_or(0.0),
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,
@@ -557,8 +566,14 @@ pub fn resolve_design(
                 .into(),
         ));
     };
-    let summary =
-        crate::text::design_search(&space, &found, &reports, best, &law.name, (total, shared));
+    let summary = crate::text::design_search(
+        &space,
+        &found,
+        &reports,
+        best,
+        &law.name,
+        (total, shared, options.misfit),
+    );
     let text = resolved_text(
         text,
         &found[best],

@@ -140,6 +140,8 @@ pub struct DesignRequest {
     pub noise: Option<f64>,
     /// Relative noise shared by the runs of one model and seed; default 0 but as above.
     pub family_noise: Option<f64>,
+    /// Relative deviation from the law per point, shared by its seeds; default 0.
+    pub misfit: Option<f64>,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -174,6 +176,12 @@ pub fn simulate_plan(
         (None, None) if plan.branching => split_noise(total, law.shared.unwrap_or(0.0)),
         (_, family) => (total, family.unwrap_or(0.0)),
     };
+    let misfit = request.misfit.unwrap_or(0.0);
+    if !(misfit.is_finite() && misfit >= 0.0) {
+        return Err(LabError::Input(format!(
+            "--misfit: {misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
+        )));
+    }
     if !(family_noise.is_finite() && family_noise >= 0.0) {
         return Err(LabError::Input(format!(
             "--family-noise: {family_noise} must be a relative standard deviation ≥ 0, e.g. 0.005"
@@ -183,6 +191,7 @@ pub fn simulate_plan(
     let options = ladder_fit::SimulationOptions {
         noise,
         family_noise,
+        misfit,
         seeds,
         reps: request.reps,
         seed: request.seed,
@@ -215,6 +224,15 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
             format!(
                 "  and {:.2}% shared by the runs of each model and seed (one draw per family)",
                 100.0 * report.family_noise
+            ),
+        );
+    }
+    if report.misfit > 0.0 {
+        line(
+            &mut out,
+            format!(
+                "  and {:.2}% per point shared by its seeds: the law's misfit (one draw per point)",
+                100.0 * report.misfit
             ),
         );
     }

@@ -75,6 +75,8 @@ pub struct DesignConfig {
     /// under WSD branching (default: the one the fit.json measured, `approach2.noise.shared`;
     /// 0 without branching): simulated as one draw per model and seed.
     pub shared: Option<f64>,
+    /// Relative deviation from the law per point, shared by its seeds (default 0).
+    pub misfit: Option<f64>,
     /// Simulated sweeps per candidate design (default 8).
     pub reps: Option<usize>,
     /// Bootstrap resamples of each simulated fit (default 200).

@@ -14,7 +14,7 @@ pub fn design_search(
     reports: &[DesignReport],
     best: usize,
     law: &str,
-    (noise, shared): (f64, f64),
+    (noise, shared, misfit): (f64, f64, f64),
 ) -> String {
     let mut out = String::new();
     let sizes = &space.candidates;
@@ -22,7 +22,7 @@ pub fn design_search(
         &mut out,
         format!(
             "[design]: {} candidate sizes (N {:.3e}-{:.3e}), {} training tokens, {} job(s), \
-             {}; prior law: {law}, noise {:.2}%{}",
+             {}; prior law: {law}, noise {:.2}%{}{}",
             sizes.len(),
             sizes.first().map_or(0.0, |c| c.n),
             sizes.last().map_or(0.0, |c| c.n),
@@ -39,6 +39,11 @@ pub fn design_search(
                     " per run, {:.0}% of its variance shared by a model's runs of one seed",
                     100.0 * shared
                 )
+            } else {
+                String::new()
+            },
+            if misfit > 0.0 {
+                format!(", misfit {:.2}% per point", 100.0 * misfit)
             } else {
                 String::new()
             }
