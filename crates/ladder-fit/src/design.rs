@@ -10,13 +10,13 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::bootstrap::FAMILY_STREAMS;
-
-/// The first random stream of the misfit terms (one stream per simulated sweep).
-const MISFIT_STREAMS: u64 = 2 << 32;
 use crate::{
     analyse, seed_agreement, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points,
     SeedAgreement, Spread,
 };
+
+/// The first random stream of the misfit terms (one stream per simulated sweep).
+const MISFIT_STREAMS: u64 = 2 << 32;
 
 /// One planned run of a design.
 #[derive(Debug, Clone, Copy, PartialEq)]
