@@ -25,6 +25,10 @@ pub enum ResamplingArg {
     /// (CR2): the design stays fixed and so does what a family's runs share (wild
     /// cluster bootstrap).
     WildFamilies,
+    /// The residuals with one random sign per model (every seed and budget of one size),
+    /// adjusted as wild-families: a point's seeds keep what they share, the law's misfit
+    /// at that point, which wild-families resamples as if it were seed noise.
+    WildModels,
 }
 
 impl ResamplingArg {
@@ -35,6 +39,7 @@ impl ResamplingArg {
             ResamplingArg::Auto | ResamplingArg::Pairs => Resampling::Pairs,
             ResamplingArg::Residuals => Resampling::Residuals,
             ResamplingArg::WildFamilies => Resampling::WildFamilies,
+            ResamplingArg::WildModels => Resampling::WildModels,
         }
     }
 }

@@ -549,7 +549,8 @@ fn quantities(law: &ChinchillaLaw, budgets: &[IsoFlop], targets: &[(f64, f64)]) 
 /// Bootstraps `fit` (made from `points` with `options`): resamples the `clusters` of
 /// points (runs that differ only by seed; one point each otherwise) with replacement,
 /// or their residuals ([`Resampling`]; under [`Resampling::WildFamilies`] `clusters` are
-/// the families, whose residuals flip sign together), and refits each resample from the grid (see
+/// the families, under [`Resampling::WildModels`] the models, whose residuals flip sign
+/// together), and refits each resample from the grid (see
 /// [`BootstrapOptions::screen_keep`]), in parallel. Besides the parameters it records,
 /// per draw, `D*/N*` and the optimal loss at each of `budgets` and the loss at each of
 /// `targets` (`(N, D)` pairs). A draw whose law has no optimum on a budget's path
@@ -576,7 +577,7 @@ pub fn bootstrap_approach3(
                 idx.iter().copied(),
             ))
         }),
-        Resampling::WildFamilies => {
+        Resampling::WildFamilies | Resampling::WildModels => {
             let residuals = Residuals::of(points, &fit.law, clusters);
             let mut family = vec![0; points.len()];
             for (g, members) in clusters.iter().enumerate() {

@@ -25,6 +25,14 @@ pub enum Resampling {
     /// resample: the wild cluster bootstrap (Cameron, Gelbach & Miller 2008), which keeps
     /// the design and the noise that a family's runs share.
     WildFamilies,
+    /// The same residuals, all runs of one model (one N: every seed and budget) times one
+    /// random sign per resample. A point's seeds then keep what they share, which the
+    /// law's misfit at that point is: under [`Resampling::WildFamilies`] their signs are
+    /// independent, so a point mean varies as (τ² + σ²)/K where the truth is τ² + σ²/K
+    /// (τ the misfit, σ the seed noise, K seeds). It carries a family's shared noise too,
+    /// across fewer clusters (the sizes, not the sizes × seeds). With one seed a model is
+    /// a family, and it draws as [`Resampling::WildFamilies`].
+    WildModels,
     /// For a sweep's runs, whose design the plan fixed: [`Resampling::WildFamilies`] when
     /// some of its runs share a family (WSD branches of one model and seed), else
     /// [`Resampling::Residuals`]. With one seed a sweep has only as many families as sizes
@@ -211,6 +219,9 @@ mod tests {
         assert_eq!(Resampling::Sweep.resolve(&data), Resampling::WildFamilies);
         // An explicit method is kept.
         assert_eq!(Resampling::Pairs.resolve(&data), Resampling::Pairs);
+        // A model is every run of one N, whatever its family.
+        data.families = vec![0, 1, 2, 3, 4, 5];
+        assert_eq!(data.model_groups(), vec![vec![0, 1, 2], vec![3, 4, 5]]);
     }
 
     #[test]

@@ -152,6 +152,14 @@ impl Dataset {
         ))
     }
 
+    /// The points grouped by model (one `N`: every seed and budget of one size), in order
+    /// of each model's first point.
+    pub fn model_groups(&self) -> Vec<Vec<usize>> {
+        groups(&family_ids(
+            self.points.as_slice().iter().map(|p| p.n.to_bits()),
+        ))
+    }
+
     /// The points grouped by family (`families`), in order of each family's first point.
     pub fn family_groups(&self) -> Vec<Vec<usize>> {
         groups(&family_ids(self.families.iter()))

@@ -339,6 +339,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
             points,
             &match options.bootstrap.resampling {
                 Resampling::WildFamilies => data.family_groups(),
+                Resampling::WildModels => data.model_groups(),
                 Resampling::Pairs | Resampling::Residuals | Resampling::Sweep => data.replicates(),
             },
             &fit,

@@ -221,7 +221,9 @@ struct Draw {
 
 /// Bootstraps approach 2 as fitted in `fit` (unweighted, from [`super::fit_approach2`])
 /// by adding the measured noise to every run's loss. `families` numbers each point's
-/// family (as [`crate::family_ids`] does); only [`Resampling::WildFamilies`] reads it.
+/// family (as [`crate::family_ids`] does); only the wild methods read it (approach 2's
+/// noise is drawn per run and per family under [`Resampling::WildModels`] too: a profile's
+/// fit has no law whose misfit its seeds could share).
 pub fn bootstrap_approach2(
     points: &Points,
     families: &[usize],
@@ -251,7 +253,11 @@ pub fn bootstrap_approach2(
     }
     // Numbered in order of first appearance, one family term each.
     let family = crate::family_ids(families.iter());
-    if options.resampling == Resampling::WildFamilies && family.len() == sd.len() {
+    let wild = matches!(
+        options.resampling,
+        Resampling::WildFamilies | Resampling::WildModels
+    );
+    if wild && family.len() == sd.len() {
         (noise.shared, noise.shared_pairs) = shared_share(&c, budgets, &sd, &family);
     }
     let draw = Draw {

@@ -93,6 +93,9 @@ fn approach3(f: &mut String, report: &FitReport) {
                     Some(Resampling::WildFamilies) => {
                         " of the residuals, one sign per model and seed (the design kept)"
                     }
+                    Some(Resampling::WildModels) => {
+                        " of the residuals, one sign per model, all its seeds (the design kept)"
+                    }
                     None => "",
                 },
                 b.resamples,
