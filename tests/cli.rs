@@ -719,6 +719,7 @@ fn design_prints_bias_width_and_coverage() {
     for needle in [
         "approach3.alpha",
         "cover 80",
+        "widths 10-90%",
         "3 simulated sweeps",
         "verdict",
     ] {

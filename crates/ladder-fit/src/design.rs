@@ -79,6 +79,10 @@ pub struct QuantitySummary {
     pub ratio: bool,
     /// Median width of the 80% interval.
     pub width80: Option<f64>,
+    /// The 10th and 90th percentiles of the sweeps' 80% widths: where one lab's width
+    /// should fall eight times in ten if the simulation describes it.
+    #[serde(default)]
+    pub width80_range: Option<[f64; 2]>,
     /// Share of the intervals that held the truth: 80% and 95% intervals.
     pub coverage80: Option<f64>,
     /// The same for the 95% intervals.
@@ -481,6 +485,14 @@ fn summarise(
         },
         ratio,
         width80: (!spreads.is_empty()).then(|| median(spreads.iter().map(width).collect())),
+        width80_range: (!spreads.is_empty()).then(|| {
+            let mut widths: Vec<f64> = spreads.iter().map(width).collect();
+            widths.sort_by(f64::total_cmp);
+            [
+                crate::quantile_sorted(&widths, 0.1),
+                crate::quantile_sorted(&widths, 0.9),
+            ]
+        }),
         coverage80: share(|s| s.ci80),
         coverage95: share(|s| s.ci95),
         with_interval: spreads.len(),
@@ -709,5 +721,11 @@ mod tests {
         assert_eq!(s.coverage95, Some(1.0));
         assert_eq!(s.median, 2.0);
         assert!((s.bias - 0.8).abs() < 1e-12);
+        // Widths 1.0 and 0.7: their 10th and 90th percentiles, interpolated.
+        let [lo, hi] = s.width80_range.unwrap();
+        assert!(
+            (lo - 0.73).abs() < 1e-12 && (hi - 0.97).abs() < 1e-12,
+            "{lo} {hi}"
+        );
     }
 }

@@ -248,21 +248,33 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
     line(
         &mut out,
         format!(
-            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>9} {:>9} {:>6}",
-            "quantity", "truth", "median", "bias", "80% width", "cover 80", "cover 95", "SE/SD"
+            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>15} {:>9} {:>9} {:>6}",
+            "quantity",
+            "truth",
+            "median",
+            "bias",
+            "80% width",
+            "widths 10-90%",
+            "cover 80",
+            "cover 95",
+            "SE/SD"
         ),
     );
     for q in &report.quantities {
         let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}%", 100.0 * v));
-        let (bias, width) = if q.ratio {
+        let (bias, width, range) = if q.ratio {
             (
                 format!("{:+.1}%", 100.0 * q.bias),
                 q.width80.map_or("-".into(), |w| format!("×{w:.2}")),
+                q.width80_range
+                    .map_or("-".into(), |[lo, hi]| format!("×{lo:.2}-{hi:.2}")),
             )
         } else {
             (
                 format!("{:+.4}", q.bias),
                 q.width80.map_or("-".into(), |w| format!("{w:.4}")),
+                q.width80_range
+                    .map_or("-".into(), |[lo, hi]| format!("{lo:.3}-{hi:.3}")),
             )
         };
         if q.fitted == 0 {
@@ -275,7 +287,7 @@ pub fn design_text(report: &DesignReport, law: &str) -> String {
         line(
             &mut out,
             format!(
-                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {:>9} {:>9} {:>6}",
+                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {range:>15} {:>9} {:>9} {:>6}",
                 q.name,
                 q.truth,
                 q.median,
