@@ -699,6 +699,31 @@ fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
     assert_eq!(csv, h5);
 }
 
+/// A prior whose law its own runs reject (results/lab-cpu: lack-of-fit p 8e-6) makes
+/// `ladder design` warn that its widths assume a law that holds; one whose law holds
+/// (results/lab-cpu-d2-wide: p 0.19) does not.
+#[test]
+fn design_warns_when_the_priors_law_is_rejected() {
+    let warned = |fit: &str| {
+        let law = root().join(fit);
+        let out = ladder(&[
+            "design",
+            &fixture("micro.toml"),
+            "--law",
+            law.to_str().unwrap(),
+            "--reps",
+            "2",
+            "--bootstrap",
+            "10",
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        stdout.contains("warning: the prior's law misses its own points")
+    };
+    assert!(warned("results/lab-cpu/fit.json"));
+    assert!(!warned("results/lab-cpu-d2-wide/fit.json"));
+}
+
 /// `ladder design` simulates a config's sweeps and prints what they can tell.
 #[test]
 fn design_prints_bias_width_and_coverage() {

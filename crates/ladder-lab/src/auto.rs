@@ -571,7 +571,7 @@ pub fn resolve_design(
         &found,
         &reports,
         best,
-        &law.name,
+        &law,
         (total, shared, options.misfit),
     );
     let text = resolved_text(

@@ -32,8 +32,8 @@ mod train;
 mod tune;
 
 pub use design::{
-    design_law, design_points, design_text, plan_seeds, simulate_plan, split_noise, DesignLaw,
-    DesignRequest,
+    design_law, design_points, design_text, misfit_warning, plan_seeds, simulate_plan, split_noise,
+    DesignLaw, DesignRequest,
 };
 pub use error::LabError;
 pub use fit::{fit, fit_per_seed, read_fit, read_law, seed_groups, write_json, FitOptions};

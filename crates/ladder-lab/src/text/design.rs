@@ -13,9 +13,11 @@ pub fn design_search(
     layouts: &[Layout],
     reports: &[DesignReport],
     best: usize,
-    law: &str,
+    law: &crate::DesignLaw,
     (noise, shared, misfit): (f64, f64, f64),
 ) -> String {
+    let lack = law.lack_of_fit.as_ref().and_then(crate::misfit_warning);
+    let law = &law.name;
     let mut out = String::new();
     let sizes = &space.candidates;
     line(
@@ -108,6 +110,9 @@ pub fn design_search(
                 100.0 * (0.16 / r.reps.max(1) as f64).sqrt()
             ),
         );
+    }
+    if let Some(warning) = lack {
+        line(&mut out, warning);
     }
     out
 }
