@@ -37,6 +37,11 @@ pub struct DesignArgs {
     /// default 0. From a fit's lack-of-fit test: σ·√(max(0, F − 1)·points/runs).
     #[arg(long)]
     pub misfit: Option<f64>,
+    /// Relative deviation from the law per model (N), drawn once per sweep and shared by
+    /// all that model's runs, every seed and budget (a law that misses a size as a whole),
+    /// e.g. 0.005; default 0.
+    #[arg(long)]
+    pub model_misfit: Option<f64>,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]
@@ -91,6 +96,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         noise: args.noise,
         family_noise: args.family_noise,
         misfit: args.misfit,
+        model_misfit: args.model_misfit,
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,

@@ -544,6 +544,7 @@ pub fn resolve_design(
         noise,
         family_noise,
         misfit: design.misfit.unwrap_or(0.0),
+        model_misfit: 0.0,
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,

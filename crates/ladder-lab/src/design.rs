@@ -162,6 +162,8 @@ pub struct DesignRequest {
     pub family_noise: Option<f64>,
     /// Relative deviation from the law per point, shared by its seeds; default 0.
     pub misfit: Option<f64>,
+    /// Relative deviation from the law per model, shared by all its runs; default 0.
+    pub model_misfit: Option<f64>,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -202,6 +204,12 @@ pub fn simulate_plan(
             "--misfit: {misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
         )));
     }
+    let model_misfit = request.model_misfit.unwrap_or(0.0);
+    if !(model_misfit.is_finite() && model_misfit >= 0.0) {
+        return Err(LabError::Input(format!(
+            "--model-misfit: {model_misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
+        )));
+    }
     if !(family_noise.is_finite() && family_noise >= 0.0) {
         return Err(LabError::Input(format!(
             "--family-noise: {family_noise} must be a relative standard deviation ≥ 0, e.g. 0.005"
@@ -212,6 +220,7 @@ pub fn simulate_plan(
         noise,
         family_noise,
         misfit,
+        model_misfit,
         seeds,
         reps: request.reps,
         seed: request.seed,
@@ -254,6 +263,16 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
             format!(
                 "  and {:.2}% per point shared by its seeds: the law's misfit (one draw per point)",
                 100.0 * report.misfit
+            ),
+        );
+    }
+    if report.model_misfit > 0.0 {
+        line(
+            &mut out,
+            format!(
+                "  and {:.2}% per model shared by all its runs: the law's misfit by size (one draw \
+                 per model)",
+                100.0 * report.model_misfit
             ),
         );
     }
