@@ -504,6 +504,8 @@ fn summarise(
             s.ci80[1] - s.ci80[0]
         }
     };
+    let mut widths: Vec<f64> = spreads.iter().map(width).collect();
+    widths.sort_by(f64::total_cmp);
     QuantitySummary {
         name: name.into(),
         truth,
@@ -515,10 +517,8 @@ fn summarise(
             med - truth
         },
         ratio,
-        width80: (!spreads.is_empty()).then(|| median(spreads.iter().map(width).collect())),
-        width80_range: (!spreads.is_empty()).then(|| {
-            let mut widths: Vec<f64> = spreads.iter().map(width).collect();
-            widths.sort_by(f64::total_cmp);
+        width80: (!widths.is_empty()).then(|| crate::quantile_sorted(&widths, 0.5)),
+        width80_range: (!widths.is_empty()).then(|| {
             [
                 crate::quantile_sorted(&widths, 0.1),
                 crate::quantile_sorted(&widths, 0.9),
@@ -562,6 +562,35 @@ mod tests {
     use super::*;
     use crate::BootstrapOptions;
 
+    /// One sweep of `seeds` per point with no noise term set, from noise seed `seed`.
+    fn noiseless(seeds: usize, seed: u64) -> SimulationOptions {
+        SimulationOptions {
+            noise: 0.0,
+            family_noise: 0.0,
+            misfit: 0.0,
+            model_misfit: 0.0,
+            seeds,
+            reps: 1,
+            seed,
+            analysis: AnalysisOptions::default(),
+            per_seed: false,
+        }
+    }
+
+    /// Each run's ln(loss / law) in the first sweep `options` draws of `points`.
+    fn log_offsets(
+        points: &[DesignPoint],
+        law: &ChinchillaLaw,
+        options: &SimulationOptions,
+    ) -> Vec<f64> {
+        let data = draw(points, law, options, 0).unwrap();
+        data.points
+            .as_slice()
+            .iter()
+            .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
+            .collect()
+    }
+
     /// Four sizes at each of three IsoFLOP budgets around the optimum of Hoffmann et al.'s
     /// law.
     fn design(law: &ChinchillaLaw) -> Vec<DesignPoint> {
@@ -599,22 +628,9 @@ mod tests {
         let options = |noise: f64, family_noise: f64| SimulationOptions {
             noise,
             family_noise,
-            misfit: 0.0,
-            model_misfit: 0.0,
-            seeds: 2,
-            reps: 1,
-            seed: 7,
-            analysis: AnalysisOptions::default(),
-            per_seed: false,
+            ..noiseless(2, 7)
         };
-        let offsets = |o: &SimulationOptions| -> Vec<f64> {
-            let data = draw(&points, &law, o, 0).unwrap();
-            data.points
-                .as_slice()
-                .iter()
-                .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
-                .collect()
-        };
+        let offsets = |o: &SimulationOptions| log_offsets(&points, &law, o);
         // Family noise alone: one offset per (seed, model), the same at its three budgets,
         // different between models and between seeds.
         let shared = offsets(&options(0.0, 0.01));
@@ -654,23 +670,10 @@ mod tests {
             .collect();
         let options = |noise: f64, misfit: f64| SimulationOptions {
             noise,
-            family_noise: 0.0,
             misfit,
-            model_misfit: 0.0,
-            seeds: 3,
-            reps: 1,
-            seed: 11,
-            analysis: AnalysisOptions::default(),
-            per_seed: false,
+            ..noiseless(3, 11)
         };
-        let offsets = |o: &SimulationOptions| -> Vec<f64> {
-            let data = draw(&points, &law, o, 0).unwrap();
-            data.points
-                .as_slice()
-                .iter()
-                .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
-                .collect()
-        };
+        let offsets = |o: &SimulationOptions| log_offsets(&points, &law, o);
         // The misfit alone: each point's three seeds share one offset; points differ.
         let alone = offsets(&options(0.0, 0.01));
         for (i, x) in alone.iter().enumerate() {
@@ -699,23 +702,10 @@ mod tests {
             })
             .collect();
         let options = SimulationOptions {
-            noise: 0.0,
-            family_noise: 0.0,
-            misfit: 0.0,
             model_misfit: 0.01,
-            seeds: 2,
-            reps: 1,
-            seed: 5,
-            analysis: AnalysisOptions::default(),
-            per_seed: false,
+            ..noiseless(2, 5)
         };
-        let data = draw(&points, &law, &options, 0).unwrap();
-        let offsets: Vec<f64> = data
-            .points
-            .as_slice()
-            .iter()
-            .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
-            .collect();
+        let offsets = log_offsets(&points, &law, &options);
         // Runs 0, 1, 4, 5 are the first size (two budgets, two seeds); 2, 3, 6, 7 the second.
         for (i, x) in offsets.iter().enumerate() {
             let first = if (i % 4) < 2 { offsets[0] } else { offsets[2] };
