@@ -75,6 +75,11 @@ pub struct DesignArgs {
     /// per sweep.
     #[arg(long)]
     pub per_seed: bool,
+    /// Also calibrate every sweep's intervals as `ladder fit --calibrate SWEEPS` does and
+    /// report how often the calibrated 80% intervals hold the truth, and how wide they
+    /// are: SWEEPS more fits per sweep (0: off).
+    #[arg(long, default_value_t = 0, value_name = "SWEEPS")]
+    pub calibrate: usize,
     /// Also write the findings as JSON to this file.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -101,6 +106,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         reps: args.reps,
         seed: args.seed,
         per_seed: args.per_seed,
+        calibrate: args.calibrate,
     };
     eprintln!(
         "simulating {} sweeps of {} runs ({} bootstrap resamples each)...",

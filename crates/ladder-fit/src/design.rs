@@ -64,6 +64,10 @@ pub struct SimulationOptions {
     /// checks pass ([`crate::seed_agreement`]); needs two seeds or more. Costs one fit
     /// per seed per sweep.
     pub per_seed: bool,
+    /// Also calibrate each sweep's intervals by this many sweeps simulated from its own
+    /// fit ([`crate::calibrate`]) and count how often the calibrated intervals hold the
+    /// truth (0: off). Costs that many fits per sweep.
+    pub calibrate: usize,
 }
 
 /// What the fits of the simulated sweeps say about one quantity.
@@ -105,6 +109,12 @@ pub struct QuantitySummary {
     /// `1/√(2·(sweeps−1))`: far finer than the coverage of a few dozen sweeps.
     #[serde(default)]
     pub se: Option<f64>,
+    /// With calibration: share of the calibrated 80% intervals that held the truth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated_coverage80: Option<f64>,
+    /// With calibration: median width of the calibrated 80% intervals (as `width80`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibrated_width80: Option<f64>,
 }
 
 /// How often one verdict came out each way.
@@ -190,14 +200,14 @@ pub struct Agreement {
 }
 
 /// One quantity of one fit: its estimate and 80% and 95% intervals.
-type Estimate = Option<(f64, Option<Spread>)>;
+pub(crate) type Estimate = Option<(f64, Option<Spread>)>;
 
 /// How to read a quantity off a fit.
-type Read = fn(&FitReport) -> Estimate;
+pub(crate) type Read = fn(&FitReport) -> Estimate;
 
 /// The quantities the simulator follows, with their truth: name, truth, whether it is a
 /// ratio, and how to read it off a fit.
-fn quantities(law: &ChinchillaLaw, top: f64) -> Vec<(&'static str, f64, bool, Read)> {
+pub(crate) fn quantities(law: &ChinchillaLaw, top: f64) -> Vec<(&'static str, f64, bool, Read)> {
     let (n, d) = law.compute_optimal(top);
     vec![
         ("approach3.alpha", law.alpha, false, |r| {
@@ -351,7 +361,16 @@ pub fn simulate(
     let fits: Vec<Option<(FitReport, Option<SeedAgreement>)>> = (0..options.reps)
         .map(|r| {
             let data = draw(points, law, options, r)?;
-            let pooled = analyse(&data, &options.analysis).ok()?;
+            let mut pooled = analyse(&data, &options.analysis).ok()?;
+            if options.calibrate > 0 {
+                // Each sweep's calibration draws from streams of its own seed.
+                let own = crate::CalibrationOptions {
+                    sweeps: options.calibrate,
+                    seed: options.seed.wrapping_add(1 + r as u64),
+                    analysis: options.analysis.clone(),
+                };
+                pooled.calibration = crate::calibrate(&data, &pooled, &own);
+            }
             // Seed s's runs are the s-th copy of the design (see `draw`).
             let agreement = per_seed
                 .then(|| {
@@ -384,11 +403,16 @@ pub fn simulate(
     let quantities = quantities(law, top)
         .into_iter()
         .map(|(name, truth, ratio, read)| {
+            let calibrated: Vec<[f64; 2]> = ok
+                .iter()
+                .filter_map(|r| r.calibration.as_ref()?.get(name)?.calibrated80)
+                .collect();
             summarise(
                 name,
                 truth,
                 ratio,
                 &ok.iter().filter_map(|r| read(r)).collect::<Vec<_>>(),
+                &calibrated,
             )
         })
         .collect();
@@ -478,12 +502,14 @@ fn median(mut v: Vec<f64>) -> f64 {
     crate::quantile_sorted(&v, 0.5)
 }
 
-/// The estimates of one quantity against its truth.
+/// The estimates of one quantity against its truth, and its calibrated 80% intervals
+/// (none without calibration).
 fn summarise(
     name: &str,
     truth: f64,
     ratio: bool,
     estimates: &[(f64, Option<Spread>)],
+    calibrated: &[[f64; 2]],
 ) -> QuantitySummary {
     let values: Vec<f64> = estimates.iter().map(|e| e.0).collect();
     let med = median(values.clone());
@@ -497,14 +523,14 @@ fn summarise(
             inside as f64 / spreads.len() as f64
         })
     };
-    let width = |s: &Spread| {
+    let width = |ci: &[f64; 2]| {
         if ratio {
-            s.ci80[1] / s.ci80[0]
+            ci[1] / ci[0]
         } else {
-            s.ci80[1] - s.ci80[0]
+            ci[1] - ci[0]
         }
     };
-    let mut widths: Vec<f64> = spreads.iter().map(width).collect();
+    let mut widths: Vec<f64> = spreads.iter().map(|s| width(&s.ci80)).collect();
     widths.sort_by(f64::total_cmp);
     QuantitySummary {
         name: name.into(),
@@ -529,6 +555,15 @@ fn summarise(
         with_interval: spreads.len(),
         scatter: (estimates.len() > 1).then(|| crate::stats::mean_sd(&values).1),
         se: (!spreads.is_empty()).then(|| median(spreads.iter().map(|s| s.se).collect())),
+        calibrated_coverage80: (!calibrated.is_empty()).then(|| {
+            calibrated
+                .iter()
+                .filter(|c| c[0] <= truth && truth <= c[1])
+                .count() as f64
+                / calibrated.len() as f64
+        }),
+        calibrated_width80: (!calibrated.is_empty())
+            .then(|| median(calibrated.iter().map(width).collect())),
     }
 }
 
@@ -574,6 +609,7 @@ mod tests {
             seed,
             analysis: AnalysisOptions::default(),
             per_seed: false,
+            calibrate: 0,
         }
     }
 
@@ -733,6 +769,7 @@ mod tests {
                 ..AnalysisOptions::default()
             },
             per_seed: true,
+            calibrate: 3,
         };
         let report = simulate(&design(&law), &law, &options);
         assert_eq!((report.runs, report.failed), (24, 0));
@@ -756,6 +793,11 @@ mod tests {
         assert!((a.truth - law.n_exponent()).abs() < 1e-12);
         assert!(a.bias.abs() < 0.05, "{a:?}");
         assert_eq!((a.fitted, a.with_interval), (6, 6));
+        // Each sweep calibrated: a share of its calibrated intervals and their width,
+        // never narrower than the bootstrap's.
+        let cover = a.calibrated_coverage80.unwrap();
+        assert!((0.0..=1.0).contains(&cover) && cover >= a.coverage80.unwrap() - 1e-12);
+        assert!(a.calibrated_width80.unwrap() >= a.width80.unwrap() - 1e-12, "{a:?}");
         for v in &report.verdicts {
             assert!(v.holds + v.does_not_hold + v.cannot_tell <= 6, "{v:?}");
         }
@@ -778,7 +820,7 @@ mod tests {
             (2.0, Some(spread(1.8, 2.5))),
             (3.0, None),
         ];
-        let s = summarise("x", 1.2, false, &estimates);
+        let s = summarise("x", 1.2, false, &estimates, &[]);
         assert_eq!((s.fitted, s.with_interval), (3, 2));
         assert_eq!(s.coverage80, Some(0.5));
         assert_eq!(s.coverage95, Some(1.0));
@@ -790,5 +832,10 @@ mod tests {
             (lo - 0.73).abs() < 1e-12 && (hi - 0.97).abs() < 1e-12,
             "{lo} {hi}"
         );
+        assert_eq!((s.calibrated_coverage80, s.calibrated_width80), (None, None));
+        // Calibrated intervals: one holds the truth, their widths 0.6 and 1.3.
+        let s = summarise("x", 1.2, false, &estimates, &[[0.9, 1.5], [1.3, 2.6]]);
+        assert_eq!(s.calibrated_coverage80, Some(0.5));
+        assert!((s.calibrated_width80.unwrap() - 0.95).abs() < 1e-12);
     }
 }

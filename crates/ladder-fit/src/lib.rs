@@ -24,6 +24,7 @@
 mod approach2;
 mod approach3;
 mod bootstrap;
+mod calibration;
 mod check;
 mod claims;
 mod csv_file;
@@ -59,6 +60,10 @@ pub use approach2::{
 pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,
+};
+pub use calibration::{
+    calibrate, draw_like, needed_factor, widen, CalibratedInterval, Calibration, CalibrationOptions,
+    NoiseModel, CALIBRATION_RESAMPLES,
 };
 pub use bootstrap::{bootstrap, bootstrap_clusters, BootstrapOptions, Draws, Resampling};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};

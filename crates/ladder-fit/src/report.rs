@@ -285,6 +285,10 @@ pub struct FitReport {
     /// absent unless asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_fits: Option<crate::SeedAgreement>,
+    /// The intervals calibrated by simulation on this sweep's design, noise and misfit
+    /// (`ladder fit --calibrate`); absent unless asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<crate::Calibration>,
 }
 
 /// What a fit.json written before a part existed holds in its place.
@@ -393,6 +397,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         entropy_rate: data.entropy_rate,
         below_entropy_rate,
         seed_fits: None,
+        calibration: None,
         params: options.params,
         flops: options.flops,
         points: points.len(),

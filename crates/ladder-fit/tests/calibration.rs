@@ -59,6 +59,7 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
             ..AnalysisOptions::default()
         },
         per_seed: false,
+        calibrate: 0,
     };
     let report = simulate(&design(), &LAW, &options);
     assert_eq!(report.failed, 0);
@@ -109,6 +110,7 @@ fn the_power_law_verdict_rarely_rejects_a_true_law_with_seeds() {
             ..AnalysisOptions::default()
         },
         per_seed: false,
+        calibrate: 0,
     };
     let report = simulate(&design(), &LAW, &options);
     let v = report

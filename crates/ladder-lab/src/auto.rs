@@ -550,6 +550,7 @@ pub fn resolve_design(
         seed: 0,
         analysis: fit.analysis(),
         per_seed: false,
+        calibrate: 0,
     };
     let (reports, best) = choose(&space, &found, &options, &mut |i, l| {
         on_step(&format!(

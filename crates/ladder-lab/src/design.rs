@@ -172,6 +172,9 @@ pub struct DesignRequest {
     pub seed: u64,
     /// Also fit each seed's runs alone and count the seed checks' passes.
     pub per_seed: bool,
+    /// Also calibrate each sweep by this many simulated sweeps and count how often the
+    /// calibrated intervals hold the truth (0: off).
+    pub calibrate: usize,
 }
 
 /// Simulates `plan` as `request` asks, each sweep fitted with `fit`; returns the
@@ -226,6 +229,7 @@ pub fn simulate_plan(
         seed: request.seed,
         analysis: fit.analysis(),
         per_seed: request.per_seed,
+        calibrate: request.calibrate,
     };
     Ok((ladder_fit::simulate(&points, &law.law, &options), law))
 }
@@ -342,6 +346,23 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
                 }
             ),
         );
+    }
+    for q in &report.quantities {
+        if let (Some(cover), Some(width)) = (q.calibrated_coverage80, q.calibrated_width80) {
+            line(
+                &mut out,
+                format!(
+                    "  {:<26} calibrated by simulation: cover 80 {:.0}%, median 80% width {}",
+                    q.name,
+                    100.0 * cover,
+                    if q.ratio {
+                        format!("×{width:.2}")
+                    } else {
+                        format!("{width:.4}")
+                    }
+                ),
+            );
+        }
     }
     for a in &report.agreement {
         let pct = |v: Option<f64>, f: &dyn Fn(f64) -> String| v.map_or("-".into(), f);

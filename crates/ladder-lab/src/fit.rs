@@ -5,8 +5,9 @@ use std::path::Path;
 
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
-    analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, ChinchillaLaw,
-    Dataset, FitReport, MinimumRule, Resampling, SeedAgreement,
+    analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, Calibration,
+    CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling,
+    SeedAgreement,
 };
 
 use crate::{FitInput, LabError};
@@ -154,6 +155,34 @@ pub fn fit_per_seed(
     })?;
     agreement.left_out.extend(failed);
     Ok(agreement)
+}
+
+/// `report`, the fit of `data` (read from `what`) with `options`, calibrated by `sweeps`
+/// simulated sweeps ([`ladder_fit::calibrate`]), their noise seeded by the bootstrap's
+/// seed. An input error when the fit gave no interval to calibrate.
+pub fn calibrate(
+    data: &Dataset,
+    report: &FitReport,
+    options: &FitOptions,
+    sweeps: usize,
+    what: &Path,
+) -> Result<Calibration, LabError> {
+    ladder_fit::calibrate(
+        data,
+        report,
+        &CalibrationOptions {
+            sweeps,
+            seed: options.seed,
+            analysis: options.analysis(),
+        },
+    )
+    .ok_or_else(|| {
+        LabError::Input(format!(
+            "{}: --calibrate: the fit gave no bootstrap interval to calibrate (give \
+             --bootstrap 1000, the default)",
+            what.display()
+        ))
+    })
 }
 
 /// Writes `value` as pretty JSON, with a final newline.
