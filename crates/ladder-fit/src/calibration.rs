@@ -77,7 +77,10 @@ impl NoiseModel {
     /// estimates are set to 0.
     pub fn measure(data: &Dataset, law: &ChinchillaLaw, shared: f64) -> Self {
         let p = data.points.as_slice();
-        let res: Vec<f64> = p.iter().map(|q| (q.loss / law.loss(q.n, q.d)).ln()).collect();
+        let res: Vec<f64> = p
+            .iter()
+            .map(|q| (q.loss / law.loss(q.n, q.d)).ln())
+            .collect();
         let groups = data.replicates();
         let (m, n) = (groups.len(), res.len());
         let dof = |m: usize| m as f64 / (m.saturating_sub(ChinchillaLaw::PARAMS)).max(1) as f64;
@@ -112,13 +115,14 @@ impl NoiseModel {
             .iter()
             .map(|g| g.iter().map(|&j| means[j]).sum::<f64>() / g.len() as f64)
             .collect();
-        let (within, within_dof) = models.iter().zip(&model_means).fold(
-            (0.0, 0usize),
-            |(ss, dof), (g, mean)| {
-                let s: f64 = g.iter().map(|&j| (means[j] - mean).powi(2)).sum();
-                (ss + s, dof + g.len() - 1)
-            },
-        );
+        let (within, within_dof) =
+            models
+                .iter()
+                .zip(&model_means)
+                .fold((0.0, 0usize), |(ss, dof), (g, mean)| {
+                    let s: f64 = g.iter().map(|&j| (means[j] - mean).powi(2)).sum();
+                    (ss + s, dof + g.len() - 1)
+                });
         let mean_inverse_k = inverse_k.iter().sum::<f64>() / m as f64;
         let point2 = if within_dof > 0 {
             (scale * within / within_dof as f64 - run2 * mean_inverse_k).max(0.0)
@@ -529,8 +533,14 @@ mod tests {
         });
         let all = at(noise(0.01, 0.01, 0.01, 0.01));
         assert!(all.iter().zip(&sum).all(|(a, b)| (a - b).abs() < 1e-12));
-        let other = offsets(&draw_like(&data, &law, &noise(0.01, 0.0, 0.0, 0.0), 3, 1), &law);
-        assert!(other.iter().zip(&at(noise(0.01, 0.0, 0.0, 0.0))).all(|(a, b)| a != b));
+        let other = offsets(
+            &draw_like(&data, &law, &noise(0.01, 0.0, 0.0, 0.0), 3, 1),
+            &law,
+        );
+        assert!(other
+            .iter()
+            .zip(&at(noise(0.01, 0.0, 0.0, 0.0)))
+            .all(|(a, b)| a != b));
     }
 
     #[test]
@@ -546,9 +556,8 @@ mod tests {
             let drawn = draw_like(&data, &law, &truth, 11, rep);
             measured.push(NoiseModel::measure(&drawn, &law, shared));
         }
-        let mean = |f: fn(&NoiseModel) -> f64| {
-            measured.iter().map(f).sum::<f64>() / measured.len() as f64
-        };
+        let mean =
+            |f: fn(&NoiseModel) -> f64| measured.iter().map(f).sum::<f64>() / measured.len() as f64;
         for (what, got, want, tolerance) in [
             ("run", mean(|m| m.run), truth.run, 0.1),
             ("family", mean(|m| m.family), truth.family, 0.1),
@@ -599,7 +608,11 @@ mod tests {
         assert_eq!((c.sweeps, c.resamples), (16, 60));
         assert!(c.fitted >= 14, "{} of 16 fitted", c.fitted);
         // The misfit by model is seen as such, not as seed noise.
-        assert!(c.noise.model_misfit > 2.0 * c.noise.point_misfit, "{:?}", c.noise);
+        assert!(
+            c.noise.model_misfit > 2.0 * c.noise.point_misfit,
+            "{:?}",
+            c.noise
+        );
         let ratio = c.get("tokens_per_param.-1.ratio").unwrap();
         assert!(ratio.ratio && ratio.sweeps >= 14);
         let fitted = fit.tokens_per_param.last().unwrap();

@@ -797,7 +797,10 @@ mod tests {
         // never narrower than the bootstrap's.
         let cover = a.calibrated_coverage80.unwrap();
         assert!((0.0..=1.0).contains(&cover) && cover >= a.coverage80.unwrap() - 1e-12);
-        assert!(a.calibrated_width80.unwrap() >= a.width80.unwrap() - 1e-12, "{a:?}");
+        assert!(
+            a.calibrated_width80.unwrap() >= a.width80.unwrap() - 1e-12,
+            "{a:?}"
+        );
         for v in &report.verdicts {
             assert!(v.holds + v.does_not_hold + v.cannot_tell <= 6, "{v:?}");
         }
@@ -832,7 +835,10 @@ mod tests {
             (lo - 0.73).abs() < 1e-12 && (hi - 0.97).abs() < 1e-12,
             "{lo} {hi}"
         );
-        assert_eq!((s.calibrated_coverage80, s.calibrated_width80), (None, None));
+        assert_eq!(
+            (s.calibrated_coverage80, s.calibrated_width80),
+            (None, None)
+        );
         // Calibrated intervals: one holds the truth, their widths 0.6 and 1.3.
         let s = summarise("x", 1.2, false, &estimates, &[[0.9, 1.5], [1.3, 2.6]]);
         assert_eq!(s.calibrated_coverage80, Some(0.5));

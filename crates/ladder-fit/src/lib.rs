@@ -61,11 +61,11 @@ pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,
 };
-pub use calibration::{
-    calibrate, draw_like, needed_factor, widen, CalibratedInterval, Calibration, CalibrationOptions,
-    NoiseModel, CALIBRATION_RESAMPLES,
-};
 pub use bootstrap::{bootstrap, bootstrap_clusters, BootstrapOptions, Draws, Resampling};
+pub use calibration::{
+    calibrate, draw_like, needed_factor, widen, CalibratedInterval, Calibration,
+    CalibrationOptions, NoiseModel, CALIBRATION_RESAMPLES,
+};
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};
 pub use claims::{Claim, ClaimKind, Claims, MODELS};
 pub use csv_file::CsvOptions;

@@ -6,8 +6,7 @@ use std::path::Path;
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
     analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, Calibration,
-    CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling,
-    SeedAgreement,
+    CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling, SeedAgreement,
 };
 
 use crate::{FitInput, LabError};

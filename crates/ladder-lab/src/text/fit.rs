@@ -8,9 +8,8 @@ use super::line;
 
 use ladder_fit::quantile_sorted;
 use ladder_fit::{
-    Approach2Json, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint, MinimumRule,
-    OptimumCheck, PowerLaw, Resampling, SeedAgreement, NEIGHBOURS,
-    Calibration,
+    Approach2Json, Calibration, Extrapolation, FitReport, FormFit, KaplanFits, KaplanJoint,
+    MinimumRule, OptimumCheck, PowerLaw, Resampling, SeedAgreement, NEIGHBOURS,
 };
 
 use crate::laws::signed_percent;
@@ -299,8 +298,14 @@ fn calibration(f: &mut String, c: &Calibration) {
         f,
         format!(
             "  {:<26} {:>9} {:>20} {:>8} {:>7} {:>20} {:>8} {:>20}",
-            "quantity", "estimate", "80% interval", "covered", "factor", "calibrated 80%",
-            "covered", "calibrated 95%"
+            "quantity",
+            "estimate",
+            "80% interval",
+            "covered",
+            "factor",
+            "calibrated 80%",
+            "covered",
+            "calibrated 95%"
         ),
     );
     for q in &c.intervals {
