@@ -128,6 +128,11 @@ const CASES: &[Case] = &[
         needles: &["design.shared", "from 0 to 1"],
     },
     Case {
+        id: "config-design-model-misfit",
+        args: &["plan", "{d}/designmodelmisfit.toml"],
+        needles: &["design.model_misfit", "relative SD ≥ 0"],
+    },
+    Case {
         id: "config-lr-table-missing",
         args: &["plan", "{d}/lrtable.toml"],
         needles: &["nope.toml"],
@@ -433,6 +438,12 @@ fn scratch(d: &Path) {
         "designshared",
         "[tokens]\ncounts = [2048, 4096, 8192]",
         "[design]\nminutes = 1\nlaw = \"chinchilla\"\nshared = 1.5\n[tokens]",
+    );
+    variant(
+        d,
+        "designmodelmisfit",
+        "[tokens]\ncounts = [2048, 4096, 8192]",
+        "[design]\nminutes = 1\nlaw = \"chinchilla\"\nmodel_misfit = -0.01\n[tokens]",
     );
     write(
         d,

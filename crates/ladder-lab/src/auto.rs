@@ -172,12 +172,11 @@ pub fn check_design(d: &DesignConfig) -> Result<(), LabError> {
             );
         }
     }
-    if let Some(m) = d.misfit {
-        if !(m.is_finite() && m >= 0.0) {
-            return bad(
-                "misfit",
-                format!("{m} must be a relative SD ≥ 0, e.g. 0.005"),
-            );
+    for (field, value) in [("misfit", d.misfit), ("model_misfit", d.model_misfit)] {
+        if let Some(m) = value {
+            if !(m.is_finite() && m >= 0.0) {
+                return bad(field, format!("{m} must be a relative SD ≥ 0, e.g. 0.005"));
+            }
         }
     }
     if d.reps == Some(0) {
@@ -544,7 +543,7 @@ pub fn resolve_design(
         noise,
         family_noise,
         misfit: design.misfit.unwrap_or(0.0),
-        model_misfit: 0.0,
+        model_misfit: design.model_misfit.unwrap_or(0.0),
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,
@@ -574,7 +573,7 @@ pub fn resolve_design(
         &reports,
         best,
         &law,
-        (total, shared, options.misfit),
+        (total, shared, options.misfit, options.model_misfit),
     );
     let text = resolved_text(
         text,

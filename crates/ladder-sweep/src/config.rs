@@ -77,6 +77,8 @@ pub struct DesignConfig {
     pub shared: Option<f64>,
     /// Relative deviation from the law per point, shared by its seeds (default 0).
     pub misfit: Option<f64>,
+    /// Relative deviation from the law per model (N), shared by all its runs (default 0).
+    pub model_misfit: Option<f64>,
     /// Simulated sweeps per candidate design (default 8).
     pub reps: Option<usize>,
     /// Bootstrap resamples of each simulated fit (default 200).

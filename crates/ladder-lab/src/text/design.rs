@@ -14,7 +14,7 @@ pub fn design_search(
     reports: &[DesignReport],
     best: usize,
     law: &crate::DesignLaw,
-    (noise, shared, misfit): (f64, f64, f64),
+    (noise, shared, misfit, model_misfit): (f64, f64, f64, f64),
 ) -> String {
     let lack = law.lack_of_fit.as_ref().and_then(crate::misfit_warning);
     let law = &law.name;
@@ -24,7 +24,7 @@ pub fn design_search(
         &mut out,
         format!(
             "[design]: {} candidate sizes (N {:.3e}-{:.3e}), {} training tokens, {} job(s), \
-             {}; prior law: {law}, noise {:.2}%{}{}",
+             {}; prior law: {law}, noise {:.2}%{}{}{}",
             sizes.len(),
             sizes.first().map_or(0.0, |c| c.n),
             sizes.last().map_or(0.0, |c| c.n),
@@ -46,6 +46,11 @@ pub fn design_search(
             },
             if misfit > 0.0 {
                 format!(", misfit {:.2}% per point", 100.0 * misfit)
+            } else {
+                String::new()
+            },
+            if model_misfit > 0.0 {
+                format!(", misfit {:.2}% per model", 100.0 * model_misfit)
             } else {
                 String::new()
             }
