@@ -236,6 +236,18 @@ const CASES: &[Case] = &[
         needles: &["too few", "at least 5"],
     },
     Case {
+        id: "arg-calibrate-without-bootstrap",
+        args: &[
+            "fit",
+            "{d}/few.csv",
+            "--bootstrap",
+            "0",
+            "--calibrate",
+            "10",
+        ],
+        needles: &["--calibrate", "--bootstrap 1000"],
+    },
+    Case {
         id: "csv-per-seed",
         args: &["fit", "{d}/few.csv", "--per-seed"],
         needles: &["--per-seed", "sweep file", "--where seed=K"],

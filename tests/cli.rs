@@ -616,6 +616,60 @@ fn per_seed_fits_each_seed_as_a_filtered_csv_does() {
     assert!((own / alone - 1.0).abs() < 1e-9, "{own} vs {alone}");
 }
 
+/// `ladder fit --calibrate` simulates sweeps like the real one and widens each interval
+/// by what they needed, never narrowing it; the JSON carries the noise model and factors.
+#[test]
+fn calibrate_widens_the_intervals_by_simulated_sweeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let h5 = root().join("results/lab-cpu-lr/sweep.h5");
+    let (stdout, v) = fit_with_json(
+        dir.path(),
+        &[
+            "fit",
+            h5.to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--calibrate",
+            "4",
+        ],
+    );
+    assert!(
+        stdout.contains("Intervals calibrated by simulation"),
+        "{stdout}"
+    );
+    let c = &v["calibration"];
+    assert_eq!(
+        (c["sweeps"].as_u64(), c["resamples"].as_u64()),
+        (Some(4), Some(20))
+    );
+    assert_eq!(c["noise"]["from"], "seeds", "{c}");
+    let ratio = c["intervals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "tokens_per_param.-1.ratio")
+        .unwrap();
+    let top = v["tokens_per_param"].as_array().unwrap().last().unwrap();
+    assert_eq!(ratio["estimate"], top["ratio"]);
+    let pair = |x: &serde_json::Value| [x[0].as_f64().unwrap(), x[1].as_f64().unwrap()];
+    let (nominal, calibrated) = (pair(&ratio["ci80"]), pair(&ratio["calibrated80"]));
+    assert!(
+        calibrated[0] <= nominal[0] && nominal[1] <= calibrated[1],
+        "{ratio}"
+    );
+    // Without intervals there is nothing to calibrate: an input error before any fit.
+    let out = ladder(&[
+        "fit",
+        h5.to_str().unwrap(),
+        "--bootstrap",
+        "0",
+        "--calibrate",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("--calibrate"), "{}", text(&out).1);
+}
+
 /// Several sweep files are fitted as one: the same fit as their runs.csv files
 /// concatenated, with each model and seed a family within its sweep.
 #[test]
