@@ -241,6 +241,11 @@ pub struct CalibratedInterval {
     /// The 80th percentile of the factors the simulated 80% intervals needed; `None`
     /// when more than a fifth could not reach the truth by widening.
     pub factor80: Option<f64>,
+    /// How far `factor80` may be off for the finite number of sweeps: a distribution-free
+    /// 80% interval of the 80th percentile from the order statistics (ranks `R·q ±
+    /// 1.28·√(R·q·(1−q))`); `None` when its upper end is infinite.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor80_range: Option<[f64; 2]>,
     /// The 95th percentile of the 95% intervals' factors.
     pub factor95: Option<f64>,
     /// The 80% interval widened by `max(1, factor80)` about the estimate; `None` when
@@ -315,11 +320,28 @@ pub fn widen(estimate: f64, ci: [f64; 2], factor: f64, ratio: bool) -> [f64; 2] 
     ]
 }
 
-/// The `q`-quantile of `factors`, `None` when it is infinite.
-fn factor_quantile(mut factors: Vec<f64>, q: f64) -> Option<f64> {
-    factors.sort_by(f64::total_cmp);
-    let v = crate::quantile_sorted(&factors, q);
+/// The `q`-quantile of `sorted`, `None` when it is infinite.
+fn factor_quantile(sorted: &[f64], q: f64) -> Option<f64> {
+    let v = crate::quantile_sorted(sorted, q);
     v.is_finite().then_some(v)
+}
+
+/// A distribution-free 80% interval of the `q`-quantile of the population `sorted` was
+/// drawn from: the order statistics at ranks `R·q ∓ 1.28·√(R·q·(1−q))` (the normal
+/// approximation to the binomial count below the quantile), clamped to the sample.
+/// `None` for an empty sample or an infinite upper end.
+pub fn quantile_range(sorted: &[f64], q: f64) -> Option<[f64; 2]> {
+    let r = sorted.len() as f64;
+    if sorted.is_empty() {
+        return None;
+    }
+    let spread = 1.2816 * (r * q * (1.0 - q)).sqrt();
+    let rank = |x: f64| (x.clamp(1.0, r) as usize) - 1;
+    let (lo, hi) = (
+        sorted[rank((r * q - spread).floor())],
+        sorted[rank((r * q + spread).ceil())],
+    );
+    hi.is_finite().then_some([lo, hi])
 }
 
 /// Calibrates `fit`, the fit of `data`, by `options.sweeps` sweeps drawn like `data` from
@@ -371,20 +393,20 @@ pub fn calibrate(
                     .count() as f64
                     / simulated.len().max(1) as f64
             };
-            let factor = |pick: fn(&crate::Spread) -> [f64; 2], q: f64| {
-                (!simulated.is_empty())
-                    .then(|| {
-                        factor_quantile(
-                            simulated
-                                .iter()
-                                .map(|(e, s)| needed_factor(*e, pick(s), truth, ratio))
-                                .collect(),
-                            q,
-                        )
-                    })
-                    .flatten()
+            let factors = |pick: fn(&crate::Spread) -> [f64; 2]| {
+                let mut k: Vec<f64> = simulated
+                    .iter()
+                    .map(|(e, s)| needed_factor(*e, pick(s), truth, ratio))
+                    .collect();
+                k.sort_by(f64::total_cmp);
+                k
             };
-            let (factor80, factor95) = (factor(|s| s.ci80, 0.8), factor(|s| s.ci95, 0.95));
+            let (k80, k95) = (factors(|s| s.ci80), factors(|s| s.ci95));
+            let (factor80, factor95) = if simulated.is_empty() {
+                (None, None)
+            } else {
+                (factor_quantile(&k80, 0.8), factor_quantile(&k95, 0.95))
+            };
             CalibratedInterval {
                 name: name.into(),
                 ratio,
@@ -395,6 +417,7 @@ pub fn calibrate(
                 coverage80: covered(|s| s.ci80),
                 coverage95: covered(|s| s.ci95),
                 factor80,
+                factor80_range: quantile_range(&k80, 0.8),
                 factor95,
                 calibrated80: factor80.map(|k| widen(estimate, spread.ci80, k.max(1.0), ratio)),
                 calibrated95: factor95.map(|k| widen(estimate, spread.ci95, k.max(1.0), ratio)),
@@ -493,6 +516,18 @@ mod tests {
         // widens, the side of no width cannot.
         assert!((needed_factor(0.3, [0.4, 0.7], 1.0, false) - 2.0).abs() < 1e-12);
         assert_eq!(needed_factor(0.3, [0.4, 0.7], 0.35, false), f64::INFINITY);
+    }
+
+    #[test]
+    fn the_quantiles_range_comes_from_the_order_statistics() {
+        // 100 values 1..=100: the 80th percentile's ranks 80 ∓ 1.28·4 = 74.9 and 85.1,
+        // floored and ceiled to 74 and 86.
+        let x: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(quantile_range(&x, 0.8), Some([74.0, 86.0]));
+        // Clamped to the sample, and no range with an infinite upper end.
+        assert_eq!(quantile_range(&[1.0, 2.0], 0.95), Some([1.0, 2.0]));
+        assert_eq!(quantile_range(&[1.0, f64::INFINITY], 0.8), None);
+        assert_eq!(quantile_range(&[], 0.8), None);
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub use approach3::{
 };
 pub use bootstrap::{bootstrap, bootstrap_clusters, BootstrapOptions, Draws, Resampling};
 pub use calibration::{
-    calibrate, draw_like, needed_factor, widen, CalibratedInterval, Calibration,
+    calibrate, draw_like, needed_factor, quantile_range, widen, CalibratedInterval, Calibration,
     CalibrationOptions, NoiseModel, CALIBRATION_RESAMPLES,
 };
 pub use check::{run_checks, Baseline, Check, CheckError, Outcome};

@@ -297,12 +297,12 @@ fn calibration(f: &mut String, c: &Calibration) {
     line(
         f,
         format!(
-            "  {:<26} {:>9} {:>20} {:>8} {:>7} {:>20} {:>8} {:>20}",
+            "  {:<26} {:>9} {:>20} {:>8} {:>16} {:>20} {:>8} {:>20}",
             "quantity",
             "estimate",
             "80% interval",
             "covered",
-            "factor",
+            "factor (MC 80%)",
             "calibrated 80%",
             "covered",
             "calibrated 95%"
@@ -310,16 +310,20 @@ fn calibration(f: &mut String, c: &Calibration) {
     );
     for q in &c.intervals {
         let prec = if q.ratio { 1 } else { 4 };
-        let factor = |k: Option<f64>| k.map_or("-".into(), |k| format!("{k:.2}"));
+        let factor = match (q.factor80, q.factor80_range) {
+            (Some(k), Some([lo, hi])) => format!("{k:.2} ({lo:.2}-{hi:.2})"),
+            (Some(k), None) => format!("{k:.2}"),
+            (None, _) => "-".into(),
+        };
         line(
             f,
             format!(
-                "  {:<26} {:>9} {:>20} {:>7.0}% {:>7} {:>20} {:>7.0}% {:>20}",
+                "  {:<26} {:>9} {:>20} {:>7.0}% {:>16} {:>20} {:>7.0}% {:>20}",
                 q.name,
                 num(q.estimate, prec),
                 interval(Some(q.ci80), prec),
                 100.0 * q.coverage80,
-                factor(q.factor80),
+                factor,
                 interval(q.calibrated80, prec),
                 100.0 * q.coverage95,
                 interval(q.calibrated95, prec)
@@ -330,7 +334,8 @@ fn calibration(f: &mut String, c: &Calibration) {
         f,
         "  covered: how often the simulated sweeps' 80% (95%) intervals held the law they \
          were drawn from; factor: how much wider the 80% interval must be (about the estimate, \
-         in log for D*/N*) to hold it 8 times in 10. Never narrowed: a misfit that is not \
+         in log for D*/N*) to hold it 8 times in 10, with the range its finite number of \
+         sweeps leaves it (80%). Never narrowed: a misfit that is not \
          random about the law (its form's) is not simulated, so these are lower bounds.",
     );
     f.push('\n');
