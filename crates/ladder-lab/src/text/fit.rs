@@ -297,14 +297,14 @@ fn calibration(f: &mut String, c: &Calibration) {
     line(
         f,
         format!(
-            "  {:<26} {:>9} {:>20} {:>8} {:>16} {:>20} {:>8} {:>20}",
+            "  {:<26} {:>9} {:>20} {:>9} {:>17} {:>20} {:>9} {:>20}",
             "quantity",
             "estimate",
             "80% interval",
-            "covered",
+            "cover 80",
             "factor (MC 80%)",
             "calibrated 80%",
-            "covered",
+            "cover 95",
             "calibrated 95%"
         ),
     );
@@ -318,7 +318,7 @@ fn calibration(f: &mut String, c: &Calibration) {
         line(
             f,
             format!(
-                "  {:<26} {:>9} {:>20} {:>7.0}% {:>16} {:>20} {:>7.0}% {:>20}",
+                "  {:<26} {:>9} {:>20} {:>8.0}% {:>17} {:>20} {:>8.0}% {:>20}",
                 q.name,
                 num(q.estimate, prec),
                 interval(Some(q.ci80), prec),
@@ -332,7 +332,7 @@ fn calibration(f: &mut String, c: &Calibration) {
     }
     line(
         f,
-        "  covered: how often the simulated sweeps' 80% (95%) intervals held the law they \
+        "  cover 80 (95): how often the simulated sweeps' 80% (95%) intervals held the law they \
          were drawn from; factor: how much wider the 80% interval must be (about the estimate, \
          in log for D*/N*) to hold it 8 times in 10, with the range its finite number of \
          sweeps leaves it (80%). Never narrowed: a misfit that is not \
