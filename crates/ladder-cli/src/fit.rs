@@ -234,6 +234,8 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
     } else {
         None
     };
+    // So is a calibration with no intervals (ladder_lab::calibrate refuses it too, after
+    // the fit).
     if args.calibrate > 0 && options.bootstrap == 0 {
         return Err(ladder_lab::LabError::Input(
             "--calibrate: there are no intervals to calibrate with --bootstrap 0; give \
