@@ -205,24 +205,49 @@ def seeds_and_order(total):
 
 
 def optimum_check(total):
-    """The held-out check of the top budget's optimum (fit.json optimum_check)."""
+    """The held-out check of the top budget's optimum (fit.json optimum_check), with the
+    80% intervals of its errors when the fit bootstrapped them."""
     oc = total.get("optimum_check")
     if not isinstance(oc, dict) or "observed" not in oc:
         return ["## Held-out check of the optimum", "", f"Not run: {oc}", ""]
     o = oc["observed"]
+    margin = (oc.get("margin_spread") or {}).get("ci80")
+    beats = oc["law_beats_baseline"]
+    tried = oc.get("resamples", 0) + oc.get("failed", 0)
+    if margin is None and tried > 0:
+        comparison = (f"The check could not be rerun on {oc['failed']} of {tried} bootstrap resamples "
+                      "(noise left a profile's minimum unbracketed), too many for an interval: "
+                      "it cannot tell whether the law beats the baseline.")
+    elif margin is None:
+        comparison = (f"The law {'beats' if beats else 'does not beat'} the baseline on the optimal "
+                      "loss (point errors; no bootstrap).")
+    else:
+        lo, hi = (100 * x for x in margin)
+        reading = {True: "the law is closer, beyond the noise",
+                   False: "the baseline is closer, beyond the noise",
+                   None: "within the noise of the check, which cannot tell which is closer"}[beats]
+        comparison = (f"Errors with 80% intervals ({oc['resamples']} of {tried} bootstrap resamples rerunning the whole check: "
+                      "the small budgets' fit and baseline and the top budget's minimum). "
+                      f"|law error| − |baseline error| = {100 * oc['margin']:+.2f} points, 80% "
+                      f"[{lo:+.2f}, {hi:+.2f}]: {reading}.")
     lines = ["## Held-out check of the optimum", "",
              f"Approach 3 fitted on the {oc['fitted_budgets']} budgets with C ≤ C_max/{fmt(oc['k'])} "
              f"({oc['fitted_points']} runs) predicts the optimum of the top budget (C = {fmt(oc['C'])}), "
              "against the minimum observed there (approach 2) and a baseline, power laws in C through the "
-             f"smaller budgets' minima. The law {'beats' if oc['law_beats_baseline'] else 'does not beat'} "
-             "the baseline on the optimal loss.", "",
+             f"smaller budgets' minima. {comparison}", "",
              "| | loss* | error | N* | error | D* | error |", "| --- | --- | --- | --- | --- | --- | --- |",
              f"| observed | {o['loss']:.4f} | | {fmt(o['N'])} | | {fmt(o['D'])} | |"]
+
+    def error(p, key, name, digits):
+        text = f"{100 * p[key]:+.{digits}f}%"
+        ci = ((p.get("error_spread") or {}).get(name) or {}).get("ci80")
+        return text if ci is None else f"{text} [{100 * ci[0]:+.{digits}f}, {100 * ci[1]:+.{digits}f}]"
+
     for name in ["law", "baseline"]:
         p = oc[name]
         lines.append(f"| {'approach 3' if name == 'law' else name} | {p['loss']:.4f} | "
-                     f"{100 * p['loss_error']:+.2f}% | {fmt(p['N'])} | {100 * p['n_error']:+.1f}% | "
-                     f"{fmt(p['D'])} | {100 * p['d_error']:+.1f}% |")
+                     f"{error(p, 'loss_error', 'loss', 2)} | {fmt(p['N'])} | {error(p, 'n_error', 'N', 1)} | "
+                     f"{fmt(p['D'])} | {error(p, 'd_error', 'D', 1)} |")
     return lines + [""]
 
 

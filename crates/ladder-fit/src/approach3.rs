@@ -6,7 +6,7 @@
 use rayon::prelude::*;
 use wide::f32x8;
 
-use crate::bootstrap::{bootstrap_clusters, bootstrap_signs, BootstrapOptions, Resampling};
+use crate::bootstrap::{bootstrap_clusters, bootstrap_signs, BootstrapOptions, Draws, Resampling};
 use crate::minimize::{lbfgs, Minimum, Objective, Tolerances};
 use crate::{huber, huber_derivative, ChinchillaLaw, FitError, IsoFlop, Point, Points, Spread};
 
@@ -352,6 +352,18 @@ pub(crate) fn refit_screened(
         .map(|m| (law_of(&m.x), m.value))
 }
 
+/// Approach 3 refitted to `points` as the bootstrap refits one resample
+/// ([`refit_screened`] over `options`' grid, keeping `keep` starts), warm from `warm`.
+pub(crate) fn refit_warm(
+    points: &Points,
+    options: &Approach3Options,
+    keep: usize,
+    warm: &ChinchillaLaw,
+) -> Option<ChinchillaLaw> {
+    let objective = HuberObjective::new(points, options.delta);
+    refit_screened(&objective, options, &options.grid.starts(), keep, warm).map(|(law, _)| law)
+}
+
 /// A fit's log-loss residuals and fitted values, for the residual bootstraps. The
 /// residuals of each group (a family for the wild cluster bootstrap, one point each for
 /// the residual bootstrap) are multiplied by `(I − H_gg)^(−1/2)`, `H_gg` the group's block
@@ -506,6 +518,44 @@ fn adjust_by_leverage(hat: &[Vec<f64>], groups: &[Vec<usize>], raw: &[f64]) -> O
     Some(adjusted)
 }
 
+/// Runs `refit` on `boot.resamples` sweeps drawn about `law` with the design of `points`
+/// (every point keeps its N and D), in parallel. Under [`Resampling::WildFamilies`] and
+/// [`Resampling::WildModels`] each of `clusters` (a partition of the points) flips the
+/// sign of its residuals together; otherwise (residuals, and pairs, which would change
+/// the design) each point takes a residual drawn with replacement. The residuals are
+/// the law's, adjusted for leverage ([`Residuals`]).
+pub(crate) fn bootstrap_fixed_design<F>(
+    points: &Points,
+    clusters: &[Vec<usize>],
+    law: &ChinchillaLaw,
+    boot: &BootstrapOptions,
+    refit: F,
+) -> Draws
+where
+    F: Fn(&Points) -> Option<Vec<f64>> + Sync,
+{
+    match boot.resampling {
+        Resampling::WildFamilies | Resampling::WildModels => {
+            let residuals = Residuals::of(points, law, clusters);
+            let mut family = vec![0; points.len()];
+            for (g, members) in clusters.iter().enumerate() {
+                for &i in members {
+                    family[i] = g;
+                }
+            }
+            bootstrap_signs(clusters.len(), boot, |signs| {
+                refit(&residuals.flipped(&family, signs)?)
+            })
+        }
+        // Unresolved (only `analyse` knows the data's seeds): a fixed design's residuals.
+        Resampling::Pairs | Resampling::Residuals | Resampling::Sweep => {
+            let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
+            let residuals = Residuals::of(points, law, &singles);
+            bootstrap_clusters(&singles, boot, |idx| refit(&residuals.resample(idx)?))
+        }
+    }
+}
+
 /// Bootstrap spreads of an approach-3 fit and of what it implies.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Approach3Bootstrap {
@@ -577,32 +627,9 @@ pub fn bootstrap_approach3(
                 idx.iter().copied(),
             ))
         }),
-        Resampling::WildFamilies | Resampling::WildModels => {
-            let residuals = Residuals::of(points, &fit.law, clusters);
-            let mut family = vec![0; points.len()];
-            for (g, members) in clusters.iter().enumerate() {
-                for &i in members {
-                    family[i] = g;
-                }
-            }
-            bootstrap_signs(clusters.len(), boot, |signs| {
-                refit(&HuberObjective::new(
-                    &residuals.flipped(&family, signs)?,
-                    options.delta,
-                ))
-            })
-        }
-        // Unresolved (only `analyse` knows the data's seeds): a fixed design's residuals.
-        Resampling::Residuals | Resampling::Sweep => {
-            let singles: Vec<Vec<usize>> = (0..points.len()).map(|i| vec![i]).collect();
-            let residuals = Residuals::of(points, &fit.law, &singles);
-            bootstrap_clusters(&singles, boot, |idx| {
-                refit(&HuberObjective::new(
-                    &residuals.resample(idx)?,
-                    options.delta,
-                ))
-            })
-        }
+        _ => bootstrap_fixed_design(points, clusters, &fit.law, boot, |drawn| {
+            refit(&HuberObjective::new(drawn, options.delta))
+        }),
     };
     let params = PARAM_NAMES
         .iter()

@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::design::quantities;
+use crate::design::{quantities, Read};
 use crate::{analyse, family_ids, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point};
 
 /// The first random stream of the calibration's draws: sweep `r` draws its run noise from
@@ -344,6 +344,57 @@ pub fn quantile_range(sorted: &[f64], q: f64) -> Option<[f64; 2]> {
     hi.is_finite().then_some([lo, hi])
 }
 
+/// The held-out check's quantities ([`crate::check_optimum`]): the law's error on the
+/// top budget's optimal loss and the margin `|law error| − |baseline error|`, each with
+/// its truth, the check's value on `law`'s own losses at `data`'s runs (the parabola reads
+/// an asymmetric profile off centre, so that is not 0). None when the check cannot run
+/// on them.
+fn held_out(
+    data: &Dataset,
+    law: &ChinchillaLaw,
+    analysis: &AnalysisOptions,
+) -> Vec<(&'static str, f64, bool, Read)> {
+    let exact = Dataset {
+        points: crate::Points::new(
+            data.points
+                .as_slice()
+                .iter()
+                .map(|p| Point {
+                    loss: law.loss(p.n, p.d),
+                    ..*p
+                })
+                .collect(),
+        )
+        .expect("a law's losses at valid points are valid"),
+        curves: Vec::new(),
+        ..data.clone()
+    };
+    let Ok(truth) = crate::check_optimum(
+        &exact,
+        analysis.extrapolation_k,
+        analysis.budget_tolerance,
+        analysis.minimum,
+        &analysis.approach3,
+        None,
+    ) else {
+        return Vec::new();
+    };
+    fn check(r: &FitReport) -> Option<&crate::OptimumCheck> {
+        match &r.optimum_check {
+            crate::FormFit::Fitted(c) => Some(c),
+            crate::FormFit::Skipped { .. } => None,
+        }
+    }
+    vec![
+        ("held_out.law_error", truth.law.loss_error, false, |r| {
+            check(r).map(|c| (c.law.loss_error, c.law.error_spread.map(|s| s.loss)))
+        }),
+        ("held_out.margin", truth.margin, false, |r| {
+            check(r).map(|c| (c.margin, c.margin_spread))
+        }),
+    ]
+}
+
 /// Calibrates `fit`, the fit of `data`, by `options.sweeps` sweeps drawn like `data` from
 /// `fit`'s law with the noise and misfit measured about it. `None` when `fit` gave no
 /// interval to calibrate.
@@ -363,7 +414,9 @@ pub fn calibrate(
     let mut analysis = options.analysis.clone();
     analysis.bootstrap.resamples = analysis.bootstrap.resamples.min(CALIBRATION_RESAMPLES);
     let top = data.budgets.iter().copied().fold(0.0, f64::max);
-    let wanted: Vec<_> = quantities(&law, top)
+    let mut named = quantities(&law, top);
+    named.extend(held_out(data, &law, &analysis));
+    let wanted: Vec<_> = named
         .into_iter()
         .filter_map(|(name, truth, ratio, read)| {
             let (estimate, spread) = read(fit)?;
@@ -666,5 +719,48 @@ mod tests {
         );
         // The same seed draws the same calibration.
         assert_eq!(calibrate(&real, &fit, &options).unwrap(), c);
+    }
+
+    #[test]
+    fn the_held_out_checks_error_and_margin_are_calibrated_about_their_truth() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let real = crate::optimum_check::tests::sweep(&law, 0.005, 1.0, 3);
+        let analysis = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 40,
+                ..BootstrapOptions::default()
+            },
+            extrapolation_k: 8.0,
+            ..AnalysisOptions::default()
+        };
+        let fit = analyse(&real, &analysis).unwrap();
+        let crate::FormFit::Fitted(check) = &fit.optimum_check else {
+            panic!("the held-out check ran: {:?}", fit.optimum_check);
+        };
+        let options = CalibrationOptions {
+            sweeps: 8,
+            seed: 2,
+            analysis: analysis.clone(),
+        };
+        let c = calibrate(&real, &fit, &options).unwrap();
+        let error = c.get("held_out.law_error").unwrap();
+        assert_eq!(error.estimate, check.law.loss_error);
+        assert_eq!(error.ci80, check.law.error_spread.unwrap().loss.ci80);
+        let margin = c.get("held_out.margin").unwrap();
+        assert_eq!(margin.estimate, check.margin);
+        assert_eq!(margin.ci80, check.margin_spread.unwrap().ci80);
+        assert!(!error.ratio && error.sweeps >= 7 && margin.sweeps >= 7);
+        // Their truths: the check on the fit's law's own losses at these runs, where
+        // the law's error is small (the parabola's reading of an asymmetric profile).
+        let truths = held_out(&real, &fit.approach3.law, &analysis);
+        assert_eq!(
+            truths.iter().map(|t| t.0).collect::<Vec<_>>(),
+            ["held_out.law_error", "held_out.margin"]
+        );
+        assert!(truths[0].1.abs() < 0.005, "{}", truths[0].1);
+        assert_eq!(
+            (truths[0].3)(&fit),
+            Some((error.estimate, check.law.error_spread.map(|s| s.loss)))
+        );
     }
 }

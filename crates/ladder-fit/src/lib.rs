@@ -90,7 +90,10 @@ pub use kaplan::{
 };
 pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
-pub use optimum_check::{check_optimum, Optimum, OptimumCheck, Predicted};
+pub use optimum_check::{
+    check_optimum, CheckBootstrap, ErrorSpreads, Optimum, OptimumCheck, Predicted,
+    CHECK_FAILED_MAX, CHECK_RESAMPLES,
+};
 pub use points::{family_ids, Curve, Dataset, Point, Points, TokenUnit};
 pub use presets::{kaplan2020, preset, Preset, MUENNIGHOFF_2023, PRESETS};
 pub use report::{

@@ -12,9 +12,9 @@ use crate::{
     bootstrap_approach2, bootstrap_approach3, check_optimum, extrapolate, fit_approach1,
     fit_approach2, fit_approach3, fit_kaplan, group_budgets, group_planned, seed_spreads,
     Approach1Fit, Approach2Fit, Approach3Bootstrap, Approach3Fit, Approach3Options,
-    BootstrapOptions, Budget, ChinchillaLaw, Dataset, Diagnostics, Extrapolation, FitError,
-    FormFit, IsoFlop, IsoPath, KaplanFits, MinimumRule, Noise, OptimumCheck, Reading, Resampling,
-    SeedSpread, Spread,
+    BootstrapOptions, Budget, CheckBootstrap, ChinchillaLaw, Dataset, Diagnostics, Extrapolation,
+    FitError, FormFit, IsoFlop, IsoPath, KaplanFits, MinimumRule, Noise, OptimumCheck, Reading,
+    Resampling, SeedSpread, Spread,
 };
 
 /// Whether to run approach 2.
@@ -338,14 +338,15 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         .and_then(|a2| Reading::new(points, &groups, &a2.fit));
     budgets.extend(reading.map(|r| IsoFlop::Approach2(Box::new(r))));
     let boot_on = options.bootstrap.resamples > 0;
+    let clusters = match options.bootstrap.resampling {
+        Resampling::WildFamilies => data.family_groups(),
+        Resampling::WildModels => data.model_groups(),
+        Resampling::Pairs | Resampling::Residuals | Resampling::Sweep => data.replicates(),
+    };
     let boot3 = boot_on.then(|| {
         bootstrap_approach3(
             points,
-            &match options.bootstrap.resampling {
-                Resampling::WildFamilies => data.family_groups(),
-                Resampling::WildModels => data.model_groups(),
-                Resampling::Pairs | Resampling::Residuals | Resampling::Sweep => data.replicates(),
-            },
+            &clusters,
             &fit,
             &options.approach3,
             &options.bootstrap,
@@ -369,6 +370,11 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         options.budget_tolerance,
         options.minimum,
         &options.approach3,
+        Some(CheckBootstrap {
+            law: &law,
+            clusters: &clusters,
+            options: &options.bootstrap,
+        }),
     );
     let mut verdicts = vec![verdict::power_law(&diagnostics)];
     if let Some(t) = tokens_per_param.last() {

@@ -273,18 +273,48 @@ pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
          power law through the smaller budgets' minima",
         check.k
     );
+    let pct = |x: f64| format!("{:+.2}%", 100.0 * x);
+    let error = |p: &crate::Predicted| match p.error_spread {
+        Some(s) => format!(
+            "{}, 80% [{}, {}]",
+            pct(p.loss_error),
+            pct(s.loss.ci80[0]),
+            pct(s.loss.ci80[1])
+        ),
+        None => pct(p.loss_error),
+    };
+    let margin = match check.margin_spread.map(|s| s.ci80) {
+        Some([lo, hi]) => format!(
+            "; |law error| − |baseline error| = {:+.2} points, 80% [{:+.2}, {:+.2}]: {}",
+            100.0 * check.margin,
+            100.0 * lo,
+            100.0 * hi,
+            match check.law_beats_baseline {
+                Some(true) => "the law is closer, beyond the noise",
+                Some(false) => "the baseline is closer, beyond the noise",
+                None => "within the noise of the check",
+            }
+        ),
+        None if check.resamples + check.failed > 0 => format!(
+            "; the check could not be rerun on {} of {} bootstrap resamples (noise left a \
+             profile's minimum unbracketed), too many for an interval",
+            check.failed,
+            check.resamples + check.failed
+        ),
+        None => " (point errors, without a bootstrap)".to_string(),
+    };
     Verdict {
         claim,
-        holds: Some(check.law_beats_baseline),
+        holds: check.law_beats_baseline,
         detail: format!(
-            "at C = {:.3e}: observed minimum {:.4}; the law predicts {:.4} ({:+.2}%), the \
-             baseline {:.4} ({:+.2}%)",
+            "at C = {:.3e}: observed minimum {:.4}; the law predicts {:.4} ({}), the \
+             baseline {:.4} ({}){margin}",
             check.c,
             check.observed.loss,
             check.law.optimum.loss,
-            100.0 * check.law.loss_error,
+            error(&check.law),
             check.baseline.optimum.loss,
-            100.0 * check.baseline.loss_error
+            error(&check.baseline),
         ),
     }
 }

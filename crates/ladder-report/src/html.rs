@@ -317,17 +317,25 @@ impl Page<'_> {
             "<h3>Held-out check of the optimum</h3>\n<p>Approach 3 fitted on the {} budgets \
              with C ≤ C_max/{} predicts the optimum of the top budget (C = {}), against the \
              minimum observed there and a baseline: power laws in C through the smaller \
-             budgets' minima. The law {} the baseline on the optimal loss.</p>\n<table>\n\
-             <tr><th class=\"text\"></th><th>loss*</th><th>error</th><th>N*</th><th>error</th>\
-             <th>D*</th><th>error</th></tr>\n",
+             budgets' minima.{} The law {}.</p>\n\
+             <table>\n<tr><th class=\"text\"></th><th>loss*</th><th>error</th><th>N*</th>\
+             <th>error</th><th>D*</th><th>error</th></tr>\n",
             check.fitted_budgets,
             check.k,
             num(check.c),
-            if check.law_beats_baseline {
-                "beats"
-            } else {
-                "does not beat"
-            }
+            match (check.margin_spread, check.resamples + check.failed) {
+                (_, 0) => String::new(),
+                (Some(_), tried) => format!(
+                    " Errors with 80% intervals (bootstrap: {} of {tried} resamples reran \
+                     the check).",
+                    check.resamples
+                ),
+                (None, tried) => format!(
+                    " No intervals: the check failed on {} of {tried} bootstrap resamples.",
+                    check.failed
+                ),
+            },
+            check.comparison()
         );
         let o = &check.observed;
         let _ = writeln!(
@@ -338,18 +346,25 @@ impl Page<'_> {
             num(o.n),
             num(o.d)
         );
-        let pct = |e: f64| format!("{:+.1}%", 100.0 * e);
+        let pct = |e: f64, ci: Option<[f64; 2]>| {
+            let e = format!("{:+.1}%", 100.0 * e);
+            match ci {
+                Some([lo, hi]) => format!("{e} [{:+.1}, {:+.1}]", 100.0 * lo, 100.0 * hi),
+                None => e,
+            }
+        };
         for (name, p) in [("approach 3", &check.law), ("baseline", &check.baseline)] {
+            let s = p.error_spread;
             let _ = writeln!(
                 h,
                 "<tr><td class=\"text\">{name}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
                  <td>{}</td><td>{}</td></tr>",
                 num(p.optimum.loss),
-                pct(p.loss_error),
+                pct(p.loss_error, s.map(|s| s.loss.ci80)),
                 num(p.optimum.n),
-                pct(p.n_error),
+                pct(p.n_error, s.map(|s| s.n.ci80)),
                 num(p.optimum.d),
-                pct(p.d_error)
+                pct(p.d_error, s.map(|s| s.d.ci80))
             );
         }
         h.push_str("</table>\n");

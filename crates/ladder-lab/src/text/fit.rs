@@ -675,10 +675,28 @@ fn optimum_check(f: &mut String, check: &OptimumCheck) {
             check.c, check.fitted_points, check.fitted_budgets, check.k
         ),
     );
+    let tried = check.resamples + check.failed;
+    if check.margin_spread.is_some() {
+        line(
+            f,
+            format!(
+                "  errors with 80% intervals ({tried} bootstrap resamples, {} failed)",
+                check.failed
+            ),
+        );
+    } else if tried > 0 {
+        line(
+            f,
+            format!(
+                "  no intervals: the check failed on {} of {tried} bootstrap resamples",
+                check.failed
+            ),
+        );
+    }
     line(
         f,
         format!(
-            "  {:<12} {:>8} {:>9} {:>10} {:>9} {:>10} {:>9}",
+            "  {:<12} {:>8} {:>24} {:>10} {:>24} {:>10} {:>24}",
             "", "loss*", "error", "N*", "error", "D*", "error"
         ),
     );
@@ -686,36 +704,48 @@ fn optimum_check(f: &mut String, check: &OptimumCheck) {
     line(
         f,
         format!(
-            "  {:<12} {:>8.4} {:>9} {:>10.3e} {:>9} {:>10.3e} {:>9}",
+            "  {:<12} {:>8.4} {:>24} {:>10.3e} {:>24} {:>10.3e} {:>24}",
             "observed", o.loss, "", o.n, "", o.d, ""
         ),
     );
+    let with = |e: f64, ci: Option<[f64; 2]>, digits: usize| {
+        let e = signed_percent(e, digits);
+        match ci {
+            Some([lo, hi]) => format!(
+                "{e} [{}, {}]",
+                signed_percent(lo, digits),
+                signed_percent(hi, digits)
+            ),
+            None => e,
+        }
+    };
     for (name, p) in [("approach 3", &check.law), ("baseline", &check.baseline)] {
-        let o = &p.optimum;
+        let (o, s) = (&p.optimum, p.error_spread);
         line(
             f,
             format!(
-                "  {name:<12} {:>8.4} {:>9} {:>10.3e} {:>9} {:>10.3e} {:>9}",
+                "  {name:<12} {:>8.4} {:>24} {:>10.3e} {:>24} {:>10.3e} {:>24}",
                 o.loss,
-                signed_percent(p.loss_error, 2),
+                with(p.loss_error, s.map(|s| s.loss.ci80), 2),
                 o.n,
-                signed_percent(p.n_error, 1),
+                with(p.n_error, s.map(|s| s.n.ci80), 1),
                 o.d,
-                signed_percent(p.d_error, 1)
+                with(p.d_error, s.map(|s| s.d.ci80), 1)
             ),
         );
     }
-    line(
-        f,
-        format!(
-            "  the law {} the baseline on the optimal loss",
-            if check.law_beats_baseline {
-                "beats"
-            } else {
-                "does not beat"
-            }
-        ),
-    );
+    if let Some([lo, hi]) = check.margin_spread.map(|s| s.ci80) {
+        line(
+            f,
+            format!(
+                "  |law error| − |baseline error| = {} [{}, {}]",
+                signed_percent(check.margin, 2),
+                signed_percent(lo, 2),
+                signed_percent(hi, 2)
+            ),
+        );
+    }
+    line(f, format!("  the law {}", check.comparison()));
 }
 
 fn extrapolation(f: &mut String, x: &Extrapolation) {
