@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::design::{quantities, Read};
+use crate::design::{held_out, quantities};
 use crate::{analyse, family_ids, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point};
 
 /// The first random stream of the calibration's draws: sweep `r` draws its run noise from
@@ -342,57 +342,6 @@ pub fn quantile_range(sorted: &[f64], q: f64) -> Option<[f64; 2]> {
         sorted[rank((r * q + spread).ceil())],
     );
     hi.is_finite().then_some([lo, hi])
-}
-
-/// The held-out check's quantities ([`crate::check_optimum`]): the law's error on the
-/// top budget's optimal loss and the margin `|law error| − |baseline error|`, each with
-/// its truth, the check's value on `law`'s own losses at `data`'s runs (the parabola reads
-/// an asymmetric profile off centre, so that is not 0). None when the check cannot run
-/// on them.
-fn held_out(
-    data: &Dataset,
-    law: &ChinchillaLaw,
-    analysis: &AnalysisOptions,
-) -> Vec<(&'static str, f64, bool, Read)> {
-    let exact = Dataset {
-        points: crate::Points::new(
-            data.points
-                .as_slice()
-                .iter()
-                .map(|p| Point {
-                    loss: law.loss(p.n, p.d),
-                    ..*p
-                })
-                .collect(),
-        )
-        .expect("a law's losses at valid points are valid"),
-        curves: Vec::new(),
-        ..data.clone()
-    };
-    let Ok(truth) = crate::check_optimum(
-        &exact,
-        analysis.extrapolation_k,
-        analysis.budget_tolerance,
-        analysis.minimum,
-        &analysis.approach3,
-        None,
-    ) else {
-        return Vec::new();
-    };
-    fn check(r: &FitReport) -> Option<&crate::OptimumCheck> {
-        match &r.optimum_check {
-            crate::FormFit::Fitted(c) => Some(c),
-            crate::FormFit::Skipped { .. } => None,
-        }
-    }
-    vec![
-        ("held_out.law_error", truth.law.loss_error, false, |r| {
-            check(r).map(|c| (c.law.loss_error, c.law.error_spread.map(|s| s.loss)))
-        }),
-        ("held_out.margin", truth.margin, false, |r| {
-            check(r).map(|c| (c.margin, c.margin_spread))
-        }),
-    ]
 }
 
 /// Calibrates `fit`, the fit of `data`, by `options.sweeps` sweeps drawn like `data` from

@@ -237,6 +237,57 @@ pub(crate) fn quantities(law: &ChinchillaLaw, top: f64) -> Vec<(&'static str, f6
     ]
 }
 
+/// The held-out check's quantities ([`crate::check_optimum`]): the law's error on the
+/// top budget's optimal loss and the margin `|law error| − |baseline error|`, each with
+/// its truth, the check's value on `law`'s own losses at `data`'s runs (the parabola reads
+/// an asymmetric profile off centre, so that is not 0). None when the check cannot run
+/// on them.
+pub(crate) fn held_out(
+    data: &Dataset,
+    law: &ChinchillaLaw,
+    analysis: &AnalysisOptions,
+) -> Vec<(&'static str, f64, bool, Read)> {
+    let exact = Dataset {
+        points: crate::Points::new(
+            data.points
+                .as_slice()
+                .iter()
+                .map(|p| Point {
+                    loss: law.loss(p.n, p.d),
+                    ..*p
+                })
+                .collect(),
+        )
+        .expect("a law's losses at valid points are valid"),
+        curves: Vec::new(),
+        ..data.clone()
+    };
+    let Ok(truth) = crate::check_optimum(
+        &exact,
+        analysis.extrapolation_k,
+        analysis.budget_tolerance,
+        analysis.minimum,
+        &analysis.approach3,
+        None,
+    ) else {
+        return Vec::new();
+    };
+    fn check(r: &FitReport) -> Option<&crate::OptimumCheck> {
+        match &r.optimum_check {
+            crate::FormFit::Fitted(c) => Some(c),
+            crate::FormFit::Skipped { .. } => None,
+        }
+    }
+    vec![
+        ("held_out.law_error", truth.law.loss_error, false, |r| {
+            check(r).map(|c| (c.law.loss_error, c.law.error_spread.map(|s| s.loss)))
+        }),
+        ("held_out.margin", truth.margin, false, |r| {
+            check(r).map(|c| (c.margin, c.margin_spread))
+        }),
+    ]
+}
+
 /// Approach 3's parameter `name`, of value `v`, with its intervals.
 fn approach3(r: &FitReport, name: &str, v: f64) -> Estimate {
     Some((v, spread_of(&r.approach3.intervals, name)))
@@ -400,7 +451,11 @@ pub fn simulate(
             d_opt / n_opt,
         )
     });
-    let quantities = quantities(law, top)
+    let mut named = quantities(law, top);
+    if let Some(data) = draw(points, law, options, 0) {
+        named.extend(held_out(&data, law, &options.analysis));
+    }
+    let quantities = named
         .into_iter()
         .map(|(name, truth, ratio, read)| {
             let calibrated: Vec<[f64; 2]> = ok

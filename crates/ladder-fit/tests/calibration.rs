@@ -89,6 +89,50 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
     }
 }
 
+/// The held-out check's interval of the law's error on a law that holds, at the noise of
+/// results/lab-cpu's runs (0.5%; at 2% this design's profiles lose their minimum in
+/// half the sweeps, and the check with them).
+#[test]
+fn the_held_out_checks_interval_covers_about_as_often_as_it_claims() {
+    let options = SimulationOptions {
+        noise: 0.005,
+        family_noise: 0.0,
+        misfit: 0.0,
+        model_misfit: 0.0,
+        seeds: 1,
+        reps: 40,
+        seed: 12,
+        analysis: AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 100,
+                resampling: Resampling::Residuals,
+                ..BootstrapOptions::default()
+            },
+            ..AnalysisOptions::default()
+        },
+        per_seed: false,
+        calibrate: 0,
+    };
+    let report = simulate(&design(), &LAW, &options);
+    let q = report
+        .quantities
+        .iter()
+        .find(|q| q.name == "held_out.law_error")
+        .unwrap();
+    // Its truth is the check on the law's own losses: the parabola's small misreading.
+    assert!(q.truth.abs() < 0.002, "{q:?}");
+    // A sweep gets no interval when its check cannot run or fails on over a fifth of
+    // its resamples (a profile's minimum lost to the noise): most sweeps must get one.
+    assert!(q.with_interval >= 30, "{q:?}");
+    let covered = q.coverage80.unwrap();
+    assert!(
+        (0.6..=0.95).contains(&covered),
+        "the 80% intervals held the check's true error in {:.0}% of {} sweeps",
+        100.0 * covered,
+        q.with_interval
+    );
+}
+
 /// The power-law verdict's false alarms: with seeds it is the lack-of-fit test, which
 /// should reject a true law in about 5% of sweeps.
 #[test]
