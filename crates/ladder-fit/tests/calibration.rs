@@ -40,19 +40,20 @@ fn design() -> Vec<DesignPoint> {
     points
 }
 
-#[test]
-fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
-    let options = SimulationOptions {
-        noise: 0.02,
+/// 40 sweeps of [`design`] with `seeds` seeds, each run's noise `noise` (relative, per
+/// run only), drawn from `seed`, each fitted with `resamples` residual-bootstrap resamples.
+fn residual_sweeps(noise: f64, seeds: usize, seed: u64, resamples: usize) -> SimulationOptions {
+    SimulationOptions {
+        noise,
         family_noise: 0.0,
         misfit: 0.0,
         model_misfit: 0.0,
-        seeds: 1,
+        seeds,
         reps: 40,
-        seed: 11,
+        seed,
         analysis: AnalysisOptions {
             bootstrap: BootstrapOptions {
-                resamples: 100,
+                resamples,
                 resampling: Resampling::Residuals,
                 ..BootstrapOptions::default()
             },
@@ -60,7 +61,12 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
         },
         per_seed: false,
         calibrate: 0,
-    };
+    }
+}
+
+#[test]
+fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
+    let options = residual_sweeps(0.02, 1, 11, 100);
     let report = simulate(&design(), &LAW, &options);
     assert_eq!(report.failed, 0);
     for name in ["approach3.alpha", "approach3.beta", "approach3.a"] {
@@ -94,25 +100,7 @@ fn residual_bootstrap_intervals_cover_about_as_often_as_they_claim() {
 /// half the sweeps, and the check with them).
 #[test]
 fn the_held_out_checks_interval_covers_about_as_often_as_it_claims() {
-    let options = SimulationOptions {
-        noise: 0.005,
-        family_noise: 0.0,
-        misfit: 0.0,
-        model_misfit: 0.0,
-        seeds: 1,
-        reps: 40,
-        seed: 12,
-        analysis: AnalysisOptions {
-            bootstrap: BootstrapOptions {
-                resamples: 100,
-                resampling: Resampling::Residuals,
-                ..BootstrapOptions::default()
-            },
-            ..AnalysisOptions::default()
-        },
-        per_seed: false,
-        calibrate: 0,
-    };
+    let options = residual_sweeps(0.005, 1, 12, 100);
     let report = simulate(&design(), &LAW, &options);
     let q = report
         .quantities
@@ -137,25 +125,7 @@ fn the_held_out_checks_interval_covers_about_as_often_as_it_claims() {
 /// should reject a true law in about 5% of sweeps.
 #[test]
 fn the_power_law_verdict_rarely_rejects_a_true_law_with_seeds() {
-    let options = SimulationOptions {
-        noise: 0.01,
-        family_noise: 0.0,
-        misfit: 0.0,
-        model_misfit: 0.0,
-        seeds: 3,
-        reps: 40,
-        seed: 5,
-        analysis: AnalysisOptions {
-            bootstrap: BootstrapOptions {
-                resamples: 30,
-                resampling: Resampling::Residuals,
-                ..BootstrapOptions::default()
-            },
-            ..AnalysisOptions::default()
-        },
-        per_seed: false,
-        calibrate: 0,
-    };
+    let options = residual_sweeps(0.01, 3, 5, 30);
     let report = simulate(&design(), &LAW, &options);
     let v = report
         .verdicts
