@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Refits every committed result from its sweep.h5, without training, and checks that the
 # fits (and the labs' numbers) are byte for byte the committed ones: a change to the
-# pipeline must leave its answers alone. About 6.5 minutes on 2 cores (CI, 2026-12-06).
+# pipeline must leave its answers alone. About 3 minutes on 2 cores (2026-12-06).
 # With --write it puts the new files in place instead (fit.json, fit-nonemb.json,
 # lab.json and report/ of each): after a change that is meant to change the fits.
 # Usage: scripts/refit-committed.sh [--write] [BIN] (default target/release/ladder)

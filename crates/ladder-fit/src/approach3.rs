@@ -127,6 +127,9 @@ pub(crate) struct HuberObjective {
     log_d: Vec<f64>,
     log_loss: Vec<f64>,
     delta: f64,
+    /// Which point of the design each term is (a bootstrap resample repeats some), for
+    /// [`Screen`].
+    index: Vec<usize>,
     /// The same in f32, for [`Coarse`].
     log_n32: Vec<f32>,
     log_d32: Vec<f32>,
@@ -147,7 +150,8 @@ impl HuberObjective {
     ) -> Self {
         let p = points.as_slice();
         let (mut log_n, mut log_d, mut log_loss) = (Vec::new(), Vec::new(), Vec::new());
-        for i in indices {
+        let index: Vec<usize> = indices.into_iter().collect();
+        for &i in &index {
             log_n.push(p[i].n.ln());
             log_d.push(p[i].d.ln());
             log_loss.push(p[i].loss.ln());
@@ -161,6 +165,7 @@ impl HuberObjective {
             log_d,
             log_loss,
             delta,
+            index,
         }
     }
 }
@@ -184,16 +189,9 @@ impl Objective<N_PARAMS> for Coarse<'_> {
                 f32x8::from(<[f32; 8]>::try_from(&v[8 * c..8 * c + 8]).unwrap_or_default())
             };
             let (ln_n, ln_d, ln_l) = (load(&o.log_n32), load(&o.log_d32), load(&o.log_loss32));
-            let t0 = a - alpha * ln_n;
-            let t1 = b - beta * ln_d;
-            let m = t0.max(t1).max(e);
-            let (w0, w1, w2) = ((t0 - m).exp(), (t1 - m).exp(), (e - m).exp());
-            let s = w0 + w1 + w2;
-            let r = ln_l - (m + s.ln());
-            let abs = r.abs();
-            f8 += abs
-                .simd_le(delta)
-                .select(0.5 * r * r, delta * (abs - half_delta));
+            let ([w0, w1, w2], s, fitted) = lanes([a, b, e, alpha, beta], ln_n, ln_d);
+            let r = ln_l - fitted;
+            f8 += huber_lanes(r, delta, half_delta);
             let h = -(r.max(neg_delta).min(delta)) / s;
             g8[0] += h * w0;
             g8[1] += h * w1;
@@ -208,6 +206,38 @@ impl Objective<N_PARAMS> for Coarse<'_> {
     }
 }
 
+/// The law's log loss at eight points (`[a, b, e, α, β]` splat), with the terms of its
+/// log-sum-exp: `(exp(t_k − m), their sum, m + ln(sum))`, `m` the largest term.
+#[inline(always)]
+fn lanes(x: [f32x8; N_PARAMS], ln_n: f32x8, ln_d: f32x8) -> ([f32x8; 3], f32x8, f32x8) {
+    let [a, b, e, alpha, beta] = x;
+    let t0 = a - alpha * ln_n;
+    let t1 = b - beta * ln_d;
+    let m = t0.max(t1).max(e);
+    let (w0, w1, w2) = ((t0 - m).exp(), (t1 - m).exp(), (e - m).exp());
+    let s = w0 + w1 + w2;
+    ([w0, w1, w2], s, m + s.ln())
+}
+
+/// Huber of eight residuals `r` (`half_delta` is `δ/2`).
+#[inline(always)]
+fn huber_lanes(r: f32x8, delta: f32x8, half_delta: f32x8) -> f32x8 {
+    let abs = r.abs();
+    abs.simd_le(delta)
+        .select(0.5 * r * r, delta * (abs - half_delta))
+}
+
+/// The same as [`lanes`] at one point, in f64 (libm).
+#[inline(always)]
+fn terms(x: &[f64; N_PARAMS], log_n: f64, log_d: f64) -> ([f64; 3], f64, f64) {
+    let [a, b, e, alpha, beta] = *x;
+    let (t0, t1) = (a - alpha * log_n, b - beta * log_d);
+    let m = t0.max(t1).max(e);
+    let w = [t0, t1, e].map(|v| (v - m).exp());
+    let s = w[0] + w[1] + w[2];
+    (w, s, m + s.ln())
+}
+
 impl HuberObjective {
     /// The scalar objective and gradient over points `range` (libm, with the log-sum-exp
     /// shifted by its largest term).
@@ -217,14 +247,10 @@ impl HuberObjective {
         x: &[f64; N_PARAMS],
         g: &mut [f64; N_PARAMS],
     ) -> f64 {
-        let [a, b, e, alpha, beta] = *x;
         let mut f = 0.0;
         for i in range {
-            let (t0, t1) = (a - alpha * self.log_n[i], b - beta * self.log_d[i]);
-            let m = t0.max(t1).max(e);
-            let w = [t0, t1, e].map(|v| (v - m).exp());
-            let s = w[0] + w[1] + w[2];
-            let r = self.log_loss[i] - (m + s.ln());
+            let (w, s, fitted) = terms(x, self.log_n[i], self.log_d[i]);
+            let r = self.log_loss[i] - fitted;
             f += huber(self.delta, r);
             // d/dθ Huber(log L − LSE) = −Huber'(r)·dLSE/dθ, and dLSE/dt_k = w_k/s.
             let h = -huber_derivative(self.delta, r) / s;
@@ -320,22 +346,103 @@ pub fn fit_approach3(
     })
 }
 
-/// A refit for the bootstrap: the objective is evaluated at every start of `grid`,
-/// and L-BFGS runs from the `keep` best of them and from `warm` (the fit to the full
-/// data). Returns the law and the objective, or `None` if nothing ended finite.
+/// The grid's starts scored against many draws of losses on one design (the bootstrap's
+/// resamples): the law of each start at each point of the design does not depend on the
+/// losses, so it is computed once, and a draw's score at a start is then a Huber sum of
+/// differences, with no `exp` or `ln`. The scores equal [`Coarse`]'s objective bit for
+/// bit (the same lanes, the same f64 tail), so a refit screened here picks the starts
+/// it would pick without the screen.
+pub(crate) struct Screen {
+    starts: Vec<[f64; N_PARAMS]>,
+    /// Points of the design; 0 when it is too large to hold ([`Screen::MAX_TERMS`]), in
+    /// which case each score is [`Coarse`]'s own.
+    points: usize,
+    /// The fitted log loss of start `s` at point `i`, at `s·points + i`: in f32 as
+    /// [`Coarse`]'s lanes compute it, and in f64 as its scalar tail does.
+    fitted32: Vec<f32>,
+    fitted64: Vec<f64>,
+}
+
+impl Screen {
+    /// Above this many start-point pairs (about 48 MB) the scores are not held.
+    const MAX_TERMS: usize = 1 << 22;
+
+    /// The screen of `starts` on the design of `objective` (its own order of points,
+    /// which draws' objectives index through [`HuberObjective::from_indices`]).
+    pub(crate) fn new(objective: &HuberObjective, starts: Vec<[f64; N_PARAMS]>) -> Self {
+        let o = objective;
+        let points = o.log_n.len();
+        if points == 0 || starts.len() * points > Self::MAX_TERMS {
+            return Self {
+                starts,
+                points: 0,
+                fitted32: Vec::new(),
+                fitted64: Vec::new(),
+            };
+        }
+        // Eight points per step as in `Coarse`, the last step padded with its last point.
+        let lane = |v: &[f32], c: usize| {
+            f32x8::from(std::array::from_fn(|j| v[(8 * c + j).min(points - 1)]))
+        };
+        let per_start = |x: &[f64; N_PARAMS]| {
+            let splat = x.map(|v| f32x8::splat(v as f32));
+            let mut f32s = Vec::with_capacity(points);
+            for c in 0..points.div_ceil(8) {
+                let (_, _, fitted) = lanes(splat, lane(&o.log_n32, c), lane(&o.log_d32, c));
+                f32s.extend(fitted.to_array().iter().take(points - 8 * c));
+            }
+            let f64s: Vec<f64> = (0..points)
+                .map(|i| terms(x, o.log_n[i], o.log_d[i]).2)
+                .collect();
+            (f32s, f64s)
+        };
+        let (fitted32, fitted64): (Vec<Vec<f32>>, Vec<Vec<f64>>) =
+            starts.par_iter().map(per_start).unzip();
+        Self {
+            starts,
+            points,
+            fitted32: fitted32.concat(),
+            fitted64: fitted64.concat(),
+        }
+    }
+
+    /// [`Coarse`]'s objective of `objective` (a draw on this screen's design) at start
+    /// `s`.
+    fn score(&self, objective: &HuberObjective, s: usize) -> f64 {
+        let o = objective;
+        if self.points == 0 {
+            return Coarse(o).value_grad(&self.starts[s], &mut [0.0; N_PARAMS]);
+        }
+        let fitted32 = &self.fitted32[s * self.points..(s + 1) * self.points];
+        let fitted64 = &self.fitted64[s * self.points..(s + 1) * self.points];
+        let delta = f32x8::splat(o.delta as f32);
+        let half_delta = f32x8::splat(0.5 * o.delta as f32);
+        let mut f8 = f32x8::ZERO;
+        let chunks = o.log_loss32.len() / 8;
+        for c in 0..chunks {
+            let ln_l = f32x8::from(std::array::from_fn(|j| o.log_loss32[8 * c + j]));
+            let fitted = f32x8::from(std::array::from_fn(|j| fitted32[o.index[8 * c + j]]));
+            f8 += huber_lanes(ln_l - fitted, delta, half_delta);
+        }
+        let tail: f64 = (8 * chunks..o.log_loss.len())
+            .map(|i| huber(o.delta, o.log_loss[i] - fitted64[o.index[i]]))
+            .fold(0.0, |f, h| f + h);
+        f64::from(f8.reduce_add()) + tail
+    }
+}
+
+/// A refit for the bootstrap: the objective is scored at every start of `screen`, and
+/// L-BFGS runs from the `keep` best of them and from `warm` (the fit to the full data).
+/// Returns the law and the objective, or `None` if nothing ended finite.
 pub(crate) fn refit_screened(
     objective: &HuberObjective,
     options: &Approach3Options,
-    grid: &[[f64; N_PARAMS]],
+    screen: &Screen,
     keep: usize,
     warm: &ChinchillaLaw,
 ) -> Option<(ChinchillaLaw, f64)> {
-    let mut scored: Vec<(f64, [f64; N_PARAMS])> = grid
-        .iter()
-        .map(|&s| {
-            let mut g = [0.0; N_PARAMS];
-            (Coarse(objective).value_grad(&s, &mut g), s)
-        })
+    let mut scored: Vec<(f64, [f64; N_PARAMS])> = (0..screen.starts.len())
+        .map(|s| (screen.score(objective, s), screen.starts[s]))
         .filter(|(v, _)| v.is_finite())
         .collect();
     scored.sort_by(|x, y| x.0.total_cmp(&y.0));
@@ -353,15 +460,25 @@ pub(crate) fn refit_screened(
 }
 
 /// Approach 3 refitted to `points` as the bootstrap refits one resample
-/// ([`refit_screened`] over `options`' grid, keeping `keep` starts), warm from `warm`.
+/// ([`refit_screened`] over `screen`, made on `points`' design, keeping `keep` starts),
+/// warm from `warm`.
 pub(crate) fn refit_warm(
     points: &Points,
     options: &Approach3Options,
+    screen: &Screen,
     keep: usize,
     warm: &ChinchillaLaw,
 ) -> Option<ChinchillaLaw> {
     let objective = HuberObjective::new(points, options.delta);
-    refit_screened(&objective, options, &options.grid.starts(), keep, warm).map(|(law, _)| law)
+    refit_screened(&objective, options, screen, keep, warm).map(|(law, _)| law)
+}
+
+/// The screen of `options`' grid on the design of `points`.
+pub(crate) fn screen_of(points: &Points, options: &Approach3Options) -> Screen {
+    Screen::new(
+        &HuberObjective::new(points, options.delta),
+        options.grid.starts(),
+    )
 }
 
 /// A fit's log-loss residuals and fitted values, for the residual bootstraps. The
@@ -614,9 +731,9 @@ pub fn bootstrap_approach3(
     budgets: &[IsoFlop],
     targets: &[(f64, f64)],
 ) -> Approach3Bootstrap {
-    let grid = options.grid.starts();
+    let screen = screen_of(points, options);
     let refit = |objective: &HuberObjective| {
-        let (law, _) = refit_screened(objective, options, &grid, boot.screen_keep, &fit.law)?;
+        let (law, _) = refit_screened(objective, options, &screen, boot.screen_keep, &fit.law)?;
         Some(quantities(&law, budgets, targets))
     };
     let draws = match boot.resampling {
@@ -803,6 +920,66 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_screen_scores_every_start_as_the_coarse_objective_does() {
+        // 21 points: two chunks of eight and five in the f64 tail; losses off the law.
+        let pts: Vec<Point> = (0..21)
+            .map(|i| {
+                let (n, d) = (1e6 * 2f64.powi(i % 5), 1e8 * 1.7f64.powi(i));
+                let loss = 2.0 + 300.0 / n.powf(0.3) + 200.0 / d.powf(0.25);
+                Point {
+                    n,
+                    d,
+                    loss: loss * (1.0 + 0.03 * (i as f64).sin()),
+                }
+            })
+            .collect();
+        let points = Points::new(pts).unwrap();
+        let options = Approach3Options::default();
+        let screen = screen_of(&points, &options);
+        assert_eq!(screen.points, 21);
+        // The design itself, a draw of other losses on it, and a resample of its points
+        // with repeats (the pairs bootstrap), in an order the screen was not built in.
+        let mut drawn = points.as_slice().to_vec();
+        for (i, p) in drawn.iter_mut().enumerate() {
+            p.loss *= 1.0 + 0.05 * (i as f64 * 0.7).cos();
+        }
+        let picks = [
+            20, 3, 3, 17, 0, 9, 9, 9, 12, 1, 20, 5, 6, 8, 2, 15, 4, 11, 19, 7, 14,
+        ];
+        let objectives = [
+            HuberObjective::new(&points, options.delta),
+            HuberObjective::new(&Points::new(drawn).unwrap(), options.delta),
+            HuberObjective::from_indices(&points, options.delta, picks),
+        ];
+        let some_starts = Screen::new(&objectives[0], options.grid.starts().split_off(4400));
+        for o in &objectives {
+            for (s, x) in screen.starts.iter().enumerate() {
+                let coarse = Coarse(o).value_grad(x, &mut [0.0; N_PARAMS]);
+                // Bit for bit, non-finite values included.
+                assert_eq!(screen.score(o, s).to_bits(), coarse.to_bits(), "start {s}");
+            }
+            let coarse = Coarse(o).value_grad(&some_starts.starts[0], &mut [0.0; N_PARAMS]);
+            assert_eq!(some_starts.score(o, 0).to_bits(), coarse.to_bits());
+        }
+        // A design too large to hold falls back to the objective itself.
+        let many: Vec<Point> = (0..1000)
+            .map(|i| Point {
+                n: 1e6 + i as f64,
+                d: 1e8,
+                loss: 3.0,
+            })
+            .collect();
+        let big = HuberObjective::new(&Points::new(many).unwrap(), options.delta);
+        let fallback = Screen::new(&big, options.grid.starts());
+        assert_eq!(fallback.points, 0);
+        let x = fallback.starts[7];
+        assert_eq!(
+            fallback.score(&big, 7).to_bits(),
+            Coarse(&big).value_grad(&x, &mut [0.0; N_PARAMS]).to_bits()
+        );
     }
 
     #[test]

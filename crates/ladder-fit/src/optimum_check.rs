@@ -16,7 +16,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::approach2::{locate_in, MinimumRule, Profile};
-use crate::approach3::{bootstrap_fixed_design, refit_warm};
+use crate::approach3::{bootstrap_fixed_design, refit_warm, screen_of, Screen};
 use crate::{
     approach2_budgets, fit_approach3, Approach3Options, BootstrapOptions, Budget, ChinchillaLaw,
     Dataset, FitError, Point, Points, Spread,
@@ -214,15 +214,31 @@ fn margin(errors: &[f64]) -> f64 {
     errors[0].abs() - errors[3].abs()
 }
 
+/// How [`HeldOut::run`] refits the small budgets' law as a bootstrap resample is: the
+/// grid scored on `screen` (made on the small budgets' design), `keep` starts kept, and
+/// warm from `law`.
+#[derive(Clone, Copy)]
+struct Warm<'a> {
+    law: &'a ChinchillaLaw,
+    keep: usize,
+    screen: &'a Screen,
+}
+
 impl HeldOut<'_> {
+    /// The points of the small budgets, which the law is fitted to.
+    fn fit_points(&self, points: &Points) -> Result<Points, FitError> {
+        let pts = points.as_slice();
+        Points::new(
+            self.small
+                .iter()
+                .flat_map(|b| b.indices.iter().map(|&i| pts[i]))
+                .collect(),
+        )
+    }
+
     /// The check on `points`' losses. With `warm`, the small budgets' law is refitted as
-    /// a bootstrap resample is (the grid screened, `warm.1` starts kept, warm from
-    /// `warm.0`), not from the whole grid.
-    fn run(
-        &self,
-        points: &Points,
-        warm: Option<(&ChinchillaLaw, usize)>,
-    ) -> Result<Outcome, FitError> {
+    /// a bootstrap resample is ([`Warm`]), not from the whole grid.
+    fn run(&self, points: &Points, warm: Option<Warm>) -> Result<Outcome, FitError> {
         let located = |b: &Budget| locate_in(points, b, self.rule).ok();
         let observed_top = located(self.top)
             .as_ref()
@@ -239,17 +255,10 @@ impl HeldOut<'_> {
                 total: self.small.len(),
             });
         }
-        let pts = points.as_slice();
-        let fit_points: Vec<Point> = self
-            .small
-            .iter()
-            .flat_map(|b| b.indices.iter().map(|&i| pts[i]))
-            .collect();
-        let fit_points = Points::new(fit_points)?;
+        let fit_points = self.fit_points(points)?;
         let fitted = match warm {
-            Some((warm, keep)) => {
-                refit_warm(&fit_points, self.options, keep, warm).ok_or(FitError::NoConvergence)?
-            }
+            Some(w) => refit_warm(&fit_points, self.options, w.screen, w.keep, w.law)
+                .ok_or(FitError::NoConvergence)?,
             None => fit_approach3(&fit_points, self.options)?.law,
         };
         let c = self.top.c;
@@ -369,7 +378,12 @@ pub fn check_optimum(
                 ..*p
             })
             .collect();
-        let warm = Some((&outcome.fitted, b.options.screen_keep));
+        let screen = screen_of(&check.fit_points(&data.points)?, options);
+        let warm = Some(Warm {
+            law: &outcome.fitted,
+            keep: b.options.screen_keep,
+            screen: &screen,
+        });
         let truth = check.run(&Points::new(noise_free)?, warm).ok();
         let options = BootstrapOptions {
             resamples: b.options.resamples.min(CHECK_RESAMPLES),
