@@ -38,7 +38,8 @@ fi
 cp "$seeds"/sweep/runs/*.h5 "$seeds/sweep/sweep.h5" "$seeds/h5/"
 
 if [[ -n "$smoke" ]]; then
-  cargo build --release --quiet -p ladder-fuzz
+  # The workspace's release build as CI runs it (.ci/run): one feature set, nothing rebuilt.
+  cargo build --release --quiet --workspace --bins --benches
 fi
 cd fuzz
 [[ -n "$smoke" ]] || cargo fuzz build --sanitizer none

@@ -91,7 +91,7 @@ pub use kaplan::{
 pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
 pub use optimum_check::{
-    check_optimum, CheckBootstrap, ErrorSpreads, Optimum, OptimumCheck, Predicted,
+    check_optimum, CheckBootstrap, ErrorSpreads, NoInterval, Optimum, OptimumCheck, Predicted,
     CHECK_FAILED_MAX, CHECK_RESAMPLES,
 };
 pub use points::{family_ids, Curve, Dataset, Point, Points, TokenUnit};

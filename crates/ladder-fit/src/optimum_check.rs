@@ -136,13 +136,47 @@ pub struct OptimumCheck {
     /// See `resamples`.
     #[serde(default)]
     pub failed: usize,
+    /// Why a bootstrapped check has no interval (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_interval: Option<NoInterval>,
+}
+
+/// Why the bootstrap of the held-out check gave no interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoInterval {
+    /// More than a fifth of the resamples could not rerun the check (noise left a
+    /// profile's minimum unbracketed): the rest would describe only the easy draws.
+    FailedResamples,
+    /// The check could not run on the full fit's own noise-free losses, which the
+    /// interval is centred on.
+    NoCentre,
+    /// Fewer than ten resamples reran the check.
+    TooFewResamples,
+}
+
+impl NoInterval {
+    /// Why, in words, after "no interval: ".
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::FailedResamples => {
+                "the check could not be rerun on more than a fifth of the bootstrap's \
+                 resamples (noise left a profile's minimum unbracketed)"
+            }
+            Self::NoCentre => {
+                "the check could not run on the fitted law's own noise-free losses, which \
+                 the interval is centred on"
+            }
+            Self::TooFewResamples => "fewer than ten bootstrap resamples reran the check",
+        }
+    }
 }
 
 impl OptimumCheck {
     /// The comparison with the baseline in words, as a sentence's predicate after "the
     /// law": how the margin's interval reads, or the point errors' order without one.
-    pub fn comparison(&self) -> &'static str {
-        match (self.law_beats_baseline, self.margin_spread.is_some()) {
+    pub fn comparison(&self) -> String {
+        let words = match (self.law_beats_baseline, self.margin_spread.is_some()) {
             (Some(true), true) => "beats the baseline on the optimal loss, beyond the noise",
             (Some(false), true) => {
                 "does not beat the baseline on the optimal loss: the baseline is closer, \
@@ -153,13 +187,16 @@ impl OptimumCheck {
                  the difference in their errors holds 0"
             }
             (None, false) => {
-                "cannot be told from the baseline on the optimal loss: the check could not \
-                 be rerun on more than a fifth of the bootstrap's resamples (noise left a \
-                 profile's minimum unbracketed), too many for an interval"
+                let why = self.no_interval.unwrap_or(NoInterval::FailedResamples);
+                return format!(
+                    "cannot be told from the baseline on the optimal loss: no interval, {}",
+                    why.reason()
+                );
             }
             (Some(true), false) => "beats the baseline on the optimal loss (point errors)",
             (Some(false), false) => "does not beat the baseline on the optimal loss (point errors)",
-        }
+        };
+        words.to_string()
     }
 }
 
@@ -368,6 +405,7 @@ pub fn check_optimum(
     let mut outcome = check.run(&data.points, None)?;
     let mut margin_spread = None;
     let (mut resamples, mut failed) = (0, 0);
+    let mut no_interval = None;
     if let Some(b) = boot.filter(|b| b.options.resamples > 0) {
         let noise_free: Vec<Point> = data
             .points
@@ -395,18 +433,26 @@ pub fn check_optimum(
         (resamples, failed) = (draws.rows.len(), draws.failed);
         // Intervals from the resamples that could rerun the check describe those only:
         // past a fifth failed, that selection says more than the interval would.
-        let spreads = truth
-            .filter(|_| failed as f64 <= CHECK_FAILED_MAX * options.resamples as f64)
-            .and_then(|t| basic_spreads(&outcome.errors(), &t.errors(), &draws.rows));
-        if let Some(s) = spreads {
-            let three = |o: usize| ErrorSpreads {
-                loss: s[o],
-                n: s[o + 1],
-                d: s[o + 2],
-            };
-            outcome.law.error_spread = Some(three(0));
-            outcome.baseline.error_spread = Some(three(3));
-            margin_spread = Some(s[6]);
+        let spreads = if failed as f64 > CHECK_FAILED_MAX * options.resamples as f64 {
+            Err(NoInterval::FailedResamples)
+        } else if let Some(t) = truth {
+            basic_spreads(&outcome.errors(), &t.errors(), &draws.rows)
+                .ok_or(NoInterval::TooFewResamples)
+        } else {
+            Err(NoInterval::NoCentre)
+        };
+        match spreads {
+            Err(why) => no_interval = Some(why),
+            Ok(s) => {
+                let three = |o: usize| ErrorSpreads {
+                    loss: s[o],
+                    n: s[o + 1],
+                    d: s[o + 2],
+                };
+                outcome.law.error_spread = Some(three(0));
+                outcome.baseline.error_spread = Some(three(3));
+                margin_spread = Some(s[6]);
+            }
         }
     }
     let margin = outcome.law.loss_error.abs() - outcome.baseline.loss_error.abs();
@@ -428,6 +474,7 @@ pub fn check_optimum(
         law_beats_baseline,
         resamples,
         failed,
+        no_interval,
     })
 }
 
@@ -575,5 +622,35 @@ pub(crate) mod tests {
             assert_eq!(v.holds, expected);
             assert!(v.detail.contains("80% ["), "{}", v.detail);
         }
+        assert_eq!(c.no_interval, None);
+    }
+
+    #[test]
+    fn a_bootstrap_without_an_interval_says_why() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let c = check(&sweep(&law, 0.005, 1.0, 2), 6);
+        assert_eq!((c.resamples + c.failed, c.failed), (6, 0), "{c:?}");
+        assert!(c.margin_spread.is_none() && c.law_beats_baseline.is_none());
+        assert_eq!(c.no_interval, Some(NoInterval::TooFewResamples));
+        assert!(
+            c.comparison().contains("fewer than ten"),
+            "{}",
+            c.comparison()
+        );
+        let v = crate::verdict::extrapolates(&c);
+        assert!(v.holds.is_none());
+        assert!(
+            v.detail.contains("no interval: fewer than ten") && v.detail.contains("0 of 6"),
+            "{}",
+            v.detail
+        );
+        // Written only when there is a reason.
+        let json = serde_json::to_string(&c).unwrap();
+        assert!(
+            json.contains(r#""no_interval":"too_few_resamples""#),
+            "{json}"
+        );
+        let round: OptimumCheck = serde_json::from_str(&json).unwrap();
+        assert_eq!(round.no_interval, c.no_interval);
     }
 }

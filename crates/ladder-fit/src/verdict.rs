@@ -296,8 +296,11 @@ pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
             }
         ),
         None if check.resamples + check.failed > 0 => format!(
-            "; the check could not be rerun on {} of {} bootstrap resamples (noise left a \
-             profile's minimum unbracketed), too many for an interval",
+            "; no interval: {} ({} of {} resamples failed)",
+            check
+                .no_interval
+                .unwrap_or(crate::NoInterval::FailedResamples)
+                .reason(),
             check.failed,
             check.resamples + check.failed
         ),
