@@ -161,7 +161,7 @@ impl NoInterval {
         match self {
             Self::FailedResamples => {
                 "the check could not be rerun on more than a fifth of the bootstrap's \
-                 resamples (noise left a profile's minimum unbracketed)"
+                 resamples, where noise left a profile's minimum unbracketed"
             }
             Self::NoCentre => {
                 "the check could not run on the fitted law's own noise-free losses, which \
@@ -640,7 +640,8 @@ pub(crate) mod tests {
         let v = crate::verdict::extrapolates(&c);
         assert!(v.holds.is_none());
         assert!(
-            v.detail.contains("no interval: fewer than ten") && v.detail.contains("0 of 6"),
+            v.detail.contains("no interval: fewer than ten")
+                && v.detail.contains("(0 of 6 failed)"),
             "{}",
             v.detail
         );

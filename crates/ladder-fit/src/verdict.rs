@@ -296,7 +296,7 @@ pub fn extrapolates(check: &crate::OptimumCheck) -> Verdict {
             }
         ),
         None if check.resamples + check.failed > 0 => format!(
-            "; no interval: {} ({} of {} resamples failed)",
+            "; no interval: {} ({} of {} failed)",
             check
                 .no_interval
                 .unwrap_or(crate::NoInterval::FailedResamples)
