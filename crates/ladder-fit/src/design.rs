@@ -247,18 +247,11 @@ pub(crate) fn held_out(
     law: &ChinchillaLaw,
     analysis: &AnalysisOptions,
 ) -> Vec<(&'static str, f64, bool, Read)> {
+    let Ok(points) = data.points.on_law(law) else {
+        return Vec::new();
+    };
     let exact = Dataset {
-        points: crate::Points::new(
-            data.points
-                .as_slice()
-                .iter()
-                .map(|p| Point {
-                    loss: law.loss(p.n, p.d),
-                    ..*p
-                })
-                .collect(),
-        )
-        .expect("a law's losses at valid points are valid"),
+        points,
         curves: Vec::new(),
         ..data.clone()
     };

@@ -19,7 +19,7 @@ use crate::approach2::{locate_in, MinimumRule, Profile};
 use crate::approach3::{bootstrap_fixed_design, refit_warm, screen_of, Screen};
 use crate::{
     approach2_budgets, fit_approach3, Approach3Options, BootstrapOptions, Budget, ChinchillaLaw,
-    Dataset, FitError, Point, Points, Spread,
+    Dataset, FitError, Points, Spread,
 };
 
 /// Resamples of the held-out check's bootstrap, at most: each refits approach 3 on the
@@ -407,22 +407,14 @@ pub fn check_optimum(
     let (mut resamples, mut failed) = (0, 0);
     let mut no_interval = None;
     if let Some(b) = boot.filter(|b| b.options.resamples > 0) {
-        let noise_free: Vec<Point> = data
-            .points
-            .as_slice()
-            .iter()
-            .map(|p| Point {
-                loss: b.law.loss(p.n, p.d),
-                ..*p
-            })
-            .collect();
+        let noise_free = data.points.on_law(b.law)?;
         let screen = screen_of(&check.fit_points(&data.points)?, options);
         let warm = Some(Warm {
             law: &outcome.fitted,
             keep: b.options.screen_keep,
             screen: &screen,
         });
-        let truth = check.run(&Points::new(noise_free)?, warm).ok();
+        let truth = check.run(&noise_free, warm).ok();
         let options = BootstrapOptions {
             resamples: b.options.resamples.min(CHECK_RESAMPLES),
             ..*b.options
@@ -485,7 +477,7 @@ pub(crate) mod tests {
     use rand_distr::{Distribution, Normal};
 
     use super::*;
-    use crate::{MinimumRule, Resampling, TokenUnit};
+    use crate::{MinimumRule, Point, Resampling, TokenUnit};
 
     const BUDGETS: [f64; 5] = [1e18, 3e18, 1e19, 3e19, 1e20];
 

@@ -35,6 +35,19 @@ impl Points {
         Ok(Self(points))
     }
 
+    /// The same design (every N and D) with `law`'s own losses, noise-free.
+    pub(crate) fn on_law(&self, law: &crate::ChinchillaLaw) -> Result<Self, FitError> {
+        Self::new(
+            self.0
+                .iter()
+                .map(|p| Point {
+                    loss: law.loss(p.n, p.d),
+                    ..*p
+                })
+                .collect(),
+        )
+    }
+
     /// The points as a slice.
     pub fn as_slice(&self) -> &[Point] {
         &self.0
@@ -213,6 +226,29 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn on_a_law_the_design_keeps_its_n_and_d_and_takes_the_laws_losses() {
+        let law = crate::ChinchillaLaw::HOFFMANN_ROUNDED;
+        let points = Points::new(vec![
+            Point {
+                n: 1e7,
+                d: 2e8,
+                loss: 9.0,
+            },
+            Point {
+                n: 3e8,
+                d: 6e9,
+                loss: 0.1,
+            },
+        ])
+        .unwrap();
+        let exact = points.on_law(&law).unwrap();
+        for (p, q) in points.as_slice().iter().zip(exact.as_slice()) {
+            assert_eq!((p.n, p.d), (q.n, q.d));
+            assert_eq!(q.loss, law.loss(p.n, p.d));
+        }
+    }
 
     #[test]
     fn a_subset_keeps_each_point_with_its_labels_family_and_curve() {
