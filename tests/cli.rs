@@ -722,6 +722,30 @@ fn sweeps_fitted_together_pool_their_runs() {
     );
 }
 
+/// A sweep whose design was built for a held-out factor (`[design] held_out = 8`) is
+/// checked at that factor unless `--extrapolate-k` names another; a sweep whose config
+/// names none, at 4.
+#[test]
+fn the_held_out_check_takes_the_factor_the_design_was_built_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let wide = root().join("results/lab-cpu-d2-wide/sweep.h5");
+    let knob = root().join("results/lab-cpu-knob/sweep.h5");
+    let k_of = |input: &std::path::Path, extra: &[&str]| {
+        let args = [
+            &["fit", input.to_str().unwrap(), "--bootstrap", "0"][..],
+            extra,
+        ]
+        .concat();
+        let (stdout, v) = fit_with_json(dir.path(), &args);
+        let k = v["extrapolation"]["k"].as_f64().unwrap();
+        assert!(stdout.contains(&format!("C ≤ C_max/{k}")), "{stdout}");
+        k
+    };
+    assert_eq!(k_of(&wide, &[]), 8.0);
+    assert_eq!(k_of(&wide, &["--extrapolate-k", "4"]), 4.0);
+    assert_eq!(k_of(&knob, &[]), 4.0);
+}
+
 /// ladder's own runs.csv (quoted cells with commas included) read back by `ladder fit`
 /// gives the approach-3 fit of the sweep.h5 it was written from.
 #[test]

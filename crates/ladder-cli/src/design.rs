@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::MinimumRule;
 use ladder_lab::{
-    design_text, load_plan, plan_seeds, simulate_plan, write_json, DesignRequest, FitOptions,
+    design_text, held_out_factor, load_plan, plan_seeds, simulate_plan, write_json, DesignRequest,
+    FitOptions,
 };
 
 use crate::exit::{emit, line, Failure};
@@ -64,9 +65,10 @@ pub struct DesignArgs {
     /// FLOP count that labels a run's budget.
     #[arg(long, value_enum, default_value_t = FlopCount::SixNd)]
     pub flops: FlopCount,
-    /// Extrapolation tests: fit on budgets up to C_max/K.
-    #[arg(long, default_value_t = 4.0)]
-    pub extrapolate_k: f64,
+    /// Extrapolation tests: fit on budgets up to C_max/K [default: the config's
+    /// `[design] held_out`, else 4].
+    #[arg(long, value_name = "K")]
+    pub extrapolate_k: Option<f64>,
     /// How approach 2 locates each budget's minimum in each fit.
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
     pub approach2_minimum: MinimumRule,
@@ -91,7 +93,10 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         params: args.params,
         flops: args.flops,
         bootstrap: args.bootstrap,
-        extrapolate_k: args.extrapolate_k,
+        extrapolate_k: args
+            .extrapolate_k
+            .or_else(|| held_out_factor(&plan.config_text))
+            .unwrap_or(ladder_fit::DEFAULT_K),
         resampling: args.bootstrap_method.resampling(true),
         minimum: args.approach2_minimum,
         ..FitOptions::default()

@@ -73,9 +73,10 @@ pub struct FitOptions {
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]
     pub budget_tolerance: f64,
-    /// Extrapolation test: fit on budgets up to C_max/K and predict the larger runs.
-    #[arg(long, default_value_t = 4.0)]
-    pub extrapolate_k: f64,
+    /// Extrapolation test: fit on budgets up to C_max/K and predict the larger runs
+    /// [default: the `[design] held_out` of the sweep's config, else 4].
+    #[arg(long, value_name = "K")]
+    pub extrapolate_k: Option<f64>,
     /// Predict the loss of N parameters trained on D tokens with approach 3, with
     /// bootstrap intervals, e.g. `--predict 1e6,2e7` for a run not yet trained.
     /// Repeatable.
@@ -110,9 +111,17 @@ impl FitOptions {
             approach2: self.approach2,
             minimum: self.approach2_minimum,
             budget_tolerance: self.budget_tolerance,
-            extrapolate_k: self.extrapolate_k,
+            extrapolate_k: self.extrapolate_k.unwrap_or(ladder_fit::DEFAULT_K),
             predict: self.predict.clone(),
         }
+    }
+
+    /// The held-out factor for `input`: the one given, else the one its sweep's design
+    /// was built to check at, else the default.
+    pub(crate) fn extrapolate_k(&self, input: &FitInput) -> f64 {
+        self.extrapolate_k
+            .or(input.held_out)
+            .unwrap_or(ladder_fit::DEFAULT_K)
     }
 }
 
@@ -214,8 +223,9 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
         unit: args.unit,
     };
     let sweep = args.inputs[0].extension().is_some_and(|e| e == "h5");
-    let options = args.options.options(sweep);
+    let mut options = args.options.options(sweep);
     let input = read_inputs(&args.inputs, &options, &csv)?;
+    options.extrapolate_k = args.options.extrapolate_k(&input);
     // What names the input in messages: its path, or every path joined.
     let what = PathBuf::from(
         args.inputs

@@ -123,8 +123,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         outcome.in_sweep,
         results.sweep_h5.display()
     ))?;
-    let fit = args.fit.options(true);
+    let mut fit = args.fit.options(true);
     let input = results.fit_input(&fit)?;
+    fit.extrapolate_k = args.fit.extrapolate_k(&input);
     warn_left_out(&input);
     let points = input.data.points.len();
     if points >= 5 {

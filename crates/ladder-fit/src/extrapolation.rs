@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::{fit_approach3, Approach3Options, Dataset, FitError, Point, Points};
 
+/// The held-out factor k used when neither the user nor the sweep's design names one:
+/// the law is fitted on the budgets up to `C_max / 4`.
+pub const DEFAULT_K: f64 = 4.0;
+
 /// One held-out run and its prediction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldOut {

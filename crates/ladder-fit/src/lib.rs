@@ -77,7 +77,7 @@ pub use design::{
 pub use diagnostics::{Diagnostics, Residual, Trend};
 pub use envelope::{fit_approach1, Approach1Fit, EnvelopePoint};
 pub use error::FitError;
-pub use extrapolation::{extrapolate, held_in, Extrapolation, HeldOut};
+pub use extrapolation::{extrapolate, held_in, Extrapolation, HeldOut, DEFAULT_K};
 pub use huber::{huber, huber_derivative};
 pub use inference::{
     chinchilla_for_loss, chinchilla_within_budget, optimum_for_budget, optimum_for_loss,

@@ -67,7 +67,7 @@ impl Default for AnalysisOptions {
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
-            extrapolation_k: 4.0,
+            extrapolation_k: crate::DEFAULT_K,
             envelope_grid: 40,
             predict: Vec::new(),
         }

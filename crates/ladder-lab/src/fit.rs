@@ -49,7 +49,7 @@ impl Default for FitOptions {
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
-            extrapolate_k: 4.0,
+            extrapolate_k: ladder_fit::DEFAULT_K,
             predict: Vec::new(),
         }
     }

@@ -18,6 +18,26 @@ pub struct FitInput {
     pub left_out: Vec<String>,
     /// Each point's seed, when the input records it (a sweep file does).
     pub seeds: Option<Vec<u64>>,
+    /// The held-out factor k its sweep's config asks for (`[design] held_out`), when
+    /// every run's config (every pooled sweep's) asks for the same one.
+    pub held_out: Option<f64>,
+}
+
+/// The held-out factor k a sweep config's text asks for: its `[design] held_out`, the
+/// factor its design was built to check at (the law fitted on the budgets up to
+/// `C_max / k`). None when it has none, or the text does not parse.
+pub fn held_out_factor(config: &str) -> Option<f64> {
+    let table = config.parse::<toml::Table>().ok()?;
+    let k = table.get("design")?.get("held_out")?;
+    k.as_float()
+        .or_else(|| k.as_integer().map(|i| i as f64))
+        .filter(|k| k.is_finite() && *k > 1.0)
+}
+
+/// The one value every item gives, if they all give the same one (None for no items).
+fn agreed(mut values: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let first = values.next()??;
+    values.all(|v| v == Some(first)).then_some(first)
 }
 
 /// The fit's input from the runs of the sweep file `path`, already read: N under
@@ -108,6 +128,12 @@ pub fn fit_input(
         },
         left_out,
         seeds: Some(seeds),
+        held_out: {
+            let mut configs: Vec<&str> = runs.iter().map(|r| r.meta.config.as_str()).collect();
+            configs.sort_unstable();
+            configs.dedup();
+            agreed(configs.into_iter().map(held_out_factor))
+        },
     })
 }
 
@@ -135,6 +161,7 @@ pub fn read_input(
                 data,
                 left_out: Vec::new(),
                 seeds: None,
+                held_out: None,
             })
         }
         _ => Err(LabError::Input(format!(
@@ -271,6 +298,7 @@ pub fn pool_inputs(parts: Vec<(PathBuf, FitInput)>) -> Result<FitInput, LabError
         },
         left_out,
         seeds: all_seeded.then_some(seeds),
+        held_out: agreed(parts.iter().map(|(_, input)| input.held_out)),
     })
 }
 
@@ -328,8 +356,44 @@ mod tests {
             data,
             left_out: Vec::new(),
             seeds,
+            held_out: Some(8.0),
         };
         (PathBuf::from(path), input)
+    }
+
+    #[test]
+    fn a_config_names_its_held_out_factor() {
+        let config = |design: &str| format!("name = \"x\"\n[train]\nsteps = 3\n{design}");
+        assert_eq!(
+            held_out_factor(&config("[design]\nheld_out = 8\n")),
+            Some(8.0)
+        );
+        assert_eq!(
+            held_out_factor(&config("[design]\nheld_out = 5.5\n")),
+            Some(5.5)
+        );
+        assert_eq!(held_out_factor(&config("[design]\nminutes = 60\n")), None);
+        assert_eq!(held_out_factor(&config("")), None);
+        // A factor that names no held-out budget, or text that is not TOML.
+        assert_eq!(held_out_factor(&config("[design]\nheld_out = 1\n")), None);
+        assert_eq!(held_out_factor("[design\nheld_out = 8"), None);
+    }
+
+    #[test]
+    fn pooled_sweeps_keep_a_held_out_factor_only_when_they_agree() {
+        let one = || part("a/lab-one/sweep.h5", 1, TokenUnit::Bytes);
+        let mut other = part("a/lab-two/sweep.h5", 2, TokenUnit::Bytes);
+        assert_eq!(
+            pool_inputs(vec![one(), other.clone()]).unwrap().held_out,
+            Some(8.0)
+        );
+        other.1.held_out = Some(4.0);
+        assert_eq!(
+            pool_inputs(vec![one(), other.clone()]).unwrap().held_out,
+            None
+        );
+        other.1.held_out = None;
+        assert_eq!(pool_inputs(vec![one(), other]).unwrap().held_out, None);
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use error::LabError;
 pub use fit::{
     calibrate, fit, fit_per_seed, read_fit, read_law, seed_groups, write_json, FitOptions,
 };
-pub use input::{fit_input, pool_inputs, read_input, read_inputs, FitInput};
+pub use input::{fit_input, held_out_factor, pool_inputs, read_input, read_inputs, FitInput};
 pub use plans::{duration, load_plan, load_plan_in, plan_text, Timing};
 pub use progress::{ProgressLog, Sink};
 pub use results::Results;
