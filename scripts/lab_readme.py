@@ -215,14 +215,12 @@ def optimum_check(total):
     beats = oc["law_beats_baseline"]
     tried = oc.get("resamples", 0) + oc.get("failed", 0)
     if margin is None and tried > 0:
-        why = {"failed_resamples": "the check could not be rerun on more than a fifth of the "
-                                   "bootstrap's resamples, where noise left a profile's minimum unbracketed",
-               "no_centre": "the check could not run on the fitted law's own noise-free losses, "
-                            "which the interval is centred on",
-               "too_few_resamples": "fewer than ten bootstrap resamples reran the check"}
-        reason = why[oc.get("no_interval", "failed_resamples")]
-        comparison = (f"No interval: {reason} ({oc['failed']} of {tried} failed), so it "
-                      "cannot tell whether the law beats the baseline.")
+        # The check's verdict says why in ladder's own words (NoInterval::reason), with
+        # the count of failed resamples: quoted, not restated.
+        marker = "; no interval: "
+        reason = next(v["detail"] for v in total["verdicts"]
+                      if marker in v.get("detail", "")).split(marker, 1)[1]
+        comparison = f"No interval: {reason}, so it cannot tell whether the law beats the baseline."
     elif margin is None:
         comparison = (f"The law {'beats' if beats else 'does not beat'} the baseline on the optimal "
                       "loss (point errors; no bootstrap).")
