@@ -50,6 +50,10 @@ pub struct AnalysisOptions {
     pub budget_tolerance: f64,
     /// Extrapolation test: fit on budgets up to `C_max / k`.
     pub extrapolation_k: f64,
+    /// Whether the held-out check of the optimum bootstraps its errors (the check reruns
+    /// once per resample). A caller that reads only the top budget's D*/N*, as the
+    /// `[design]` search does, turns it off: the check's point errors stay.
+    pub check_bootstrap: bool,
     /// Points of the log FLOP grid of approach 1.
     pub envelope_grid: usize,
     /// `(N, D)` of runs to predict with approach 3 (with bootstrap intervals), for
@@ -68,6 +72,7 @@ impl Default for AnalysisOptions {
             minimum: MinimumRule::Local,
             budget_tolerance: 1e-3,
             extrapolation_k: crate::DEFAULT_K,
+            check_bootstrap: true,
             envelope_grid: 40,
             predict: Vec::new(),
         }
@@ -370,7 +375,7 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         options.budget_tolerance,
         options.minimum,
         &options.approach3,
-        Some(CheckBootstrap {
+        options.check_bootstrap.then_some(CheckBootstrap {
             law: &law,
             clusters: &clusters,
             options: &options.bootstrap,
