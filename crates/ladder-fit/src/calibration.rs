@@ -361,6 +361,8 @@ pub fn calibrate(
         .map_or(0.0, |n| n.shared);
     let noise = NoiseModel::measure(data, &law, shared);
     let mut analysis = options.analysis.clone();
+    // The simulated sweeps are read for the calibrated quantities only.
+    analysis.kaplan = false;
     analysis.bootstrap.resamples = analysis.bootstrap.resamples.min(CALIBRATION_RESAMPLES);
     let top = data.budgets.iter().copied().fold(0.0, f64::max);
     let mut named = quantities(&law, top);

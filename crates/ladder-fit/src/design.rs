@@ -402,16 +402,21 @@ pub fn simulate(
     let top = points.iter().map(|p| p.c).fold(0.0, f64::max);
     let seeds = options.seeds.max(1);
     let per_seed = options.per_seed && seeds > 1;
+    // The simulated sweeps are read for the Chinchilla quantities and verdicts only.
+    let analysis = AnalysisOptions {
+        kaplan: false,
+        ..options.analysis.clone()
+    };
     let fits: Vec<Option<(FitReport, Option<SeedAgreement>)>> = (0..options.reps)
         .map(|r| {
             let data = draw(points, law, options, r)?;
-            let mut pooled = analyse(&data, &options.analysis).ok()?;
+            let mut pooled = analyse(&data, &analysis).ok()?;
             if options.calibrate > 0 {
                 // Each sweep's calibration draws from streams of its own seed.
                 let own = crate::CalibrationOptions {
                     sweeps: options.calibrate,
                     seed: options.seed.wrapping_add(1 + r as u64),
-                    analysis: options.analysis.clone(),
+                    analysis: analysis.clone(),
                 };
                 pooled.calibration = crate::calibrate(&data, &pooled, &own);
             }
@@ -422,7 +427,7 @@ pub fn simulate(
                         .map(|s| {
                             let keep: Vec<usize> =
                                 (s * points.len()..(s + 1) * points.len()).collect();
-                            let fit = analyse(&data.subset(&keep).ok()?, &options.analysis).ok()?;
+                            let fit = analyse(&data.subset(&keep).ok()?, &analysis).ok()?;
                             Some((s as u64, keep.len(), fit))
                         })
                         .collect::<Option<_>>()?;

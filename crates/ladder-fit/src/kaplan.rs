@@ -326,6 +326,28 @@ pub struct KaplanFits {
     pub joint: FormFit<KaplanJoint>,
 }
 
+impl KaplanFits {
+    /// Every form skipped, for `reason`.
+    pub fn skipped(reason: &str) -> Self {
+        let pair = || PowerLawPair {
+            with_e: FormFit::Skipped {
+                skipped: reason.to_string(),
+            },
+            without_e: FormFit::Skipped {
+                skipped: reason.to_string(),
+            },
+        };
+        Self {
+            l_n: pair(),
+            l_d: pair(),
+            l_c: pair(),
+            joint: FormFit::Skipped {
+                skipped: reason.to_string(),
+            },
+        }
+    }
+}
+
 fn pair(xs: &[f64], losses: &[f64]) -> PowerLawPair {
     let fit = |with_e| fit_power_law(xs, losses, with_e).into();
     PowerLawPair {

@@ -617,50 +617,6 @@ pub(crate) mod tests {
         assert_eq!(c.no_interval, None);
     }
 
-    /// A caller that reads only D*/N* (the `[design]` search) leaves the check's
-    /// bootstrap out: the check keeps its point errors and nothing else the fit reports
-    /// moves.
-    #[test]
-    fn a_fit_without_the_checks_bootstrap_keeps_everything_else() {
-        let data = sweep(&ChinchillaLaw::HOFFMANN_ROUNDED, 0.005, 1.0, 3);
-        let on = crate::AnalysisOptions {
-            bootstrap: BootstrapOptions {
-                resamples: 40,
-                ..BootstrapOptions::default()
-            },
-            ..crate::AnalysisOptions::default()
-        };
-        let off = crate::AnalysisOptions {
-            check_bootstrap: false,
-            ..on.clone()
-        };
-        let (mut with, without) = (
-            crate::analyse(&data, &on).unwrap(),
-            crate::analyse(&data, &off).unwrap(),
-        );
-        let (crate::FormFit::Fitted(a), crate::FormFit::Fitted(b)) =
-            (&with.optimum_check, &without.optimum_check)
-        else {
-            panic!("the check ran: {:?}", with.optimum_check);
-        };
-        assert!(a.margin_spread.is_some() && a.resamples > 0);
-        assert!(b.margin_spread.is_none() && b.resamples + b.failed == 0);
-        assert_eq!(
-            (a.law.loss_error, a.baseline.loss_error),
-            (b.law.loss_error, b.baseline.loss_error)
-        );
-        // Everything but the check and its verdict is the same fit.
-        with.optimum_check = without.optimum_check.clone();
-        let claim = |v: &crate::verdict::Verdict| v.claim.contains("C_max/");
-        with.verdicts.retain(|v| !claim(v));
-        let mut rest = without.clone();
-        rest.verdicts.retain(|v| !claim(v));
-        assert_eq!(
-            serde_json::to_string(&with).unwrap(),
-            serde_json::to_string(&rest).unwrap()
-        );
-    }
-
     #[test]
     fn a_bootstrap_without_an_interval_says_why() {
         let law = ChinchillaLaw::HOFFMANN_ROUNDED;

@@ -54,6 +54,10 @@ pub struct AnalysisOptions {
     /// once per resample). A caller that reads only the top budget's D*/N*, as the
     /// `[design]` search does, turns it off: the check's point errors stay.
     pub check_bootstrap: bool,
+    /// Whether to fit Kaplan et al.'s forms ([`fit_kaplan`]). Simulated sweeps, which
+    /// read only the Chinchilla quantities, leave them out: the joint form's 1,296 starts
+    /// were a seventh of the `[design]` search's time.
+    pub kaplan: bool,
     /// Points of the log FLOP grid of approach 1.
     pub envelope_grid: usize,
     /// `(N, D)` of runs to predict with approach 3 (with bootstrap intervals), for
@@ -73,6 +77,7 @@ impl Default for AnalysisOptions {
             budget_tolerance: 1e-3,
             extrapolation_k: crate::DEFAULT_K,
             check_bootstrap: true,
+            kaplan: true,
             envelope_grid: 40,
             predict: Vec::new(),
         }
@@ -430,7 +435,11 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
         approach2,
         approach2_skipped,
         approach1: fit_approach1(&data.curves, options.envelope_grid).into(),
-        kaplan: fit_kaplan(points, &data.budgets),
+        kaplan: if options.kaplan {
+            fit_kaplan(points, &data.budgets)
+        } else {
+            KaplanFits::skipped("not fitted (a simulated sweep)")
+        },
         optimum_check: optimum_check.into(),
         extrapolation: extrapolate(data, options.extrapolation_k, &options.approach3).into(),
         diagnostics,
@@ -642,4 +651,64 @@ fn approach2(
         noise: b.noise,
     };
     Ok((Some(json), None))
+}
+
+#[cfg(test)]
+mod tests {
+    // In tests a panic is the failure report.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::verdict::Verdict;
+    use crate::ChinchillaLaw;
+
+    /// A simulated sweep leaves out what its reader never reads (the held-out check's
+    /// bootstrap, Kaplan's forms): the check keeps its point errors, the Kaplan forms say
+    /// why they are missing, and nothing else the fit reports moves.
+    #[test]
+    fn a_fit_without_the_checks_bootstrap_or_kaplans_forms_keeps_everything_else() {
+        let data =
+            crate::optimum_check::tests::sweep(&ChinchillaLaw::HOFFMANN_ROUNDED, 0.005, 1.0, 3);
+        let full = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 40,
+                ..BootstrapOptions::default()
+            },
+            ..AnalysisOptions::default()
+        };
+        let lean = AnalysisOptions {
+            check_bootstrap: false,
+            kaplan: false,
+            ..full.clone()
+        };
+        let (mut with, without) = (
+            analyse(&data, &full).unwrap(),
+            analyse(&data, &lean).unwrap(),
+        );
+        let (FormFit::Fitted(a), FormFit::Fitted(b)) =
+            (&with.optimum_check, &without.optimum_check)
+        else {
+            panic!("the check ran: {:?}", with.optimum_check);
+        };
+        assert!(a.margin_spread.is_some() && a.resamples > 0);
+        assert!(b.margin_spread.is_none() && b.resamples + b.failed == 0);
+        assert_eq!(
+            (a.law.loss_error, a.baseline.loss_error),
+            (b.law.loss_error, b.baseline.loss_error)
+        );
+        assert!(matches!(with.kaplan.joint, FormFit::Fitted(_)));
+        assert!(matches!(without.kaplan.joint, FormFit::Skipped { .. }));
+        assert!(matches!(without.kaplan.l_n.with_e, FormFit::Skipped { .. }));
+        // Everything but those and the check's verdict is the same fit.
+        with.optimum_check = without.optimum_check.clone();
+        with.kaplan = without.kaplan.clone();
+        let held_out = |v: &Verdict| v.claim.contains("C_max/");
+        with.verdicts.retain(|v| !held_out(v));
+        let mut rest = without.clone();
+        rest.verdicts.retain(|v| !held_out(v));
+        assert_eq!(
+            serde_json::to_string(&with).unwrap(),
+            serde_json::to_string(&rest).unwrap()
+        );
+    }
 }
