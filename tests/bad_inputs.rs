@@ -159,6 +159,15 @@ const CASES: &[Case] = &[
         needles: &["cannot read corpus", "nothere.txt"],
     },
     Case {
+        id: "corpus-stored-config",
+        args: &["plan", "{d}/stored/config.toml"],
+        needles: &[
+            "cannot read corpus",
+            "config stored with the sweep",
+            "copy it next to that one",
+        ],
+    },
+    Case {
         id: "corpus-bad-gzip",
         args: &["plan", "{d}/gz.toml"],
         needles: &["cannot read corpus", "bad.gz"],
@@ -485,6 +494,13 @@ fn scratch(d: &Path) {
         "counts = [3e20]",
     );
     text_config(d, "textmissing", "path = \"nothere.txt\"");
+    // A sweep directory's stored config, whose corpus path was relative to configs/.
+    std::fs::create_dir_all(d.join("stored/runs")).unwrap();
+    text_config(
+        &d.join("stored"),
+        "config",
+        "path = \"../datasets/corpus.txt\"",
+    );
     write(d, "bad.gz", "garbage, not gzip\n");
     text_config(d, "gz", "path = \"bad.gz\"");
     write(d, "docs.jsonl", "{\"body\": \"x\"}\n{\"body\": \"y\"}\n");

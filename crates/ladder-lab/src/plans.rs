@@ -26,6 +26,15 @@ pub fn load_plan_in(
     out: Option<&Path>,
     on_step: &mut dyn FnMut(&str),
 ) -> Result<(Plan, Option<String>), LabError> {
+    load_plan_at(path, out, on_step).map_err(|e| stored_config_hint(e, path))
+}
+
+/// [`load_plan_in`]'s work, before its errors get [`stored_config_hint`].
+fn load_plan_at(
+    path: &Path,
+    out: Option<&Path>,
+    on_step: &mut dyn FnMut(&str),
+) -> Result<(Plan, Option<String>), LabError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LabError::Input(format!("cannot read config {}: {e}", path.display())))?;
     let marker = format!(
@@ -42,6 +51,36 @@ pub fn load_plan_in(
         Some(resolved) => Ok((plan_text(&resolved.text, path)?, Some(resolved.summary))),
         None => Ok((plan_text(&text, path)?, None)),
     }
+}
+
+/// `error`, with a hint when `path` is the config stored with a sweep (its directory
+/// holds sweep.h5 or runs/) and the error is a file it cannot read: the stored copy's
+/// relative paths were written for the config it was copied from, which lies elsewhere.
+fn stored_config_hint(error: LabError, path: &Path) -> LabError {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let stored = dir.join("sweep.h5").is_file() || dir.join("runs").is_dir();
+    if !stored || !error.is_bad_input() || !error.to_string().contains("cannot read") {
+        return error;
+    }
+    // The causes too: the message replaces the error, whose chain would be lost.
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        cause = c.source();
+    }
+    LabError::Input(format!(
+        "{message}\n  {} is the config stored with the sweep in {}: its relative paths (the \
+         corpus, [design] law) were written for the config it was copied from, usually in \
+         configs/; copy it next to that one (as scripts/reproduce-lab.sh does), or run that \
+         config with --out {}",
+        path.display(),
+        dir.display(),
+        dir.display()
+    ))
 }
 
 /// Plans the config `text`, read from `path` (which resolves its relative data paths).
