@@ -347,6 +347,11 @@ const CASES: &[Case] = &[
         needles: &["--predict", "N,D"],
     },
     Case {
+        id: "arg-extrapolate-k",
+        args: &["fit", "{d}/few.csv", "--extrapolate-k", "1"],
+        needles: &["--extrapolate-k", "not a factor above 1"],
+    },
+    Case {
         id: "arg-design-law-not-chinchilla",
         args: &["design", "{d}/micro.toml", "--law", "kaplan"],
         needles: &["--law kaplan", "a fit.json"],

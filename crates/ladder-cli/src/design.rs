@@ -67,7 +67,7 @@ pub struct DesignArgs {
     pub flops: FlopCount,
     /// Extrapolation tests: fit on budgets up to C_max/K [default: the config's
     /// `[design] held_out`, else 4].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = crate::fit::held_out_k)]
     pub extrapolate_k: Option<f64>,
     /// How approach 2 locates each budget's minimum in each fit.
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]

@@ -75,13 +75,24 @@ pub struct FitOptions {
     pub budget_tolerance: f64,
     /// Extrapolation test: fit on budgets up to C_max/K and predict the larger runs
     /// [default: the `[design] held_out` of the sweep's config, else 4].
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", value_parser = held_out_k)]
     pub extrapolate_k: Option<f64>,
     /// Predict the loss of N parameters trained on D tokens with approach 3, with
     /// bootstrap intervals, e.g. `--predict 1e6,2e7` for a run not yet trained.
     /// Repeatable.
     #[arg(long, value_name = "N,D", value_parser = n_and_d)]
     pub predict: Vec<(f64, f64)>,
+}
+
+/// `K` of C_max/K: a number above 1, so that some budget is held out.
+pub(crate) fn held_out_k(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(k) if k.is_finite() && k > 1.0 => Ok(k),
+        _ => Err(format!(
+            "`{s}` is not a factor above 1: the law is fitted on the budgets up to C_max/K \
+             and checked on the larger ones, e.g. 4 or 8"
+        )),
+    }
 }
 
 /// `N,D`: two positive numbers.

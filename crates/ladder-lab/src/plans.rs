@@ -58,7 +58,7 @@ fn load_plan_at(
 /// relative paths were written for the config it was copied from, which lies elsewhere.
 fn stored_config_hint(error: LabError, path: &Path) -> LabError {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let stored = dir.join("sweep.h5").is_file() || dir.join("runs").is_dir();
+    let stored = path.is_file() && (dir.join("sweep.h5").is_file() || dir.join("runs").is_dir());
     if !stored || !error.is_bad_input() || !error.to_string().contains("cannot read") {
         return error;
     }
