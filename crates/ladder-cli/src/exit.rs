@@ -19,25 +19,9 @@ impl Failure {
             Failure::Input(e) => (2, e),
             Failure::Runtime(e) => (1, e),
         };
-        eprintln!("error: {}", chain(&e));
+        eprintln!("error: {}", ladder_lab::error_chain(e.as_ref()));
         ExitCode::from(code)
     }
-}
-
-/// The error and its causes joined by `: `, leaving out a cause whose text the message
-/// already holds (errors that print their source, as most here do, would repeat it).
-fn chain(e: &anyhow::Error) -> String {
-    let mut message = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            if !message.is_empty() {
-                message.push_str(": ");
-            }
-            message.push_str(&text);
-        }
-    }
-    message
 }
 
 impl From<ladder_lab::LabError> for Failure {

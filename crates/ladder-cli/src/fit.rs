@@ -127,12 +127,17 @@ impl FitOptions {
         }
     }
 
-    /// The held-out factor for `input`: the one given, else the one its sweep's design
-    /// was built to check at, else the default.
-    pub(crate) fn extrapolate_k(&self, input: &FitInput) -> f64 {
-        self.extrapolate_k
-            .or(input.held_out)
-            .unwrap_or(ladder_fit::DEFAULT_K)
+    /// The options for fitting `input`, read with [`Self::options`]: the held-out factor
+    /// is the one given, else the one its sweep's design was built to check at, else the
+    /// default.
+    pub(crate) fn for_input(&self, sweep: bool, input: &FitInput) -> ladder_lab::FitOptions {
+        ladder_lab::FitOptions {
+            extrapolate_k: self
+                .extrapolate_k
+                .or(input.held_out)
+                .unwrap_or(ladder_fit::DEFAULT_K),
+            ..self.options(sweep)
+        }
     }
 }
 
@@ -234,9 +239,8 @@ pub(crate) fn fit(args: &FitArgs) -> Result<(), Failure> {
         unit: args.unit,
     };
     let sweep = args.inputs[0].extension().is_some_and(|e| e == "h5");
-    let mut options = args.options.options(sweep);
-    let input = read_inputs(&args.inputs, &options, &csv)?;
-    options.extrapolate_k = args.options.extrapolate_k(&input);
+    let input = read_inputs(&args.inputs, &args.options.options(sweep), &csv)?;
+    let options = args.options.for_input(sweep, &input);
     // What names the input in messages: its path, or every path joined.
     let what = PathBuf::from(
         args.inputs

@@ -29,9 +29,8 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
             .parent()
             .map_or_else(|| PathBuf::from("report"), |p| p.join("report")),
     };
-    let mut options = args.fit.options(true);
-    let input = results.fit_input(&options)?;
-    options.extrapolate_k = args.fit.extrapolate_k(&input);
+    let input = results.fit_input(&args.fit.options(true))?;
+    let options = args.fit.for_input(true, &input);
     warn_left_out(&input);
     let fit = ladder_lab::fit(&input.data, &options, &results.sweep_h5)?;
     let written = results.write_report(&input, &fit, &options, &out_dir)?;

@@ -123,9 +123,8 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         outcome.in_sweep,
         results.sweep_h5.display()
     ))?;
-    let mut fit = args.fit.options(true);
-    let input = results.fit_input(&fit)?;
-    fit.extrapolate_k = args.fit.extrapolate_k(&input);
+    let input = results.fit_input(&args.fit.options(true))?;
+    let fit = args.fit.for_input(true, &input);
     warn_left_out(&input);
     let points = input.data.points.len();
     if points >= 5 {

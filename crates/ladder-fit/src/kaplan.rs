@@ -329,21 +329,20 @@ pub struct KaplanFits {
 impl KaplanFits {
     /// Every form skipped, for `reason`.
     pub fn skipped(reason: &str) -> Self {
+        fn skipped<T>(reason: &str) -> FormFit<T> {
+            FormFit::Skipped {
+                skipped: reason.to_string(),
+            }
+        }
         let pair = || PowerLawPair {
-            with_e: FormFit::Skipped {
-                skipped: reason.to_string(),
-            },
-            without_e: FormFit::Skipped {
-                skipped: reason.to_string(),
-            },
+            with_e: skipped(reason),
+            without_e: skipped(reason),
         };
         Self {
             l_n: pair(),
             l_d: pair(),
             l_c: pair(),
-            joint: FormFit::Skipped {
-                skipped: reason.to_string(),
-            },
+            joint: skipped(reason),
         }
     }
 }

@@ -548,7 +548,8 @@ pub fn resolve_design(
         reps: design.reps.unwrap_or(8),
         seed: 0,
         // The search reads only the top budget's D*/N*: the held-out check's bootstrap
-        // (a third of a fit of lab-cpu's design at 200 resamples) is skipped.
+        // (a third of `ladder fit` on results/lab-cpu at k = 8 and 200 resamples) is
+        // skipped.
         analysis: ladder_fit::AnalysisOptions {
             check_bootstrap: false,
             ..fit.analysis()

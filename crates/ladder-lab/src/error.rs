@@ -75,6 +75,24 @@ pub enum LabError {
     Runtime(String),
 }
 
+/// The error and its causes joined by `: `, leaving out a cause whose text the message
+/// already holds (errors that print their source, as most here do, would repeat it).
+pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = String::new();
+    let mut cause = Some(error);
+    while let Some(e) = cause {
+        let text = e.to_string();
+        if !message.contains(&text) {
+            if !message.is_empty() {
+                message.push_str(": ");
+            }
+            message.push_str(&text);
+        }
+        cause = e.source();
+    }
+    message
+}
+
 impl LabError {
     /// Whether the user's input is at fault (a config, a file, an option), not the work.
     pub fn is_bad_input(&self) -> bool {

@@ -35,7 +35,7 @@ pub use design::{
     design_law, design_points, design_text, misfit_warning, plan_seeds, simulate_plan, split_noise,
     DesignLaw, DesignRequest,
 };
-pub use error::LabError;
+pub use error::{error_chain, LabError};
 pub use fit::{
     calibrate, fit, fit_per_seed, read_fit, read_law, seed_groups, write_json, FitOptions,
 };

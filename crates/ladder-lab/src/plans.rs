@@ -63,15 +63,7 @@ fn stored_config_hint(error: LabError, path: &Path) -> LabError {
         return error;
     }
     // The causes too: the message replaces the error, whose chain would be lost.
-    let mut message = error.to_string();
-    let mut cause = std::error::Error::source(&error);
-    while let Some(c) = cause {
-        let text = c.to_string();
-        if !message.contains(&text) {
-            message = format!("{message}: {text}");
-        }
-        cause = c.source();
-    }
+    let message = crate::error_chain(&error);
     LabError::Input(format!(
         "{message}\n  {} is the config stored with the sweep in {}: its relative paths (the \
          corpus, [design] law) were written for the config it was copied from, usually in \
