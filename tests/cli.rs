@@ -572,6 +572,23 @@ fn fit_with_json(dir: &std::path::Path, args: &[&str]) -> (String, serde_json::V
     (stdout, v)
 }
 
+/// The fit (no bootstrap) of `seed`'s runs alone, from the runs.csv of `lab`'s report.
+fn fit_seed_alone(
+    dir: &std::path::Path,
+    lab: &std::path::Path,
+    seed: &serde_json::Value,
+) -> serde_json::Value {
+    let csv = lab.join("report/runs.csv");
+    let seed = format!("seed={seed}");
+    let args = [
+        &["fit", csv.to_str().unwrap()][..],
+        &RUNS_CSV,
+        &["--where", &seed, "--bootstrap", "0"],
+    ]
+    .concat();
+    fit_with_json(dir, &args).1
+}
+
 /// `ladder fit --per-seed` fits each seed's runs alone, as `--where seed=K` on the
 /// report's runs.csv does, and sets them beside the pooled fit.
 #[test]
@@ -600,20 +617,65 @@ fn per_seed_fits_each_seed_as_a_filtered_csv_does() {
     let top = |v: &serde_json::Value| v["tokens_per_param"].as_array().unwrap().last().cloned();
     assert_eq!(s["C"], top(&v).unwrap()["C"]);
     // The first seed alone, from the CSV: the same point estimate.
-    let seed = format!("seed={}", seeds[0]["seed"]);
-    let csv = lab.join("report/runs.csv");
-    let (_, c) = fit_with_json(
-        dir.path(),
-        &[
-            &["fit", csv.to_str().unwrap()][..],
-            &RUNS_CSV,
-            &["--where", &seed, "--bootstrap", "0"],
-        ]
-        .concat(),
-    );
+    let c = fit_seed_alone(dir.path(), &lab, &seeds[0]["seed"]);
     let alone = top(&c).unwrap()["ratio"].as_f64().unwrap();
     let own = seeds[0]["ratio"].as_f64().unwrap();
     assert!((own / alone - 1.0).abs() < 1e-9, "{own} vs {alone}");
+}
+
+/// Sweeps pooled with different top budgets: `--per-seed` reads the seeds of the
+/// lower-topped sweep at the pooled top budget, beyond their runs, and says so, instead
+/// of leaving them out. Each is its own law's optimum there.
+#[test]
+fn per_seed_reads_a_lower_topped_sweeps_seeds_at_the_pooled_top() {
+    let dir = tempfile::tempdir().unwrap();
+    // lab-cpu-d2-wide stops at 7.08e12, lab-cpu at 7.94e12; three seeds each.
+    let [wide, top] = ["results/lab-cpu-d2-wide", "results/lab-cpu"].map(|l| root().join(l));
+    let h5 = [wide.join("sweep.h5"), top.join("sweep.h5")];
+    let (stdout, v) = fit_with_json(
+        dir.path(),
+        &[
+            "fit",
+            h5[0].to_str().unwrap(),
+            h5[1].to_str().unwrap(),
+            "--bootstrap",
+            "20",
+            "--per-seed",
+        ],
+    );
+    let s = &v["seed_fits"];
+    assert!(s.get("left_out").is_none(), "{s}");
+    let seeds = s["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 6, "{s}");
+    let c = s["C"].as_f64().unwrap();
+    assert!((c / 7.9433e12 - 1.0).abs() < 1e-4, "{c}");
+    let beyond: Vec<&serde_json::Value> = seeds
+        .iter()
+        .filter(|f| f.get("beyond_runs").is_some())
+        .collect();
+    assert_eq!(beyond.len(), 3, "{s}");
+    for f in &beyond {
+        let stop = f["beyond_runs"].as_f64().unwrap();
+        assert!((stop / 7.0795e12 - 1.0).abs() < 1e-4, "{f}");
+        assert!(
+            f["ratio_spread"]["ci80"].is_array(),
+            "an interval there too: {f}"
+        );
+    }
+    assert!(
+        stdout.contains("read beyond the runs, which stop at C = 7.080e12: seeds"),
+        "{stdout}"
+    );
+    // A lower-topped seed alone, from its sweep's runs.csv: its law's optimum at C.
+    let alone = fit_seed_alone(dir.path(), &wide, &beyond[0]["seed"]);
+    let law = &alone["approach3"];
+    let p = |k: &str| law[k].as_f64().unwrap();
+    let (alpha, beta) = (p("alpha"), p("beta"));
+    let g = (alpha * p("A") / (beta * p("B"))).powf(1.0 / (alpha + beta));
+    let n = g * (c / 6.0).powf(beta / (alpha + beta));
+    let ratio = c / 6.0 / n / n;
+    let own = beyond[0]["ratio"].as_f64().unwrap();
+    assert!((own / ratio - 1.0).abs() < 1e-6, "{own} vs {ratio}");
 }
 
 /// `ladder fit --calibrate` simulates sweeps like the real one and widens each interval

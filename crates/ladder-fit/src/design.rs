@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::bootstrap::FAMILY_STREAMS;
 use crate::{
     analyse, seed_agreement, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point, Points,
-    SeedAgreement, Spread,
+    SeedAgreement, SeedRuns, Spread,
 };
 
 /// The first random stream of the misfit terms (one stream per simulated sweep).
@@ -423,12 +423,17 @@ pub fn simulate(
             // Seed s's runs are the s-th copy of the design (see `draw`).
             let agreement = per_seed
                 .then(|| {
-                    let own: Vec<(u64, usize, FitReport)> = (0..seeds)
+                    let own: Vec<SeedRuns> = (0..seeds)
                         .map(|s| {
                             let keep: Vec<usize> =
                                 (s * points.len()..(s + 1) * points.len()).collect();
-                            let fit = analyse(&data.subset(&keep).ok()?, &analysis).ok()?;
-                            Some((s as u64, keep.len(), fit))
+                            let report = analyse(&data.subset(&keep).ok()?, &analysis).ok()?;
+                            Some(SeedRuns {
+                                seed: s as u64,
+                                runs: keep.len(),
+                                top,
+                                report,
+                            })
                         })
                         .collect::<Option<_>>()?;
                     seed_agreement(&pooled, &own)

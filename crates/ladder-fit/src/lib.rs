@@ -100,7 +100,7 @@ pub use report::{
     analyse, approach2_budgets, report_budgets, AnalysisOptions, Approach2Json, Approach2Mode,
     Approach3Json, BootstrapInfo, FitReport, Intervals, Prediction, TokensPerParam,
 };
-pub use seed_fits::{cochran_q, seed_agreement, Consistency, SeedAgreement, SeedFit};
+pub use seed_fits::{cochran_q, seed_agreement, Consistency, SeedAgreement, SeedFit, SeedRuns};
 pub use seeds::{seed_spreads, SeedSpread};
 pub use size_order::{size_order, Inversion, SizeOrder};
 pub use stats::{mean_sd, polyfit, quantile_sorted, r_squared, spearman, Spread};

@@ -63,6 +63,11 @@ pub struct AnalysisOptions {
     /// `(N, D)` of runs to predict with approach 3 (with bootstrap intervals), for
     /// example a larger run before it is trained.
     pub predict: Vec<(f64, f64)>,
+    /// A budget above the data's own at which to read the law's compute optimum too,
+    /// with its bootstrap interval: it becomes the last of `tokens_per_param`. Each seed's
+    /// own fit is read at the pooled top budget this way when its runs stop below it
+    /// (sweeps pooled with different top budgets).
+    pub read_at: Option<f64>,
 }
 
 impl Default for AnalysisOptions {
@@ -80,6 +85,7 @@ impl Default for AnalysisOptions {
             kaplan: true,
             envelope_grid: 40,
             predict: Vec::new(),
+            read_at: None,
         }
     }
 }
@@ -334,7 +340,13 @@ pub fn analyse(data: &Dataset, options: &AnalysisOptions) -> Result<FitReport, F
     let law = fit.law;
     let groups = approach2_budgets(data, options.budget_tolerance);
     let (approach2, approach2_skipped) = approach2(data, &groups, options)?;
-    let mut budgets: Vec<IsoFlop> = report_budgets(&data.budgets)
+    let labels: Vec<f64> = data
+        .budgets
+        .iter()
+        .copied()
+        .chain(options.read_at)
+        .collect();
+    let mut budgets: Vec<IsoFlop> = report_budgets(&labels)
         .into_iter()
         .map(IsoFlop::Line)
         .collect();

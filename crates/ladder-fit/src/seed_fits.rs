@@ -33,6 +33,24 @@ pub struct SeedFit {
     pub ratio_spread: Option<Spread>,
     /// Its `a` (`N* ∝ C^a`), approach 3.
     pub a: f64,
+    /// Its runs' top budget, when they stop below the pooled one and its law was read
+    /// beyond them (sweeps pooled with different top budgets); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beyond_runs: Option<f64>,
+}
+
+/// One seed's runs fitted alone, for [`seed_agreement`].
+#[derive(Debug, Clone)]
+pub struct SeedRuns {
+    /// The seed.
+    pub seed: u64,
+    /// Its runs.
+    pub runs: usize,
+    /// Its runs' top budget.
+    pub top: f64,
+    /// Their fit; read at the pooled top budget ([`crate::AnalysisOptions::read_at`])
+    /// where `top` is below it.
+    pub report: FitReport,
 }
 
 /// Cochran's Q over the seeds' `ln D*/N*`.
@@ -98,28 +116,28 @@ pub fn cochran_q(values: &[(f64, f64)]) -> Option<Consistency> {
     Some(Consistency { q, dof, p })
 }
 
-/// Sets each seed's own fit (`per_seed`: seed, runs, report) beside `pooled`, at the
-/// pooled fit's top budget. A seed's SE in `ln D*/N*` is read off its 80% interval (half
-/// its width in logs over 1.2816), which allows for the skew of a ratio's percentiles.
-pub fn seed_agreement(
-    pooled: &FitReport,
-    per_seed: &[(u64, usize, FitReport)],
-) -> Option<SeedAgreement> {
+/// Sets each seed's own fit beside `pooled`, at the pooled fit's top budget. A seed's SE
+/// in `ln D*/N*` is read off its 80% interval (half its width in logs over 1.2816), which
+/// allows for the skew of a ratio's percentiles.
+pub fn seed_agreement(pooled: &FitReport, per_seed: &[SeedRuns]) -> Option<SeedAgreement> {
     let top = pooled.tokens_per_param.last()?;
+    let same = |c: f64| (c / top.c - 1.0).abs() < 1e-6;
     let mut seeds = Vec::new();
     let mut left_out = Vec::new();
-    for (seed, runs, report) in per_seed {
-        match report.tokens_per_param.last() {
-            Some(own) if (own.c / top.c - 1.0).abs() < 1e-6 => seeds.push(SeedFit {
-                seed: *seed,
-                runs: *runs,
-                ratio: own.ratio,
-                ratio_spread: own.ratio_spread,
-                a: report.approach3.a,
+    for own in per_seed {
+        let seed = own.seed;
+        match own.report.tokens_per_param.last() {
+            Some(at) if same(at.c) => seeds.push(SeedFit {
+                seed,
+                runs: own.runs,
+                ratio: at.ratio,
+                ratio_spread: at.ratio_spread,
+                a: own.report.approach3.a,
+                beyond_runs: (own.top < top.c && !same(own.top)).then_some(own.top),
             }),
-            Some(own) => left_out.push(format!(
-                "seed {seed}: its top budget {:.4e} is not the pooled {:.4e}",
-                own.c, top.c
+            Some(at) => left_out.push(format!(
+                "seed {seed}: its fit was read at {:.4e}, not the pooled top budget {:.4e}",
+                at.c, top.c
             )),
             None => left_out.push(format!("seed {seed}: no compute optimum")),
         }

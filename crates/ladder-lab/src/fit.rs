@@ -7,6 +7,7 @@ use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
     analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, Calibration,
     CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling, SeedAgreement,
+    SeedRuns,
 };
 
 use crate::{FitInput, LabError};
@@ -122,7 +123,8 @@ pub fn seed_groups(input: &FitInput, what: &Path) -> Result<Vec<(u64, Vec<usize>
 
 /// Fits each seed's runs of `input` (`groups`, from [`seed_groups`]) alone, as `pooled`
 /// was fitted (`options`), and sets them beside it at its top budget. A seed whose runs
-/// cannot be fitted is left out with why.
+/// stop below that budget (sweeps pooled with different tops) has its law read there,
+/// beyond its runs, and says so. A seed whose runs cannot be fitted is left out with why.
 pub fn fit_per_seed(
     input: &FitInput,
     groups: &[(u64, Vec<usize>)],
@@ -130,6 +132,13 @@ pub fn fit_per_seed(
     options: &FitOptions,
     what: &Path,
 ) -> Result<SeedAgreement, LabError> {
+    let no_optimum = || {
+        LabError::Input(format!(
+            "{}: the pooled fit has no compute optimum to set the seeds beside",
+            what.display()
+        ))
+    };
+    let pooled_top = pooled.tokens_per_param.last().ok_or_else(no_optimum)?.c;
     let mut fitted = Vec::new();
     let mut failed = Vec::new();
     for (seed, keep) in groups {
@@ -140,18 +149,32 @@ pub fn fit_per_seed(
                 what: format!("{} (seed {seed})", what.display()),
                 source,
             })
-            .and_then(|data| fit(&data, options, what));
+            .and_then(|data| {
+                let top = data.budgets.iter().copied().fold(0.0, f64::max);
+                // Within the budget tolerance, the seed's top is the pooled one.
+                let below = top < pooled_top * (1.0 - options.budget_tolerance);
+                let analysis = AnalysisOptions {
+                    read_at: below.then_some(pooled_top),
+                    ..options.analysis()
+                };
+                analyse(&data, &analysis)
+                    .map(|report| SeedRuns {
+                        seed: *seed,
+                        runs: keep.len(),
+                        top,
+                        report,
+                    })
+                    .map_err(|source| LabError::Fit {
+                        what: what.display().to_string(),
+                        source,
+                    })
+            });
         match own {
-            Ok(report) => fitted.push((*seed, keep.len(), report)),
+            Ok(runs) => fitted.push(runs),
             Err(e) => failed.push(format!("seed {seed}: {e}")),
         }
     }
-    let mut agreement = seed_agreement(pooled, &fitted).ok_or_else(|| {
-        LabError::Input(format!(
-            "{}: the pooled fit has no compute optimum to set the seeds beside",
-            what.display()
-        ))
-    })?;
+    let mut agreement = seed_agreement(pooled, &fitted).ok_or_else(no_optimum)?;
     agreement.left_out.extend(failed);
     Ok(agreement)
 }

@@ -377,6 +377,27 @@ fn seed_fits(f: &mut String, s: &SeedAgreement) {
             ),
         );
     }
+    // Seeds read beyond their runs, grouped by where their runs stop.
+    let mut beyond: Vec<(f64, Vec<String>)> = Vec::new();
+    for seed in &s.seeds {
+        let Some(top) = seed.beyond_runs else {
+            continue;
+        };
+        match beyond.iter_mut().find(|(c, _)| *c == top) {
+            Some((_, seeds)) => seeds.push(seed.seed.to_string()),
+            None => beyond.push((top, vec![seed.seed.to_string()])),
+        }
+    }
+    for (top, seeds) in &beyond {
+        line(
+            f,
+            format!(
+                "  read beyond the runs, which stop at C = {top:.3e}: {} {}",
+                if seeds.len() == 1 { "seed" } else { "seeds" },
+                seeds.join(", ")
+            ),
+        );
+    }
     for why in &s.left_out {
         line(f, format!("  left out: {why}"));
     }
