@@ -86,6 +86,32 @@ fn plan_prints_the_search_and_the_chosen_design() {
     // The same design twice: the search is deterministic at an assumed speed.
     let again = ladder(&["plan", &cfg, "--no-timing"]);
     assert_eq!(text(&again).0, stdout);
+    // No held-out factor, no held-out check.
+    assert!(!stdout.contains("held out"), "{stdout}");
+}
+
+/// `[design] held_out = k`: the plan shows the chosen layout's expected widths of the
+/// held-out check's errors (the law's, and its margin over the baseline), in points.
+#[test]
+fn plan_prints_the_held_out_checks_expected_width() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    let held = CONFIG.replace("bootstrap = 20", "bootstrap = 20\nheld_out = 4");
+    let cfg = write(dir.path(), "held.toml", &held);
+    let out = ladder(&["plan", &cfg, "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("held out, the chosen layout fitted on C ≤ C_max/4"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // "expected 80% width W points" for the law's error, then "| W points" for the margin.
+    let widths: Vec<f64> = line
+        .split(" points")
+        .filter_map(|s| s.rsplit(' ').next()?.parse().ok())
+        .collect();
+    assert_eq!(widths.len(), 2, "{line}");
+    assert!(widths.iter().all(|w| w.is_finite() && *w > 0.0), "{line}");
 }
 
 /// `[design] shared`: the noise a model's runs of one seed have in common is simulated

@@ -324,11 +324,7 @@ pub fn choose(
         .enumerate()
         .map(|(i, l)| {
             on_layout(i, l);
-            let options = SimulationOptions {
-                seeds: l.seeds as usize,
-                ..options.clone()
-            };
-            ladder_fit::simulate(&l.points(space), &space.law, &options)
+            simulate_layout(space, l, options)
         })
         .collect();
     let width = |r: &DesignReport| top_ratio_width(r).unwrap_or(f64::INFINITY);
@@ -343,6 +339,19 @@ pub fn choose(
             }
         });
     (reports, best)
+}
+
+/// `layout`'s sweeps simulated under the space's law (`options` with the layout's seeds).
+fn simulate_layout(
+    space: &DesignSpace,
+    layout: &Layout,
+    options: &SimulationOptions,
+) -> DesignReport {
+    let options = SimulationOptions {
+        seeds: layout.seeds as usize,
+        ..options.clone()
+    };
+    ladder_fit::simulate(&layout.points(space), &space.law, &options)
 }
 
 /// The median expected 80% width (hi/lo) of the top budget's D*/N* in `report`.
@@ -531,6 +540,7 @@ pub fn resolve_design(
     let fit = crate::FitOptions {
         params,
         bootstrap: design.bootstrap.unwrap_or(200),
+        extrapolate_k: design.held_out.unwrap_or(ladder_fit::DEFAULT_K),
         ..crate::FitOptions::default()
     };
     let total = design.noise.or(law.noise).unwrap_or(0.01);
@@ -573,6 +583,20 @@ pub fn resolve_design(
                 .into(),
         ));
     };
+    let mut reports = reports;
+    if space.held_out.is_some() {
+        // The chosen layout again, its held-out check bootstrapped, for the check's
+        // expected widths; the same sweeps, so everything else comes out the same.
+        on_step("simulating the chosen layout's held-out check");
+        let options = SimulationOptions {
+            analysis: ladder_fit::AnalysisOptions {
+                check_bootstrap: true,
+                ..options.analysis.clone()
+            },
+            ..options.clone()
+        };
+        reports[best] = simulate_layout(&space, &found[best], &options);
+    }
     let summary = crate::text::design_search(
         &space,
         &found,

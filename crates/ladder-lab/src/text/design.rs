@@ -116,8 +116,53 @@ pub fn design_search(
             ),
         );
     }
+    if let (Some(k), Some(r)) = (space.held_out, reports.get(best)) {
+        held_out(&mut out, k, r);
+    }
     if let Some(warning) = lack {
         line(&mut out, warning);
     }
     out
+}
+
+/// The chosen layout's held-out check (fitted on `C ≤ C_max/k`): the expected 80% widths
+/// of the law's error at the top budget's optimum and of its margin over the baseline.
+fn held_out(out: &mut String, k: f64, report: &DesignReport) {
+    let find = |name: &str| report.quantities.iter().find(|q| q.name == name);
+    let (Some(error), Some(margin)) = (find("held_out.law_error"), find("held_out.margin")) else {
+        line(
+            out,
+            format!(
+                "  held out (fitted on C ≤ C_max/{k}): the simulated sweeps gave no check \
+                 of the optimum"
+            ),
+        );
+        return;
+    };
+    let width = |q: &ladder_fit::QuantitySummary| {
+        q.width80.map_or("-".into(), |w| {
+            let range = q.width80_range.map_or(String::new(), |[lo, hi]| {
+                format!(" (10-90%: {:.1}-{:.1})", 100.0 * lo, 100.0 * hi)
+            });
+            format!("{:.1} points{range}", 100.0 * w)
+        })
+    };
+    let cover = |q: &ladder_fit::QuantitySummary| {
+        q.coverage80
+            .map_or("-".into(), |c| format!("{:.0}%", 100.0 * c))
+    };
+    line(
+        out,
+        format!(
+            "  held out, the chosen layout fitted on C ≤ C_max/{k}: the law's error at the top \
+             budget's optimal loss, expected 80% width {} (covers {}); |law error| − \
+             |baseline error| {} (covers {}). A lab of this design can show the law within \
+             ±t only if t is above half the law's width; read these as lower bounds: \
+             nominal, and for the prior's law with the misfit given (docs/config.md)",
+            width(error),
+            cover(error),
+            width(margin),
+            cover(margin)
+        ),
+    );
 }
