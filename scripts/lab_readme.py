@@ -26,6 +26,11 @@ def interval(ci):
     return f"[{fmt(ci[0])}, {fmt(ci[1])}]"
 
 
+def lack(test):
+    """A lack-of-fit test of fit.json as "F x, p y", or "-" where it did not run."""
+    return "-" if not test else f"F {test['f']:.2f}, p {test['p']:.3f}"
+
+
 def wall_time(rows):
     starts, ends = [], []
     for r in rows:
@@ -349,9 +354,15 @@ def main() -> int:
     else:
         n_u = sum(u for _, u in rows)
         lines += [f"{n_u} of {len(rows)} budgets have a U-shaped profile (convex in log N, minimum inside the sampled sizes).", ""]
-        lines += ["R² is the parabola's over the mean loss of each size in its window (seeds averaged).", "",
-                  "| budget C | sizes | N range | N_opt | D_opt | D_opt/N_opt | min loss | R² | U-shaped | warnings |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        seeded = any(p.get("lack_of_fit") for p, _ in rows)
+        lines += ["R² is the parabola's over the mean loss of each size in its window (seeds averaged)."
+                  + (" Its noise-weighted equivalent, the lack-of-fit test, weighs the parabola's misses"
+                     " against the seeds' scatter: F on (sizes − 3, runs − sizes) dof, p < 0.05 when it"
+                     " misses its points by more than the seeds scatter." if seeded else ""), "",
+                  "| budget C | runs fitted | N range | N_opt | D_opt | D_opt/N_opt | min loss | R² |"
+                  + (" lack of fit |" if seeded else "") + " U-shaped | warnings |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |" + (" --- |" if seeded else "")
+                  + " --- | --- |"]
         for p, u in rows:
             opt = p["n_opt"] is not None and p["d_opt"] is not None
             n_opt = fmt(p["n_opt"]) if opt else "-"
@@ -361,7 +372,9 @@ def main() -> int:
             lines.append(
                 f"| {fmt(p['C'])} | {p['points']} | {fmt(p['n_range'][0])}-{fmt(p['n_range'][1])} | "
                 f"{n_opt} | {d_opt} | {ratio} | {loss_min} | "
-                f"{'-' if p.get('r2') is None else format(p['r2'], '.3f')} | {'yes' if u else 'no'} | "
+                f"{'-' if p.get('r2') is None else format(p['r2'], '.3f')} | "
+                + (f"{lack(p.get('lack_of_fit'))} | " if seeded else "")
+                + f"{'yes' if u else 'no'} | "
                 f"{'; '.join(p['warnings']) or '-'} |"
             )
         lines += ["", "![IsoFLOP profiles with their fitted parabolas](report/isoflop.png)", ""]

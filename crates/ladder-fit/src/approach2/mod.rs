@@ -214,28 +214,35 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_zigzag_profile_has_a_low_r_squared_and_seeds_do_not_lower_it() {
-        // Five sizes at one budget, zigzagging around a shallow bowl: the parabola misses
-        // the means. Two seeds per size, ±0.05 apart: R² is that of the means.
+    /// The profile (all points) of one budget, 6e12: sizes 1e4·2^j with mean losses
+    /// `means`, two seeds each at ±`e`.
+    fn two_seed_profile(means: &[f64], e: f64) -> Profile {
         let c = 6e12;
-        let bowl = [3.0, 2.6, 2.9, 2.55, 2.95];
         let mut pts = Vec::new();
-        for (j, &l) in bowl.iter().enumerate() {
+        for (j, &l) in means.iter().enumerate() {
             let n = 1e4 * 2f64.powi(j as i32);
-            for e in [-0.05, 0.05] {
+            for s in [-e, e] {
                 pts.push(Point {
                     n,
                     d: c / (6.0 * n),
-                    loss: l + e,
+                    loss: l + s,
                 });
             }
         }
         let points = Points::new(pts).unwrap();
         let columns = Columns::of(&points);
-        let budgets = group_budgets(&[c; 10], 1e-3);
-        let p = &profiles(&columns, &columns.loss, &budgets, MinimumRule::AllPoints).unwrap()[0];
-        let r2 = p.r2.unwrap();
+        let budgets = group_budgets(&vec![c; 2 * means.len()], 1e-3);
+        profiles(&columns, &columns.loss, &budgets, MinimumRule::AllPoints)
+            .unwrap()
+            .swap_remove(0)
+    }
+
+    #[test]
+    fn a_zigzag_profile_has_a_low_r_squared_and_seeds_do_not_lower_it() {
+        // Five sizes at one budget, zigzagging around a shallow bowl: the parabola misses
+        // the means. Two seeds per size, ±0.05 apart: R² is that of the means.
+        let bowl = [3.0, 2.6, 2.9, 2.55, 2.95];
+        let r2 = two_seed_profile(&bowl, 0.05).r2.unwrap();
         // The means by hand: the parabola through (0..5, bowl) leaves most of their
         // spread unexplained.
         let x: Vec<f64> = (0..5).map(|j| (1e4 * 2f64.powi(j)).ln()).collect();
@@ -250,6 +257,28 @@ mod tests {
         let total: f64 = bowl.iter().map(|y| (y - mean).powi(2)).sum();
         assert!((r2 - (1.0 - rss / total)).abs() < 1e-9, "{r2}");
         assert!(r2 < 0.5, "{r2}");
+    }
+
+    #[test]
+    fn a_profiles_lack_of_fit_weighs_the_parabolas_misfit_against_the_seeds() {
+        // Five sizes equally spaced in ln N around a parabola, each mean moved by `a`
+        // times (1, −4, 6, −4, 1), which no parabola absorbs (orthogonal to 1, x, x²),
+        // two seeds ±e about each mean. MS_lack = 2·70a²/2, MS_pure = 10e²/5: F = 35a²/e².
+        let profile = |a: f64, e: f64| {
+            let means: Vec<f64> = [1.0, -4.0, 6.0, -4.0, 1.0]
+                .into_iter()
+                .enumerate()
+                .map(|(j, w)| 3.0 + 0.1 * (j as f64 - 2.0).powi(2) + a * w)
+                .collect();
+            two_seed_profile(&means, e).lack_of_fit.unwrap()
+        };
+        let misses = profile(0.01, 0.01);
+        assert_eq!((misses.runs, misses.points, misses.params), (10, 5, 3));
+        assert!((misses.f / 35.0 - 1.0).abs() < 1e-6, "{}", misses.f);
+        assert!(misses.p < 0.01, "{}", misses.p);
+        let explains = profile(0.001, 0.01);
+        assert!((explains.f / 0.35 - 1.0).abs() < 1e-4, "{}", explains.f);
+        assert!(explains.p > 0.5, "{}", explains.p);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::{sizes, Budget, Size};
 use crate::stats::polyfit;
-use crate::{FitError, IsoPath};
+use crate::{FitError, IsoPath, LackOfFit};
 
 /// Sizes on each side of the lowest one that [`MinimumRule::Local`] fits.
 pub const NEIGHBOURS: usize = 2;
@@ -87,6 +87,12 @@ pub struct Profile {
     /// `None` with three sizes or fewer, which any parabola passes through.
     #[serde(default)]
     pub r2: Option<f64>,
+    /// The noise-weighted equivalent of `r2`: the lack-of-fit test of the parabola in
+    /// `ln N` against the seed noise of the window's sizes ([`LackOfFit`], 3 parameters,
+    /// each size's runs a group; its misfit and seed SD in loss, the parabola's units).
+    /// `None` without seeds, or with three sizes or fewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lack_of_fit: Option<LackOfFit>,
     /// Bootstrap standard error of `ln n_opt` (the weight of this budget in the line).
     #[serde(default)]
     pub ln_n_opt_se: Option<f64>,
@@ -165,12 +171,24 @@ pub(crate) fn locate(
     let log_n: Vec<f64> = idx.iter().map(|&i| n[i].ln()).collect();
     let log_d: Vec<f64> = idx.iter().map(|&i| d[i].ln()).collect();
     let (cn, cd) = (parabola(&log_n)?, parabola(&log_d)?);
-    let rss = log_n
+    let residuals: Vec<f64> = log_n
         .iter()
         .zip(&y)
-        .map(|(x, y)| (y - (cn[0] + cn[1] * x + cn[2] * x * x)).powi(2))
-        .sum();
+        .map(|(x, y)| y - (cn[0] + cn[1] * x + cn[2] * x * x))
+        .collect();
+    let rss = residuals.iter().map(|r| r * r).sum();
     let r2 = r_squared(used, loss, cn);
+    // Each size's runs, as positions in `residuals` (which follow `used`'s order).
+    let mut next = 0;
+    let groups: Vec<Vec<usize>> = used
+        .iter()
+        .map(|s| {
+            let g = (next..next + s.indices.len()).collect();
+            next += s.indices.len();
+            g
+        })
+        .collect();
+    let lack_of_fit = LackOfFit::new(&residuals, &groups, 3);
     let xn = vertex(cn);
     // D at the minimum is the budget's own D there, on the line its runs trace (under
     // N = non-embedding not `C/6N`), so that the minimum is a point of the profile: a
@@ -191,6 +209,7 @@ pub(crate) fn locate(
         window: [used[0].ln_n.exp(), used[used.len() - 1].ln_n.exp()],
         edge,
         r2,
+        lack_of_fit,
         ln_n_opt_se: None,
         warnings: warnings([cn, cd], xn, n_range, edge),
         residuals: (rss, idx.len().saturating_sub(3)),

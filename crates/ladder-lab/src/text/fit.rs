@@ -538,8 +538,8 @@ fn approach2(f: &mut String, a2: &Approach2Json, report: &FitReport) {
     line(
         f,
         format!(
-            "  {:>10} {:>7} {:>23} {:>10} {:>10} {:>8} {:>6}",
-            "C (FLOPs)", "points", "sizes fitted", "N_opt", "SE ln N", "loss", "R²"
+            "  {:>10} {:>7} {:>23} {:>10} {:>10} {:>8} {:>6} {:>16}",
+            "C (FLOPs)", "points", "sizes fitted", "N_opt", "SE ln N", "loss", "R²", "lack of fit"
         ),
     );
     for p in &a2.fit.profiles {
@@ -548,16 +548,27 @@ fn approach2(f: &mut String, a2: &Approach2Json, report: &FitReport) {
         let l = p.loss_min.map_or("-".into(), |l| format!("{l:.4}"));
         let window = format!("{:.3e}-{:.3e}", p.window[0], p.window[1]);
         let r2 = p.r2.map_or("-".into(), |r| format!("{r:.3}"));
+        let lack = p
+            .lack_of_fit
+            .map_or("-".into(), |t| format!("F {:.2}, p {:.3}", t.f, t.p));
         line(
             f,
             format!(
-                "  {:>10.3e} {:>7} {window:>23} {n:>10} {se:>10} {l:>8} {r2:>6}",
+                "  {:>10.3e} {:>7} {window:>23} {n:>10} {se:>10} {l:>8} {r2:>6} {lack:>16}",
                 p.c, p.points
             ),
         );
         for w in &p.warnings {
             line(f, format!("    warning: {w}"));
         }
+    }
+    if a2.fit.profiles.iter().any(|p| p.lack_of_fit.is_some()) {
+        line(
+            f,
+            "  R²: the parabola's over the window's mean losses; lack of fit: the parabola \
+             against the seed noise (F on sizes − 3 and runs − sizes dof; p < 0.05: it misses \
+             its points by more than the seeds scatter)",
+        );
     }
 }
 
