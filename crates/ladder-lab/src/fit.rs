@@ -80,7 +80,16 @@ impl FitOptions {
 
 /// Fits `data` (read from `what`, which names it in errors).
 pub fn fit(data: &Dataset, options: &FitOptions, what: &Path) -> Result<FitReport, LabError> {
-    analyse(data, &options.analysis()).map_err(|source| LabError::Fit {
+    fit_with(data, &options.analysis(), what)
+}
+
+/// Fits `data` (read from `what`) with `analysis` as it stands.
+fn fit_with(
+    data: &Dataset,
+    analysis: &AnalysisOptions,
+    what: &Path,
+) -> Result<FitReport, LabError> {
+    analyse(data, analysis).map_err(|source| LabError::Fit {
         what: what.display().to_string(),
         source,
     })
@@ -157,17 +166,12 @@ pub fn fit_per_seed(
                     read_at: below.then_some(pooled_top),
                     ..options.analysis()
                 };
-                analyse(&data, &analysis)
-                    .map(|report| SeedRuns {
-                        seed: *seed,
-                        runs: keep.len(),
-                        top,
-                        report,
-                    })
-                    .map_err(|source| LabError::Fit {
-                        what: what.display().to_string(),
-                        source,
-                    })
+                fit_with(&data, &analysis, what).map(|report| SeedRuns {
+                    seed: *seed,
+                    runs: keep.len(),
+                    top,
+                    report,
+                })
             });
         match own {
             Ok(runs) => fitted.push(runs),
