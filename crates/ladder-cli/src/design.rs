@@ -35,12 +35,13 @@ pub struct DesignArgs {
     pub family_noise: Option<f64>,
     /// Relative deviation from the law per design point, drawn once per sweep and shared
     /// by its seeds (the part of the point means the law does not describe), e.g. 0.005;
-    /// default 0. From a fit's lack-of-fit test: σ·√(max(0, F − 1)·points/runs).
+    /// default: a fit.json with seeds, the misfit measured on its point means (as `ladder
+    /// fit --calibrate` splits it), else 0.
     #[arg(long)]
     pub misfit: Option<f64>,
     /// Relative deviation from the law per model (N), drawn once per sweep and shared by
     /// all that model's runs, every seed and budget (a law that misses a size as a whole),
-    /// e.g. 0.005; default 0.
+    /// e.g. 0.005; default: as `--misfit`, the fit.json's measured one, else 0.
     #[arg(long)]
     pub model_misfit: Option<f64>,
     /// Runs per design point, each with its own noise; default: the config's

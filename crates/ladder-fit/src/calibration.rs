@@ -103,13 +103,52 @@ impl NoiseModel {
                 from: "residuals".into(),
             };
         }
-        let sigma2 = pure / (n - m) as f64;
+        let summaries: Vec<PointMean> = groups
+            .iter()
+            .zip(&means)
+            .map(|(g, &residual)| PointMean {
+                n: p[g[0]].n,
+                residual,
+                runs: g.len(),
+            })
+            .collect();
+        Self::from_point_means(&summaries, pure / (n - m) as f64, shared)
+    }
+
+    /// The noise and misfit of a fit as its report keeps them (a fit.json): each point's
+    /// mean loss over its seeds (`seeds`) against the fit's approach-3 law, the pooled
+    /// seed SD of its lack-of-fit test and approach 2's shared share, split as
+    /// [`NoiseModel::measure`] splits a sweep's. `None` without seeds. A point's residual
+    /// is read as `ln(mean loss / law)` rather than the mean of its runs' log residuals,
+    /// a difference of about half the seed variance, nearly the same at every point;
+    /// points of one run (which a report does not keep) are left out.
+    pub fn of_report(fit: &FitReport) -> Option<Self> {
+        let lack = fit.diagnostics.lack_of_fit.as_ref()?;
+        let law = &fit.approach3.law;
+        let summaries: Vec<PointMean> = fit
+            .seeds
+            .iter()
+            .map(|s| PointMean {
+                n: s.n,
+                residual: (s.mean / law.loss(s.n, s.d)).ln(),
+                runs: s.runs,
+            })
+            .collect();
+        (lack.seed_sd > 0.0 && summaries.len() > ChinchillaLaw::PARAMS)
+            .then(|| Self::from_point_means(&summaries, lack.seed_sd.powi(2), shared_share(fit)))
+    }
+
+    /// The moments of [`NoiseModel::measure`] from each point's mean log residual, its
+    /// model and its runs, and the seeds' pure-error variance `sigma2`.
+    fn from_point_means(points: &[PointMean], sigma2: f64, shared: f64) -> Self {
+        let m = points.len();
+        let scale = m as f64 / m.saturating_sub(ChinchillaLaw::PARAMS).max(1) as f64;
         let rho = shared.clamp(0.0, 1.0);
         let (run2, family2) = (sigma2 * (1.0 - rho), sigma2 * rho);
-        let inverse_k: Vec<f64> = groups.iter().map(|g| 1.0 / g.len() as f64).collect();
-        let scale = dof(m);
+        let means: Vec<f64> = points.iter().map(|q| q.residual).collect();
+        let inverse_k: Vec<f64> = points.iter().map(|q| 1.0 / q.runs as f64).collect();
         // The point means grouped by model, in order of each model's first point.
-        let model_of = family_ids(groups.iter().map(|g| p[g[0]].n.to_bits()));
+        let model_of = family_ids(points.iter().map(|q| q.n.to_bits()));
         let models = crate::points::groups(&model_of);
         let model_means: Vec<f64> = models
             .iter()
@@ -152,6 +191,26 @@ impl NoiseModel {
             from: "seeds".into(),
         }
     }
+}
+
+/// One point's runs summarised for [`NoiseModel::from_point_means`].
+struct PointMean {
+    /// The model's parameters.
+    n: f64,
+    /// The mean log residual of its runs about the law.
+    residual: f64,
+    /// Its runs (seeds).
+    runs: usize,
+}
+
+/// The share of `fit`'s seed variance that the runs of one model and seed have in common,
+/// as approach 2 measured it from seeds; 0 when unmeasured.
+fn shared_share(fit: &FitReport) -> f64 {
+    fit.approach2
+        .as_ref()
+        .and_then(|a| a.noise.as_ref())
+        .filter(|n| n.from == "seeds")
+        .map_or(0.0, |n| n.shared)
 }
 
 /// A sweep drawn like `data` under `law`: every run at its own (N, D), budget, family and
@@ -353,13 +412,7 @@ pub fn calibrate(
     options: &CalibrationOptions,
 ) -> Option<Calibration> {
     let law = fit.approach3.law;
-    let shared = fit
-        .approach2
-        .as_ref()
-        .and_then(|a| a.noise.as_ref())
-        .filter(|n| n.from == "seeds")
-        .map_or(0.0, |n| n.shared);
-    let noise = NoiseModel::measure(data, &law, shared);
+    let noise = NoiseModel::measure(data, &law, shared_share(fit));
     let mut analysis = options.analysis.clone();
     // The simulated sweeps are read for the calibrated quantities only.
     analysis.kaplan = false;
@@ -623,6 +676,47 @@ mod tests {
         assert_eq!(m.from, "residuals");
         assert_eq!((m.family, m.point_misfit, m.model_misfit), (0.0, 0.0, 0.0));
         assert!(m.run > 0.002 && m.run < 0.01, "{m:?}");
+    }
+
+    #[test]
+    fn a_fits_report_gives_the_noise_model_its_runs_give() {
+        // What a fit.json keeps (point means, seed SD, shared share) splits the noise as
+        // the runs themselves do, up to reading a point's mean loss instead of its mean
+        // log loss; and through JSON, as `ladder plan` reads a prior.
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let truth = noise(0.005, 0.004, 0.003, 0.008);
+        let data = draw_like(&sweep(&law, 12, 3), &law, &truth, 7, 0);
+        // A few resamples: approach 2 measures the shared share as it bootstraps.
+        let analysis = AnalysisOptions {
+            bootstrap: BootstrapOptions {
+                resamples: 4,
+                resampling: crate::Resampling::WildFamilies,
+                ..BootstrapOptions::default()
+            },
+            kaplan: false,
+            ..AnalysisOptions::default()
+        };
+        let fit = analyse(&data, &analysis).unwrap();
+        assert!(shared_share(&fit) > 0.1, "{}", shared_share(&fit));
+        let from_runs = NoiseModel::measure(&data, &fit.approach3.law, shared_share(&fit));
+        let json: FitReport = serde_json::from_str(&serde_json::to_string(&fit).unwrap()).unwrap();
+        let from_report = NoiseModel::of_report(&json).unwrap();
+        assert_eq!(from_report.from, "seeds");
+        for (what, got, want) in [
+            ("run", from_report.run, from_runs.run),
+            ("family", from_report.family, from_runs.family),
+            ("point", from_report.point_misfit, from_runs.point_misfit),
+            ("model", from_report.model_misfit, from_runs.model_misfit),
+        ] {
+            assert!(
+                want > 0.001 && (got / want - 1.0).abs() < 0.02,
+                "{what}: {got:.5} from the report, {want:.5} from the runs"
+            );
+        }
+        // One seed a point: no seeds kept, nothing to split.
+        let single = draw_like(&sweep(&law, 12, 1), &law, &truth, 7, 0);
+        let fit = analyse(&single, &analysis).unwrap();
+        assert_eq!(NoiseModel::of_report(&fit), None);
     }
 
     #[test]

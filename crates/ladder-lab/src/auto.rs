@@ -549,11 +549,12 @@ pub fn resolve_design(
         None => 0.0,
     };
     let (noise, family_noise) = crate::split_noise(total, shared);
+    let [misfit, model_misfit] = crate::drawn_misfit([design.misfit, design.model_misfit], &law);
     let options = SimulationOptions {
         noise,
         family_noise,
-        misfit: design.misfit.unwrap_or(0.0),
-        model_misfit: design.model_misfit.unwrap_or(0.0),
+        misfit,
+        model_misfit,
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,

@@ -32,8 +32,8 @@ mod train;
 mod tune;
 
 pub use design::{
-    design_law, design_points, design_text, misfit_warning, plan_seeds, simulate_plan, split_noise,
-    DesignLaw, DesignRequest,
+    design_law, design_points, design_text, drawn_misfit, misfit_note, plan_seeds, simulate_plan,
+    split_noise, DesignLaw, DesignRequest,
 };
 pub use error::{error_chain, LabError};
 pub use fit::{

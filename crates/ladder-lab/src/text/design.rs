@@ -16,7 +16,7 @@ pub fn design_search(
     law: &crate::DesignLaw,
     (noise, shared, misfit, model_misfit): (f64, f64, f64, f64),
 ) -> String {
-    let lack = law.lack_of_fit.as_ref().and_then(crate::misfit_warning);
+    let lack = crate::misfit_note(law, [misfit, model_misfit]);
     let law = &law.name;
     let mut out = String::new();
     let sizes = &space.candidates;
@@ -158,7 +158,8 @@ fn held_out(out: &mut String, k: f64, report: &DesignReport) {
              budget's optimal loss, expected 80% width {} (covers {}); |law error| − \
              |baseline error| {} (covers {}). A lab of this design can show the law within \
              ±t only if t is above half the law's width; read these as lower bounds: \
-             nominal, and for the prior's law with the misfit given (docs/config.md)",
+             nominal widths (calibrated ones run wider where the law misses its runs), \
+             for the prior's law and the misfit above (docs/config.md)",
             width(error),
             cover(error),
             width(margin),
