@@ -839,14 +839,15 @@ fn fit_of_runs_csv_matches_fit_of_sweep_h5() {
     assert_eq!(csv, h5);
 }
 
-/// A prior whose law its own runs reject (results/lab-cpu: lack-of-fit p 8e-6) makes
-/// `ladder design` warn that its widths assume a law that holds; one whose law holds
-/// (results/lab-cpu-d2-wide: p 0.19) does not.
+/// A prior with seeds is simulated with its own misfit about its law, and the output says
+/// whose; told to draw none, a prior whose law its own runs reject (results/lab-cpu:
+/// lack-of-fit p 8e-6) makes `ladder design` warn that its widths assume a law that
+/// holds, and one whose law holds (results/lab-cpu-d2-wide: p 0.19) does not.
 #[test]
-fn design_warns_when_the_priors_law_is_rejected() {
-    let warned = |fit: &str| {
+fn design_draws_the_priors_misfit_and_warns_without_it() {
+    let simulate = |fit: &str, extra: &[&str]| {
         let law = root().join(fit);
-        let out = ladder(&[
+        let mut args = vec![
             "design",
             &fixture("micro.toml"),
             "--law",
@@ -855,13 +856,33 @@ fn design_warns_when_the_priors_law_is_rejected() {
             "2",
             "--bootstrap",
             "10",
-        ]);
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+        args.extend(extra.iter().map(|s| s.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ladder(&args);
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "{stderr}");
-        stdout.contains("warning: the prior's law misses its own points")
+        stdout
     };
-    assert!(warned("results/lab-cpu/fit.json"));
-    assert!(!warned("results/lab-cpu-d2-wide/fit.json"));
+    let warning = "warning: the prior's law misses its own points";
+    // lab-cpu's own misfit, as `ladder fit --calibrate` measures it on its runs.
+    let own = simulate("results/lab-cpu/fit.json", &[]);
+    for needle in [
+        "and 0.24% per point shared by its seeds",
+        "and 0.77% per model shared by all its runs",
+        "the law's misfit simulated: 0.24% per point, 0.77% per model (the prior's, measured",
+    ] {
+        assert!(own.contains(needle), "no `{needle}` in:\n{own}");
+    }
+    assert!(!own.contains(warning), "{own}");
+    let none = ["--misfit", "0", "--model-misfit", "0"];
+    let without = simulate("results/lab-cpu/fit.json", &none);
+    assert!(without.contains(warning), "{without}");
+    assert!(!without.contains("the law's misfit"), "{without}");
+    assert!(!simulate("results/lab-cpu-d2-wide/fit.json", &none).contains(warning));
 }
 
 /// `ladder design` simulates a config's sweeps and prints what they can tell.
