@@ -115,6 +115,17 @@ pub struct QuantitySummary {
     /// With calibration: median width of the calibrated 80% intervals (as `width80`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibrated_width80: Option<f64>,
+    /// The 80th percentile over the sweeps of the factor each 80% interval needed to
+    /// reach the truth ([`crate::needed_factor`]): the calibration a lab of this design
+    /// would get if it knew its noise and misfit exactly. `None` without intervals, or
+    /// when more than a fifth of them could not reach the truth by widening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub factor80: Option<f64>,
+    /// The median width (as `width80`) of the sweeps' 80% intervals widened about their
+    /// estimates by `max(1, factor80)`: the expected calibrated width, from the design's
+    /// own sweeps, without simulating a calibration of each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widened_width80: Option<f64>,
 }
 
 /// How often one verdict came out each way.
@@ -590,6 +601,26 @@ fn summarise(
     };
     let mut widths: Vec<f64> = spreads.iter().map(|s| width(&s.ci80)).collect();
     widths.sort_by(f64::total_cmp);
+    let intervals: Vec<(f64, [f64; 2])> = estimates
+        .iter()
+        .filter_map(|(e, s)| s.map(|s| (*e, s.ci80)))
+        .collect();
+    let mut factors: Vec<f64> = intervals
+        .iter()
+        .map(|&(e, ci)| crate::needed_factor(e, ci, truth, ratio))
+        .collect();
+    factors.sort_by(f64::total_cmp);
+    let factor80 = (!factors.is_empty())
+        .then(|| crate::quantile_sorted(&factors, 0.8))
+        .filter(|k| k.is_finite());
+    let widened_width80 = factor80.map(|k| {
+        median(
+            intervals
+                .iter()
+                .map(|&(e, ci)| width(&crate::widen(e, ci, k.max(1.0), ratio)))
+                .collect(),
+        )
+    });
     QuantitySummary {
         name: name.into(),
         truth,
@@ -622,6 +653,8 @@ fn summarise(
         }),
         calibrated_width80: (!calibrated.is_empty())
             .then(|| median(calibrated.iter().map(width).collect())),
+        factor80,
+        widened_width80,
     }
 }
 
@@ -901,5 +934,25 @@ mod tests {
         let s = summarise("x", 1.2, false, &estimates, &[[0.9, 1.5], [1.3, 2.6]]);
         assert_eq!(s.calibrated_coverage80, Some(0.5));
         assert!((s.calibrated_width80.unwrap() - 0.95).abs() < 1e-12);
+        // The factors to reach 1.2: 0.2/0.5 = 0.4 (upper side of [0.5, 1.5] about 1.0)
+        // and 0.8/0.2 = 4 (lower side of [1.8, 2.5] about 2.0); their 80th percentile,
+        // interpolated, 3.28; the widths 1.0 and 0.7 widened by it, median 2.788.
+        let k = s.factor80.unwrap();
+        assert!((k - 3.28).abs() < 1e-12, "{k}");
+        assert!((s.widened_width80.unwrap() - 2.788).abs() < 1e-12, "{s:?}");
+        // Intervals that already hold the truth are not narrowed.
+        let wide = [(1.0, Some(spread(0.0, 2.0))), (1.1, Some(spread(0.1, 2.1)))];
+        let s = summarise("x", 1.2, false, &wide, &[]);
+        assert!(s.factor80.unwrap() < 1.0);
+        assert!((s.widened_width80.unwrap() - 2.0).abs() < 1e-12, "{s:?}");
+        // A ratio widens in log: ×2 widened by 2 is ×4.
+        let ratio = [(1.0, Some(spread(0.5_f64.sqrt(), 2.0_f64.sqrt())))];
+        let s = summarise("r", 4.0, true, &ratio, &[]);
+        assert!((s.factor80.unwrap() - 4.0).abs() < 1e-12, "{s:?}");
+        assert!((s.widened_width80.unwrap() - 16.0).abs() < 1e-9, "{s:?}");
+        // An interval with no width towards the truth cannot reach it.
+        let flat = [(1.0, Some(spread(1.0, 1.0)))];
+        let s = summarise("x", 1.2, false, &flat, &[]);
+        assert_eq!((s.factor80, s.widened_width80), (None, None));
     }
 }
