@@ -337,7 +337,7 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
     line(
         &mut out,
         format!(
-            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>15} {:>9} {:>9} {:>6}",
+            "  {:<26} {:>9} {:>9} {:>9} {:>11} {:>15} {:>9} {:>9} {:>6} {:>10}",
             "quantity",
             "truth",
             "median",
@@ -346,17 +346,19 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
             "widths 10-90%",
             "cover 80",
             "cover 95",
-            "SE/SD"
+            "SE/SD",
+            "calibrated"
         ),
     );
     for q in &report.quantities {
         let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.0}%", 100.0 * v));
-        let (bias, width, range) = if q.ratio {
+        let (bias, width, range, widened) = if q.ratio {
             (
                 format!("{:+.1}%", 100.0 * q.bias),
                 q.width80.map_or("-".into(), |w| format!("×{w:.2}")),
                 q.width80_range
                     .map_or("-".into(), |[lo, hi]| format!("×{lo:.2}-{hi:.2}")),
+                q.widened_width80.map_or("-".into(), |w| format!("×{w:.2}")),
             )
         } else {
             (
@@ -364,6 +366,7 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
                 q.width80.map_or("-".into(), |w| format!("{w:.4}")),
                 q.width80_range
                     .map_or("-".into(), |[lo, hi]| format!("{lo:.3}-{hi:.3}")),
+                q.widened_width80.map_or("-".into(), |w| format!("{w:.4}")),
             )
         };
         if q.fitted == 0 {
@@ -376,7 +379,8 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
         line(
             &mut out,
             format!(
-                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {range:>15} {:>9} {:>9} {:>6}",
+                "  {:<26} {:>9.4} {:>9.4} {bias:>9} {width:>11} {range:>15} {:>9} {:>9} {:>6} \
+                 {widened:>10}",
                 q.name,
                 q.truth,
                 q.median,
@@ -389,6 +393,14 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
             ),
         );
     }
+    line(
+        &mut out,
+        "  calibrated: the median 80% width once every sweep's interval is widened by the \
+         factor that makes 80% of them hold the truth (the calibration a lab of this design \
+         would get knowing its noise and misfit; within 10% of `--calibrate`'s on \
+         results/lab-cpu's design, docs/LOG.md)"
+            .to_string(),
+    );
     for q in &report.quantities {
         if let (Some(cover), Some(width)) = (q.calibrated_coverage80, q.calibrated_width80) {
             line(
