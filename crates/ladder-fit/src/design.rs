@@ -116,14 +116,18 @@ pub struct QuantitySummary {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calibrated_width80: Option<f64>,
     /// The 80th percentile over the sweeps of the factor each 80% interval needed to
-    /// reach the truth ([`crate::needed_factor`]): the calibration a lab of this design
-    /// would get if it knew its noise and misfit exactly. `None` without intervals, or
+    /// reach the truth ([`crate::needed_factor`]): the widening that makes 80% of this
+    /// design's intervals hold the truth under the simulated law, noise and misfit. `None` without intervals, or
     /// when more than a fifth of them could not reach the truth by widening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub factor80: Option<f64>,
     /// The median width (as `width80`) of the sweeps' 80% intervals widened about their
-    /// estimates by `max(1, factor80)`: the expected calibrated width, from the design's
-    /// own sweeps, without simulating a calibration of each.
+    /// estimates by `max(1, factor80)`: how wide this design's 80% intervals must be to
+    /// hold the truth as often as they claim. Not a forecast of what `ladder fit
+    /// --calibrate` gives, which estimates the noise and misfit per sweep: on
+    /// results/lab-cpu's design the two came within 10%, on configs/lab-gpu.toml's 16-60%
+    /// apart, where that calibration itself covered 87% and 60% (docs/LOG.md,
+    /// thirty-fourth session).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub widened_width80: Option<f64>,
 }

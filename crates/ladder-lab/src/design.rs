@@ -347,7 +347,7 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
             "cover 80",
             "cover 95",
             "SE/SD",
-            "calibrated"
+            "to cover"
         ),
     );
     for q in &report.quantities {
@@ -395,11 +395,11 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
     }
     line(
         &mut out,
-        "  calibrated: the median 80% width once every sweep's interval is widened by the \
-         factor that makes 80% of them hold the truth (the calibration a lab of this design \
-         would get knowing its noise and misfit; within 10% of `--calibrate`'s on \
-         results/lab-cpu's design, docs/LOG.md)"
-            .to_string(),
+        "  to cover: the median 80% width once every sweep's interval is widened by the one \
+         factor that makes 80% of them hold the truth: how wide this design's 80% intervals \
+         must be to mean what they say. Not a forecast of `--calibrate`, which estimates \
+         the noise and misfit per sweep and came within 10% of it on results/lab-cpu's \
+         design but 16-60% off on configs/lab-gpu.toml's (docs/LOG.md)",
     );
     for q in &report.quantities {
         if let (Some(cover), Some(width)) = (q.calibrated_coverage80, q.calibrated_width80) {

@@ -69,7 +69,7 @@ pub fn design_search(
     line(
         &mut out,
         format!(
-            "  {:>7}  {:>5}  {:>4}  {:>12}  {:>12}  {:>10}  {:>8}  {:>16}  {:>8}  {:>10}",
+            "  {:>7}  {:>5}  {:>4}  {:>12}  {:>12}  {:>10}  {:>8}  {:>16}  {:>8}",
             "decades",
             "seeds",
             "runs",
@@ -78,8 +78,7 @@ pub fn design_search(
             "prior D/N",
             "failed",
             "D*/N* 80% width",
-            "covers",
-            "calibrated"
+            "covers"
         ),
     );
     for (i, (l, r)) in layouts.iter().zip(reports).enumerate() {
@@ -90,7 +89,7 @@ pub fn design_search(
         line(
             &mut out,
             format!(
-                "  {:>7.2}  {:>5}  {:>4}  {:>12.3e}  {:>12}  {:>10.1}  {:>8}  {:>16}  {:>8}  {:>10}{}",
+                "  {:>7.2}  {:>5}  {:>4}  {:>12.3e}  {:>12}  {:>10.1}  {:>8}  {:>16}  {:>8}{}",
                 l.decades,
                 l.seeds,
                 l.runs.len() as u64 * l.seeds,
@@ -101,8 +100,6 @@ pub fn design_search(
                 top_ratio_width(r).map_or("-".into(), |w| format!("×{w:.2}")),
                 q.and_then(|q| q.coverage80)
                     .map_or("-".into(), |c| format!("{:.0}%", 100.0 * c)),
-                q.and_then(|q| q.widened_width80)
-                    .map_or("-".into(), |w| format!("×{w:.2}")),
                 if i == best { "  <- chosen" } else { "" }
             ),
         );
@@ -113,9 +110,7 @@ pub fn design_search(
             &mut out,
             format!(
                 "  widths and coverage from {} simulated sweeps per layout (coverage ±{:.0}%): \
-                 `ladder design` with more reps (--reps 30) pins the chosen one down; \
-                 calibrated: each sweep's interval widened by the factor that makes 80% of \
-                 them hold the prior's truth, the width a calibrated lab would quote",
+                 `ladder design` with more reps (--reps 30) pins the chosen one down",
                 r.reps,
                 100.0 * (0.16 / r.reps.max(1) as f64).sqrt()
             ),
@@ -153,23 +148,18 @@ fn held_out(out: &mut String, k: f64, report: &DesignReport) {
         })
     };
     let cover = |q: &ladder_fit::QuantitySummary| {
-        let covers = q
-            .coverage80
-            .map_or("-".into(), |c| format!("{:.0}%", 100.0 * c));
-        let calibrated = q
-            .widened_width80
-            .map_or("-".into(), |w| format!("{:.1} points", 100.0 * w));
-        format!("covers {covers}; calibrated {calibrated}")
+        q.coverage80
+            .map_or("-".into(), |c| format!("{:.0}%", 100.0 * c))
     };
     line(
         out,
         format!(
             "  held out, the chosen layout fitted on C ≤ C_max/{k}: the law's error at the top \
-             budget's optimal loss, expected 80% width {} ({}); |law error| − \
-             |baseline error| {} ({}). A lab of this design can show the law within \
-             ±t only if t is above half the law's calibrated width; these hold for the \
-             prior's law and the misfit above, and a lab that misses its law by more gets \
-             wider (docs/config.md)",
+             budget's optimal loss, expected 80% width {} (covers {}); |law error| − \
+             |baseline error| {} (covers {}). A lab of this design can show the law within \
+             ±t only if t is above half the law's width; read these as lower bounds: \
+             nominal widths (calibrated ones run wider where the law misses its runs), \
+             for the prior's law and the misfit above (docs/config.md)",
             width(error),
             cover(error),
             width(margin),
