@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::MinimumRule;
+use ladder_fit::{Approach2Misfit, MinimumRule};
 use ladder_lab::{
     design_text, held_out_factor, load_plan, plan_seeds, simulate_plan, write_json, DesignRequest,
     FitOptions,
@@ -73,6 +73,9 @@ pub struct DesignArgs {
     /// How approach 2 locates each budget's minimum in each fit.
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
     pub approach2_minimum: MinimumRule,
+    /// Whether approach 2's bootstrap in each fit also draws its profiles' misfit.
+    #[arg(long, value_enum, default_value_t = Approach2Misfit::Off)]
+    pub approach2_misfit: Approach2Misfit,
     /// Also fit each seed's runs of every sweep alone (as `ladder fit --per-seed`) and
     /// report how often each seed check passes for a correct sweep: one more fit per seed
     /// per sweep.
@@ -100,6 +103,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
             .unwrap_or(ladder_fit::DEFAULT_K),
         resampling: args.bootstrap_method.resampling(true),
         minimum: args.approach2_minimum,
+        approach2_misfit: args.approach2_misfit,
         ..FitOptions::default()
     };
     let request = DesignRequest {

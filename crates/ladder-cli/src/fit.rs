@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use ladder_core::{FlopCount, ParamCount};
-use ladder_fit::{Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling, TokenUnit};
+use ladder_fit::{
+    Approach2Misfit, Approach2Mode, CsvOptions, FitReport, MinimumRule, Resampling, TokenUnit,
+};
 use ladder_lab::{fit_text, read_inputs, write_json, FitInput};
 
 use crate::exit::{emit, line, Failure};
@@ -70,6 +72,10 @@ pub struct FitOptions {
     /// How approach 2 locates each budget's minimum.
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
     pub approach2_minimum: MinimumRule,
+    /// Whether approach 2's bootstrap also draws the misfit its profiles show beyond the
+    /// seeds' scatter, one term per model (with seeds only).
+    #[arg(long, value_enum, default_value_t = Approach2Misfit::Off)]
+    pub approach2_misfit: Approach2Misfit,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]
     pub budget_tolerance: f64,
@@ -121,6 +127,7 @@ impl FitOptions {
             resampling: self.bootstrap_method.resampling(sweep),
             approach2: self.approach2,
             minimum: self.approach2_minimum,
+            approach2_misfit: self.approach2_misfit,
             budget_tolerance: self.budget_tolerance,
             extrapolate_k: self.extrapolate_k.unwrap_or(ladder_fit::DEFAULT_K),
             predict: self.predict.clone(),

@@ -64,6 +64,25 @@ impl Resampling {
 /// run do not change when family terms are added beside them.
 pub(crate) const FAMILY_STREAMS: u64 = 1 << 32;
 
+/// The first stream of approach 2's terms drawn per model ([`Approach2Misfit::PerModel`]),
+/// apart from the others for the same reason.
+pub(crate) const MODEL_STREAMS: u64 = 4 << 32;
+
+/// Whether approach 2's bootstrap draws, besides the seeds' noise, the misfit its
+/// profiles show beyond it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+#[serde(rename_all = "kebab-case")]
+pub enum Approach2Misfit {
+    /// The seeds' noise only.
+    #[default]
+    Off,
+    /// Also a term per model (one N: every seed and budget of it), one draw per
+    /// resample, of the SD the profiles' parabolas miss their sizes by beyond the seeds'
+    /// scatter (pooled over the profiles' lack-of-fit tests); only with seeds.
+    PerModel,
+}
+
 /// Settings of a bootstrap.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BootstrapOptions {
@@ -77,6 +96,8 @@ pub struct BootstrapOptions {
     pub screen_keep: usize,
     /// What approach 3's bootstrap resamples.
     pub resampling: Resampling,
+    /// Whether approach 2's bootstrap draws its profiles' misfit.
+    pub approach2_misfit: Approach2Misfit,
 }
 
 impl Default for BootstrapOptions {
@@ -86,6 +107,7 @@ impl Default for BootstrapOptions {
             seed: 0,
             screen_keep: 16,
             resampling: Resampling::Pairs,
+            approach2_misfit: Approach2Misfit::Off,
         }
     }
 }

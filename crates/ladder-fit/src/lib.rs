@@ -61,7 +61,9 @@ pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,
 };
-pub use bootstrap::{bootstrap, bootstrap_clusters, BootstrapOptions, Draws, Resampling};
+pub use bootstrap::{
+    bootstrap, bootstrap_clusters, Approach2Misfit, BootstrapOptions, Draws, Resampling,
+};
 pub use calibration::{
     calibrate, draw_like, needed_factor, quantile_range, widen, CalibratedInterval, Calibration,
     CalibrationOptions, NoiseModel, CALIBRATION_RESAMPLES,

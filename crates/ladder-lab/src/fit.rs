@@ -5,9 +5,9 @@ use std::path::Path;
 
 use ladder_core::{FlopCount, ParamCount};
 use ladder_fit::{
-    analyse, seed_agreement, AnalysisOptions, Approach2Mode, BootstrapOptions, Calibration,
-    CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling, SeedAgreement,
-    SeedRuns,
+    analyse, seed_agreement, AnalysisOptions, Approach2Misfit, Approach2Mode, BootstrapOptions,
+    Calibration, CalibrationOptions, ChinchillaLaw, Dataset, FitReport, MinimumRule, Resampling,
+    SeedAgreement, SeedRuns,
 };
 
 use crate::{FitInput, LabError};
@@ -31,6 +31,8 @@ pub struct FitOptions {
     pub approach2: Approach2Mode,
     /// How approach 2 locates each budget's minimum.
     pub minimum: MinimumRule,
+    /// Whether approach 2's bootstrap draws its profiles' misfit.
+    pub approach2_misfit: Approach2Misfit,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     pub budget_tolerance: f64,
     /// Extrapolation test: fit on budgets up to `C_max / k`, predict the larger runs.
@@ -49,6 +51,7 @@ impl Default for FitOptions {
             resampling: Resampling::Sweep,
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
+            approach2_misfit: Approach2Misfit::Off,
             budget_tolerance: 1e-3,
             extrapolate_k: ladder_fit::DEFAULT_K,
             predict: Vec::new(),
@@ -66,6 +69,7 @@ impl FitOptions {
                 resamples: self.bootstrap,
                 seed: self.seed,
                 resampling: self.resampling,
+                approach2_misfit: self.approach2_misfit,
                 ..BootstrapOptions::default()
             },
             approach2: self.approach2,

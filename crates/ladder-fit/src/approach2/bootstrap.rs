@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::budget::sizes;
 use super::{lines, profiles, Approach2Fit, Budget, Columns};
-use crate::bootstrap::{BootstrapOptions, Resampling, FAMILY_STREAMS};
+use crate::bootstrap::{
+    Approach2Misfit, BootstrapOptions, Resampling, FAMILY_STREAMS, MODEL_STREAMS,
+};
 use crate::stats::mean_sd;
 use crate::{Points, Spread};
 
@@ -51,6 +53,10 @@ pub struct Noise {
     /// Pairs of one family's runs behind `shared`.
     #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub shared_pairs: usize,
+    /// With [`Approach2Misfit::PerModel`]: the SD of the term drawn per model (in loss),
+    /// from the profiles' lack-of-fit tests ([`profile_misfit`]); 0 otherwise.
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
+    pub model_misfit: f64,
 }
 
 /// Bootstrap spreads of approach 2's exponents, and the weighted fit.
@@ -120,8 +126,34 @@ fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
             },
             shared: 0.0,
             shared_pairs: 0,
+            model_misfit: 0.0,
         }
     })
+}
+
+/// The SD by which the profiles' parabolas miss their sizes beyond the seeds' scatter:
+/// `τ² = Σ_b df_b·(MS_lack,b − MS_pure,b)/k_b / Σ_b df_b` over the profiles with a
+/// lack-of-fit test (`df_b` = sizes − 3, `k_b` runs per size), cut at 0. Under a term
+/// per size of variance τ² and seed noise σ², a profile's `E[MS_lack] = σ² + k·τ²` and
+/// `E[MS_pure] = σ²` (Draper & Smith §2.1), so each summand estimates τ² without bias.
+/// Read as a misfit per model it also takes in the parabola's own misses of a smooth
+/// asymmetric profile, small within a window of five sizes.
+pub(crate) fn profile_misfit(profiles: &[super::Profile]) -> f64 {
+    let (num, den) =
+        profiles
+            .iter()
+            .filter_map(|p| p.lack_of_fit.as_ref())
+            .fold((0.0, 0.0), |(num, den), t| {
+                let df = t.points.saturating_sub(t.params) as f64;
+                let pure = t.seed_sd * t.seed_sd;
+                let k = t.runs as f64 / t.points as f64;
+                (num + df * (t.f * pure - pure) / k, den + df)
+            });
+    if den > 0.0 {
+        (num / den).max(0.0).sqrt()
+    } else {
+        0.0
+    }
 }
 
 /// The share of a run's seed variance that its family's runs at other budgets share:
@@ -185,6 +217,19 @@ fn resample(
     } else {
         Vec::new()
     };
+    let by_model: Vec<f64> = if noise.model_misfit > 0.0 {
+        let mut model_rng = ChaCha8Rng::seed_from_u64(seed);
+        model_rng.set_stream(MODEL_STREAMS + r as u64);
+        let count = noise.model.iter().max().map_or(0, |m| m + 1);
+        (0..count)
+            .map(|_| {
+                let z: f64 = StandardNormal.sample(&mut model_rng);
+                noise.model_misfit * z
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let own = (1.0 - noise.shared).sqrt();
     let loss: Vec<f64> = c
         .loss
@@ -193,10 +238,11 @@ fn resample(
         .enumerate()
         .map(|(i, (l, sd))| {
             let z: f64 = StandardNormal.sample(&mut rng);
+            let model = by_model.get(noise.model[i]).copied().unwrap_or(0.0);
             if shared.is_empty() {
-                l + sd * z
+                l + sd * z + model
             } else {
-                l + sd * (own * z + noise.shared.sqrt() * shared[noise.family[i]])
+                l + sd * (own * z + noise.shared.sqrt() * shared[noise.family[i]]) + model
             }
         })
         .collect();
@@ -212,11 +258,14 @@ fn resample(
         .collect()
 }
 
-/// What one resample draws: each run's SD, its family, and the family's share.
+/// What one resample draws: each run's SD, its family, the family's share, each run's
+/// model and the SD of the term per model.
 struct Draw {
     sd: Vec<f64>,
     family: Vec<usize>,
     shared: f64,
+    model: Vec<usize>,
+    model_misfit: f64,
 }
 
 /// Bootstraps approach 2 as fitted in `fit` (unweighted, from [`super::fit_approach2`])
@@ -260,10 +309,15 @@ pub fn bootstrap_approach2(
     if wild && family.len() == sd.len() {
         (noise.shared, noise.shared_pairs) = shared_share(&c, budgets, &sd, &family);
     }
+    if options.approach2_misfit == Approach2Misfit::PerModel && noise.from == "seeds" {
+        noise.model_misfit = profile_misfit(&fit.profiles);
+    }
     let draw = Draw {
         sd,
         family,
         shared: noise.shared,
+        model: crate::family_ids(c.n.iter().map(|n| n.to_bits())),
+        model_misfit: noise.model_misfit,
     };
     let draws: Vec<Option<Vec<[f64; 2]>>> = (0..options.resamples)
         .into_par_iter()

@@ -282,6 +282,31 @@ mod tests {
     }
 
     #[test]
+    fn the_profiles_misfit_is_their_lack_of_fit_beyond_the_seeds() {
+        // As above: MS_lack = 70a², MS_pure = 2e², two runs a size, so the misfit per size
+        // is τ² = (70a² − 2e²)/2 = 35a² − e²; pooled over profiles by their dof.
+        let profile = |a: f64, e: f64| {
+            let means: Vec<f64> = [1.0, -4.0, 6.0, -4.0, 1.0]
+                .into_iter()
+                .enumerate()
+                .map(|(j, w)| 3.0 + 0.1 * (j as f64 - 2.0).powi(2) + a * w)
+                .collect();
+            two_seed_profile(&means, e)
+        };
+        let tau = bootstrap::profile_misfit(&[profile(0.01, 0.01)]);
+        assert!((tau - (35e-4f64 - 1e-4).sqrt()).abs() < 1e-9, "{tau}");
+        // Two profiles of equal dof: their τ² averaged.
+        let both = bootstrap::profile_misfit(&[profile(0.01, 0.01), profile(0.02, 0.01)]);
+        let want = ((35e-4 - 1e-4 + 35.0 * 4e-4 - 1e-4) / 2.0f64).sqrt();
+        assert!((both - want).abs() < 1e-9, "{both} {want}");
+        // Within the seeds' scatter: none; without a test (no seeds): none.
+        assert_eq!(bootstrap::profile_misfit(&[profile(0.001, 0.01)]), 0.0);
+        let mut untested = profile(0.01, 0.01);
+        untested.lack_of_fit = None;
+        assert_eq!(bootstrap::profile_misfit(&[untested]), 0.0);
+    }
+
+    #[test]
     fn weighted_line_recovers_a_line_and_follows_the_weights() {
         let x = [0.0, 1.0, 2.0, 3.0];
         let y = [1.0, 3.0, 5.0, 7.0];
