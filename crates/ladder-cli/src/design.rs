@@ -74,7 +74,7 @@ pub struct DesignArgs {
     #[arg(long, value_enum, default_value_t = MinimumRule::Local)]
     pub approach2_minimum: MinimumRule,
     /// Whether approach 2's bootstrap in each fit also draws its profiles' misfit.
-    #[arg(long, value_enum, default_value_t = Approach2Misfit::Off)]
+    #[arg(long, value_enum, default_value_t = Approach2Misfit::Auto)]
     pub approach2_misfit: Approach2Misfit,
     /// Also fit each seed's runs of every sweep alone (as `ladder fit --per-seed`) and
     /// report how often each seed check passes for a correct sweep: one more fit per seed

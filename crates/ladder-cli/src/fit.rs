@@ -74,7 +74,7 @@ pub struct FitOptions {
     pub approach2_minimum: MinimumRule,
     /// Whether approach 2's bootstrap also draws the misfit its profiles show beyond the
     /// seeds' scatter, one term per model (with seeds only).
-    #[arg(long, value_enum, default_value_t = Approach2Misfit::Off)]
+    #[arg(long, value_enum, default_value_t = Approach2Misfit::Auto)]
     pub approach2_misfit: Approach2Misfit,
     /// Budget labels within this relative difference form one IsoFLOP budget.
     #[arg(long, default_value_t = 1e-3)]

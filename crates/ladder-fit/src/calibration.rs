@@ -416,6 +416,18 @@ pub fn calibrate(
     let mut analysis = options.analysis.clone();
     // The simulated sweeps are read for the calibrated quantities only.
     analysis.kaplan = false;
+    // Each simulated sweep's approach 2 draws the profiles' misfit exactly when the real
+    // fit's did, so that its factors widen an interval built as the real one was.
+    let drew = fit
+        .approach2
+        .as_ref()
+        .and_then(|a| a.noise.as_ref())
+        .is_some_and(|n| n.model_misfit > 0.0);
+    analysis.bootstrap.approach2_misfit = if drew {
+        crate::Approach2Misfit::PerModel
+    } else {
+        crate::Approach2Misfit::Off
+    };
     analysis.bootstrap.resamples = analysis.bootstrap.resamples.min(CALIBRATION_RESAMPLES);
     let top = data.budgets.iter().copied().fold(0.0, f64::max);
     let mut named = quantities(&law, top);
@@ -717,6 +729,49 @@ mod tests {
         let single = draw_like(&sweep(&law, 12, 1), &law, &truth, 7, 0);
         let fit = analyse(&single, &analysis).unwrap();
         assert_eq!(NoiseModel::of_report(&fit), None);
+    }
+
+    #[test]
+    fn approach2s_bootstrap_draws_the_misfit_by_model_its_profiles_show() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let design = sweep(&law, 12, 3);
+        let fit = |data: &Dataset, misfit: crate::Approach2Misfit| {
+            let analysis = AnalysisOptions {
+                bootstrap: BootstrapOptions {
+                    resamples: 60,
+                    resampling: crate::Resampling::WildFamilies,
+                    approach2_misfit: misfit,
+                    ..BootstrapOptions::default()
+                },
+                kaplan: false,
+                ..AnalysisOptions::default()
+            };
+            analyse(data, &analysis).unwrap().approach2.unwrap()
+        };
+        let width = |a: &crate::Approach2Json| {
+            let [lo, hi] = a.intervals.ci80["ratio"];
+            hi / lo
+        };
+        // A misfit of 1% per model against 0.3% of seed noise: the profiles see it, and
+        // approach 2's intervals widen for it.
+        let missed = draw_like(&design, &law, &noise(0.003, 0.0, 0.0, 0.01), 9, 0);
+        let off = fit(&missed, crate::Approach2Misfit::Off);
+        let on = fit(&missed, crate::Approach2Misfit::PerModel);
+        assert!(crate::profiles_reject(&off.fit.profiles));
+        let tau = on.noise.as_ref().unwrap().model_misfit;
+        assert_eq!(off.noise.as_ref().unwrap().model_misfit, 0.0);
+        assert!(tau > 0.003, "{tau}");
+        assert!(width(&on) > width(&off), "{} {}", width(&on), width(&off));
+        assert_eq!(fit(&missed, crate::Approach2Misfit::Auto), on);
+        // Seed noise alone: `auto` draws the term only if the pooled test rejects.
+        let clean = draw_like(&design, &law, &noise(0.003, 0.0, 0.0, 0.0), 9, 0);
+        let auto = fit(&clean, crate::Approach2Misfit::Auto);
+        let want = if crate::profiles_reject(&auto.fit.profiles) {
+            fit(&clean, crate::Approach2Misfit::PerModel)
+        } else {
+            fit(&clean, crate::Approach2Misfit::Off)
+        };
+        assert_eq!(auto, want);
     }
 
     #[test]

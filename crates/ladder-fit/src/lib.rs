@@ -57,6 +57,7 @@ pub use approach2::{
     bootstrap_approach2, fit_approach2, group_budgets, group_planned, Approach2Bootstrap,
     Approach2Fit, Budget, MinimumRule, Noise, Profile, Reading, NEIGHBOURS,
 };
+pub use approach2::{pooled_lack_of_fit, profiles_reject};
 pub use approach3::{
     bootstrap_approach3, fit_approach3, Approach3Bootstrap, Approach3Fit, Approach3Options,
     StartGrid,

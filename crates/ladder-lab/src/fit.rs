@@ -51,7 +51,7 @@ impl Default for FitOptions {
             resampling: Resampling::Sweep,
             approach2: Approach2Mode::Auto,
             minimum: MinimumRule::Local,
-            approach2_misfit: Approach2Misfit::Off,
+            approach2_misfit: Approach2Misfit::Auto,
             budget_tolerance: 1e-3,
             extrapolate_k: ladder_fit::DEFAULT_K,
             predict: Vec::new(),

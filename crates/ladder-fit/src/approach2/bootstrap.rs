@@ -131,6 +131,33 @@ fn noise(c: &Columns, budgets: &[Budget], fit: &Approach2Fit) -> Option<Noise> {
     })
 }
 
+/// Whether the profiles' pooled lack-of-fit test rejects at 0.05: `F = (Σ SS_lack / Σ
+/// df_lack) / (Σ SS_pure / Σ df_pure)` over the profiles with a test, on
+/// `(Σ df_lack, Σ df_pure)` degrees of freedom. `false` without a test.
+pub fn profiles_reject(profiles: &[super::Profile]) -> bool {
+    pooled_lack_of_fit(profiles).is_some_and(|(_, p)| p < 0.05)
+}
+
+/// The profiles' pooled lack-of-fit F and its p-value (see [`profiles_reject`]).
+pub fn pooled_lack_of_fit(profiles: &[super::Profile]) -> Option<(f64, f64)> {
+    use statrs::distribution::{ContinuousCDF, FisherSnedecor};
+    let [lack, df_lack, pure, df_pure] = profiles
+        .iter()
+        .filter_map(|p| p.lack_of_fit.as_ref())
+        .fold([0.0; 4], |[l, dl, p, dp], t| {
+            let df = t.points.saturating_sub(t.params) as f64;
+            let dfp = t.runs.saturating_sub(t.points) as f64;
+            let ms_pure = t.seed_sd * t.seed_sd;
+            [l + t.f * ms_pure * df, dl + df, p + ms_pure * dfp, dp + dfp]
+        });
+    if !(df_lack > 0.0 && df_pure > 0.0 && pure > 0.0) {
+        return None;
+    }
+    let f = (lack / df_lack) / (pure / df_pure);
+    let p = FisherSnedecor::new(df_lack, df_pure).ok()?.sf(f);
+    Some((f, p))
+}
+
 /// The SD by which the profiles' parabolas miss their sizes beyond the seeds' scatter:
 /// `τ² = Σ_b df_b·(MS_lack,b − MS_pure,b)/k_b / Σ_b df_b` over the profiles with a
 /// lack-of-fit test (`df_b` = sizes − 3, `k_b` runs per size), cut at 0. Under a term
@@ -309,7 +336,12 @@ pub fn bootstrap_approach2(
     if wild && family.len() == sd.len() {
         (noise.shared, noise.shared_pairs) = shared_share(&c, budgets, &sd, &family);
     }
-    if options.approach2_misfit == Approach2Misfit::PerModel && noise.from == "seeds" {
+    let draw_misfit = match options.approach2_misfit {
+        Approach2Misfit::Off => false,
+        Approach2Misfit::PerModel => true,
+        Approach2Misfit::Auto => profiles_reject(&fit.profiles),
+    };
+    if draw_misfit && noise.from == "seeds" {
         noise.model_misfit = profile_misfit(&fit.profiles);
     }
     let draw = Draw {

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::stats::polyfit;
 use crate::{FitError, Points};
 
-pub use bootstrap::{bootstrap_approach2, Approach2Bootstrap, Noise};
+pub use bootstrap::{
+    bootstrap_approach2, pooled_lack_of_fit, profiles_reject, Approach2Bootstrap, Noise,
+};
 pub use budget::{group_budgets, group_planned, Budget};
 pub use profile::{MinimumRule, Profile, NEIGHBOURS};
 pub use reading::Reading;
