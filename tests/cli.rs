@@ -885,6 +885,28 @@ fn design_draws_the_priors_misfit_and_warns_without_it() {
     assert!(!simulate("results/lab-cpu-d2-wide/fit.json", &none).contains(warning));
 }
 
+/// Approach 2's bootstrap draws the profiles' misfit where their pooled lack-of-fit test
+/// rejects (results/lab-cpu-knob: F 5.8) and says so, and not where it does not
+/// (results/lab-cpu: F 0.99); `--approach2-misfit off` never draws it.
+#[test]
+fn approach2_draws_the_profiles_misfit_only_where_they_reject() {
+    let fit = |lab: &str, extra: &[&str]| {
+        let sweep = root().join(lab).join("sweep.h5");
+        let mut args = vec!["fit", sweep.to_str().unwrap(), "--bootstrap", "40"];
+        args.extend(extra);
+        let out = ladder(&args);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        stdout
+    };
+    let said = "per model: the profiles miss their sizes by more than the seeds scatter";
+    let knob = fit("results/lab-cpu-knob", &[]);
+    assert!(knob.contains(said), "{knob}");
+    assert!(knob.contains("pooled lack-of-fit F 5.84"), "{knob}");
+    assert!(!fit("results/lab-cpu-knob", &["--approach2-misfit", "off"]).contains(said));
+    assert!(!fit("results/lab-cpu", &[]).contains(said));
+}
+
 /// `ladder design` simulates a config's sweeps and prints what they can tell.
 #[test]
 fn design_prints_bias_width_and_coverage() {

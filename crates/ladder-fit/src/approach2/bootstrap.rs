@@ -53,8 +53,8 @@ pub struct Noise {
     /// Pairs of one family's runs behind `shared`.
     #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub shared_pairs: usize,
-    /// With [`Approach2Misfit::PerModel`]: the SD of the term drawn per model (in loss),
-    /// from the profiles' lack-of-fit tests ([`profile_misfit`]); 0 otherwise.
+    /// The SD of the term drawn per model (in loss), from the profiles' lack-of-fit
+    /// tests ([`profile_misfit`]), where [`Approach2Misfit`] drew it; 0 otherwise.
     #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub model_misfit: f64,
 }

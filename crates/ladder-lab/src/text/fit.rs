@@ -595,8 +595,17 @@ fn approach2_bootstrap(f: &mut String, a2: &Approach2Json) {
             } else {
                 String::new()
             };
+            let misfit = match ladder_fit::pooled_lack_of_fit(&a2.fit.profiles) {
+                Some((f, p)) if n.model_misfit > 0.0 => format!(
+                    ", and {:.4} per model: the profiles miss their sizes by more than the \
+                     seeds scatter (pooled lack-of-fit F {f:.2}, p {p:.1e}), a misfit every \
+                     seed of a size shares",
+                    n.model_misfit
+                ),
+                _ => String::new(),
+            };
             format!(
-                "noise sd {:.4} per run from the {} ({} dof){by_budget}{shared}",
+                "noise sd {:.4} per run from the {} ({} dof){by_budget}{shared}{misfit}",
                 n.sd, n.from, n.dof
             )
         },
