@@ -321,6 +321,55 @@ mod tests {
     }
 
     #[test]
+    fn a_cubics_minimum_is_its_local_minimum() {
+        // x³ − 3x: stationary at ±1, the minimum at +1; its mirror at −1; x³ + x has none.
+        assert_eq!(profile::minimum([0.0, -3.0, 0.0], Some(1.0)), Some(1.0));
+        assert_eq!(profile::minimum([0.0, 3.0, 0.0], Some(-1.0)), Some(-1.0));
+        assert_eq!(profile::minimum([0.0, 1.0, 0.0], Some(1.0)), None);
+        // Without a cubic term, the parabola's vertex.
+        assert_eq!(profile::minimum([1.0, -4.0, 1.0], None), Some(2.0));
+        assert_eq!(profile::minimum([1.0, -4.0, 1.0], Some(0.0)), Some(2.0));
+    }
+
+    /// The exact pooled depth-2 law (α 0.34, β 0.86: an asymmetric profile) at the top
+    /// budget of configs/lab-gpu.toml's design, its seven sizes: a cubic through every size
+    /// reads the minimum within 2% in N; the local parabola reads it 6% low.
+    #[test]
+    fn a_cubic_through_every_size_reads_an_asymmetric_profile_nearly_unbiased() {
+        let law = ChinchillaLaw {
+            e: 1.1853,
+            a: 18.536,
+            alpha: 0.33562,
+            b: 89249.0,
+            beta: 0.86151,
+        };
+        let c = 3.981e13;
+        let sizes = [
+            186560.0, 260736.0, 445952.0, 680320.0, 963840.0, 1678336.0, 2589440.0,
+        ];
+        let pts: Vec<Point> = sizes
+            .iter()
+            .map(|&n| Point {
+                n,
+                d: c / (6.0 * n),
+                loss: law.loss(n, c / (6.0 * n)),
+            })
+            .collect();
+        let points = Points::new(pts).unwrap();
+        let columns = Columns::of(&points);
+        let budgets = group_budgets(&vec![c; sizes.len()], 1e-3);
+        let read = |rule| {
+            let p = profiles(&columns, &columns.loss, &budgets, rule)
+                .unwrap()
+                .swap_remove(0);
+            (p.n_opt.unwrap() / law.compute_optimal(c).0).ln()
+        };
+        let (local, cubic) = (read(MinimumRule::Local), read(MinimumRule::Cubic));
+        assert!(cubic.abs() < 0.02, "cubic {cubic}");
+        assert!(local < -0.05, "local {local}");
+    }
+
+    #[test]
     fn recovers_the_exponent_of_a_known_law_and_flags_edge_minima() {
         let law = ChinchillaLaw::HOFFMANN_ROUNDED;
         let mut pts = Vec::new();

@@ -37,6 +37,11 @@ pub enum MinimumRule {
     Nearest,
     /// One parabola through every point of the budget (for comparison).
     AllPoints,
+    /// A cubic in `ln N` through every point of the budget, its minimum the cubic's local
+    /// minimum: no window chosen by the noise, and the profile's leading asymmetry taken
+    /// in (a budget of fewer than five sizes gets the parabola through all). Edges as
+    /// `Local`.
+    Cubic,
 }
 
 impl MinimumRule {
@@ -45,7 +50,7 @@ impl MinimumRule {
         match self {
             MinimumRule::Local => NEIGHBOURS,
             MinimumRule::Nearest => 1,
-            MinimumRule::AllPoints => usize::MAX,
+            MinimumRule::AllPoints | MinimumRule::Cubic => usize::MAX,
         }
     }
 }
@@ -59,9 +64,13 @@ pub struct Profile {
     pub c: f64,
     /// Points the parabolas used.
     pub points: usize,
-    /// `loss ≈ c0 + c1·ln N + c2·(ln N)²`.
+    /// `loss ≈ c0 + c1·ln N + c2·(ln N)²` (plus `cubic_log_n·(ln N)³` under
+    /// [`MinimumRule::Cubic`]).
     #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_n: [f64; 3],
+    /// Under [`MinimumRule::Cubic`]: the coefficient of `(ln N)³`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cubic_log_n: Option<f64>,
     /// The same against `ln D` (its curvature is checked, as the profile's in `ln N` is).
     #[serde(deserialize_with = "crate::json::numbers")]
     pub coeffs_log_d: [f64; 3],
@@ -110,6 +119,53 @@ impl Profile {
     pub fn usable(&self) -> bool {
         self.n_opt.is_some() && self.d_opt.is_some() && !self.edge
     }
+
+    /// The fitted curve's loss at `ln N`.
+    pub fn loss_at(&self, ln_n: f64) -> f64 {
+        curve_at(self.coeffs_log_n, self.cubic_log_n, ln_n)
+    }
+}
+
+/// `c0 + c1·x + c2·x² (+ c3·x³)`.
+fn curve_at(c: [f64; 3], cubic: Option<f64>, x: f64) -> f64 {
+    c[0] + c[1] * x + c[2] * x * x + cubic.map_or(0.0, |c3| c3 * x * x * x)
+}
+
+/// The curve `rule` fits through `(x, y)`: a parabola's coefficients, and under
+/// [`MinimumRule::Cubic`] with five distinct `x` or more the cubic's `x³` coefficient.
+pub(crate) fn fit_curve(
+    x: &[f64],
+    y: &[f64],
+    rule: MinimumRule,
+) -> Option<([f64; 3], Option<f64>)> {
+    let mut distinct: Vec<f64> = x.to_vec();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    if rule == MinimumRule::Cubic && distinct.len() >= 5 {
+        let c = polyfit(x, y, 3)?;
+        return Some(([c[0], c[1], c[2]], Some(c[3])));
+    }
+    let c = polyfit(x, y, 2)?;
+    Some(([c[0], c[1], c[2]], None))
+}
+
+/// The curve's minimum: a parabola's vertex if convex, a cubic's local minimum if it has
+/// one.
+pub(crate) fn minimum(c: [f64; 3], cubic: Option<f64>) -> Option<f64> {
+    let Some(c3) = cubic.filter(|c3| *c3 != 0.0) else {
+        return vertex(c);
+    };
+    // Roots of 3·c3·x² + 2·c2·x + c1, the stable way; the minimum is the one where
+    // 2·c2 + 6·c3·x > 0.
+    let (a, b, k) = (3.0 * c3, 2.0 * c[2], c[1]);
+    let disc = b * b - 4.0 * a * k;
+    if disc.is_nan() || disc <= 0.0 {
+        return None;
+    }
+    let q = -0.5 * (b + b.signum() * disc.sqrt());
+    [q / a, k / q]
+        .into_iter()
+        .find(|x| x.is_finite() && 2.0 * c[2] + 6.0 * c3 * x > 0.0)
 }
 
 /// A size's loss averaged over its runs (its seeds).
@@ -127,6 +183,9 @@ fn window<'s>(sizes: &'s [Size], loss: &[f64], rule: MinimumRule) -> (&'s [Size]
         .min_by(|&a, &b| mean(&sizes[a]).total_cmp(&mean(&sizes[b])))
         .unwrap_or(0);
     let edge = lowest == 0 || lowest + 1 == sizes.len();
+    if rule == MinimumRule::Cubic {
+        return (sizes, edge);
+    }
     // Three sizes at least: at an edge, the three nearest it.
     let side = rule.neighbours();
     let lo = lowest
@@ -164,20 +223,19 @@ pub(crate) fn locate(
         .flat_map(|s| s.indices.iter().copied())
         .collect();
     let y: Vec<f64> = idx.iter().map(|&i| loss[i]).collect();
-    let parabola = |x: &[f64]| -> Result<[f64; 3], FitError> {
-        let c = polyfit(x, &y, 2).ok_or_else(narrow)?;
-        Ok([c[0], c[1], c[2]])
-    };
     let log_n: Vec<f64> = idx.iter().map(|&i| n[i].ln()).collect();
     let log_d: Vec<f64> = idx.iter().map(|&i| d[i].ln()).collect();
-    let (cn, cd) = (parabola(&log_n)?, parabola(&log_d)?);
+    let (cn, cubic) = fit_curve(&log_n, &y, rule).ok_or_else(narrow)?;
+    let cd = polyfit(&log_d, &y, 2).ok_or_else(narrow)?;
+    let cd = [cd[0], cd[1], cd[2]];
+    let params = 3 + usize::from(cubic.is_some());
     let residuals: Vec<f64> = log_n
         .iter()
         .zip(&y)
-        .map(|(x, y)| y - (cn[0] + cn[1] * x + cn[2] * x * x))
+        .map(|(x, y)| y - curve_at(cn, cubic, *x))
         .collect();
     let rss = residuals.iter().map(|r| r * r).sum();
-    let r2 = r_squared(used, loss, cn);
+    let r2 = r_squared(used, loss, cn, cubic);
     // Each size's runs, as positions in `residuals` (which follow `used`'s order).
     let mut next = 0;
     let groups: Vec<Vec<usize>> = used
@@ -188,8 +246,8 @@ pub(crate) fn locate(
             g
         })
         .collect();
-    let lack_of_fit = LackOfFit::new(&residuals, &groups, 3);
-    let xn = vertex(cn);
+    let lack_of_fit = LackOfFit::new(&residuals, &groups, params);
+    let xn = minimum(cn, cubic);
     // D at the minimum is the budget's own D there, on the line its runs trace (under
     // N = non-embedding not `C/6N`), so that the minimum is a point of the profile: a
     // separate parabola in ln D puts its vertex elsewhere wherever the profile is not
@@ -201,25 +259,26 @@ pub(crate) fn locate(
         c: budget.c,
         points: idx.len(),
         coeffs_log_n: cn,
+        cubic_log_n: cubic,
         coeffs_log_d: cd,
         n_opt: xn.map(f64::exp),
         d_opt: xn.map(|x| path.log_d(x).exp()),
-        loss_min: xn.map(|x| cn[0] + cn[1] * x + cn[2] * x * x),
+        loss_min: xn.map(|x| curve_at(cn, cubic, x)),
         n_range,
         window: [used[0].ln_n.exp(), used[used.len() - 1].ln_n.exp()],
         edge,
         r2,
         lack_of_fit,
         ln_n_opt_se: None,
-        warnings: warnings([cn, cd], xn, n_range, edge),
-        residuals: (rss, idx.len().saturating_sub(3)),
+        warnings: warnings([cn, cd], cubic, xn, n_range, edge),
+        residuals: (rss, idx.len().saturating_sub(params)),
     })
 }
 
 /// R² of the parabola `c` (in `ln N`) over the mean loss of each size in `used`; `None`
 /// when those means do not vary, or are only three (a parabola passes through them).
-fn r_squared(used: &[Size], loss: &[f64], c: [f64; 3]) -> Option<f64> {
-    if used.len() <= 3 {
+fn r_squared(used: &[Size], loss: &[f64], c: [f64; 3], cubic: Option<f64>) -> Option<f64> {
+    if used.len() <= 3 + usize::from(cubic.is_some()) {
         return None;
     }
     let means: Vec<(f64, f64)> = used.iter().map(|s| (s.ln_n, mean_loss(s, loss))).collect();
@@ -227,15 +286,30 @@ fn r_squared(used: &[Size], loss: &[f64], c: [f64; 3]) -> Option<f64> {
     let total: f64 = means.iter().map(|p| (p.1 - mean).powi(2)).sum();
     let rss: f64 = means
         .iter()
-        .map(|&(x, y)| (y - (c[0] + c[1] * x + c[2] * x * x)).powi(2))
+        .map(|&(x, y)| (y - curve_at(c, cubic, x)).powi(2))
         .sum();
     (total > 0.0).then(|| 1.0 - rss / total)
 }
 
 /// What is doubtful about a profile with parabolas `coeffs` (in `ln N`, `ln D`).
-fn warnings(coeffs: [[f64; 3]; 2], xn: Option<f64>, n_range: [f64; 2], edge: bool) -> Vec<String> {
+fn warnings(
+    coeffs: [[f64; 3]; 2],
+    cubic: Option<f64>,
+    xn: Option<f64>,
+    n_range: [f64; 2],
+    edge: bool,
+) -> Vec<String> {
     let mut warnings = Vec::new();
+    if cubic.is_some() && xn.is_none() {
+        warnings.push(
+            "the cubic against log N has no local minimum: left out of the fit of the exponent"
+                .into(),
+        );
+    }
     for (c, what) in coeffs.iter().zip(["N", "D"]) {
+        if what == "N" && cubic.is_some() {
+            continue;
+        }
         if c[2] <= 0.0 {
             warnings.push(format!(
                 "the profile against log {what} is not convex (curvature {:.3e}): no minimum, \

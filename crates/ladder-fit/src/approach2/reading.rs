@@ -12,9 +12,8 @@
 //! parabolas, the same (weighted) lines through the minima, on the law's noise-free
 //! losses.
 
-use super::profile::vertex;
+use super::profile::{fit_curve, minimum};
 use super::{Approach2Fit, Budget};
-use crate::stats::polyfit;
 use crate::{ChinchillaLaw, IsoPath, Points};
 
 /// Approach 2's fit, with what it needs to be repeated on a law's losses.
@@ -96,9 +95,9 @@ impl Reading {
             .map(|UsedProfile { window, path }| {
                 let x: Vec<f64> = window.iter().map(|p| p.0.ln()).collect();
                 let y: Vec<f64> = window.iter().map(|&(n, d)| law.loss(n, d)).collect();
-                let c = polyfit(&x, &y, 2)?;
-                let vertex = vertex([c[0], c[1], c[2]])?;
-                Some([vertex, path.log_d(vertex)])
+                let (c, cubic) = fit_curve(&x, &y, self.fit.rule)?;
+                let x = minimum(c, cubic)?;
+                Some([x, path.log_d(x)])
             })
             .collect::<Option<Vec<_>>>()?;
         let refit = self

@@ -474,6 +474,7 @@ fn approach2(f: &mut String, a2: &Approach2Json, report: &FitReport) {
             "each minimum from a parabola through the lowest size and 1 on each side".into()
         }
         MinimumRule::AllPoints => "each minimum from a parabola through every point".into(),
+        MinimumRule::Cubic => "each minimum from a cubic through every point".into(),
     };
     line(
         f,

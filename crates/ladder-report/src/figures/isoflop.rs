@@ -92,12 +92,10 @@ impl Figure for IsoFlopProfiles<'_> {
                     .find(|p| (p.c / budget.c - 1.0).abs() < 1e-3)
             });
             let Some(profile) = profile else { continue };
-            let [c0, c1, c2] = profile.coeffs_log_n;
             let span = profile.n_range[0] / 1.4..profile.n_range[1] * 1.4;
-            let parabola = log_grid(&span, 60).into_iter().map(|n| {
-                let l = n.ln();
-                (n, c0 + c1 * l + c2 * l * l)
-            });
+            let parabola = log_grid(&span, 60)
+                .into_iter()
+                .map(|n| (n, profile.loss_at(n.ln())));
             let inside = |(n, l): &(f64, f64)| x.contains(n) && y.contains(l);
             chart.draw_series(LineSeries::new(
                 parabola.filter(inside),
