@@ -163,3 +163,29 @@ fn bad_report_arguments_exit_2() {
         &["--bootstrap"],
     );
 }
+
+/// The page says when approach 2's bootstrap drew the profiles' misfit
+/// (results/lab-cpu-knob, whose profiles reject) and not otherwise (results/lab-cpu).
+#[test]
+fn the_page_says_when_approach_2_drew_the_profiles_misfit() {
+    let page = |lab: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("report");
+        let lab = root().join(lab);
+        let rep = ladder(&[
+            "report",
+            lab.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--bootstrap",
+            "40",
+        ]);
+        assert!(rep.status.success(), "{}", text(&rep).1);
+        std::fs::read_to_string(out.join("index.html")).unwrap()
+    };
+    let said = "Besides the seeds' noise it drew a term of SD";
+    let knob = page("results/lab-cpu-knob");
+    assert!(knob.contains(said));
+    assert!(knob.contains("each from a parabola around the lowest size"));
+    assert!(!page("results/lab-cpu").contains(said));
+}

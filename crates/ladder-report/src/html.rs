@@ -209,15 +209,35 @@ impl Page<'_> {
                         }
                     )
                 });
+                let misfit =
+                    a2.noise
+                        .as_ref()
+                        .filter(|n| n.model_misfit > 0.0)
+                        .map_or(String::new(), |n| {
+                            format!(
+                                " Besides the seeds' noise it drew a term of SD {} per model: the \
+                             profiles miss their sizes by more than the seeds scatter, a misfit \
+                             every seed of a size shares.",
+                                num(n.model_misfit)
+                            )
+                        });
+                let curve = match a2.fit.rule {
+                    ladder_fit::MinimumRule::Local => "a parabola around the lowest size",
+                    ladder_fit::MinimumRule::Nearest => {
+                        "a parabola through the lowest size and its nearest on each side"
+                    }
+                    ladder_fit::MinimumRule::AllPoints => "a parabola through every size",
+                    ladder_fit::MinimumRule::Cubic => "a cubic through every size",
+                };
                 let top = a2.fit.top_budget();
                 let [_, _, ratio] = a2.fit.optimum_at(top);
                 let _ = writeln!(
                     h,
-                    "<p>Approach 2 (IsoFLOP minima, each from a parabola around the lowest \
-                     size; {} budgets with a bracketed minimum): N_opt ∝ C^a with a = {} \
+                    "<p>Approach 2 (IsoFLOP minima, each from {curve}; {} budgets with a \
+                     bracketed minimum): N_opt ∝ C^a with a = {} \
                      (95% {}), D_opt ∝ C^b with b = {} (95% {}). Hoffmann et al. 2022 found \
                      a ≈ b ≈ 0.5. At the top budget, C = {}, its lines put D*/N* at {} (80% {}), \
-                     without assuming L(N, D)'s form.{failed}</p>",
+                     without assuming L(N, D)'s form.{failed}{misfit}</p>",
                     a2.fit.budgets_used,
                     num(a2.fit.a),
                     interval(a2.intervals.ci95.get("a")),
