@@ -183,6 +183,11 @@ pub struct DesignReport {
     /// How often the seed checks passed, when asked for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_checks: Option<SeedChecks>,
+    /// Fitted sweeps whose approach-2 bootstrap drew the profiles' misfit
+    /// ([`crate::Approach2Misfit`]): where their pooled lack-of-fit test rejected, under
+    /// the default.
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
+    pub approach2_misfit_drawn: usize,
 }
 
 /// How often each check of the seeds' own fits passed across the simulated sweeps of a
@@ -509,6 +514,15 @@ pub fn simulate(
             agreement("approach2_of_law", &ok, |r| r.approach2_of_law.as_ref()),
         ],
         seed_checks,
+        approach2_misfit_drawn: ok
+            .iter()
+            .filter(|r| {
+                r.approach2
+                    .as_ref()
+                    .and_then(|a| a.noise.as_ref())
+                    .is_some_and(|n| n.model_misfit > 0.0)
+            })
+            .count(),
     }
 }
 
@@ -904,6 +918,38 @@ mod tests {
             power_law.holds + power_law.does_not_hold + power_law.cannot_tell,
             6
         );
+    }
+
+    /// A misfit by model well beyond the seed noise: every sweep's profiles reject, so
+    /// approach 2's bootstrap draws it in each (under the default), and in none when off.
+    #[test]
+    fn the_report_counts_the_sweeps_whose_approach_2_drew_the_misfit() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let options = |misfit: crate::Approach2Misfit| SimulationOptions {
+            noise: 0.002,
+            family_noise: 0.0,
+            misfit: 0.0,
+            model_misfit: 0.01,
+            seeds: 3,
+            reps: 3,
+            seed: 5,
+            analysis: AnalysisOptions {
+                bootstrap: BootstrapOptions {
+                    resamples: 20,
+                    approach2_misfit: misfit,
+                    ..BootstrapOptions::default()
+                },
+                kaplan: false,
+                ..AnalysisOptions::default()
+            },
+            per_seed: false,
+            calibrate: 0,
+        };
+        let auto = simulate(&design(&law), &law, &options(crate::Approach2Misfit::Auto));
+        assert_eq!(auto.failed, 0);
+        assert_eq!(auto.approach2_misfit_drawn, 3);
+        let off = simulate(&design(&law), &law, &options(crate::Approach2Misfit::Off));
+        assert_eq!(off.approach2_misfit_drawn, 0);
     }
 
     #[test]

@@ -432,6 +432,17 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
             ),
         );
     }
+    if report.approach2_misfit_drawn > 0 {
+        line(
+            &mut out,
+            format!(
+                "  approach 2's bootstrap drew the profiles' misfit (their pooled lack-of-fit \
+                 test rejected) in {} of {} fitted sweeps",
+                report.approach2_misfit_drawn,
+                report.reps - report.failed
+            ),
+        );
+    }
     if let Some(c) = &report.seed_checks {
         let pct = |v: f64| format!("{:.0}%", 100.0 * v);
         line(
