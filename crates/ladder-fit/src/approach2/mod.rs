@@ -261,19 +261,24 @@ mod tests {
         assert!(r2 < 0.5, "{r2}");
     }
 
+    /// Five sizes equally spaced in ln N around a parabola, each mean moved by `a` times
+    /// (1, −4, 6, −4, 1), which no parabola absorbs (orthogonal to 1, x, x²), two seeds
+    /// ±e about each mean.
+    fn zigzag_profile(a: f64, e: f64) -> Profile {
+        let means: Vec<f64> = [1.0, -4.0, 6.0, -4.0, 1.0]
+            .into_iter()
+            .enumerate()
+            .map(|(j, w)| 3.0 + 0.1 * (j as f64 - 2.0).powi(2) + a * w)
+            .collect();
+        two_seed_profile(&means, e)
+    }
+
     #[test]
     fn a_profiles_lack_of_fit_weighs_the_parabolas_misfit_against_the_seeds() {
         // Five sizes equally spaced in ln N around a parabola, each mean moved by `a`
         // times (1, −4, 6, −4, 1), which no parabola absorbs (orthogonal to 1, x, x²),
         // two seeds ±e about each mean. MS_lack = 2·70a²/2, MS_pure = 10e²/5: F = 35a²/e².
-        let profile = |a: f64, e: f64| {
-            let means: Vec<f64> = [1.0, -4.0, 6.0, -4.0, 1.0]
-                .into_iter()
-                .enumerate()
-                .map(|(j, w)| 3.0 + 0.1 * (j as f64 - 2.0).powi(2) + a * w)
-                .collect();
-            two_seed_profile(&means, e).lack_of_fit.unwrap()
-        };
+        let profile = |a: f64, e: f64| zigzag_profile(a, e).lack_of_fit.unwrap();
         let misses = profile(0.01, 0.01);
         assert_eq!((misses.runs, misses.points, misses.params), (10, 5, 3));
         assert!((misses.f / 35.0 - 1.0).abs() < 1e-6, "{}", misses.f);
@@ -287,14 +292,7 @@ mod tests {
     fn the_profiles_misfit_is_their_lack_of_fit_beyond_the_seeds() {
         // As above: MS_lack = 70a², MS_pure = 2e², two runs a size, so the misfit per size
         // is τ² = (70a² − 2e²)/2 = 35a² − e²; pooled over profiles by their dof.
-        let profile = |a: f64, e: f64| {
-            let means: Vec<f64> = [1.0, -4.0, 6.0, -4.0, 1.0]
-                .into_iter()
-                .enumerate()
-                .map(|(j, w)| 3.0 + 0.1 * (j as f64 - 2.0).powi(2) + a * w)
-                .collect();
-            two_seed_profile(&means, e)
-        };
+        let profile = zigzag_profile;
         let tau = bootstrap::profile_misfit(&[profile(0.01, 0.01)]);
         assert!((tau - (35e-4f64 - 1e-4).sqrt()).abs() < 1e-9, "{tau}");
         // Two profiles of equal dof: their τ² averaged.
