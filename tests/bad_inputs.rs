@@ -362,6 +362,11 @@ const CASES: &[Case] = &[
         needles: &["--reps", "at least 1"],
     },
     Case {
+        id: "arg-design-misfit-length",
+        args: &["design", "{d}/micro.toml", "--model-misfit-length", "-0.5"],
+        needles: &["--model-misfit-length", "≥ 0", "independent"],
+    },
+    Case {
         id: "arg-check-bad-interval",
         args: &[
             "check",

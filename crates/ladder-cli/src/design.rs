@@ -44,6 +44,16 @@ pub struct DesignArgs {
     /// e.g. 0.005; default: as `--misfit`, the fit.json's measured one, else 0.
     #[arg(long)]
     pub model_misfit: Option<f64>,
+    /// Correlation length, in ln N, of the per-model misfit: 0 draws it independently per
+    /// model; ℓ > 0 draws it as a field smooth in size (squared-exponential correlation
+    /// `exp(−Δ(ln N)²/2ℓ²)`), neighbouring sizes missing the law together, e.g. 0.75.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "LENGTH",
+        allow_negative_numbers = true
+    )]
+    pub model_misfit_length: f64,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]
@@ -112,6 +122,7 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         family_noise: args.family_noise,
         misfit: args.misfit,
         model_misfit: args.model_misfit,
+        model_misfit_length: args.model_misfit_length,
         seeds: args.seeds,
         reps: args.reps,
         seed: args.seed,

@@ -52,6 +52,10 @@ pub struct SimulationOptions {
     /// per sweep and shared by all its runs, every seed and budget: a law that misses a
     /// size as a whole, as results/lab-cpu's misses its two largest by 1.3-1.7% (0: none).
     pub model_misfit: f64,
+    /// Correlation length, in ln N, of the per-model misfit: 0 draws it independently per
+    /// model; ℓ > 0 draws it smooth in size ([`crate::smooth_in_size`]), neighbouring
+    /// sizes missing the law together.
+    pub model_misfit_length: f64,
     /// Runs per design point (seeds), each with its own noise.
     pub seeds: usize,
     /// Simulated sweeps.
@@ -168,6 +172,9 @@ pub struct DesignReport {
     /// Relative deviation from the law per model, shared by all its runs (0: none).
     #[serde(default, skip_serializing_if = "crate::json::is_default")]
     pub model_misfit: f64,
+    /// Its correlation length in ln N (0: independent per model).
+    #[serde(default, skip_serializing_if = "crate::json::is_default")]
+    pub model_misfit_length: f64,
     /// Seeds per design point.
     pub seeds: usize,
     /// The top budget, where D*/N* is read.
@@ -352,16 +359,24 @@ fn draw(
     let mut model_rng = ChaCha8Rng::seed_from_u64(options.seed);
     model_rng.set_stream(MODEL_MISFIT_STREAMS + rep as u64);
     let model = crate::family_ids(points.iter().map(|p| p.n.to_bits()));
-    let by_model: Vec<f64> = (0..model.iter().max().map_or(0, |m| m + 1))
-        .map(|_| {
-            if options.model_misfit > 0.0 {
-                let z: f64 = StandardNormal.sample(&mut model_rng);
-                options.model_misfit * z
-            } else {
-                0.0
-            }
-        })
-        .collect();
+    let models = model.iter().max().map_or(0, |m| m + 1);
+    let by_model: Vec<f64> = if options.model_misfit > 0.0 {
+        let z: Vec<f64> = (0..models)
+            .map(|_| StandardNormal.sample(&mut model_rng))
+            .collect();
+        let mut log_n = vec![0.0; models];
+        for (p, &m) in points.iter().zip(&model) {
+            log_n[m] = p.n.ln();
+        }
+        crate::smooth_in_size(
+            &log_n,
+            options.model_misfit,
+            options.model_misfit_length,
+            &z,
+        )
+    } else {
+        vec![0.0; models]
+    };
     let misfit: Vec<f64> = misfit
         .iter()
         .zip(&model)
@@ -503,6 +518,7 @@ pub fn simulate(
         family_noise: options.family_noise,
         misfit: options.misfit,
         model_misfit: options.model_misfit,
+        model_misfit_length: options.model_misfit_length,
         seeds: options.seeds.max(1),
         top_budget: top,
         quantities,
@@ -713,6 +729,7 @@ mod tests {
             family_noise: 0.0,
             misfit: 0.0,
             model_misfit: 0.0,
+            model_misfit_length: 0.0,
             seeds,
             reps: 1,
             seed,
@@ -848,6 +865,7 @@ mod tests {
             .collect();
         let options = SimulationOptions {
             model_misfit: 0.01,
+            model_misfit_length: 0.0,
             ..noiseless(2, 5)
         };
         let offsets = log_offsets(&points, &law, &options);
@@ -859,6 +877,52 @@ mod tests {
         assert!(offsets[0] != offsets[2] && offsets[0].abs() > 1e-6);
     }
 
+    /// Drawn smooth in size, two sizes 0.3 apart in ln N share most of their misfit
+    /// (correlation e^(−0.18) ≈ 0.84 at ℓ = 0.5) and sizes 2.1 apart almost none; drawn
+    /// independently (ℓ = 0), none. The same sweeps (streams) in both.
+    #[test]
+    fn a_misfit_smooth_in_size_moves_neighbouring_sizes_together() {
+        let law = ChinchillaLaw::HOFFMANN_ROUNDED;
+        let sizes = [1e8, 1.35e8, 1e9];
+        let points: Vec<DesignPoint> = sizes
+            .iter()
+            .map(|&n| DesignPoint {
+                n,
+                d: 2e10,
+                c: 1.2e11 * n,
+                planned: None,
+            })
+            .collect();
+        let correlations = |length: f64| {
+            let options = SimulationOptions {
+                model_misfit: 0.01,
+                model_misfit_length: length,
+                ..noiseless(1, 9)
+            };
+            let sweeps: Vec<Vec<f64>> = (0..2000)
+                .map(|rep| {
+                    let data = draw(&points, &law, &options, rep).unwrap();
+                    data.points
+                        .as_slice()
+                        .iter()
+                        .map(|p| (p.loss / law.loss(p.n, p.d)).ln())
+                        .collect()
+                })
+                .collect();
+            let moment = |i: usize, j: usize| {
+                sweeps.iter().map(|x| x[i] * x[j]).sum::<f64>() / sweeps.len() as f64
+            };
+            let corr = |i: usize, j: usize| moment(i, j) / (moment(i, i) * moment(j, j)).sqrt();
+            (corr(0, 1), corr(0, 2), moment(2, 2).sqrt())
+        };
+        let (near, far, sd) = correlations(0.5);
+        assert!((near - (-0.18f64).exp()).abs() < 0.05, "near {near}");
+        assert!(far.abs() < 0.1, "far {far}");
+        assert!((sd / 0.01 - 1.0).abs() < 0.05, "sd {sd}");
+        let (near, far, _) = correlations(0.0);
+        assert!(near.abs() < 0.1 && far.abs() < 0.1, "{near} {far}");
+    }
+
     #[test]
     fn a_quiet_design_recovers_the_law_and_counts_every_verdict() {
         let law = ChinchillaLaw::HOFFMANN_ROUNDED;
@@ -867,6 +931,7 @@ mod tests {
             family_noise: 0.0,
             misfit: 0.0,
             model_misfit: 0.0,
+            model_misfit_length: 0.0,
             seeds: 2,
             reps: 6,
             seed: 3,
@@ -930,6 +995,7 @@ mod tests {
             family_noise: 0.0,
             misfit: 0.0,
             model_misfit: 0.01,
+            model_misfit_length: 0.0,
             seeds: 3,
             reps: 3,
             seed: 5,

@@ -42,6 +42,7 @@ mod kaplan;
 mod lack_of_fit;
 mod law;
 mod minimize;
+mod misfit_field;
 mod optimum_check;
 mod points;
 mod presets;
@@ -93,6 +94,7 @@ pub use kaplan::{
 };
 pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
+pub use misfit_field::smooth_in_size;
 pub use optimum_check::{
     check_optimum, CheckBootstrap, ErrorSpreads, NoInterval, Optimum, OptimumCheck, Predicted,
     CHECK_FAILED_MAX, CHECK_RESAMPLES,

@@ -48,6 +48,7 @@ fn residual_sweeps(noise: f64, seeds: usize, seed: u64, resamples: usize) -> Sim
         family_noise: 0.0,
         misfit: 0.0,
         model_misfit: 0.0,
+        model_misfit_length: 0.0,
         seeds,
         reps: 40,
         seed,

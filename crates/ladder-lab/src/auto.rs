@@ -555,6 +555,7 @@ pub fn resolve_design(
         family_noise,
         misfit,
         model_misfit,
+        model_misfit_length: 0.0,
         seeds: 1,
         reps: design.reps.unwrap_or(8),
         seed: 0,

@@ -207,6 +207,9 @@ pub struct DesignRequest {
     /// Relative deviation from the law per model, shared by all its runs; default: the
     /// prior's.
     pub model_misfit: Option<f64>,
+    /// Correlation length of the per-model misfit in ln N: 0 draws it independently per
+    /// model, ℓ > 0 smooth in size ([`ladder_fit::smooth_in_size`]).
+    pub model_misfit_length: f64,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -255,6 +258,13 @@ pub fn simulate_plan(
             "--model-misfit: {model_misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
         )));
     }
+    if !(request.model_misfit_length.is_finite() && request.model_misfit_length >= 0.0) {
+        return Err(LabError::Input(format!(
+            "--model-misfit-length: {} must be a correlation length in ln N ≥ 0, e.g. 0.75 \
+             (0: independent per model)",
+            request.model_misfit_length
+        )));
+    }
     if !(family_noise.is_finite() && family_noise >= 0.0) {
         return Err(LabError::Input(format!(
             "--family-noise: {family_noise} must be a relative standard deviation ≥ 0, e.g. 0.005"
@@ -266,6 +276,7 @@ pub fn simulate_plan(
         family_noise,
         misfit,
         model_misfit,
+        model_misfit_length: request.model_misfit_length,
         seeds,
         reps: request.reps,
         seed: request.seed,
@@ -313,11 +324,18 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
         );
     }
     if report.model_misfit > 0.0 {
+        let drawn = if report.model_misfit_length > 0.0 {
+            format!(
+                "smooth in size, correlation length {} in ln N",
+                report.model_misfit_length
+            )
+        } else {
+            "one draw per model".to_string()
+        };
         line(
             &mut out,
             format!(
-                "  and {:.2}% per model shared by all its runs: the law's misfit by size (one draw \
-                 per model)",
+                "  and {:.2}% per model shared by all its runs: the law's misfit by size ({drawn})",
                 100.0 * report.model_misfit
             ),
         );
