@@ -367,6 +367,11 @@ const CASES: &[Case] = &[
         needles: &["--model-misfit-length", "≥ 0", "independent"],
     },
     Case {
+        id: "arg-design-misfit-length-auto",
+        args: &["design", "{d}/micro.toml", "--model-misfit-length", "auto"],
+        needles: &["--model-misfit-length auto", "chinchilla", "fit.json"],
+    },
+    Case {
         id: "arg-check-bad-interval",
         args: &[
             "check",

@@ -47,13 +47,15 @@ pub struct DesignArgs {
     /// Correlation length, in ln N, of the per-model misfit: 0 draws it independently per
     /// model; ℓ > 0 draws it as a field smooth in size (squared-exponential correlation
     /// `exp(−Δ(ln N)²/2ℓ²)`), neighbouring sizes missing the law together, e.g. 0.75.
+    /// `auto` fits the length and SD to a fit.json's point means (restricted likelihood;
+    /// independent where they prefer no length) and prints them.
     #[arg(
         long,
-        default_value_t = 0.0,
-        value_name = "LENGTH",
+        default_value = "0",
+        value_name = "LENGTH|auto",
         allow_negative_numbers = true
     )]
-    pub model_misfit_length: f64,
+    pub model_misfit_length: ladder_lab::MisfitLength,
     /// Runs per design point, each with its own noise; default: the config's
     /// `[train] seeds`.
     #[arg(long)]

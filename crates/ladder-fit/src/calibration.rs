@@ -31,6 +31,7 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::design::{held_out, quantities};
+use crate::misfit_field::{fit_size_misfit, FixedVariances, MeanResidual, SizeMisfit};
 use crate::{analyse, family_ids, AnalysisOptions, ChinchillaLaw, Dataset, FitReport, Point};
 
 /// The first random stream of the calibration's draws: sweep `r` draws its run noise from
@@ -108,6 +109,7 @@ impl NoiseModel {
             .zip(&means)
             .map(|(g, &residual)| PointMean {
                 n: p[g[0]].n,
+                d: p[g[0]].d,
                 residual,
                 runs: g.len(),
             })
@@ -123,19 +125,36 @@ impl NoiseModel {
     /// a difference of about half the seed variance, nearly the same at every point;
     /// points of one run (which a report does not keep) are left out.
     pub fn of_report(fit: &FitReport) -> Option<Self> {
-        let lack = fit.diagnostics.lack_of_fit.as_ref()?;
-        let law = &fit.approach3.law;
-        let summaries: Vec<PointMean> = fit
-            .seeds
+        let (summaries, sigma2) = report_point_means(fit)?;
+        Some(Self::from_point_means(
+            &summaries,
+            sigma2,
+            shared_share(fit),
+        ))
+    }
+
+    /// A misfit by size fitted to a fit.json's point means (see [`SizeMisfit`]): the
+    /// per-model term's SD and correlation length that the restricted likelihood
+    /// prefers, the run, family and point variances held at [`NoiseModel::of_report`]'s.
+    /// `None` where that is, or with fewer than three models.
+    pub fn size_misfit_of_report(fit: &FitReport) -> Option<SizeMisfit> {
+        let (summaries, sigma2) = report_point_means(fit)?;
+        let noise = Self::from_point_means(&summaries, sigma2, shared_share(fit));
+        let points: Vec<MeanResidual> = summaries
             .iter()
-            .map(|s| PointMean {
-                n: s.n,
-                residual: (s.mean / law.loss(s.n, s.d)).ln(),
-                runs: s.runs,
+            .map(|q| MeanResidual {
+                n: q.n,
+                d: q.d,
+                residual: q.residual,
+                runs: q.runs,
             })
             .collect();
-        (lack.seed_sd > 0.0 && summaries.len() > ChinchillaLaw::PARAMS)
-            .then(|| Self::from_point_means(&summaries, lack.seed_sd.powi(2), shared_share(fit)))
+        let fixed = FixedVariances {
+            run: noise.run.powi(2),
+            family: noise.family.powi(2),
+            point: noise.point_misfit.powi(2),
+        };
+        fit_size_misfit(&points, &fit.approach3.law, fixed)
     }
 
     /// The moments of [`NoiseModel::measure`] from each point's mean log residual, its
@@ -193,10 +212,31 @@ impl NoiseModel {
     }
 }
 
+/// A fit.json's point means about its approach-3 law (from its `seeds`) and its seeds'
+/// pure-error variance; `None` without seeds or with too few points.
+fn report_point_means(fit: &FitReport) -> Option<(Vec<PointMean>, f64)> {
+    let lack = fit.diagnostics.lack_of_fit.as_ref()?;
+    let law = &fit.approach3.law;
+    let summaries: Vec<PointMean> = fit
+        .seeds
+        .iter()
+        .map(|s| PointMean {
+            n: s.n,
+            d: s.d,
+            residual: (s.mean / law.loss(s.n, s.d)).ln(),
+            runs: s.runs,
+        })
+        .collect();
+    (lack.seed_sd > 0.0 && summaries.len() > ChinchillaLaw::PARAMS)
+        .then(|| (summaries, lack.seed_sd.powi(2)))
+}
+
 /// One point's runs summarised for [`NoiseModel::from_point_means`].
 struct PointMean {
     /// The model's parameters.
     n: f64,
+    /// Its tokens.
+    d: f64,
     /// The mean log residual of its runs about the law.
     residual: f64,
     /// Its runs (seeds).

@@ -94,7 +94,7 @@ pub use kaplan::{
 };
 pub use lack_of_fit::LackOfFit;
 pub use law::ChinchillaLaw;
-pub use misfit_field::smooth_in_size;
+pub use misfit_field::{smooth_in_size, SizeMisfit};
 pub use optimum_check::{
     check_optimum, CheckBootstrap, ErrorSpreads, NoInterval, Optimum, OptimumCheck, Predicted,
     CHECK_FAILED_MAX, CHECK_RESAMPLES,

@@ -73,6 +73,34 @@ pub struct DesignLaw {
     /// of moments ([`ladder_fit::NoiseModel::of_report`]). The simulations draw it unless
     /// told otherwise ([`drawn_misfit`]).
     pub misfit: Option<[f64; 2]>,
+    /// For a fit.json with seeds: its per-model misfit fitted as a field smooth in size
+    /// ([`ladder_fit::NoiseModel::size_misfit_of_report`]), which
+    /// `--model-misfit-length auto` draws; [`simulate_plan`] keeps it only then, so that
+    /// [`design_text`] reports it where it was drawn.
+    pub size_misfit: Option<ladder_fit::SizeMisfit>,
+}
+
+/// How the per-model misfit is correlated across sizes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MisfitLength {
+    /// A correlation length in ln N (0: independent per model).
+    Fixed(f64),
+    /// The length and SD the prior's point means prefer ([`DesignLaw::size_misfit`]);
+    /// independent, at the prior's measured SD, where they prefer none.
+    Fitted,
+}
+
+impl std::str::FromStr for MisfitLength {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "auto" {
+            return Ok(Self::Fitted);
+        }
+        s.parse::<f64>().map(Self::Fixed).map_err(|_| {
+            format!("`{s}` is neither a correlation length in ln N (e.g. 0.75) nor `auto`")
+        })
+    }
 }
 
 /// The misfit a simulation draws, `[per point, per model]`: each as given, else the
@@ -106,8 +134,13 @@ pub fn misfit_note(law: &DesignLaw, drawn: [f64; 2]) -> Option<String> {
             )
         });
     }
+    let fitted = law
+        .size_misfit
+        .filter(|f| f.length > 0.0 && f.sd == drawn[1]);
     let whose = if law.misfit == Some(drawn) {
         "the prior's, measured on its point means"
+    } else if fitted.is_some() && law.misfit.map(|m| m[0]) == Some(drawn[0]) {
+        "the prior's: per point measured on its point means, per model fitted smooth in size"
     } else {
         "as given"
     };
@@ -118,6 +151,39 @@ pub fn misfit_note(law: &DesignLaw, drawn: [f64; 2]) -> Option<String> {
         100.0 * drawn[0],
         100.0 * drawn[1]
     ))
+}
+
+/// What `--model-misfit-length auto` found in the prior's point means, and how far to
+/// trust it.
+pub fn size_misfit_note(fitted: &ladder_fit::SizeMisfit) -> String {
+    let found = if fitted.length > 0.0 {
+        let longest = if fitted.length + ladder_fit::SizeMisfit::LENGTH_STEP > fitted.max_length {
+            ", the longest tried: a misfit this smooth is hard to tell from the law's own form"
+        } else {
+            ""
+        };
+        format!(
+            "prefer a misfit smooth in size: correlation length {} in ln N (tried up to \
+             {:.2}{longest}), {:.2}% per model, against {:.2}% drawn independently",
+            fitted.length,
+            fitted.max_length,
+            100.0 * fitted.sd,
+            100.0 * fitted.independent_sd
+        )
+    } else {
+        "prefer no correlation length: the misfit is drawn independently per model".to_string()
+    };
+    format!(
+        "  the prior's point means (restricted likelihood, the law's parameters integrated \
+         out) {found}; log-likelihood gain {:.1} ({}). A smooth misfit is absorbed by the \
+         law's form: its intervals are narrower and cover less (docs/fitting.md)",
+        fitted.gain,
+        if fitted.gain >= 2.0 {
+            "clear"
+        } else {
+            "weak: under 2, read this as a sensitivity"
+        }
+    )
 }
 
 /// A relative seed SD `sd`, a share `shared` of whose variance the runs of one model and
@@ -157,6 +223,9 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
             .as_ref()
             .and_then(ladder_fit::NoiseModel::of_report)
             .map(|m| [m.point_misfit, m.model_misfit]);
+        let size_misfit = fit
+            .as_ref()
+            .and_then(ladder_fit::NoiseModel::size_misfit_of_report);
         return Ok(DesignLaw {
             law,
             name: format!("approach 3 of {spec}"),
@@ -164,6 +233,7 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
             shared,
             lack_of_fit: fit.and_then(|f| f.diagnostics.lack_of_fit),
             misfit,
+            size_misfit,
         });
     }
     let p = preset(spec)
@@ -187,6 +257,7 @@ pub fn design_law(spec: &str) -> Result<DesignLaw, LabError> {
         shared: None,
         lack_of_fit: None,
         misfit: None,
+        size_misfit: None,
     })
 }
 
@@ -208,8 +279,9 @@ pub struct DesignRequest {
     /// prior's.
     pub model_misfit: Option<f64>,
     /// Correlation length of the per-model misfit in ln N: 0 draws it independently per
-    /// model, ℓ > 0 smooth in size ([`ladder_fit::smooth_in_size`]).
-    pub model_misfit_length: f64,
+    /// model, ℓ > 0 smooth in size ([`ladder_fit::smooth_in_size`]), `Fitted` as the
+    /// prior's point means prefer.
+    pub model_misfit_length: MisfitLength,
     /// Runs per design point; default: the plan's `[train] seeds`.
     pub seeds: Option<usize>,
     /// Simulated sweeps.
@@ -236,7 +308,7 @@ pub fn simulate_plan(
             "--reps and --seeds: must be at least 1".into(),
         ));
     }
-    let law = design_law(&request.law)?;
+    let mut law = design_law(&request.law)?;
     let total = request.noise.or(law.noise).unwrap_or(0.01);
     if !(total.is_finite() && total >= 0.0) {
         return Err(LabError::Input(format!(
@@ -247,7 +319,27 @@ pub fn simulate_plan(
         (None, None) if plan.branching => split_noise(total, law.shared.unwrap_or(0.0)),
         (_, family) => (total, family.unwrap_or(0.0)),
     };
-    let [misfit, model_misfit] = drawn_misfit([request.misfit, request.model_misfit], &law);
+    let (length, fitted_sd) = match request.model_misfit_length {
+        MisfitLength::Fixed(length) => {
+            // Reported only where drawn.
+            law.size_misfit = None;
+            (length, None)
+        }
+        MisfitLength::Fitted => {
+            let fitted = law.size_misfit.ok_or_else(|| {
+                LabError::Input(format!(
+                    "--model-misfit-length auto: the law {} has no point means to fit a \
+                     misfit to; give a fit.json of a sweep with seeds, or a length in ln N \
+                     (e.g. 0.75)",
+                    request.law
+                ))
+            })?;
+            let smooth = fitted.length > 0.0;
+            (fitted.length, smooth.then_some(fitted.sd))
+        }
+    };
+    let [misfit, model_misfit] =
+        drawn_misfit([request.misfit, request.model_misfit.or(fitted_sd)], &law);
     if !(misfit.is_finite() && misfit >= 0.0) {
         return Err(LabError::Input(format!(
             "--misfit: {misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
@@ -258,11 +350,10 @@ pub fn simulate_plan(
             "--model-misfit: {model_misfit} must be a relative standard deviation ≥ 0, e.g. 0.005"
         )));
     }
-    if !(request.model_misfit_length.is_finite() && request.model_misfit_length >= 0.0) {
+    if !(length.is_finite() && length >= 0.0) {
         return Err(LabError::Input(format!(
-            "--model-misfit-length: {} must be a correlation length in ln N ≥ 0, e.g. 0.75 \
-             (0: independent per model)",
-            request.model_misfit_length
+            "--model-misfit-length: {length} must be a correlation length in ln N ≥ 0, e.g. \
+             0.75 (0: independent per model), or `auto`"
         )));
     }
     if !(family_noise.is_finite() && family_noise >= 0.0) {
@@ -276,7 +367,7 @@ pub fn simulate_plan(
         family_noise,
         misfit,
         model_misfit,
-        model_misfit_length: request.model_misfit_length,
+        model_misfit_length: length,
         seeds,
         reps: request.reps,
         seed: request.seed,
@@ -350,6 +441,9 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
     );
     if let Some(note) = misfit_note(design_law, [report.misfit, report.model_misfit]) {
         line(&mut out, note);
+    }
+    if let Some(fitted) = &design_law.size_misfit {
+        line(&mut out, size_misfit_note(fitted));
     }
     out.push('\n');
     line(
@@ -544,5 +638,32 @@ mod tests {
         assert_eq!(preset.misfit, None);
         assert_eq!(drawn_misfit([None, None], &preset), [0.0, 0.0]);
         assert_eq!(misfit_note(&preset, [0.001, 0.0]), None);
+    }
+
+    /// results/lab-cpu's point means prefer a misfit smooth in size, weakly, at the length
+    /// a standard-library Python transcription of the restricted likelihood found (0.75
+    /// in ln N, 1.22% per model with the point term fitted too; docs/LOG.md,
+    /// thirty-fifth session); the note says so and calls the evidence weak. A preset has
+    /// no point means to fit.
+    #[test]
+    fn a_seeded_fit_json_gives_its_misfit_by_size() {
+        let fit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/lab-cpu/fit.json");
+        let law = design_law(fit.to_str().unwrap()).unwrap();
+        let fitted = law.size_misfit.unwrap();
+        assert_eq!(fitted.length, 0.75);
+        assert!((0.010..0.013).contains(&fitted.sd), "{fitted:?}");
+        assert!(fitted.sd > fitted.independent_sd, "{fitted:?}");
+        assert!((1.0..2.0).contains(&fitted.gain), "{fitted:?}");
+        let note = size_misfit_note(&fitted);
+        assert!(
+            note.contains("correlation length 0.75") && note.contains("weak"),
+            "{note}"
+        );
+        // Drawn with `auto`, the misfit note names where each term came from.
+        let drawn = [law.misfit.unwrap()[0], fitted.sd];
+        assert!(misfit_note(&law, drawn)
+            .unwrap()
+            .contains("fitted smooth in size"));
+        assert_eq!(design_law("chinchilla").unwrap().size_misfit, None);
     }
 }
