@@ -547,6 +547,33 @@ fn the_family_bootstrap_fits_a_sweep_by_model_and_seed() {
     assert_ne!(wild["se"]["alpha"], plain["se"]["alpha"]);
 }
 
+/// Where the lack-of-fit test rejects the law, the fit says how its misfit is shaped
+/// across sizes (results/lab-cpu: smooth, length 0.75 in ln N, weakly); where it holds
+/// (results/lab-cpu-d2-wide, p 0.19), it says nothing of it.
+#[test]
+fn a_rejected_law_says_how_its_misfit_runs_across_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let fit = |lab: &str| {
+        let h5 = root().join(format!("results/{lab}/sweep.h5"));
+        fit_with_json(
+            dir.path(),
+            &["fit", h5.to_str().unwrap(), "--bootstrap", "20"],
+        )
+        .0
+    };
+    let rejected = fit("lab-cpu");
+    let line = rejected
+        .lines()
+        .find(|l| l.starts_with("misfit by size:"))
+        .unwrap_or_else(|| panic!("{rejected}"));
+    assert!(line.contains("correlation length 0.75 in ln N"), "{line}");
+    assert!(
+        line.contains("weak") && line.contains("--model-misfit-length auto"),
+        "{line}"
+    );
+    assert!(!fit("lab-cpu-d2-wide").contains("misfit by size"));
+}
+
 /// The columns of ladder's runs.csv that `ladder fit` reads as N, loss and C.
 const RUNS_CSV: [&str; 6] = [
     "--column",

@@ -135,8 +135,10 @@ impl NoiseModel {
 
     /// A misfit by size fitted to a fit.json's point means (see [`SizeMisfit`]): the
     /// per-model term's SD and correlation length that the restricted likelihood
-    /// prefers, the run, family and point variances held at [`NoiseModel::of_report`]'s.
-    /// `None` where that is, or with fewer than three models.
+    /// prefers, the run, family and point variances held at [`NoiseModel::of_report`]'s
+    /// (the family share 0 where approach 2 did not measure it, as without a bootstrap:
+    /// on results/lab-cpu that moves the length from 0.75 to 0.375). `None` where
+    /// `of_report` is, or with fewer than three models.
     pub fn size_misfit_of_report(fit: &FitReport) -> Option<SizeMisfit> {
         let (summaries, sigma2) = report_point_means(fit)?;
         let noise = Self::from_point_means(&summaries, sigma2, shared_share(fit));

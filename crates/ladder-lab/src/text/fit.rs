@@ -839,6 +839,34 @@ fn extrapolation(f: &mut String, x: &Extrapolation) {
     }
 }
 
+/// Where the law is rejected, the shape of its misfit across sizes: smooth or not, and
+/// what that does to the intervals.
+fn size_misfit_line(by_size: &ladder_fit::SizeMisfit) -> String {
+    let shape = if by_size.length > 0.0 {
+        format!(
+            "the point means prefer a misfit smooth in size (correlation length {} in ln N, \
+             {:.2}% per model, against {:.2}% independent; log-likelihood gain {:.1}, {}); \
+             if it is smooth, the law's form absorbs part of it into its exponents, and \
+             intervals built on independent terms (the bootstrap's, `--calibrate`'s) cover \
+             less than they claim",
+            by_size.length,
+            100.0 * by_size.sd,
+            100.0 * by_size.independent_sd,
+            by_size.gain,
+            if by_size.gain >= 2.0 { "clear" } else { "weak" }
+        )
+    } else {
+        format!(
+            "the point means show no correlation across sizes ({:.2}% per model, independent)",
+            100.0 * by_size.independent_sd
+        )
+    };
+    format!(
+        "misfit by size: {shape}; `ladder design CONFIG --law fit.json --model-misfit-length \
+         auto` simulates a design under it"
+    )
+}
+
 fn verdicts(f: &mut String, report: &FitReport) {
     let d = &report.diagnostics;
     line(
@@ -865,6 +893,11 @@ fn verdicts(f: &mut String, report: &FitReport) {
                 t.p
             ),
         );
+        if t.p < 0.05 {
+            if let Some(by_size) = ladder_fit::NoiseModel::size_misfit_of_report(report) {
+                line(f, size_misfit_line(&by_size));
+            }
+        }
     }
     for why in &d.degenerate {
         line(f, format!("degenerate: {why}"));
