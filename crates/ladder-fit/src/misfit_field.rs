@@ -6,8 +6,6 @@
 //! rises or falls over neighbouring sizes together, as results/lab-cpu's does (its two
 //! largest models above the law at every budget).
 
-use serde::{Deserialize, Serialize};
-
 use crate::ChinchillaLaw;
 
 /// Relative jitter added to the kernel's diagonal so that its Cholesky factor exists
@@ -75,34 +73,32 @@ pub(crate) struct MeanResidual {
 /// measured them: each run's own, a model and seed's shared one, and a point's misfit.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FixedVariances {
+    /// Each run's own noise.
     pub run: f64,
+    /// Noise shared by the runs of one model and seed.
     pub family: f64,
+    /// A point's misfit, shared by its seeds.
     pub point: f64,
 }
 
 /// A misfit by size fitted to a sweep's point means: the per-model term's SD and its
 /// correlation length in ln N that maximise the restricted likelihood, and how much
 /// better they do than a term independent per model.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SizeMisfit {
     /// SD of the per-model term at `length` (log loss).
-    #[serde(deserialize_with = "crate::json::number")]
     pub sd: f64,
     /// Its correlation length in ln N (0: independent per model).
-    #[serde(deserialize_with = "crate::json::number")]
     pub length: f64,
     /// The SD that fits best with the term independent per model.
-    #[serde(deserialize_with = "crate::json::number")]
     pub independent_sd: f64,
     /// The restricted log likelihood at (`sd`, `length`) less the best independent one:
     /// how much the point means prefer a smooth term (0 when they do not). About 2 or
     /// more is the usual bar for one extra parameter (a likelihood-ratio statistic of 4).
-    #[serde(deserialize_with = "crate::json::number")]
     pub gain: f64,
     /// The longest length tried: half the sweep's span in ln N, beyond which a smooth
     /// term is nearly of the law's own form, which the fit absorbs and the likelihood
     /// cannot see.
-    #[serde(deserialize_with = "crate::json::number")]
     pub max_length: f64,
 }
 
@@ -116,9 +112,9 @@ impl SizeMisfit {
 /// modelled as the law's five parameters' Jacobian times unknown shifts (what a refit
 /// would absorb, integrated out) plus a per-model Gaussian field of SD σ and length ℓ
 /// ([`smooth_in_size`]), a per-point term and the seeds' noise, their variances `fixed`.
-/// ℓ runs over a grid of [`SizeMisfit::LENGTH_STEP`] from 0 to half the span of ln N; σ is maximised
-/// for each. `None` with fewer than three models or too few points to leave the law's
-/// five parameters some residual freedom.
+/// ℓ runs over a grid of [`SizeMisfit::LENGTH_STEP`] from 0 to half the span of ln N; σ
+/// is maximised for each. `None` with fewer than three models or too few points to leave
+/// the law's five parameters some residual freedom.
 pub(crate) fn fit_size_misfit(
     points: &[MeanResidual],
     law: &ChinchillaLaw,
