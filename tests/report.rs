@@ -165,7 +165,8 @@ fn bad_report_arguments_exit_2() {
 }
 
 /// The page says when approach 2's bootstrap drew the profiles' misfit
-/// (results/lab-cpu-knob, whose profiles reject) and not otherwise (results/lab-cpu).
+/// (results/lab-cpu-knob, whose profiles reject) and not otherwise (results/lab-cpu), and
+/// how a rejected law's misfit runs across sizes.
 #[test]
 fn the_page_says_when_approach_2_drew_the_profiles_misfit() {
     let page = |lab: &str| {
@@ -187,5 +188,8 @@ fn the_page_says_when_approach_2_drew_the_profiles_misfit() {
     let knob = page("results/lab-cpu-knob");
     assert!(knob.contains(said));
     assert!(knob.contains("each from a parabola around the lowest size"));
-    assert!(!page("results/lab-cpu").contains(said));
+    let lab_cpu = page("results/lab-cpu");
+    assert!(!lab_cpu.contains(said));
+    // Its law is rejected and its misfit prefers a length across sizes: the page says so.
+    assert!(lab_cpu.contains("Misfit by size") && lab_cpu.contains("correlation length 0.75"));
 }

@@ -156,7 +156,13 @@ pub fn misfit_note(law: &DesignLaw, drawn: [f64; 2]) -> Option<String> {
 /// What `--model-misfit-length auto` found in the prior's point means, and how far to
 /// trust it.
 pub fn size_misfit_note(fitted: &ladder_fit::SizeMisfit) -> String {
-    let found = if fitted.length > 0.0 {
+    let found = if !fitted.identified {
+        format!(
+            "fit a smooth misfit only by letting its size run to the largest tried ({:.0}% per \
+             model): not measured; drawn independently per model instead",
+            100.0 * ladder_fit::SizeMisfit::MAX_SD
+        )
+    } else if fitted.length > 0.0 {
         let longest = if fitted.length + ladder_fit::SizeMisfit::LENGTH_STEP > fitted.max_length {
             ", the longest tried: a misfit this smooth is hard to tell from the law's own form"
         } else {
@@ -164,25 +170,26 @@ pub fn size_misfit_note(fitted: &ladder_fit::SizeMisfit) -> String {
         };
         format!(
             "prefer a misfit smooth in size: correlation length {} in ln N (tried up to \
-             {:.2}{longest}), {:.2}% per model, against {:.2}% drawn independently",
+             {:.2}{longest}), {:.2}% per model, against {:.2}% if independent; \
+             likelihood-ratio test of an independent misfit p {:.3}{}",
             fitted.length,
             fitted.max_length,
             100.0 * fitted.sd,
-            100.0 * fitted.independent_sd
+            100.0 * fitted.independent_sd,
+            fitted.p,
+            if fitted.p < 0.05 {
+                ""
+            } else {
+                " (no evidence against independence: read this as a sensitivity)"
+            }
         )
     } else {
         "prefer no correlation length: the misfit is drawn independently per model".to_string()
     };
     format!(
         "  the prior's point means (restricted likelihood, the law's parameters integrated \
-         out) {found}; log-likelihood gain {:.1} ({}). A smooth misfit is absorbed by the \
-         law's form: its intervals are narrower and cover less (docs/fitting.md)",
-        fitted.gain,
-        if fitted.gain >= 2.0 {
-            "clear"
-        } else {
-            "weak: under 2, read this as a sensitivity"
-        }
+         out) {found}. A smooth misfit is absorbed by the law's form: its intervals are \
+         narrower and cover less (docs/fitting.md)"
     )
 }
 
@@ -334,8 +341,11 @@ pub fn simulate_plan(
                     request.law
                 ))
             })?;
-            let smooth = fitted.length > 0.0;
-            (fitted.length, smooth.then_some(fitted.sd))
+            if fitted.identified && fitted.length > 0.0 {
+                (fitted.length, Some(fitted.sd))
+            } else {
+                (0.0, None)
+            }
         }
     };
     let [misfit, model_misfit] =
@@ -640,11 +650,11 @@ mod tests {
         assert_eq!(misfit_note(&preset, [0.001, 0.0]), None);
     }
 
-    /// results/lab-cpu's point means prefer a misfit smooth in size, weakly, at the length
+    /// results/lab-cpu's point means prefer a misfit smooth in size, narrowly, at the length
     /// a standard-library Python transcription of the restricted likelihood found (0.75
     /// in ln N, 1.22% per model with the point term fitted too; docs/LOG.md,
-    /// thirty-fifth session); the note says so and calls the evidence weak. A preset has
-    /// no point means to fit.
+    /// thirty-fifth session); the note says so with its test. A preset has no point means
+    /// to fit.
     #[test]
     fn a_seeded_fit_json_gives_its_misfit_by_size() {
         let fit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/lab-cpu/fit.json");
@@ -654,9 +664,14 @@ mod tests {
         assert!((0.010..0.013).contains(&fitted.sd), "{fitted:?}");
         assert!(fitted.sd > fitted.independent_sd, "{fitted:?}");
         assert!((1.0..2.0).contains(&fitted.gain), "{fitted:?}");
+        // The test of independence: P(½χ²₀ + ½χ²₁ > 2·gain).
+        assert!(
+            (0.02..0.06).contains(&fitted.p) && fitted.identified,
+            "{fitted:?}"
+        );
         let note = size_misfit_note(&fitted);
         assert!(
-            note.contains("correlation length 0.75") && note.contains("weak"),
+            note.contains("correlation length 0.75") && note.contains("p 0.0"),
             "{note}"
         );
         // Drawn with `auto`, the misfit note names where each term came from.

@@ -839,32 +839,24 @@ fn extrapolation(f: &mut String, x: &Extrapolation) {
     }
 }
 
-/// Where the law is rejected, the shape of its misfit across sizes: smooth or not, and
-/// what that does to the intervals.
-fn size_misfit_line(by_size: &ladder_fit::SizeMisfit) -> String {
-    let shape = if by_size.length > 0.0 {
+/// Where the law is rejected and its misfit runs smoothly across sizes (the test of an
+/// independent misfit rejects at 0.05, the smooth one's size identified), what that does
+/// to the intervals; `None` otherwise.
+fn size_misfit_line(by_size: &ladder_fit::SizeMisfit) -> Option<String> {
+    (by_size.identified && by_size.length > 0.0 && by_size.p < 0.05).then(|| {
         format!(
-            "the point means prefer a misfit smooth in size (correlation length {} in ln N, \
-             {:.2}% per model, against {:.2}% independent; log-likelihood gain {:.1}, {}); \
-             if it is smooth, the law's form absorbs part of it into its exponents, and \
-             intervals built on independent terms (the bootstrap's, `--calibrate`'s) cover \
-             less than they claim",
+            "misfit by size: it runs smoothly across sizes (correlation length {} in ln N, \
+             {:.2}% per model, against {:.2}% if independent; likelihood-ratio test of an \
+             independent misfit p {:.3}); the law's form absorbs part of such a misfit into \
+             its exponents, so intervals that resample it as noise (the bootstrap's, \
+             `--calibrate`'s) cover less than they claim; `ladder design CONFIG --law \
+             fit.json --model-misfit-length auto` simulates a design under it",
             by_size.length,
             100.0 * by_size.sd,
             100.0 * by_size.independent_sd,
-            by_size.gain,
-            if by_size.gain >= 2.0 { "clear" } else { "weak" }
+            by_size.p
         )
-    } else {
-        format!(
-            "the point means show no correlation across sizes ({:.2}% per model, independent)",
-            100.0 * by_size.independent_sd
-        )
-    };
-    format!(
-        "misfit by size: {shape}; `ladder design CONFIG --law fit.json --model-misfit-length \
-         auto` simulates a design under it"
-    )
+    })
 }
 
 fn verdicts(f: &mut String, report: &FitReport) {
@@ -894,8 +886,9 @@ fn verdicts(f: &mut String, report: &FitReport) {
             ),
         );
         if t.p < 0.05 {
-            if let Some(by_size) = ladder_fit::NoiseModel::size_misfit_of_report(report) {
-                line(f, size_misfit_line(&by_size));
+            let by_size = ladder_fit::NoiseModel::size_misfit_of_report(report);
+            if let Some(text) = by_size.as_ref().and_then(size_misfit_line) {
+                line(f, text);
             }
         }
     }
