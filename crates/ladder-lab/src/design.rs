@@ -75,8 +75,7 @@ pub struct DesignLaw {
     pub misfit: Option<[f64; 2]>,
     /// For a fit.json with seeds: its per-model misfit fitted as a field smooth in size
     /// ([`ladder_fit::NoiseModel::size_misfit_of_report`]), which
-    /// `--model-misfit-length auto` draws; [`simulate_plan`] keeps it only then, so that
-    /// [`design_text`] reports it where it was drawn.
+    /// `--model-misfit-length auto` draws.
     pub size_misfit: Option<ladder_fit::SizeMisfit>,
 }
 
@@ -191,6 +190,24 @@ pub fn size_misfit_note(fitted: &ladder_fit::SizeMisfit) -> String {
          out) {found}. A smooth misfit is absorbed by the law's form: its intervals are \
          narrower and cover less (docs/fitting.md)"
     )
+}
+
+/// Where the prior's misfit runs smoothly across sizes (its test of an independent misfit
+/// rejects at 0.05) but a simulation draws it independently: a line saying so, since its
+/// intervals would then cover less than simulated. `None` otherwise.
+pub fn smooth_misfit_hint(law: &DesignLaw) -> Option<String> {
+    let f = law
+        .size_misfit
+        .filter(|f| f.identified && f.length > 0.0 && f.p < 0.05)?;
+    Some(format!(
+        "  note: the prior's misfit runs smoothly across sizes (correlation length {} in ln N, \
+         {:.2}% per model; test of an independent misfit p {:.3}) and is drawn independently \
+         here; a smooth misfit is absorbed into the exponents and its intervals cover less: \
+         `ladder design --law PRIOR.json --model-misfit-length auto` simulates it",
+        f.length,
+        100.0 * f.sd,
+        f.p
+    ))
 }
 
 /// A relative seed SD `sd`, a share `shared` of whose variance the runs of one model and
@@ -315,7 +332,7 @@ pub fn simulate_plan(
             "--reps and --seeds: must be at least 1".into(),
         ));
     }
-    let mut law = design_law(&request.law)?;
+    let law = design_law(&request.law)?;
     let total = request.noise.or(law.noise).unwrap_or(0.01);
     if !(total.is_finite() && total >= 0.0) {
         return Err(LabError::Input(format!(
@@ -327,11 +344,7 @@ pub fn simulate_plan(
         (_, family) => (total, family.unwrap_or(0.0)),
     };
     let (length, fitted_sd) = match request.model_misfit_length {
-        MisfitLength::Fixed(length) => {
-            // Reported only where drawn.
-            law.size_misfit = None;
-            (length, None)
-        }
+        MisfitLength::Fixed(length) => (length, None),
         MisfitLength::Fitted => {
             let fitted = law.size_misfit.ok_or_else(|| {
                 LabError::Input(format!(
@@ -452,8 +465,17 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
     if let Some(note) = misfit_note(design_law, [report.misfit, report.model_misfit]) {
         line(&mut out, note);
     }
-    if let Some(fitted) = &design_law.size_misfit {
-        line(&mut out, size_misfit_note(fitted));
+    match &design_law.size_misfit {
+        // Drawn as fitted (`--model-misfit-length auto`).
+        Some(f) if report.model_misfit_length > 0.0 && report.model_misfit_length == f.length => {
+            line(&mut out, size_misfit_note(f));
+        }
+        _ if report.model_misfit_length == 0.0 => {
+            if let Some(hint) = smooth_misfit_hint(design_law) {
+                line(&mut out, hint);
+            }
+        }
+        _ => {}
     }
     out.push('\n');
     line(
@@ -680,5 +702,15 @@ mod tests {
             .unwrap()
             .contains("fitted smooth in size"));
         assert_eq!(design_law("chinchilla").unwrap().size_misfit, None);
+        // Drawn independently, the simulation says the prior's misfit is smooth.
+        let hint = smooth_misfit_hint(&law).unwrap();
+        assert!(hint.contains("p 0.0") && hint.contains("--model-misfit-length auto"));
+        let wide =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../results/lab-cpu-d2-wide/fit.json");
+        // p 0.066: no hint.
+        assert_eq!(
+            smooth_misfit_hint(&design_law(wide.to_str().unwrap()).unwrap()),
+            None
+        );
     }
 }

@@ -33,7 +33,7 @@ mod tune;
 
 pub use design::{
     design_law, design_points, design_text, drawn_misfit, misfit_note, plan_seeds, simulate_plan,
-    size_misfit_note, split_noise, DesignLaw, DesignRequest, MisfitLength,
+    size_misfit_note, smooth_misfit_hint, split_noise, DesignLaw, DesignRequest, MisfitLength,
 };
 pub use error::{error_chain, LabError};
 pub use fit::{

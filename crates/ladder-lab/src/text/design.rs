@@ -17,6 +17,7 @@ pub fn design_search(
     (noise, shared, misfit, model_misfit): (f64, f64, f64, f64),
 ) -> String {
     let lack = crate::misfit_note(law, [misfit, model_misfit]);
+    let hint = crate::smooth_misfit_hint(law);
     let law = &law.name;
     let mut out = String::new();
     let sizes = &space.candidates;
@@ -121,6 +122,9 @@ pub fn design_search(
     }
     if let Some(warning) = lack {
         line(&mut out, warning);
+    }
+    if let Some(hint) = hint {
+        line(&mut out, hint);
     }
     out
 }
