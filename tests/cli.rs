@@ -963,6 +963,48 @@ fn design_prints_bias_width_and_coverage() {
     }
 }
 
+/// With a prior whose misfit runs smoothly across sizes (results/lab-cpu), `ladder design`
+/// notes it when drawing the misfit independently, draws and reports it with
+/// `--model-misfit-length auto`, and says nothing of it at a length given by hand.
+#[test]
+fn design_reports_the_priors_misfit_by_size() {
+    let prior = root().join("results/lab-cpu/fit.json");
+    let run = |length: &str| {
+        let out = ladder(&[
+            "design",
+            &fixture("micro.toml"),
+            "--law",
+            prior.to_str().unwrap(),
+            "--model-misfit-length",
+            length,
+            "--reps",
+            "1",
+            "--bootstrap",
+            "0",
+        ]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "{stderr}");
+        stdout
+    };
+    let (note, fitted) = (
+        "note: the prior's misfit runs smoothly across sizes",
+        "the prior's point means (restricted likelihood",
+    );
+    let independent = run("0");
+    assert!(
+        independent.contains(note) && !independent.contains(fitted),
+        "{independent}"
+    );
+    let auto = run("auto");
+    assert!(auto.contains(fitted) && !auto.contains(note), "{auto}");
+    assert!(
+        auto.contains("smooth in size, correlation length 0.75 in ln N"),
+        "{auto}"
+    );
+    let given = run("0.5");
+    assert!(!given.contains(note) && !given.contains(fitted), "{given}");
+}
+
 /// A config that trains each point with several seeds is simulated with the same seeds:
 /// one design point per planned point, `[train] seeds` runs each, unless `--seeds` says.
 #[test]

@@ -138,7 +138,11 @@ pub(crate) fn design(args: &DesignArgs) -> Result<(), Failure> {
         args.bootstrap
     );
     let (report, law) = simulate_plan(&plan, &request, &fit)?;
-    let mut out = design_text(&report, &law);
+    let fitted = matches!(
+        request.model_misfit_length,
+        ladder_lab::MisfitLength::Fitted
+    );
+    let mut out = design_text(&report, &law, fitted);
     if let Some(path) = &args.json {
         write_json(path, &report)?;
         line(&mut out, format!("findings written to {}", path.display()));

@@ -401,8 +401,10 @@ pub fn simulate_plan(
     Ok((ladder_fit::simulate(&points, &law.law, &options), law))
 }
 
-/// The simulator's findings under `law`, as `ladder design` prints them.
-pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
+/// The simulator's findings under `law`, as `ladder design` prints them; `fitted`: the
+/// per-model misfit's length was asked for as the prior's point means prefer
+/// ([`MisfitLength::Fitted`]), so what they gave is reported, drawn or not.
+pub fn design_text(report: &DesignReport, design_law: &DesignLaw, fitted: bool) -> String {
     let law = &design_law.name;
     let mut out = String::new();
     let l = &report.law;
@@ -466,10 +468,7 @@ pub fn design_text(report: &DesignReport, design_law: &DesignLaw) -> String {
         line(&mut out, note);
     }
     match &design_law.size_misfit {
-        // Drawn as fitted (`--model-misfit-length auto`).
-        Some(f) if report.model_misfit_length > 0.0 && report.model_misfit_length == f.length => {
-            line(&mut out, size_misfit_note(f));
-        }
+        Some(f) if fitted => line(&mut out, size_misfit_note(f)),
         _ if report.model_misfit_length == 0.0 => {
             if let Some(hint) = smooth_misfit_hint(design_law) {
                 line(&mut out, hint);
