@@ -970,7 +970,7 @@ fn design_prints_bias_width_and_coverage() {
 fn design_reports_the_priors_misfit_by_size() {
     let prior = root().join("results/lab-cpu/fit.json");
     let run = |length: &str| {
-        let out = ladder(&[
+        ladder_ok(&[
             "design",
             &fixture("micro.toml"),
             "--law",
@@ -981,10 +981,7 @@ fn design_reports_the_priors_misfit_by_size() {
             "1",
             "--bootstrap",
             "0",
-        ]);
-        let (stdout, stderr) = text(&out);
-        assert!(out.status.success(), "{stderr}");
-        stdout
+        ])
     };
     let (note, fitted) = (
         "note: the prior's misfit runs smoothly across sizes",

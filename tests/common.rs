@@ -28,6 +28,14 @@ pub fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// Runs `ladder` with `args`, asserts that it succeeded, and returns what it printed.
+pub fn ladder_ok(args: &[&str]) -> String {
+    let out = ladder(args);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "ladder {args:?}: {stderr}");
+    stdout
+}
+
 /// The repository root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
