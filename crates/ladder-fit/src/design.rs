@@ -878,7 +878,7 @@ mod tests {
     }
 
     /// Drawn smooth in size, two sizes 0.3 apart in ln N share most of their misfit
-    /// (correlation e^(−0.18) ≈ 0.84 at ℓ = 0.5) and sizes 2.1 apart almost none; drawn
+    /// (correlation e^(−0.18) ≈ 0.84 at ℓ = 0.5) and sizes 2.3 apart almost none; drawn
     /// independently (ℓ = 0), none. The same sweeps (streams) in both.
     #[test]
     fn a_misfit_smooth_in_size_moves_neighbouring_sizes_together() {

@@ -115,6 +115,12 @@ impl SizeMisfit {
     pub const LENGTH_STEP: f64 = 0.125;
     /// The largest per-model SD tried (log loss).
     pub const MAX_SD: f64 = 0.2;
+
+    /// Whether the misfit runs smoothly across sizes: a length found, the SD measured, and
+    /// the test of an independent misfit rejecting at 0.05.
+    pub fn is_smooth(&self) -> bool {
+        self.identified && self.length > 0.0 && self.p < 0.05
+    }
 }
 
 /// Fits a misfit by size to `points`' mean log residuals about `law` by restricted

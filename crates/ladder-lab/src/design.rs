@@ -85,7 +85,8 @@ pub enum MisfitLength {
     /// A correlation length in ln N (0: independent per model).
     Fixed(f64),
     /// The length and SD the prior's point means prefer ([`DesignLaw::size_misfit`]);
-    /// independent, at the prior's measured SD, where they prefer none.
+    /// independent, at the prior's measured SD, where they prefer none or the SD is not
+    /// measured.
     Fitted,
 }
 
@@ -196,9 +197,7 @@ pub fn size_misfit_note(fitted: &ladder_fit::SizeMisfit) -> String {
 /// rejects at 0.05) but a simulation draws it independently: a line saying so, since its
 /// intervals would then cover less than simulated. `None` otherwise.
 pub fn smooth_misfit_hint(law: &DesignLaw) -> Option<String> {
-    let f = law
-        .size_misfit
-        .filter(|f| f.identified && f.length > 0.0 && f.p < 0.05)?;
+    let f = law.size_misfit.filter(ladder_fit::SizeMisfit::is_smooth)?;
     Some(format!(
         "  note: the prior's misfit runs smoothly across sizes (correlation length {} in ln N, \
          {:.2}% per model; test of an independent misfit p {:.3}) and is drawn independently \

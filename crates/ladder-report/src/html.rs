@@ -164,7 +164,7 @@ impl Page<'_> {
             let by_size = (t.p < 0.05)
                 .then(|| ladder_fit::NoiseModel::size_misfit_of_report(self.fit))
                 .flatten()
-                .filter(|m| m.identified && m.length > 0.0 && m.p < 0.05);
+                .filter(ladder_fit::SizeMisfit::is_smooth);
             if let Some(m) = by_size {
                 let _ = writeln!(
                     h,

@@ -843,7 +843,7 @@ fn extrapolation(f: &mut String, x: &Extrapolation) {
 /// independent misfit rejects at 0.05, the smooth one's size identified), what that does
 /// to the intervals; `None` otherwise.
 fn size_misfit_line(by_size: &ladder_fit::SizeMisfit) -> Option<String> {
-    (by_size.identified && by_size.length > 0.0 && by_size.p < 0.05).then(|| {
+    by_size.is_smooth().then(|| {
         format!(
             "misfit by size: it runs smoothly across sizes (correlation length {} in ln N, \
              {:.2}% per model, against {:.2}% if independent; likelihood-ratio test of an \
