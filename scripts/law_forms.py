@@ -16,7 +16,9 @@ p-values as too small; the four draws of one recipe are independent of each othe
 Needs numpy and scipy, which ladder does not: `python3 -m venv /tmp/venv &&
 /tmp/venv/bin/pip install numpy scipy`. Reads results/LAB/report/runs.csv.
 
-Usage: law_forms.py [LAB ...]   (default the four depth-2 draws; from the repository root)
+Usage: law_forms.py [LAB ...] [--hold-out-largest K]
+  (default the four depth-2 draws, from the repository root; with --hold-out-largest,
+  F0 and F3 fitted without each lab's K largest models and their point means predicted)
 """
 import csv, math, sys, collections
 import numpy as np
@@ -77,7 +79,8 @@ def curvd(th, d):
 FORMS = {'F0': (chin, 5), 'F1': (kap, 5), 'F2': (neff, 6), 'F3': (curv, 6), 'F4': (inter, 6), 'F5': (curvd, 6)}
 BOUNDS = {'F2': ([-np.inf] * 5 + [0], [np.inf] * 5 + [1])}
 
-def fit(form, d):
+def fit_params(form, d):
+    """The least-squares fit of `form` to `d`'s point means, best of 300 starts."""
     fn, k = FORMS[form]
     def res(th):
         f = fn(np.asarray(th), d)
@@ -95,13 +98,63 @@ def fit(form, d):
             continue
         if np.isfinite(r.cost) and (best is None or r.cost < best.cost):
             best = r
+    return best
+
+
+def fit(form, d):
+    """The fit and its lack-of-fit F, dof and p."""
+    k = FORMS[form][1]
+    best = fit_params(form, d)
     sslof = 2 * best.cost
     df1, df2 = d['P'] - k, d['n'] - d['P']
     F = (sslof / df1) / (d['sspe'] / df2)
     return best, F, df1, df2, fdist.sf(F, df1, df2)
 
-labs = sys.argv[1:] or ['lab-cpu', 'lab-cpu-d2-third', 'lab-cpu-d2-confirm', 'lab-cpu-d2-wide']
-for lab in labs:
+def hold_out(d, k):
+    """The point means of every model but the k largest, and those k's."""
+    largest = sorted(set(d['N']))[-k:]
+    out = np.isin(d['N'], largest)
+    train = {key: (v[~out] if isinstance(v, np.ndarray) else v) for key, v in d.items()}
+    test = {key: (v[out] if isinstance(v, np.ndarray) else v) for key, v in d.items()}
+    train['P'] = int((~out).sum())
+    train['n'] = int(d['K'][~out].sum())
+    train['sspe'] = None  # the lack-of-fit numbers of a partial fit are not read
+    return train, test, largest
+
+
+def extrapolation(labs, k):
+    """F0 and F3 fitted without each lab's k largest models, predicting them."""
+    rms = {'F0': [], 'F3': []}
+    for lab in labs:
+        train, test, largest = hold_out(load(lab), k)
+        train['xbar'] = test['xbar'] = np.mean(np.log(train['N']))
+        print(f"{lab}: held out N {', '.join(f'{n:.0f}' for n in largest)} ({len(test['N'])} points)")
+        for form in rms:
+            fn = FORMS[form][0]
+            r = fit_params(form, train)
+            e = test['ybar'] - np.log(fn(r.x, test))
+            rms[form].append(100 * math.sqrt(np.mean(e ** 2)))
+            print(f"  {form}: held-out mean error {100 * e.mean():+.2f}%  RMS {rms[form][-1]:.2f}%  params {np.round(r.x, 3).tolist()}")
+    wins = sum(a < b for a, b in zip(rms['F3'], rms['F0']))
+    print(f"F3's RMS below F0's in {wins} of {len(labs)}; mean RMS F0 {np.mean(rms['F0']):.2f}%, F3 {np.mean(rms['F3']):.2f}%")
+
+
+def main():
+    args = sys.argv[1:]
+    k = 0
+    if '--hold-out-largest' in args:
+        i = args.index('--hold-out-largest')
+        k = int(args[i + 1])
+        del args[i:i + 2]
+    labs = args or ['lab-cpu', 'lab-cpu-d2-third', 'lab-cpu-d2-confirm', 'lab-cpu-d2-wide']
+    if k > 0:
+        extrapolation(labs, k)
+        return
+    for lab in labs:
+        in_sample(lab)
+
+
+def in_sample(lab):
     d = load(lab); d['xbar'] = np.mean(np.log(d['N'])); d['zbar'] = np.mean(np.log(d['D']))
     print(f'{lab}: {d["P"]} points, {d["n"]} runs, seed SD {math.sqrt(d["sspe"] / (d["n"] - d["P"])):.4f}')
     ss = {}
@@ -118,3 +171,7 @@ for lab in labs:
     for c in ('F3', 'F5'):
         dss = ss['F0'] - ss[c]
         print(f'  {c} against F0 (delta = 0): F {dss:.1f} on (1, {d["n"] - d["P"]}) p {fdist.sf(dss, 1, d["n"] - d["P"]):.2g}')
+
+
+if __name__ == '__main__':
+    main()
