@@ -146,6 +146,26 @@ fn report_writes_every_figure_the_page_and_the_exports() {
     assert_eq!(fit["points"], 6);
 }
 
+/// A sweep too small to fit (one size, three runs: a probe) still gets its runs
+/// exported, and the failure says why there is no page.
+#[test]
+fn a_sweep_too_small_to_fit_still_gets_its_exports() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_size = MICRO_SOURCE.replace("  { d_model = 16, n_layer = 1, n_head = 2 },\n", "");
+    assert_ne!(one_size, MICRO_SOURCE);
+    let cfg = write(dir.path(), "probe.toml", &one_size);
+    let out = dir.path().join("sweep");
+    let run = ladder(&["run", &cfg, "--out", out.to_str().unwrap()]);
+    assert!(run.status.success(), "{:?}", text(&run));
+
+    let rep = ladder(&["report", out.to_str().unwrap()]);
+    assert_input_error(&rep, &["too few", "runs are exported", "runs.csv"]);
+    let report = out.join("report");
+    assert_eq!(lines(&report.join("runs.csv")).len(), 1 + 3);
+    assert!(lines(&report.join("curves.csv")).len() > 3);
+    assert!(!report.join("index.html").exists());
+}
+
 #[test]
 fn bad_report_arguments_exit_2() {
     let dir = tempfile::tempdir().unwrap();

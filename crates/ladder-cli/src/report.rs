@@ -32,7 +32,21 @@ pub(crate) fn report(args: &ReportArgs) -> Result<(), Failure> {
     let input = results.fit_input(&args.fit.options(true))?;
     let options = args.fit.for_input(true, &input);
     warn_left_out(&input);
-    let fit = ladder_lab::fit(&input.data, &options, &results.sweep_h5)?;
+    let fit = match ladder_lab::fit(&input.data, &options, &results.sweep_h5) {
+        Ok(fit) => fit,
+        Err(e) => {
+            // The runs are still worth a table (a probe of a few runs, say): write the
+            // exports, which need no fit, and say so beside the fit's error.
+            let failure = Failure::from(e);
+            let written = results.write_exports(&out_dir)?;
+            let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "no fit, so no figures or index.html; the runs are exported: {}",
+                names.join(", ")
+            );
+            return Err(failure);
+        }
+    };
     let written = results.write_report(&input, &fit, &options, &out_dir)?;
     let mut out = String::new();
     line(

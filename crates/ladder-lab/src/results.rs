@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use ladder_fit::FitReport;
-use ladder_report::{write_report, Sweep, Written};
+use ladder_report::{write_exports, write_report, Sweep, Written};
 use ladder_store::{read_runs, RunRecord};
 
 use crate::{fit_input, FitInput, FitOptions, LabError};
@@ -40,6 +40,15 @@ impl Results {
     /// The fit's input under the conventions of `options`.
     pub fn fit_input(&self, options: &FitOptions) -> Result<FitInput, LabError> {
         fit_input(&self.runs, &self.sweep_h5, options.params, options.flops)
+    }
+
+    /// Writes only the exports, `runs.csv` and `curves.csv`, into `out_dir`: what a
+    /// report can still give when its runs are too few to fit. Returns their paths.
+    pub fn write_exports(&self, out_dir: &Path) -> Result<Vec<PathBuf>, LabError> {
+        write_exports(&self.runs, out_dir).map_err(|source| LabError::Report {
+            dir: self.sweep_h5.clone(),
+            source,
+        })
     }
 
     /// Writes the report of these results (`input` fitted as `fit` with `options`) into

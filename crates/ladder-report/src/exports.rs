@@ -1,7 +1,7 @@
 //! Exports for pandas users: `runs.csv` (one row per run) and `curves.csv` (one row per
 //! evaluation of every run, long format).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use ladder_store::{RunRecord, CURVES};
 
@@ -63,6 +63,17 @@ fn attribute_columns(runs: &[RunRecord]) -> Vec<&'static str> {
 
 fn last(curve: &[f64]) -> String {
     curve.last().map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes `runs.csv` and `curves.csv` of `runs` into `dir` (created if needed), which
+/// need no fit; returns their paths.
+pub fn write_exports(runs: &[RunRecord], dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
+    let runs_csv = dir.join("runs.csv");
+    write_runs_csv(runs, &runs_csv)?;
+    let curves_csv = dir.join("curves.csv");
+    write_curves_csv(runs, &curves_csv)?;
+    Ok(vec![runs_csv, curves_csv])
 }
 
 /// Writes `runs.csv`: every attribute of every run, then its final metrics.

@@ -16,7 +16,7 @@ use ladder_fit::{approach2_budgets, Dataset, FitReport};
 use ladder_store::RunRecord;
 
 pub use error::ReportError;
-pub use exports::{write_curves_csv, write_runs_csv};
+pub use exports::{write_curves_csv, write_exports, write_runs_csv};
 pub use figures::LossAgainst;
 pub use html::{escape, tokens_at};
 
@@ -55,14 +55,7 @@ pub fn write_report(sweep: &Sweep, dir: &Path) -> Result<Written, ReportError> {
             "no finished run to report: train the sweep first".into(),
         ));
     }
-    std::fs::create_dir_all(dir).map_err(ReportError::io(dir))?;
-    let mut files = Vec::new();
-    let runs_csv = dir.join("runs.csv");
-    write_runs_csv(sweep.runs, &runs_csv)?;
-    files.push(runs_csv);
-    let curves_csv = dir.join("curves.csv");
-    write_curves_csv(sweep.runs, &curves_csv)?;
-    files.push(curves_csv);
+    let mut files = write_exports(sweep.runs, dir)?;
     let fit_json = dir.join("fit.json");
     let text = serde_json::to_string_pretty(sweep.fit).map_err(|e| ReportError::Io {
         path: fit_json.clone(),
