@@ -104,6 +104,14 @@ const CASES: &[Case] = &[
         needles: &["train.warmup_steps", "not both"],
     },
     Case {
+        id: "config-warmup-per-param",
+        args: &["plan", "{d}/warmupk.toml"],
+        needles: &[
+            "train.warmup_tokens_per_param",
+            "positive number of tokens per parameter",
+        ],
+    },
+    Case {
         id: "config-seeds-zero",
         args: &["plan", "{d}/seeds0.toml"],
         needles: &["train.seeds", "1 to 1000"],
@@ -456,6 +464,12 @@ fn scratch(d: &Path) {
         "warmupboth",
         "warmup_steps = 2",
         "warmup_steps = 2\nwarmup_fraction = 0.1",
+    );
+    variant(
+        d,
+        "warmupk",
+        "warmup_steps = 2",
+        "warmup_tokens_per_param = -1",
     );
     variant(
         d,

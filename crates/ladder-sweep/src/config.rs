@@ -273,9 +273,15 @@ pub struct TrainConfig {
     /// Warmup as a fraction of each run's steps, at least `warmup_min_steps` and at most
     /// `warmup_max_steps`.
     pub warmup_fraction: Option<f64>,
-    /// With `warmup_fraction`: the fewest warmup steps (default 10).
+    /// Warmup of this many tokens per parameter (N under `tokens.params`), at least
+    /// `warmup_min_steps` and at most `warmup_max_steps`: each model's warmup whatever
+    /// its runs' lengths, so that a WSD model's runs share it without the design setting it.
+    pub warmup_tokens_per_param: Option<f64>,
+    /// With `warmup_fraction` or `warmup_tokens_per_param`: the fewest warmup steps
+    /// (default 10).
     pub warmup_min_steps: Option<u64>,
-    /// With `warmup_fraction`: the most warmup steps (default: no cap).
+    /// With `warmup_fraction` or `warmup_tokens_per_param`: the most warmup steps
+    /// (default: no cap).
     pub warmup_max_steps: Option<u64>,
     /// The batch rule: each model trains with the largest of `batch_size`,
     /// `batch_size/2`, `batch_size/4`, … (down to `min_batch_size`) that gives its

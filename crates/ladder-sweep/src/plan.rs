@@ -153,7 +153,7 @@ impl Plan {
                 (n, FlopCounts::of(m))
             })
             .collect();
-        let (mut runs, mut left_outs) = (Vec::new(), Vec::new());
+        let (mut runs, mut left_outs, mut warnings) = (Vec::new(), Vec::new(), Vec::new());
         for (index, &model) in models.iter().enumerate() {
             let budgets = match &isoflop {
                 Some(design) => design
@@ -180,7 +180,7 @@ impl Plan {
                     Err(left_out) => left_outs.push(left_out),
                 }
             }
-            share_warmup(&mut runs);
+            warnings.extend(share_warmup(&mut runs, &settings.warmup));
         }
         if let (Some(design), Some(first)) = (&isoflop, left_outs.first()) {
             let capacity = source.train_capacity(cfg.model.context).unwrap_or(u64::MAX);
@@ -214,6 +214,7 @@ impl Plan {
         Ok(Self {
             warnings: capped_warmup(cfg.train.warmup_steps, &runs)
                 .into_iter()
+                .chain(warnings)
                 .collect(),
             branching: cfg.train.branching,
             budget_rule: isoflop.map(|design| design.rule),
@@ -286,7 +287,7 @@ impl Settings {
             params,
             lr_table,
             parametrization: rules::parametrization(&cfg.model, t)?,
-            warmup: Warmup::from_config(t)?,
+            warmup: Warmup::from_config(t, params)?,
             batch: BatchRule::from_config(t)?,
             seeds: rules::seeds(t)?,
         })
@@ -387,12 +388,12 @@ impl Settings {
         steps: u64,
     ) -> Result<RunSpec, SweepError> {
         let t = &cfg.train;
-        Ok(RunSpec {
+        let mut spec = RunSpec {
             model,
             batch_size: batch,
             tokens,
             lr: self.lr_for(t, &model, batch)?,
-            warmup_steps: self.warmup.steps(steps),
+            warmup_steps: 0,
             lr_floor: t.lr_floor,
             adamw: AdamWConfig {
                 beta1: t.beta1,
@@ -406,7 +407,10 @@ impl Settings {
             replicate: 0,
             precision: self.precision,
             schedule: self.schedule,
-        })
+        };
+        debug_assert_eq!(spec.steps(), steps);
+        spec.warmup_steps = self.warmup.steps(&spec);
+        Ok(spec)
     }
 }
 
@@ -647,24 +651,43 @@ pub(crate) fn capped_warmup(given: Option<u64>, runs: &[PlannedRun]) -> Option<S
 
 /// Under WSD, the runs of one model (the last ones pushed, same shape) share their
 /// warmup, the shortest run's: otherwise their stable phases would differ, and a WSD run
-/// would not be the cooldown branch of a longer one (Hägele et al. 2024, §4).
-fn share_warmup(runs: &mut [PlannedRun]) {
-    let Some(last) = runs.last() else { return };
+/// would not be the cooldown branch of a longer one (Hägele et al. 2024, §4). Under
+/// `warmup_fraction` the shortest run is the lowest budget the design puts the model in,
+/// so the design sets its warmup; `warmup_tokens_per_param` gives every run of a model the
+/// same warmup, and a warning says when its shortest run's half-run cap shortened it.
+fn share_warmup(runs: &mut [PlannedRun], rule: &Warmup) -> Option<String> {
+    let last = runs.last()?;
     if !matches!(last.spec.schedule, ScheduleKind::Wsd { .. }) {
-        return;
+        return None;
     }
     let model = last.spec.model;
     let same: Vec<usize> = (0..runs.len())
         .filter(|&i| runs[i].spec.model == model)
         .collect();
-    let warmup = same
-        .iter()
-        .map(|&i| runs[i].spec.warmup_steps)
-        .min()
-        .unwrap_or(0);
+    let shortest = *same.iter().min_by_key(|&&i| runs[i].spec.warmup_steps)?;
+    let (warmup, longest) = (
+        runs[shortest].spec.warmup_steps,
+        same.iter().map(|&i| runs[i].spec.warmup_steps).max()?,
+    );
+    let warning = (rule.per_model() && longest > warmup).then(|| {
+        format!(
+            "train.warmup_tokens_per_param: {} warms up for {warmup} steps, not {longest}, \
+             in all its runs, since its shortest run ({}, {} steps) may spend at most half \
+             of itself warming up; that model's warmup then depends on the design: lower \
+             warmup_tokens_per_param or give the model longer runs",
+            runs[shortest]
+                .id
+                .split("-D")
+                .next()
+                .unwrap_or(&runs[shortest].id),
+            runs[shortest].id,
+            runs[shortest].spec.steps(),
+        )
+    });
     for i in same {
         runs[i].spec.warmup_steps = warmup;
     }
+    warning
 }
 
 /// The token counts D of one model (N under `tokens.params`) with the TOML path of each.

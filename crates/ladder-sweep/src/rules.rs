@@ -2,9 +2,12 @@
 //! docs/config.md: the parametrization (standard or μP), the warmup, the batch size and
 //! the seed replicates.
 
-use ladder_model::Parametrization;
+use ladder_core::ParamCount;
+use ladder_model::{ParamCounts, Parametrization};
+use ladder_train::RunSpec;
 
 use crate::config::{ModelConfig, TrainConfig};
+use crate::isoflop::convention_n;
 use crate::{PlannedRun, SweepError};
 
 /// `[model] parametrization` and `base_width`, checked against `[train]`.
@@ -48,13 +51,22 @@ pub(crate) fn parametrization(
     }
 }
 
-/// How many warmup steps a run of a given length gets.
+/// How many warmup steps a run gets.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Warmup {
     /// `warmup_steps`, at most a tenth of the run.
     Steps(u64),
     /// `warmup_fraction` of the run, clamped to `[min, max]` and to half the run.
     Fraction { fraction: f64, min: u64, max: u64 },
+    /// `warmup_tokens_per_param` × N tokens (N under `params`), clamped to `[min, max]`
+    /// steps and to half the run: set by the model alone, so that all its runs share it
+    /// whatever budgets a design puts it in (Porian et al. 2024 warm up for N tokens).
+    PerParam {
+        tokens_per_param: f64,
+        params: ParamCount,
+        min: u64,
+        max: u64,
+    },
 }
 
 /// Warmup steps when `[train]` names none.
@@ -63,12 +75,42 @@ const DEFAULT_WARMUP_STEPS: u64 = 20;
 const DEFAULT_WARMUP_MIN: u64 = 10;
 
 impl Warmup {
-    pub(crate) fn from_config(t: &TrainConfig) -> Result<Self, SweepError> {
-        let Some(fraction) = t.warmup_fraction else {
+    /// The rule `[train]` asks for; `params` is the sweep's parameter convention
+    /// (`tokens.params`), the N of `warmup_tokens_per_param`.
+    pub(crate) fn from_config(t: &TrainConfig, params: ParamCount) -> Result<Self, SweepError> {
+        let sized = match (t.warmup_fraction, t.warmup_tokens_per_param) {
+            (Some(_), Some(_)) => {
+                return Err(SweepError::invalid(
+                    "train.warmup_tokens_per_param",
+                    "give warmup_fraction or warmup_tokens_per_param, not both",
+                ))
+            }
+            (None, None) => None,
+            (Some(fraction), None) => {
+                if !(fraction > 0.0 && fraction <= 0.5) {
+                    return Err(SweepError::invalid(
+                        "train.warmup_fraction",
+                        format!("{fraction} must be in (0, 0.5]"),
+                    ));
+                }
+                Some(("train.warmup_fraction", fraction))
+            }
+            (None, Some(k)) => {
+                if !(k.is_finite() && k > 0.0) {
+                    return Err(SweepError::invalid(
+                        "train.warmup_tokens_per_param",
+                        format!("{k} must be a positive number of tokens per parameter, e.g. 1"),
+                    ));
+                }
+                Some(("train.warmup_tokens_per_param", k))
+            }
+        };
+        let Some((field, value)) = sized else {
             if t.warmup_min_steps.is_some() || t.warmup_max_steps.is_some() {
                 return Err(SweepError::invalid(
                     "train.warmup_min_steps",
-                    "warmup_min_steps and warmup_max_steps bound warmup_fraction: add it",
+                    "warmup_min_steps and warmup_max_steps bound warmup_fraction or \
+                     warmup_tokens_per_param: add one",
                 ));
             }
             return Ok(Self::Steps(t.warmup_steps.unwrap_or(DEFAULT_WARMUP_STEPS)));
@@ -76,13 +118,10 @@ impl Warmup {
         if t.warmup_steps.is_some() {
             return Err(SweepError::invalid(
                 "train.warmup_steps",
-                "give warmup_steps or warmup_fraction, not both",
-            ));
-        }
-        if !(fraction > 0.0 && fraction <= 0.5) {
-            return Err(SweepError::invalid(
-                "train.warmup_fraction",
-                format!("{fraction} must be in (0, 0.5]"),
+                format!(
+                    "give warmup_steps or {}, not both",
+                    &field["train.".len()..]
+                ),
             ));
         }
         let min = t.warmup_min_steps.unwrap_or(DEFAULT_WARMUP_MIN);
@@ -93,18 +132,57 @@ impl Warmup {
                 format!("{max} is below warmup_min_steps ({min})"),
             ));
         }
-        Ok(Self::Fraction { fraction, min, max })
+        Ok(if field == "train.warmup_fraction" {
+            Self::Fraction {
+                fraction: value,
+                min,
+                max,
+            }
+        } else {
+            Self::PerParam {
+                tokens_per_param: value,
+                params,
+                min,
+                max,
+            }
+        })
     }
 
-    /// Warmup steps of a run of `steps` steps.
-    pub(crate) fn steps(&self, steps: u64) -> u64 {
+    /// Warmup steps of `run` (its model, batch and length as planned).
+    pub(crate) fn steps(&self, run: &RunSpec) -> u64 {
+        let per_param_steps = match *self {
+            Self::PerParam { params, .. } => {
+                convention_n(&ParamCounts::of(&run.model), params) / run.tokens_per_step() as f64
+            }
+            _ => 0.0,
+        };
+        self.steps_of(run.steps(), per_param_steps)
+    }
+
+    /// Warmup steps of a run of `steps` steps whose model's N, in steps of its batch, is
+    /// `n_steps` (read by the per-parameter rule only).
+    fn steps_of(&self, steps: u64, n_steps: f64) -> u64 {
         match *self {
             Self::Steps(w) => w.min(steps / 10),
             Self::Fraction { fraction, min, max } => {
                 let w = (fraction * steps as f64).round() as u64;
                 w.clamp(min, max).min(steps / 2)
             }
+            Self::PerParam {
+                tokens_per_param,
+                min,
+                max,
+                ..
+            } => {
+                let w = (tokens_per_param * n_steps).round() as u64;
+                w.clamp(min, max).min(steps / 2)
+            }
         }
+    }
+
+    /// Whether the rule sets a model's warmup without regard to the run's length.
+    pub(crate) fn per_model(&self) -> bool {
+        matches!(self, Self::PerParam { .. })
     }
 }
 
@@ -198,14 +276,75 @@ mod tests {
             min: 10,
             max: 100,
         };
-        assert_eq!(w.steps(1000), 50);
-        assert_eq!(w.steps(100), 10, "the floor");
-        assert_eq!(w.steps(10_000), 100, "the cap");
-        assert_eq!(w.steps(12), 6, "never more than half the run");
+        assert_eq!(w.steps_of(1000, 0.0), 50);
+        assert_eq!(w.steps_of(100, 0.0), 10, "the floor");
+        assert_eq!(w.steps_of(10_000, 0.0), 100, "the cap");
+        assert_eq!(w.steps_of(12, 0.0), 6, "never more than half the run");
         assert_eq!(
-            Warmup::Steps(50).steps(300),
+            Warmup::Steps(50).steps_of(300, 0.0),
             30,
             "fixed steps: a tenth at most"
+        );
+    }
+
+    #[test]
+    fn per_param_warmup_ignores_the_run_length_within_its_bounds() {
+        let w = Warmup::PerParam {
+            tokens_per_param: 2.0,
+            params: ParamCount::Total,
+            min: 10,
+            max: 500,
+        };
+        // N of 120.4 steps: 2N tokens is 241 steps, whatever the run's length.
+        for steps in [700, 2_000, 50_000] {
+            assert_eq!(w.steps_of(steps, 120.4), 241);
+        }
+        assert_eq!(w.steps_of(400, 120.4), 200, "never more than half the run");
+        assert_eq!(w.steps_of(50_000, 2.0), 10, "the floor");
+        assert_eq!(w.steps_of(50_000, 1e4), 500, "the cap");
+    }
+
+    fn train(text: &str) -> TrainConfig {
+        let base = "batch_size = 8\nlr = 1e-3\n";
+        toml::from_str(&format!("{base}{text}")).expect("a [train] table")
+    }
+
+    #[test]
+    fn the_warmup_rules_exclude_each_other_by_name() {
+        let total = ParamCount::Total;
+        let field = |text: &str| match Warmup::from_config(&train(text), total) {
+            Err(SweepError::Invalid { field, .. }) => field,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(
+            field("warmup_fraction = 0.2\nwarmup_tokens_per_param = 1"),
+            "train.warmup_tokens_per_param"
+        );
+        assert_eq!(
+            field("warmup_steps = 5\nwarmup_tokens_per_param = 1"),
+            "train.warmup_steps"
+        );
+        assert_eq!(
+            field("warmup_tokens_per_param = 0"),
+            "train.warmup_tokens_per_param"
+        );
+        assert_eq!(
+            field("warmup_tokens_per_param = nan"),
+            "train.warmup_tokens_per_param"
+        );
+        assert_eq!(field("warmup_min_steps = 5"), "train.warmup_min_steps");
+        assert_eq!(
+            Warmup::from_config(
+                &train("warmup_tokens_per_param = 1\nwarmup_min_steps = 3"),
+                total
+            )
+            .expect("valid"),
+            Warmup::PerParam {
+                tokens_per_param: 1.0,
+                params: total,
+                min: 3,
+                max: u64::MAX
+            }
         );
     }
 

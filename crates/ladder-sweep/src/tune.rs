@@ -125,7 +125,7 @@ pub fn tune_plan(
         }
         let mut trial = base.clone();
         trial.spec.tokens = d;
-        trial.spec.warmup_steps = plan.warmup.steps(trial.spec.steps());
+        trial.spec.warmup_steps = plan.warmup.steps(&trial.spec);
         trial.budget = None;
         for &f in factors {
             runs.extend(with_seeds(at_rate(&trial, base.spec.lr * f), seeds));

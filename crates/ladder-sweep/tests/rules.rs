@@ -112,6 +112,43 @@ fn warmup_follows_the_fraction_rule() {
     assert!(err.contains("warmup_fraction"), "{err}");
 }
 
+/// Under WSD branching a model's runs share one warmup. Sized by the fraction rule it is
+/// the shortest run's, so adding a lower budget to the design changes the warmup of the
+/// runs already there; sized per parameter it is the model's own.
+#[test]
+fn a_per_parameter_warmup_does_not_depend_on_the_design() {
+    let wsd = "schedule = \"wsd\"\nbranching = true\nwarmup_min_steps = 1";
+    let warmup_of = |rule: &str, counts: &str| {
+        let text = with("train", &format!("{wsd}\n{rule}"))
+            .replace("counts = [2048, 8192]", &format!("counts = {counts}"));
+        let p = plan(&text).unwrap();
+        let long = p.runs.iter().find(|r| r.tokens() == 8192).unwrap();
+        (long.spec.warmup_steps, long.params.total, p.warnings)
+    };
+    let fraction = "warmup_fraction = 0.25";
+    let (alone, _, _) = warmup_of(fraction, "[8192]");
+    let (beside, _, _) = warmup_of(fraction, "[4096, 8192]");
+    assert_eq!(
+        (alone, beside),
+        (16, 8),
+        "the design sets the fraction rule's warmup"
+    );
+    let per_param = "warmup_tokens_per_param = 0.5";
+    let (alone, n, warnings) = warmup_of(per_param, "[8192]");
+    assert!(warnings.is_empty(), "{warnings:?}");
+    // N tokens per parameter at 128 tokens per step.
+    assert_eq!(alone, (0.5 * n as f64 / 128.0).round() as u64);
+    assert_eq!(warmup_of(per_param, "[4096, 8192]").0, alone);
+    // Past half its shortest run the warmup is cut to it, in all the model's runs, and
+    // the plan says so, naming the model and the field.
+    let (cut, _, warnings) = warmup_of("warmup_tokens_per_param = 8", "[2048, 8192]");
+    assert_eq!(cut, 8, "half of the 16-step run");
+    assert_eq!(warnings.len(), 2, "one per model: {warnings:?}");
+    for part in ["train.warmup_tokens_per_param", "d8-l1-h2", "16 steps"] {
+        assert!(warnings[0].contains(part), "{part}: {}", warnings[0]);
+    }
+}
+
 #[test]
 fn a_warmup_capped_at_a_tenth_of_a_run_is_said() {
     // 16 and 64 steps: 5 warmup steps fit only the 64-step runs; the 16-step ones get 1.
