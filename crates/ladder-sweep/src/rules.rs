@@ -74,6 +74,20 @@ const DEFAULT_WARMUP_STEPS: u64 = 20;
 /// The fewest warmup steps of the fraction rule when `warmup_min_steps` is not given.
 const DEFAULT_WARMUP_MIN: u64 = 10;
 
+/// The fewest warmup steps of the per-parameter rule when `warmup_min_steps` is not
+/// given: 2/(1 − β2), the untuned linear warmup of Ma & Yarats 2021 for Adam, about the
+/// steps its second-moment estimate needs to settle (200 at β2 = 0.99). Without it a
+/// small model's N tokens can be a dozen steps: on lab-cpu's design, d48's 73 steps at
+/// 5.66e-3 cost one seed 10-15% of loss in its short runs (docs/LOG.md, thirty-seventh
+/// session).
+fn adam_warmup_floor(beta2: f64) -> u64 {
+    if (0.0..1.0).contains(&beta2) {
+        (2.0 / (1.0 - beta2)).ceil() as u64
+    } else {
+        DEFAULT_WARMUP_MIN
+    }
+}
+
 impl Warmup {
     /// The rule `[train]` asks for; `params` is the sweep's parameter convention
     /// (`tokens.params`), the N of `warmup_tokens_per_param`.
@@ -124,7 +138,12 @@ impl Warmup {
                 ),
             ));
         }
-        let min = t.warmup_min_steps.unwrap_or(DEFAULT_WARMUP_MIN);
+        let per_param = field == "train.warmup_tokens_per_param";
+        let min = t.warmup_min_steps.unwrap_or(if per_param {
+            adam_warmup_floor(t.beta2)
+        } else {
+            DEFAULT_WARMUP_MIN
+        });
         let max = t.warmup_max_steps.unwrap_or(u64::MAX);
         if max < min {
             return Err(SweepError::invalid(
@@ -132,7 +151,7 @@ impl Warmup {
                 format!("{max} is below warmup_min_steps ({min})"),
             ));
         }
-        Ok(if field == "train.warmup_fraction" {
+        Ok(if !per_param {
             Self::Fraction {
                 fraction: value,
                 min,
@@ -333,6 +352,15 @@ mod tests {
             "train.warmup_tokens_per_param"
         );
         assert_eq!(field("warmup_min_steps = 5"), "train.warmup_min_steps");
+        // Unless given, the per-parameter rule's floor is 2/(1 − β2) steps.
+        for (beta2, floor) in [("0.99", 200), ("0.95", 40), ("0.999", 2000)] {
+            let text = format!("warmup_tokens_per_param = 1\nbeta2 = {beta2}");
+            let rule = Warmup::from_config(&train(&text), total).expect("valid");
+            assert!(
+                matches!(rule, Warmup::PerParam { min, .. } if min == floor),
+                "{beta2}: {rule:?}"
+            );
+        }
         assert_eq!(
             Warmup::from_config(
                 &train("warmup_tokens_per_param = 1\nwarmup_min_steps = 3"),
