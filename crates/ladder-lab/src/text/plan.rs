@@ -27,13 +27,25 @@ pub fn plan_text(plan: &Plan, timing: Option<&Timing>, jobs: usize) -> String {
     out
 }
 
-/// The table of runs: shape, counts, D, C, D/N, learning rate and estimated time.
+/// The table of runs: shape, counts, D, C, D/N, learning rate, warmup steps and
+/// estimated time.
 fn runs_table(out: &mut String, plan: &Plan, timing: Option<&Timing>) {
     line(
         out,
         format!(
-            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>9} {:>12}",
-            "id", "d", "L", "H", "N_total", "N_nonemb", "D", "C=6ND", "D/N", "lr", "est. time"
+            "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10} {:>7} {:>9} {:>7} {:>12}",
+            "id",
+            "d",
+            "L",
+            "H",
+            "N_total",
+            "N_nonemb",
+            "D",
+            "C=6ND",
+            "D/N",
+            "lr",
+            "warmup",
+            "est. time"
         ),
     );
     for (i, r) in plan.runs.iter().enumerate() {
@@ -41,7 +53,7 @@ fn runs_table(out: &mut String, plan: &Plan, timing: Option<&Timing>) {
         line(
             out,
             format!(
-                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>9.2e} {:>12}",
+                "{:<26} {:>5} {:>3} {:>3} {:>10} {:>10} {:>11} {:>10.3e} {:>7.1} {:>9.2e} {:>7} {:>12}",
                 r.id,
                 m.d_model,
                 m.n_layer,
@@ -52,6 +64,7 @@ fn runs_table(out: &mut String, plan: &Plan, timing: Option<&Timing>) {
                 r.c_6nd_total(),
                 r.tokens() as f64 / r.params.total as f64,
                 r.spec.lr,
+                r.spec.warmup_steps,
                 timing.map_or("-".into(), |t| duration(t.seconds[i]))
             ),
         );
