@@ -438,8 +438,7 @@ pub fn resolve_design(
         .map_err(|e: ladder_core::UnknownName| LabError::Input(format!("tokens.params: {e}")))?;
     let mut candidates = Vec::new();
     for run in &probe.runs {
-        let m = &run.spec.model;
-        let label = format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head);
+        let label = ladder_sweep::shape_name(&run.spec.model);
         let eval_share = probe.eval_tokens as f64 / cfg.eval.every_tokens as f64;
         let seconds_per_token = match design.flops_per_second {
             Some(fps) => run.params.total as f64 * (6.0 + 2.0 * eval_share) / fps,

@@ -31,7 +31,7 @@ pub use plan::{Plan, PlannedRun};
 pub use runner::{
     pending_runs, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOutcome,
 };
-pub use size::shape_for_size;
+pub use size::{shape_for_size, shape_name};
 pub use source::DataSpec;
 pub use sweep_dir::{claim_dir, failed_path, sweep_status, RunState, RunStatus, UNITS_FILE};
 pub use tune::{best_rates, bracket, tune_plan, LrTable, TunedLr, DEFAULT_FACTORS};

@@ -14,7 +14,7 @@ use crate::config::{ShapeConfig, SweepConfig, TrainConfig};
 use crate::isoflop::{convention_n, IsoFlop};
 use crate::rules::{self, BatchRule, Warmup};
 use crate::source::{open_source, DataSpec};
-use crate::{shape_for_size, SweepError};
+use crate::{shape_for_size, shape_name, SweepError};
 
 /// One run of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -367,10 +367,7 @@ impl Settings {
         }
         let spec = self.spec(cfg, model, batch, tokens, steps)?;
         Ok(Ok(PlannedRun {
-            id: format!(
-                "d{}-l{}-h{}-D{}",
-                model.d_model, model.n_layer, model.n_head, tokens
-            ),
+            id: format!("{}-D{tokens}", shape_name(&model)),
             spec,
             params: ParamCounts::of(&model),
             flops: FlopCounts::of(&model),
@@ -675,11 +672,7 @@ fn share_warmup(runs: &mut [PlannedRun], rule: &Warmup) -> Option<String> {
              in all its runs, since its shortest run ({}, {} steps) may spend at most half \
              of itself warming up; that model's warmup then depends on the design: lower \
              warmup_tokens_per_param or give the model longer runs",
-            runs[shortest]
-                .id
-                .split("-D")
-                .next()
-                .unwrap_or(&runs[shortest].id),
+            shape_name(&model),
             runs[shortest].id,
             runs[shortest].spec.steps(),
         )

@@ -107,7 +107,7 @@ impl Warmup {
                         format!("{fraction} must be in (0, 0.5]"),
                     ));
                 }
-                Some(("train.warmup_fraction", fraction))
+                Some(("train.warmup_fraction", fraction, false))
             }
             (None, Some(k)) => {
                 if !(k.is_finite() && k > 0.0) {
@@ -116,10 +116,10 @@ impl Warmup {
                         format!("{k} must be a positive number of tokens per parameter, e.g. 1"),
                     ));
                 }
-                Some(("train.warmup_tokens_per_param", k))
+                Some(("train.warmup_tokens_per_param", k, true))
             }
         };
-        let Some((field, value)) = sized else {
+        let Some((field, value, per_param)) = sized else {
             if t.warmup_min_steps.is_some() || t.warmup_max_steps.is_some() {
                 return Err(SweepError::invalid(
                     "train.warmup_min_steps",
@@ -138,7 +138,6 @@ impl Warmup {
                 ),
             ));
         }
-        let per_param = field == "train.warmup_tokens_per_param";
         let min = t.warmup_min_steps.unwrap_or(if per_param {
             adam_warmup_floor(t.beta2)
         } else {

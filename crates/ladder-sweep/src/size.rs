@@ -1,6 +1,13 @@
 //! One size knob drives a model's shape (after nanochat's `--depth`).
 
+use ladder_model::GptConfig;
+
 use crate::config::ShapeConfig;
+
+/// A model's name in run ids, branch groups and tables: `d{d_model}-l{n_layer}-h{n_head}`.
+pub fn shape_name(model: &GptConfig) -> String {
+    format!("d{}-l{}-h{}", model.d_model, model.n_layer, model.n_head)
+}
 
 /// Width per layer: the knob's fixed aspect ratio `d_model / n_layer`.
 pub const ASPECT_RATIO: f64 = 32.0;

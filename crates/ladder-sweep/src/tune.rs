@@ -13,7 +13,7 @@ use ladder_store::RunRecord;
 use serde::{Deserialize, Serialize};
 
 use crate::plan::capped_warmup;
-use crate::{Plan, PlannedRun, SweepError};
+use crate::{shape_name, Plan, PlannedRun, SweepError};
 
 /// The learning rates to try: these multiples of each model's configured rate, a
 /// factor of 2 apart (wide enough for an untuned guess, narrow enough to resolve the
@@ -160,13 +160,10 @@ pub fn tune_plan(
 /// The trial `run` at learning rate `lr`.
 fn at_rate(run: &PlannedRun, lr: f64) -> PlannedRun {
     let mut trial = run.clone();
-    let m = &run.spec.model;
     trial.spec.lr = lr;
     trial.id = format!(
-        "d{}-l{}-h{}-D{}-lr{lr:.4e}",
-        m.d_model,
-        m.n_layer,
-        m.n_head,
+        "{}-D{}-lr{lr:.4e}",
+        shape_name(&run.spec.model),
         run.tokens()
     );
     trial

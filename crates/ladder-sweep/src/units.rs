@@ -4,7 +4,7 @@
 
 use ladder_train::shares_stable_phase;
 
-use crate::{Plan, PlannedRun, SweepError};
+use crate::{shape_name, Plan, PlannedRun, SweepError};
 
 /// One unit: its name and its runs, in plan order.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,8 +18,7 @@ pub struct Unit<'p> {
 /// The name of the model a run trains, as its branch group is called (`-s{r}` added for
 /// seed replicate r).
 pub(crate) fn group_name(run: &PlannedRun) -> String {
-    let m = &run.spec.model;
-    let name = format!("d{}-l{}-h{}", m.d_model, m.n_layer, m.n_head);
+    let name = shape_name(&run.spec.model);
     match run.spec.replicate {
         0 => name,
         r => format!("{name}-s{r}"),
