@@ -108,6 +108,22 @@ impl Diagnostics {
             residuals,
         }
     }
+
+    /// Whether the points determine `law`'s compute optimum at all: at least two model
+    /// sizes and two token counts among them, no exponent at an edge of its range, E
+    /// not at its floor and neither term negligible at every point. A weakly identified
+    /// A or B (a wide bootstrap interval, also reported as degenerate) still determines
+    /// one, whose own interval carries that.
+    pub fn optimum_determined(&self, law: &ChinchillaLaw) -> bool {
+        let distinct = |of: fn(&Residual) -> f64| {
+            let mut v: Vec<f64> = self.residuals.iter().map(of).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            v.len()
+        };
+        let points: Vec<[f64; 3]> = self.residuals.iter().map(|r| [r.n, r.d, r.loss]).collect();
+        distinct(|r| r.n) >= 2 && distinct(|r| r.d) >= 2 && unidentified(law, &points).is_empty()
+    }
 }
 
 /// Which exponents lie outside `(EXPONENT_FLOOR, EXPONENT_CEILING)`, and whether `e`
@@ -129,22 +145,19 @@ pub(crate) fn edges(exponents: &[(&str, f64)], e: Option<f64>) -> Vec<String> {
     out
 }
 
-/// The reasons, if any, why the fit is degenerate.
-fn degenerate(
-    data: &Dataset,
-    law: &ChinchillaLaw,
-    boot: Option<&Approach3Bootstrap>,
-) -> Vec<String> {
+/// The reasons, if any, why `law` is not determined by `points` ([N, D, loss] each) at
+/// all: an exponent at an edge of its range, E at its floor, a term negligible at every
+/// point.
+fn unidentified(law: &ChinchillaLaw, points: &[[f64; 3]]) -> Vec<String> {
     let mut out = edges(&[("alpha", law.alpha), ("beta", law.beta)], Some(law.e));
-    let pts = data.points.as_slice();
     for (name, term) in [
         ("A", &|n: f64, _d: f64| law.a / n.powf(law.alpha)),
         ("B", &|_n: f64, d: f64| law.b / d.powf(law.beta)),
     ] as [(&str, &dyn Fn(f64, f64) -> f64); 2]
     {
-        if pts
+        if points
             .iter()
-            .all(|p| term(p.n, p.d) < NEGLIGIBLE_TERM * p.loss)
+            .all(|&[n, d, loss]| term(n, d) < NEGLIGIBLE_TERM * loss)
         {
             out.push(format!(
                 "{name}'s term is below {:.1}% of the loss at every point: {name} is not identified",
@@ -152,6 +165,22 @@ fn degenerate(
             ));
         }
     }
+    out
+}
+
+/// The reasons, if any, why the fit is degenerate.
+fn degenerate(
+    data: &Dataset,
+    law: &ChinchillaLaw,
+    boot: Option<&Approach3Bootstrap>,
+) -> Vec<String> {
+    let points: Vec<[f64; 3]> = data
+        .points
+        .as_slice()
+        .iter()
+        .map(|p| [p.n, p.d, p.loss])
+        .collect();
+    let mut out = unidentified(law, &points);
     if let Some(b) = boot {
         for (name, spread) in &b.params {
             if (*name == "A" || *name == "B") && spread.ci95[1] > UNIDENTIFIED_SPAN * spread.ci95[0]

@@ -109,3 +109,25 @@ fn ladders_own_runs_csv_fits_as_its_sweep_file_does() {
         serde_json::to_string(&b).unwrap()
     );
 }
+
+#[test]
+fn a_fit_that_cannot_place_the_optimum_prints_none() {
+    let mut report = read_fit(&repo().join("results/lab-cpu-warmup/fit.json")).unwrap();
+    assert!(report.diagnostics.degenerate.is_empty());
+    let header = "80% interval    loss*";
+    assert!(ladder_lab::fit_text(&report).contains(header));
+    // A weakly identified coefficient leaves the optimum to its interval: still shown.
+    report.diagnostics.degenerate = vec!["B's bootstrap 95% interval spans …".into()];
+    assert!(ladder_lab::fit_text(&report).contains(header));
+    // E at its floor: the law ran to an edge.
+    let mut edge = report.clone();
+    edge.approach3.law.e = 0.0;
+    assert!(!ladder_lab::fit_text(&edge).contains(header));
+    // One model size: the law's N term has nothing to be fitted from.
+    for r in &mut report.diagnostics.residuals {
+        r.n = 1e5;
+    }
+    let text = ladder_lab::fit_text(&report);
+    assert!(!text.contains(header), "{text}");
+    assert!(text.contains("compute optima: not shown: these points do not determine"));
+}

@@ -273,6 +273,25 @@ impl Page<'_> {
             }
             (None, None) => {}
         }
+        if self
+            .fit
+            .diagnostics
+            .optimum_determined(&self.fit.approach3.law)
+        {
+            self.optima(h);
+        } else {
+            h.push_str(
+                "<p>The compute optima are not shown: these points do not determine \
+                 L(N, D)'s optimum (one model size or token count, or the fit at an edge of \
+                 its range; above).</p>\n",
+            );
+        }
+        self.optimum_check(h);
+        self.seeds_and_order(h);
+    }
+
+    /// Approach 3's compute optimum at each report budget, with its interval.
+    fn optima(&self, h: &mut String) {
         h.push_str(
             "<table>\n<tr><th>budget C</th><th>N*</th><th>D*</th><th>D*/N*</th>\
              <th>80% interval</th><th>loss at optimum</th></tr>\n",
@@ -290,8 +309,6 @@ impl Page<'_> {
             );
         }
         h.push_str("</table>\n<p class=\"note\">Hoffmann et al. 2022: D*/N* ≈ 20.</p>\n");
-        self.optimum_check(h);
-        self.seeds_and_order(h);
     }
 
     /// The seed spread per point and the inversions of the size order at equal tokens.

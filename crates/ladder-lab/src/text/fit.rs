@@ -147,8 +147,18 @@ fn approach3(f: &mut String, report: &FitReport) {
     f.push('\n');
 }
 
-/// Approach 3's compute optimum at each report budget, with intervals.
+/// Approach 3's compute optimum at each report budget, with intervals; none where the
+/// fit is degenerate, whose optimum the data do not determine.
 fn optima(f: &mut String, report: &FitReport) {
+    if !report.diagnostics.optimum_determined(&report.approach3.law) {
+        line(
+            f,
+            "  compute optima: not shown: these points do not determine L(N, D)'s optimum \
+             (one model size or token count, or the fit at an edge of its range; below)",
+        );
+        f.push('\n');
+        return;
+    }
     line(
         f,
         format!(
