@@ -148,7 +148,7 @@ fn approach3(f: &mut String, report: &FitReport) {
 }
 
 /// Approach 3's compute optimum at each report budget, with intervals; none where the
-/// fit is degenerate, whose optimum the data do not determine.
+/// points cannot place it ([`ladder_fit::Diagnostics::optimum_determined`]).
 fn optima(f: &mut String, report: &FitReport) {
     if !report.diagnostics.optimum_determined(&report.approach3.law) {
         line(
