@@ -189,6 +189,16 @@ fn plan_out_stores_the_design_that_run_and_slurm_train() {
     let again = ladder(&["plan", &cfg, "--no-timing", "--out", out_arg]);
     assert!(again.status.success(), "{}", text(&again).1);
     assert!(!text(&again).0.contains("<- chosen"), "{}", text(&again).0);
+    // So does one from the config with a comment added and a value spelled differently:
+    // the stored design is found by the config's content, not its text.
+    let edited = format!(
+        "# edited after the plan\n{}",
+        quick.replace("lr = 1e-2", "lr = 0.01")
+    );
+    let edited_cfg = write(dir.path(), "designed.toml", &edited);
+    let again = ladder(&["plan", &edited_cfg, "--no-timing", "--out", out_arg]);
+    assert!(again.status.success(), "{}", text(&again).1);
+    assert!(!text(&again).0.contains("<- chosen"), "{}", text(&again).0);
     let slurm = ladder(&["slurm", &cfg, "--out", out_arg]);
     let (stdout, stderr) = text(&slurm);
     assert!(slurm.status.success(), "{stderr}");

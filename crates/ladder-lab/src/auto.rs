@@ -401,9 +401,52 @@ pub struct Resolved {
     pub summary: String,
 }
 
-/// The hash that ties a resolved design to the config it came from.
+/// The hash that ties a resolved design to the config it came from: of the config's
+/// content, so that an edit to its comments or layout (spacing, key order, `5.66e-3`
+/// spelled `0.00566`) still finds the design stored for it; the raw text's hash when the
+/// text is not TOML (the parse reports that).
 pub fn source_hash(text: &str) -> String {
-    ladder_store::config_hash(text)
+    match text.parse::<toml::Table>() {
+        Ok(table) => {
+            let mut canonical = String::new();
+            write_canonical(&toml::Value::Table(table), &mut canonical);
+            ladder_store::config_hash(&canonical)
+        }
+        Err(_) => ladder_store::config_hash(text),
+    }
+}
+
+/// The hashes a stored resolution of the config `text` may carry: [`source_hash`], then
+/// that of the raw text, which resolutions written before content hashes carry.
+pub fn source_hashes(text: &str) -> [String; 2] {
+    [source_hash(text), ladder_store::config_hash(text)]
+}
+
+/// `value` written with its tables' keys sorted, so that equal content gives equal text
+/// whatever order the map keeps.
+fn write_canonical(value: &toml::Value, out: &mut String) {
+    match value {
+        toml::Value::Table(table) => {
+            let mut keys: Vec<&String> = table.keys().collect();
+            keys.sort();
+            out.push('{');
+            for key in keys {
+                out.push_str(&format!("{key:?}="));
+                write_canonical(&table[key.as_str()], out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        toml::Value::Array(items) => {
+            out.push('[');
+            for item in items {
+                write_canonical(item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// Resolves the `[design]` of the config `text` (read from `path`): measures every
@@ -838,6 +881,25 @@ mod tests {
     #[test]
     fn too_little_time_gives_no_layout() {
         assert!(layouts(&space(1e-6)).is_empty());
+    }
+
+    #[test]
+    fn the_source_hash_follows_the_content_not_the_text() {
+        let text = "name = \"x\"\n[train]\nlr = 5.66e-3\nbatch_size = 8\n";
+        let edited = "# a note\nname = \"x\"\n\n[train]\nbatch_size = 8   # per step\n\
+                      lr = 0.00566\n";
+        assert_eq!(source_hash(text), source_hash(edited));
+        assert_ne!(
+            source_hash(text),
+            source_hash(&text.replace("5.66e-3", "5.67e-3"))
+        );
+        assert_ne!(
+            source_hash(text),
+            source_hash(&text.replace("[train]", "[eval]"))
+        );
+        // Resolutions stored before content hashes carry the raw text's.
+        assert_eq!(source_hashes(text)[1], ladder_store::config_hash(text));
+        assert_ne!(source_hashes(text)[1], source_hashes(edited)[1]);
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub fn load_plan(path: &Path) -> Result<Plan, LabError> {
 /// Reads and plans the config at `path`. A `[design]` without budgets is resolved first
 /// ([`crate::auto::resolve_design`]): taken from `out/config.toml` when that sweep
 /// directory holds a resolution of this same config (a rerun trains what the first run
-/// chose), else searched on this machine, `on_step` hearing each step. Returns the plan
-/// and, when a search ran, its summary.
+/// chose, even when the config's comments or layout changed since), else searched on
+/// this machine, `on_step` hearing each step. Returns the plan and, when a search ran,
+/// its summary.
 pub fn load_plan_in(
     path: &Path,
     out: Option<&Path>,
@@ -37,13 +38,11 @@ fn load_plan_at(
 ) -> Result<(Plan, Option<String>), LabError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LabError::Input(format!("cannot read config {}: {e}", path.display())))?;
-    let marker = format!(
-        "# [design] resolved (config {})",
-        crate::auto::source_hash(&text)
-    );
+    let markers =
+        crate::auto::source_hashes(&text).map(|h| format!("# [design] resolved (config {h})"));
     if let Some(previous) = out
         .and_then(|dir| std::fs::read_to_string(dir.join("config.toml")).ok())
-        .filter(|t| t.contains(&marker))
+        .filter(|t| markers.iter().any(|m| t.contains(m)))
     {
         return Ok((plan_text(&previous, path)?, None));
     }
