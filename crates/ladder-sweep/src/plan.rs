@@ -168,6 +168,7 @@ impl Plan {
             // since a model's runs share one stable phase and so one batch.
             let shortest = budgets.iter().map(|b| b.1).fold(f64::INFINITY, f64::min);
             let shared = settings.batch.batch_for(shortest, model.context);
+            let pushed = runs.len();
             for (field, d, budget) in budgets {
                 let batch = if cfg.train.branching {
                     shared
@@ -180,7 +181,10 @@ impl Plan {
                     Err(left_out) => left_outs.push(left_out),
                 }
             }
-            warnings.extend(share_warmup(&mut runs, &settings.warmup));
+            // A model the design leaves out pushed nothing: the last runs are another's.
+            if runs.len() > pushed {
+                warnings.extend(share_warmup(&mut runs, &settings.warmup));
+            }
         }
         if let (Some(design), Some(first)) = (&isoflop, left_outs.first()) {
             let capacity = source.train_capacity(cfg.model.context).unwrap_or(u64::MAX);
@@ -662,13 +666,11 @@ fn share_warmup(runs: &mut [PlannedRun], rule: &Warmup) -> Option<String> {
         .filter(|&i| runs[i].spec.model == model)
         .collect();
     let shortest = *same.iter().min_by_key(|&&i| runs[i].spec.warmup_steps)?;
-    let (warmup, longest) = (
-        runs[shortest].spec.warmup_steps,
-        same.iter().map(|&i| runs[i].spec.warmup_steps).max()?,
-    );
-    let warning = (rule.per_model() && longest > warmup).then(|| {
+    let warmup = runs[shortest].spec.warmup_steps;
+    let asked = rule.model_steps(&runs[shortest].spec);
+    let warning = asked.filter(|&asked| asked > warmup).map(|asked| {
         format!(
-            "train.warmup_tokens_per_param: {} warms up for {warmup} steps, not {longest}, \
+            "train.warmup_tokens_per_param: {} warms up for {warmup} steps, not {asked}, \
              in all its runs, since its shortest run ({}, {} steps) may spend at most half \
              of itself warming up; that model's warmup then depends on the design: lower \
              warmup_tokens_per_param or give the model longer runs",

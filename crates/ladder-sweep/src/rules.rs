@@ -168,13 +168,25 @@ impl Warmup {
 
     /// Warmup steps of `run` (its model, batch and length as planned).
     pub(crate) fn steps(&self, run: &RunSpec) -> u64 {
-        let per_param_steps = match *self {
+        self.steps_of(run.steps(), self.n_steps(run))
+    }
+
+    /// The warmup the per-parameter rule asks of `run`'s model, within its bounds but
+    /// before the half-run cap: what every run of the model gets where no run is too
+    /// short for it. `None` for the rules sized by the run.
+    pub(crate) fn model_steps(&self, run: &RunSpec) -> Option<u64> {
+        self.per_model()
+            .then(|| self.steps_of(u64::MAX, self.n_steps(run)))
+    }
+
+    /// The model's N in steps of the run's batch (read by the per-parameter rule only).
+    fn n_steps(&self, run: &RunSpec) -> f64 {
+        match *self {
             Self::PerParam { params, .. } => {
                 convention_n(&ParamCounts::of(&run.model), params) / run.tokens_per_step() as f64
             }
             _ => 0.0,
-        };
-        self.steps_of(run.steps(), per_param_steps)
+        }
     }
 
     /// Warmup steps of a run of `steps` steps whose model's N, in steps of its batch, is

@@ -147,6 +147,17 @@ fn a_per_parameter_warmup_does_not_depend_on_the_design() {
     for part in ["train.warmup_tokens_per_param", "d8-l1-h2", "16 steps"] {
         assert!(warnings[0].contains(part), "{part}: {}", warnings[0]);
     }
+    // So is a model whose every run is cut, a single run included: the warning is about
+    // what the rule asked (8·N tokens), not about runs that differ.
+    let (cut, n, warnings) = warmup_of("warmup_tokens_per_param = 8", "[8192]");
+    assert_eq!(cut, 32, "half of the 64-step run");
+    assert_eq!(warnings.len(), 2, "one per model: {warnings:?}");
+    let asked = (8.0 * n as f64 / 128.0).round() as u64;
+    assert!(
+        warnings[0].contains(&format!("not {asked}")),
+        "{asked}: {}",
+        warnings[0]
+    );
 }
 
 #[test]
@@ -289,4 +300,27 @@ fn tune_seeds_replicate_every_trial_and_its_extensions() {
         .all(|r| (r.spec.lr / (2.0 * hi) - 1.0).abs() < 1e-12));
     let replicates: Vec<u64> = added.iter().map(|r| r.spec.replicate).collect();
     assert_eq!(replicates, [0, 1, 2]);
+}
+
+/// A model an IsoFLOP design gives no run is not another model's second warning: each
+/// model whose warmup was cut is named once.
+#[test]
+fn a_cut_warmup_is_said_once_per_model() {
+    let text = with(
+        "train",
+        "schedule = \"wsd\"\nbranching = true\nwarmup_min_steps = 1\nwarmup_tokens_per_param = 8",
+    )
+    .replace(
+        "shapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, { d_model = 16, n_layer = 1, n_head = 2 }]",
+        "shapes = [{ d_model = 8, n_layer = 1, n_head = 2 }, { d_model = 16, n_layer = 1, n_head = 2 }, \
+         { d_model = 32, n_layer = 1, n_head = 2 }, { d_model = 64, n_layer = 1, n_head = 2 }]",
+    )
+    .replace(
+        "counts = [2048, 8192]",
+        "budgets = [1e8]\nsizes_per_budget = 1\nexpected_ratio = 20",
+    );
+    let p = plan(&text).unwrap();
+    let ids: Vec<&str> = p.runs.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "one size at one budget: {ids:?}");
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
 }
