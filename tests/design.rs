@@ -280,3 +280,41 @@ fn the_planned_sizes_follow_the_priors_optimum_down_the_budgets() {
         );
     }
 }
+
+/// `ladder plan --device cuda` and `ladder run --device cuda` time a `[design]`'s sizes on
+/// the GPU the runs will train on, not on this machine's CPU; a design that assumes a
+/// speed (`flops_per_second`, `jobs`) opens no GPU at all. Without one (this build has no
+/// `cuda` feature) the timing is a bad-input error that says where to plan instead.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn a_design_for_a_gpu_is_timed_on_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prior.json", PRIOR);
+    let assumed = write(dir.path(), "assumed.toml", &quick_config());
+    let out = ladder(&["plan", &assumed, "--device", "cuda", "--no-timing"]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("<- chosen"), "{stdout}");
+    let timed = write(
+        dir.path(),
+        "timed.toml",
+        &quick_config().replace("flops_per_second = 1e9\n", ""),
+    );
+    for args in [
+        vec!["plan", &timed, "--device", "cuda", "--no-timing"],
+        vec!["plan", &assumed, "--device", "cuda:0"],
+        vec!["run", &timed, "--device", "cuda"],
+    ] {
+        let out = ladder(&args);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        for part in [
+            "cannot time the sizes on cuda",
+            "--features cuda",
+            "flops_per_second",
+        ] {
+            assert!(stderr.contains(part), "{args:?}: {part}: {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

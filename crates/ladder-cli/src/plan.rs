@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use ladder_lab::text::plan_text;
-use ladder_lab::{jobs_or_cores, load_plan_in, share_threads, LabError, Timing};
-use ladder_sweep::{claim_dir, units};
+use ladder_lab::{job_device, jobs_or_cores, load_plan_in, share_threads, LabError, Timing};
+use ladder_sweep::{claim_dir, units, DeviceChoice};
 
 use crate::exit::{emit, Failure};
 
@@ -13,9 +13,14 @@ use crate::exit::{emit, Failure};
 pub struct PlanArgs {
     /// Sweep config (TOML).
     pub config: PathBuf,
-    /// Parallel jobs the wall-time estimate assumes (default: one per core, as `run`).
+    /// Parallel jobs the wall-time estimate assumes (default: as `run`, one per core on
+    /// the CPU, one per GPU with CUDA).
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// Where the runs will train, and so where each shape is timed (and a `[design]`'s
+    /// sizes, unless it assumes `flops_per_second`): cpu, cuda or cuda:N, as `run`.
+    #[arg(long, default_value = "cpu")]
+    pub device: DeviceChoice,
     /// Skip timing each shape, and so the wall-time estimate.
     #[arg(long)]
     pub no_timing: bool,
@@ -28,7 +33,9 @@ pub struct PlanArgs {
 
 pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
     let out = args.out.as_deref();
-    let (plan, search) = load_plan_in(&args.config, out, &mut |step| eprintln!("{step}..."))?;
+    let (plan, search) = load_plan_in(&args.config, out, args.device, &mut |step| {
+        eprintln!("{step}...")
+    })?;
     if let Some(search) = &search {
         emit(search)?;
     }
@@ -42,21 +49,31 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         );
     }
     // As `run`: no more jobs than units.
-    let jobs = jobs_or_cores(args.jobs)?.min(units(&plan).len().max(1));
+    let (jobs, device) = if args.no_timing {
+        (jobs_or_cores(args.jobs)?, candle_core::Device::Cpu)
+    } else {
+        job_device(args.device, args.jobs)?
+    };
+    let jobs = jobs.min(units(&plan).len().max(1));
     share_threads(jobs);
     let timing = if args.no_timing {
         None
     } else {
-        Some(Timing::measure(&plan, jobs, &mut |run, measured| {
-            let m = &run.spec.model;
-            match measured {
-                None => eprint!(
-                    "timing d_model {} n_layer {} (batch {})... ",
-                    m.d_model, m.n_layer, run.spec.batch_size
-                ),
-                Some(tokens_per_second) => eprintln!("{tokens_per_second:.0} tokens/s"),
-            }
-        })?)
+        Some(Timing::measure(
+            &plan,
+            jobs,
+            &device,
+            &mut |run, measured| {
+                let m = &run.spec.model;
+                match measured {
+                    None => eprint!(
+                        "timing d_model {} n_layer {} (batch {})... ",
+                        m.d_model, m.n_layer, run.spec.batch_size
+                    ),
+                    Some(tokens_per_second) => eprintln!("{tokens_per_second:.0} tokens/s"),
+                }
+            },
+        )?)
     };
     emit(&plan_text(&plan, timing.as_ref(), jobs))
 }

@@ -101,8 +101,9 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&name));
-    let (plan, search) =
-        load_plan_in(&args.config, Some(&out), &mut |step| eprintln!("{step}..."))?;
+    let (plan, search) = load_plan_in(&args.config, Some(&out), args.device, &mut |step| {
+        eprintln!("{step}...")
+    })?;
     if let Some(search) = search {
         eprint!("{search}");
     }

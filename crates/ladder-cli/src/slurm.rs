@@ -7,6 +7,7 @@ use std::process::Command;
 
 use anyhow::{anyhow, Context};
 use ladder_lab::{load_plan_in, SlurmJob};
+use ladder_sweep::DeviceChoice;
 
 use crate::exit::{emit, line, Failure, ResultExt};
 
@@ -48,8 +49,14 @@ pub(crate) fn slurm(args: &SlurmArgs) -> Result<(), Failure> {
     };
     // A `[design]` already resolved in the sweep directory (by `ladder plan --out` or an
     // earlier `slurm`) is kept; otherwise it is resolved here, once, and stored there by
-    // `write`, so that every array task trains the same design.
-    let (plan, search) = load_plan_in(&args.config, Some(&args.out), &mut |step| {
+    // `write`, so that every array task trains the same design: timed on the device the
+    // tasks train on, so GPU tasks want a GPU here or a design planned on one.
+    let device = if args.gpus_per_task > 0 {
+        DeviceChoice::Cuda(None)
+    } else {
+        DeviceChoice::Cpu
+    };
+    let (plan, search) = load_plan_in(&args.config, Some(&args.out), device, &mut |step| {
         eprintln!("{step}...")
     })?;
     if let Some(search) = &search {

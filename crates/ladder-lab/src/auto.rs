@@ -450,12 +450,14 @@ fn write_canonical(value: &toml::Value, out: &mut String) {
 }
 
 /// Resolves the `[design]` of the config `text` (read from `path`): measures every
-/// candidate size's training speed on this machine, lays out and simulates the designs,
+/// candidate size's training speed on `device` (unless `flops_per_second` assumes one),
+/// lays out and simulates the designs,
 /// and writes the best into the text. `Ok(None)` when the config has no `[design]` to
 /// resolve. `on_step` hears what is being done (timing a size, simulating a layout).
 pub fn resolve_design(
     text: &str,
     path: &std::path::Path,
+    device: ladder_sweep::DeviceChoice,
     on_step: &mut dyn FnMut(&str),
 ) -> Result<Option<Resolved>, LabError> {
     let cfg = ladder_sweep::SweepConfig::parse(text, path)?;
@@ -469,7 +471,15 @@ pub fn resolve_design(
     check_tokens(&cfg.tokens)?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
     let probe = probe_plan(&cfg, text, path)?;
-    let jobs = crate::jobs_or_cores(design.jobs)?;
+    // The jobs `run --device` trains on, and the device to time on: opened only where
+    // the speed is timed or the jobs are one per GPU.
+    let (jobs, timer) = match (device, design.jobs, design.flops_per_second) {
+        (ladder_sweep::DeviceChoice::Cpu, jobs, _) => {
+            (crate::jobs_or_cores(jobs)?, candle_core::Device::Cpu)
+        }
+        (_, Some(jobs), Some(_)) => (jobs, candle_core::Device::Cpu),
+        (choice, jobs, _) => crate::job_device(choice, jobs)?,
+    };
     let capacity = probe
         .source
         .train_capacity(cfg.model.context)
@@ -487,7 +497,7 @@ pub fn resolve_design(
             Some(fps) => run.params.total as f64 * (6.0 + 2.0 * eval_share) / fps,
             None => {
                 on_step(&format!("timing {label} (batch {})", run.spec.batch_size));
-                let times = crate::plans::time_shape(run, jobs)?;
+                let times = crate::plans::time_shape(run, jobs, &timer)?;
                 let per_step = run.spec.tokens_per_step() as f64;
                 times.step_seconds() / per_step
                     + times.forward_seconds(probe.eval_tokens) / cfg.eval.every_tokens as f64

@@ -1,39 +1,43 @@
 //! Sweep configs read and planned, and the wall time a plan will take on this machine:
-//! a few timed training steps of each distinct shape, scheduled as `ladder run` does.
+//! a few timed training steps of each distinct shape, on the device `ladder run` would
+//! train it on, scheduled as `ladder run` does.
 
 use std::path::Path;
 
 use candle_core::Device;
 use ladder_model::{GptConfig, Kernels};
-use ladder_sweep::{makespan, run_seconds, Plan, PlannedRun, SweepConfig};
+use ladder_sweep::{makespan, run_seconds, DeviceChoice, Plan, PlannedRun, SweepConfig};
 use ladder_train::{time_steps, time_steps_after, StepTimes, TimingSpec};
 
 use crate::LabError;
 
-/// Reads and plans the config at `path`, resolving a `[design]` silently first (see
-/// [`load_plan_in`]).
+/// Reads and plans the config at `path`, resolving a `[design]` silently first, timed on
+/// the CPU (see [`load_plan_in`]).
 pub fn load_plan(path: &Path) -> Result<Plan, LabError> {
-    Ok(load_plan_in(path, None, &mut |_| {})?.0)
+    Ok(load_plan_in(path, None, DeviceChoice::Cpu, &mut |_| {})?.0)
 }
 
 /// Reads and plans the config at `path`. A `[design]` without budgets is resolved first
 /// ([`crate::auto::resolve_design`]): taken from `out/config.toml` when that sweep
 /// directory holds a resolution of this same config (a rerun trains what the first run
 /// chose, even when the config's comments or layout changed since), else searched on
-/// this machine, `on_step` hearing each step. Returns the plan and, when a search ran,
-/// its summary.
+/// this machine, its sizes timed on `device` (where the runs will train) unless the
+/// design assumes a speed, `on_step` hearing each step. Returns the plan and, when a
+/// search ran, its summary.
 pub fn load_plan_in(
     path: &Path,
     out: Option<&Path>,
+    device: DeviceChoice,
     on_step: &mut dyn FnMut(&str),
 ) -> Result<(Plan, Option<String>), LabError> {
-    load_plan_at(path, out, on_step).map_err(|e| stored_config_hint(e, path))
+    load_plan_at(path, out, device, on_step).map_err(|e| stored_config_hint(e, path))
 }
 
 /// [`load_plan_in`]'s work, before its errors get [`stored_config_hint`].
 fn load_plan_at(
     path: &Path,
     out: Option<&Path>,
+    device: DeviceChoice,
     on_step: &mut dyn FnMut(&str),
 ) -> Result<(Plan, Option<String>), LabError> {
     let text = std::fs::read_to_string(path)
@@ -46,7 +50,7 @@ fn load_plan_at(
     {
         return Ok((plan_text(&previous, path)?, None));
     }
-    match crate::auto::resolve_design(&text, path, on_step)? {
+    match crate::auto::resolve_design(&text, path, device, on_step)? {
         Some(resolved) => Ok((plan_text(&resolved.text, path)?, Some(resolved.summary))),
         None => Ok((plan_text(&text, path)?, None)),
     }
@@ -92,11 +96,13 @@ pub struct Timing {
 
 impl Timing {
     /// Times a few training steps of every distinct shape of `plan` (each shape once) as
-    /// `ladder run` trains it on `jobs` parallel jobs ([`time_shape`]); `on_shape` hears of
-    /// each shape before and after it is timed (tokens per second per job).
+    /// `ladder run` trains it on `jobs` parallel jobs, each on a device like `device`
+    /// ([`time_shape`]); `on_shape` hears of each shape before and after it is timed
+    /// (tokens per second per job).
     pub fn measure(
         plan: &Plan,
         jobs: usize,
+        device: &Device,
         on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
     ) -> Result<Self, LabError> {
         let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
@@ -108,7 +114,7 @@ impl Timing {
                 Some((_, _, t)) => *t,
                 None => {
                     on_shape(run, None);
-                    let t = time_shape(run, jobs)?;
+                    let t = time_shape(run, jobs, device)?;
                     on_shape(run, Some(t.tokens_per_second()));
                     measured.push((model, batch, t));
                     t
@@ -130,17 +136,41 @@ impl Timing {
     }
 }
 
-/// Training steps of `run`'s shape on the CPU as `ladder run` trains it on `jobs`
-/// parallel jobs: `jobs` copies side by side, each in a pool of
-/// `ladder_sweep::threads_per_job(jobs)` threads, timed together over about
-/// [`TIMING_WINDOW`] after two untimed steps; their mean.
+/// The parallel jobs of `ladder run --device choice --jobs jobs` and the device one of
+/// them trains on: `jobs` (default one per core) on the CPU, or one per chosen GPU
+/// (opened here). The error says where to plan instead when no GPU opens.
+pub fn job_device(choice: DeviceChoice, jobs: Option<usize>) -> Result<(usize, Device), LabError> {
+    let count = crate::jobs_or_cores(jobs)?;
+    if choice == DeviceChoice::Cpu {
+        return Ok((count, Device::Cpu));
+    }
+    let devices = choice.devices(jobs).map_err(|e| {
+        LabError::Input(format!(
+            "cannot time the sizes on {choice}: {e}; plan where the GPU is (`ladder plan \
+             CONFIG --device {choice} --out DIR` stores the design for `run` and `slurm`), or \
+             give [design] flops_per_second"
+        ))
+    })?;
+    let first = devices.first().cloned().unwrap_or(Device::Cpu);
+    Ok((devices.len(), first))
+}
+
+/// Training steps of `run`'s shape as `ladder run` trains it on `jobs` parallel jobs on
+/// devices like `device`. On a GPU (one job each), one copy, timed over about
+/// [`TIMING_WINDOW`] after two untimed steps. On the CPU, `jobs` copies side by side,
+/// each in a pool of `ladder_sweep::threads_per_job(jobs)` threads, timed together so;
+/// their mean.
 ///
 /// The pool is what matters (docs/LOG.md, 2026-12-04): timed from outside one, every
 /// parallel op is handed to the pool's threads and waited for, which made a tiny model
 /// 2.5× slow on one thread. The side-by-side copies put the other jobs' use of memory
 /// and caches into the time, as in a sweep; measured, they moved the estimates by at
 /// most 10% (the quickstart 55 → 61 s against 68 s trained), within the host's drift.
-pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, LabError> {
+pub(crate) fn time_shape(
+    run: &PlannedRun,
+    jobs: usize,
+    device: &Device,
+) -> Result<StepTimes, LabError> {
     let jobs = jobs.clamp(1, MAX_TIMED_COPIES);
     let threads = ladder_sweep::threads_per_job(jobs);
     let mut spec = TimingSpec {
@@ -155,6 +185,12 @@ pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, Lab
     };
     let failed =
         |e: &dyn std::fmt::Display| LabError::Runtime(format!("timing a training step: {e}"));
+    if !device.is_cpu() {
+        let first = time_steps(&spec, device).map_err(|e| failed(&e))?;
+        spec.warmup = 2;
+        spec.steps = timed_steps(&first);
+        return time_steps(&spec, device).map_err(|e| failed(&e));
+    }
     let pool = || {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -167,9 +203,8 @@ pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, Lab
     let first = pool()?
         .install(|| time_steps(&spec, &Device::Cpu))
         .map_err(|e| failed(&e))?;
-    let steps = (TIMING_WINDOW / first.step_seconds().max(1e-6)).ceil() as usize;
     spec.warmup = 2;
-    spec.steps = steps.clamp(3, TIMING_MAX_STEPS);
+    spec.steps = timed_steps(&first);
     // The copies wait for each other after their warmup (a start line), so that no
     // copy's timed steps overlap another's start-up.
     let start_line = std::sync::Barrier::new(jobs);
@@ -204,6 +239,12 @@ pub(crate) fn time_shape(run: &PlannedRun, jobs: usize) -> Result<StepTimes, Lab
         optimiser: mean(|t| t.optimiser),
         ..copies[0]
     })
+}
+
+/// Steps to time so that they span about [`TIMING_WINDOW`], from a first look.
+fn timed_steps(first: &StepTimes) -> usize {
+    let steps = (TIMING_WINDOW / first.step_seconds().max(1e-6)).ceil() as usize;
+    steps.clamp(3, TIMING_MAX_STEPS)
 }
 
 /// Most copies of a shape timed side by side (one per parallel job).
@@ -243,12 +284,14 @@ mod tests {
         )
         .unwrap();
         let plan = load_plan(&config).unwrap();
-        let t = time_shape(&plan.runs[0], 3).unwrap();
+        let t = time_shape(&plan.runs[0], 3, &Device::Cpu).unwrap();
         assert!(t.steps >= 3 && t.step_seconds() > 0.0, "{t:?}");
         assert_eq!(t.tokens_per_step, 4 * 16);
         let mut shapes = 0;
-        let timing =
-            Timing::measure(&plan, 2, &mut |_, done| shapes += done.is_some() as usize).unwrap();
+        let timing = Timing::measure(&plan, 2, &Device::Cpu, &mut |_, done| {
+            shapes += done.is_some() as usize
+        })
+        .unwrap();
         assert_eq!(shapes, 2);
         assert!(timing.seconds.iter().all(|&s| s > 0.0 && s.is_finite()));
     }
