@@ -375,6 +375,11 @@ const CASES: &[Case] = &[
         needles: &["--model-misfit-length", "≥ 0", "independent"],
     },
     Case {
+        id: "arg-run-stop-after-negative",
+        args: &["run", "{d}/micro.toml", "--stop-after", "-1"],
+        needles: &["--stop-after -1", "≥ 0"],
+    },
+    Case {
         id: "arg-design-misfit-length-auto",
         args: &["design", "{d}/micro.toml", "--model-misfit-length", "auto"],
         needles: &["--model-misfit-length auto", "chinchilla", "fit.json"],

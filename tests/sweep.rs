@@ -98,6 +98,36 @@ fn run_writes_every_run_and_a_rerun_retrains_nothing() {
     );
 }
 
+/// `--stop-after M` starts no unit after M minutes: here none, so the sweep is left for
+/// the same command, which resumes it; the fit waits until every run has trained.
+#[test]
+fn a_sweep_stopped_early_resumes_where_it_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let args = [
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ];
+    let stopped = ladder(&[&args[..], &["--stop-after", "0"]].concat());
+    let (stdout, stderr) = text(&stopped);
+    assert!(stopped.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("trained 0 runs, skipped 0 finished, 6 left"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("verdict:"),
+        "no fit of a partial sweep: {stdout}"
+    );
+    let rest = ladder(&args);
+    let (stdout, stderr) = text(&rest);
+    assert!(rest.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 6 runs, skipped 0"), "{stdout}");
+    assert!(stdout.contains("verdict:"), "{stdout}");
+}
+
 #[test]
 fn another_config_in_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -128,6 +128,7 @@ impl Host for Terminal {
             device: self.device,
             jobs: self.jobs,
             merge: true,
+            stop_after: None,
         };
         train_plan(plan, dir, options).map(drop)
     }

@@ -31,6 +31,11 @@ pub struct RunArgs {
     /// sweep.h5 is left to `ladder merge DIR`, so that many such processes can share DIR.
     #[arg(long)]
     pub only: Option<String>,
+    /// Start no unit after this many minutes: units in progress finish, finished runs are
+    /// merged, and the same command later resumes with the rest (a lab slot, a time
+    /// limit). The sweep is fitted only once every run has trained.
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
+    pub stop_after: Option<f64>,
     /// How the sweep is fitted when it finishes.
     #[command(flatten)]
     pub fit: FitOptions,
@@ -74,6 +79,7 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
         device: args.device,
         jobs: args.jobs.or(Some(1)),
         merge: false,
+        stop_after: stop_after(args)?,
     };
     let outcome = train_plan(&plan, out, options)?;
     let ids: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
@@ -84,6 +90,21 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
         ids.join(", "),
         out.display()
     ))
+}
+
+/// `--stop-after`, checked, as a duration.
+fn stop_after(args: &RunArgs) -> Result<Option<std::time::Duration>, Failure> {
+    args.stop_after
+        .map(|minutes| {
+            std::time::Duration::try_from_secs_f64(minutes * 60.0).map_err(|_| {
+                LabError::Input(format!(
+                    "--stop-after {minutes}: give the minutes after which no unit starts, \
+                     a number ≥ 0"
+                ))
+                .into()
+            })
+        })
+        .transpose()
 }
 
 /// The `name` of the config at `path` (which names its default output directory).
@@ -114,8 +135,19 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         device: args.device,
         jobs: args.jobs,
         merge: true,
+        stop_after: stop_after(args)?,
     };
     let outcome = train_plan(&plan, &out, options)?;
+    if outcome.left > 0 {
+        return emit(&format!(
+            "stopped starting units after {} min: trained {} runs, skipped {} finished, {} \
+             left; rerun the same command to train them (the fit waits for every run)\n",
+            args.stop_after.unwrap_or_default(),
+            outcome.trained,
+            outcome.skipped,
+            outcome.left,
+        ));
+    }
     let results = Results::open(&out)?;
     emit(&format!(
         "trained {} runs, skipped {} finished; {} runs in {}\n",

@@ -51,6 +51,7 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         device: args.device,
         jobs: args.jobs,
         merge: true,
+        stop_after: None,
     };
     let mut round = 0;
     let text = loop {

@@ -9,7 +9,7 @@ use candle_core::Device;
 use ladder_model::Precision;
 use ladder_sweep::{
     pending_runs, run_sweep, threads_per_job, units, DeviceChoice, ExtraObserver, Plan, PlannedRun,
-    RunContext, SweepOutcome,
+    RunContext, SweepOptions, SweepOutcome,
 };
 
 use crate::LabError;
@@ -23,6 +23,8 @@ pub struct TrainOptions {
     pub jobs: Option<usize>,
     /// Rebuild `sweep.h5` when done (not when other processes train the same sweep).
     pub merge: bool,
+    /// Start no unit this long after training starts; the rest wait for a rerun.
+    pub stop_after: Option<std::time::Duration>,
 }
 
 /// A plan about to train: its devices (one per job) and the runs left to train, with
@@ -37,6 +39,7 @@ pub struct Session<'p> {
     /// Warnings: what planning left out, a CPU run in bf16.
     pub warnings: Vec<String>,
     merge: bool,
+    stop_after: Option<std::time::Duration>,
 }
 
 /// `jobs`, checked, or the number of cores.
@@ -92,12 +95,17 @@ impl<'p> Session<'p> {
             pending: pending_runs(plan, out),
             warnings,
             merge: options.merge,
+            stop_after: options.stop_after,
         })
     }
 
-    /// Trains every pending run into `out`, each also reporting to the observer `extra`
-    /// makes for it.
+    /// Trains every pending run into `out` (or, with a `stop_after`, those whose units
+    /// start within it), each also reporting to the observer `extra` makes for it.
     pub fn run(&self, out: &Path, extra: ExtraObserver) -> Result<SweepOutcome, LabError> {
+        let options = SweepOptions {
+            merge: self.merge,
+            stop_starting_at: self.stop_after.map(|d| std::time::Instant::now() + d),
+        };
         let ctx = RunContext {
             git_commit: git_commit(),
             versions: format!(
@@ -113,7 +121,7 @@ impl<'p> Session<'p> {
             &self.devices,
             &ctx,
             extra,
-            self.merge,
+            options,
         )?)
     }
 }

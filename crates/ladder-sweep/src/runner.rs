@@ -3,6 +3,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use candle_core::Device;
 use ladder_store::{
@@ -39,6 +40,20 @@ pub struct SweepOutcome {
     pub in_sweep: usize,
     /// Jobs left alone because another process holds their runs' locks, and why.
     pub busy: Vec<String>,
+    /// Runs not started because the sweep stopped starting jobs
+    /// ([`SweepOptions::stop_starting_at`]): a later call trains them.
+    pub left: usize,
+}
+
+/// How a sweep trains, beside what its plan says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SweepOptions {
+    /// Rebuild `dir/sweep.h5` when done (leave that to `ladder merge` when other processes
+    /// train the same sweep).
+    pub merge: bool,
+    /// Start no job after this instant: jobs in progress finish, the rest are left for a
+    /// later call, which resumes the sweep (a class's lab slot, a lent machine's limit).
+    pub stop_starting_at: Option<Instant>,
 }
 
 /// What the run's file records about it.
@@ -325,6 +340,8 @@ struct Shared<'j, 'p> {
     failures: Mutex<Vec<String>>,
     /// Jobs left to another process: why, and how many of their runs were pending.
     busy: Mutex<Vec<(String, usize)>>,
+    /// No job starts after this instant.
+    stop_starting_at: Option<Instant>,
 }
 
 /// What every worker trains with.
@@ -350,6 +367,9 @@ impl Worker<'_> {
             Err(e) => return lock(&shared.failures).push(format!("cannot start a worker: {e}")),
         };
         pool.install(|| loop {
+            if shared.stop_starting_at.is_some_and(|t| Instant::now() >= t) {
+                break;
+            }
             // The guard must drop before training: in `while let` it would live through
             // the loop body and serialise the jobs.
             let next = lock(&shared.queue).pop_front();
@@ -381,17 +401,17 @@ impl Worker<'_> {
 }
 
 /// Trains every run of `plan` not yet finished under `dir`, one job per entry of
-/// `devices` (the CPU repeated, or one per GPU), then, with `merge`, rebuilds
-/// `dir/sweep.h5` (leave that to `ladder merge` when other processes train the same
-/// sweep). Finished runs are never retrained or rewritten; runs interrupted earlier
-/// restart from scratch. A failing run does not stop the others.
+/// `devices` (the CPU repeated, or one per GPU), until `options` say to stop starting
+/// jobs, then, with `options.merge`, rebuilds `dir/sweep.h5` from what finished.
+/// Finished runs are never retrained or rewritten; runs interrupted earlier restart from
+/// scratch. A failing run does not stop the others.
 pub fn run_sweep(
     plan: &Plan,
     dir: &Path,
     devices: &[Device],
     ctx: &RunContext,
     extra: ExtraObserver,
-    merge: bool,
+    options: SweepOptions,
 ) -> Result<SweepOutcome, SweepError> {
     claim_dir(plan, dir)?;
     let context = plan.runs.first().map_or(1, |r| r.spec.model.context);
@@ -407,6 +427,7 @@ pub fn run_sweep(
         queue: Mutex::new(jobs.iter().collect()),
         failures: Mutex::new(Vec::new()),
         busy: Mutex::new(Vec::new()),
+        stop_starting_at: options.stop_starting_at,
     };
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
@@ -430,13 +451,24 @@ pub fn run_sweep(
             scope.spawn(move || worker.work(device, shared));
         }
     });
-    let Shared { failures, busy, .. } = shared;
+    let Shared {
+        queue,
+        failures,
+        busy,
+        ..
+    } = shared;
+    let left: usize = queue
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|job| job.pending())
+        .sum();
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     let busy = busy.into_inner().unwrap_or_else(|e| e.into_inner());
     // Merge what finished even when runs failed; the runs' failure is the one to report.
     // A sweep.h5 that already holds every run, with nothing trained now, stays as it is.
     let complete = pending == 0 && in_sweep_file(plan, dir).len() == plan.runs.len();
-    let merged = (merge && !complete).then(|| merge_sweep(dir, &plan.config_text, false));
+    let merged = (options.merge && !complete).then(|| merge_sweep(dir, &plan.config_text, false));
     if let Some(first) = failures.first() {
         return Err(SweepError::RunsFailed {
             failed: failures.len(),
@@ -445,9 +477,10 @@ pub fn run_sweep(
         });
     }
     Ok(SweepOutcome {
-        trained: pending - busy.iter().map(|(_, n)| n).sum::<usize>(),
+        trained: pending - left - busy.iter().map(|(_, n)| n).sum::<usize>(),
         skipped: plan.runs.len() - pending,
         busy: busy.into_iter().map(|(why, _)| why).collect(),
+        left,
         in_sweep: match merged.transpose()? {
             Some(m) => m.runs,
             None if complete => plan.runs.len(),

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use ladder_sweep::{run_sweep, Plan, RunContext, SweepConfig};
+use ladder_sweep::{run_sweep, ExtraObserver, Plan, RunContext, SweepConfig, SweepOptions};
 use ladder_train::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
 
 const CONFIG: &str = r#"
@@ -76,15 +76,7 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
             started: Arc::clone(&started),
         })
     };
-    let outcome = run_sweep(
-        &plan,
-        dir.path(),
-        &two_cpus(),
-        &RunContext::default(),
-        &make,
-        true,
-    )
-    .unwrap();
+    let outcome = sweep(&plan, dir.path(), &make, MERGE);
     assert_eq!(
         (outcome.trained, outcome.skipped, outcome.in_sweep),
         (4, 0, 4)
@@ -95,17 +87,58 @@ fn jobs_train_concurrently_and_finished_runs_are_skipped() {
         "two jobs must train two runs at once"
     );
 
-    let again = run_sweep(
-        &plan,
-        dir.path(),
-        &two_cpus(),
-        &RunContext::default(),
-        &make,
-        true,
-    )
-    .unwrap();
+    let again = sweep(&plan, dir.path(), &make, MERGE);
     assert_eq!((again.trained, again.skipped), (0, 4));
     assert_eq!(started.load(Ordering::SeqCst), 4, "no run started twice");
+}
+
+/// A sweep told to stop starting jobs starts none after that instant and counts the runs
+/// it left; the next call trains them and finds the first call's runs finished.
+#[test]
+fn a_sweep_past_its_stop_starts_nothing_and_a_later_call_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan();
+    let started = Arc::<AtomicUsize>::default();
+    let make = |_: &ladder_sweep::PlannedRun| -> Box<dyn Observer + Send> {
+        Box::new(Concurrency {
+            active: Arc::default(),
+            most: Arc::default(),
+            started: Arc::clone(&started),
+        })
+    };
+    let stopped = SweepOptions {
+        merge: true,
+        stop_starting_at: Some(std::time::Instant::now()),
+    };
+    let first = sweep(&plan, dir.path(), &make, stopped);
+    assert_eq!((first.trained, first.skipped, first.left), (0, 0, 4));
+    assert_eq!(started.load(Ordering::SeqCst), 0);
+    let rest = sweep(&plan, dir.path(), &make, MERGE);
+    assert_eq!((rest.trained, rest.left, rest.in_sweep), (4, 0, 4));
+}
+
+/// Train, then merge into sweep.h5.
+const MERGE: SweepOptions = SweepOptions {
+    merge: true,
+    stop_starting_at: None,
+};
+
+/// `plan` trained into `dir` on two CPU jobs.
+fn sweep(
+    plan: &Plan,
+    dir: &Path,
+    make: ExtraObserver,
+    options: SweepOptions,
+) -> ladder_sweep::SweepOutcome {
+    run_sweep(
+        plan,
+        dir,
+        &two_cpus(),
+        &RunContext::default(),
+        make,
+        options,
+    )
+    .unwrap()
 }
 
 fn two_cpus() -> Vec<candle_core::Device> {
