@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use ladder_lab::text::plan_text;
-use ladder_lab::{job_device, jobs_or_cores, load_plan_in, share_threads, LabError, Timing};
+use ladder_lab::{job_devices, jobs_or_cores, load_plan_in, share_threads, LabError, Timing};
 use ladder_sweep::{claim_dir, units, DeviceChoice};
 
 use crate::exit::{emit, Failure};
@@ -49,31 +49,27 @@ pub(crate) fn plan(args: &PlanArgs) -> Result<(), Failure> {
         );
     }
     // As `run`: no more jobs than units.
-    let (jobs, device) = if args.no_timing {
-        (jobs_or_cores(args.jobs)?, candle_core::Device::Cpu)
+    let mut devices = if args.no_timing {
+        vec![candle_core::Device::Cpu; jobs_or_cores(args.jobs)?]
     } else {
-        job_device(args.device, args.jobs)?
+        job_devices(args.device, args.jobs)?
     };
-    let jobs = jobs.min(units(&plan).len().max(1));
+    devices.truncate(units(&plan).len().max(1));
+    let jobs = devices.len();
     share_threads(jobs);
     let timing = if args.no_timing {
         None
     } else {
-        Some(Timing::measure(
-            &plan,
-            jobs,
-            &device,
-            &mut |run, measured| {
-                let m = &run.spec.model;
-                match measured {
-                    None => eprint!(
-                        "timing d_model {} n_layer {} (batch {})... ",
-                        m.d_model, m.n_layer, run.spec.batch_size
-                    ),
-                    Some(tokens_per_second) => eprintln!("{tokens_per_second:.0} tokens/s"),
-                }
-            },
-        )?)
+        Some(Timing::measure(&plan, &devices, &mut |run, measured| {
+            let m = &run.spec.model;
+            match measured {
+                None => eprint!(
+                    "timing d_model {} n_layer {} (batch {})... ",
+                    m.d_model, m.n_layer, run.spec.batch_size
+                ),
+                Some(tokens_per_second) => eprintln!("{tokens_per_second:.0} tokens/s"),
+            }
+        })?)
     };
     emit(&plan_text(&plan, timing.as_ref(), jobs))
 }

@@ -19,7 +19,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Runs trained in parallel (default: one single-threaded run per core on the CPU,
-    /// one run per GPU with CUDA).
+    /// one run per GPU with CUDA; more than the GPUs puts several runs on each, side by
+    /// side, for small models whose steps wait on kernel launches).
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Where to train: cpu, cuda (every visible GPU, one run each) or cuda:N. CUDA needs

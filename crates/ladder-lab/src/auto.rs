@@ -471,15 +471,15 @@ pub fn resolve_design(
     check_tokens(&cfg.tokens)?;
     let base = path.parent().unwrap_or(std::path::Path::new("."));
     let probe = probe_plan(&cfg, text, path)?;
-    // The jobs `run --device` trains on, and the device to time on: opened only where
-    // the speed is timed or the jobs are one per GPU.
-    let (jobs, timer) = match (device, design.jobs, design.flops_per_second) {
-        (ladder_sweep::DeviceChoice::Cpu, jobs, _) => {
-            (crate::jobs_or_cores(jobs)?, candle_core::Device::Cpu)
+    // The jobs `run --device` trains on, one device each to time on: GPUs opened only
+    // where the speed is timed or the jobs are one per GPU.
+    let timers = match (device, design.jobs, design.flops_per_second) {
+        (ladder_sweep::DeviceChoice::Cuda(_), Some(jobs), Some(_)) => {
+            vec![candle_core::Device::Cpu; jobs]
         }
-        (_, Some(jobs), Some(_)) => (jobs, candle_core::Device::Cpu),
-        (choice, jobs, _) => crate::job_device(choice, jobs)?,
+        (choice, jobs, _) => crate::job_devices(choice, jobs)?,
     };
+    let jobs = timers.len();
     let capacity = probe
         .source
         .train_capacity(cfg.model.context)
@@ -497,7 +497,7 @@ pub fn resolve_design(
             Some(fps) => run.params.total as f64 * (6.0 + 2.0 * eval_share) / fps,
             None => {
                 on_step(&format!("timing {label} (batch {})", run.spec.batch_size));
-                let times = crate::plans::time_shape(run, jobs, &timer)?;
+                let times = crate::plans::time_shape(run, &timers)?;
                 let per_step = run.spec.tokens_per_step() as f64;
                 times.step_seconds() / per_step
                     + times.forward_seconds(probe.eval_tokens) / cfg.eval.every_tokens as f64

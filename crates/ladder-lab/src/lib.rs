@@ -40,7 +40,7 @@ pub use fit::{
     calibrate, fit, fit_per_seed, read_fit, read_law, seed_groups, write_json, FitOptions,
 };
 pub use input::{fit_input, held_out_factor, pool_inputs, read_input, read_inputs, FitInput};
-pub use plans::{duration, job_device, load_plan, load_plan_in, plan_text, Timing};
+pub use plans::{duration, job_devices, load_plan, load_plan_in, plan_text, Timing};
 pub use progress::{ProgressLog, Sink};
 pub use results::Results;
 pub use slurm::{SlurmJob, SlurmScripts};

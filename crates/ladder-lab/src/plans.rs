@@ -96,13 +96,12 @@ pub struct Timing {
 
 impl Timing {
     /// Times a few training steps of every distinct shape of `plan` (each shape once) as
-    /// `ladder run` trains it on `jobs` parallel jobs, each on a device like `device`
-    /// ([`time_shape`]); `on_shape` hears of each shape before and after it is timed
-    /// (tokens per second per job).
+    /// `ladder run` trains it on `devices`, one parallel job each ([`time_shape`]);
+    /// `on_shape` hears of each shape before and after it is timed (tokens per second per
+    /// job).
     pub fn measure(
         plan: &Plan,
-        jobs: usize,
-        device: &Device,
+        devices: &[Device],
         on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
     ) -> Result<Self, LabError> {
         let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
@@ -114,7 +113,7 @@ impl Timing {
                 Some((_, _, t)) => *t,
                 None => {
                     on_shape(run, None);
-                    let t = time_shape(run, jobs, device)?;
+                    let t = time_shape(run, devices)?;
                     on_shape(run, Some(t.tokens_per_second()));
                     measured.push((model, batch, t));
                     t
@@ -136,42 +135,39 @@ impl Timing {
     }
 }
 
-/// The parallel jobs of `ladder run --device choice --jobs jobs` and the device one of
-/// them trains on: `jobs` (default one per core) on the CPU, or one per chosen GPU
-/// (opened here). The error says where to plan instead when no GPU opens.
-pub fn job_device(choice: DeviceChoice, jobs: Option<usize>) -> Result<(usize, Device), LabError> {
+/// The devices of `ladder run --device choice --jobs jobs`, one per parallel job: the CPU
+/// `jobs` times (default one per core), or the chosen GPUs (opened here; one job each
+/// unless `jobs` asks for more). The error says where to plan instead when no GPU opens.
+pub fn job_devices(choice: DeviceChoice, jobs: Option<usize>) -> Result<Vec<Device>, LabError> {
     let count = crate::jobs_or_cores(jobs)?;
     if choice == DeviceChoice::Cpu {
-        return Ok((count, Device::Cpu));
+        return Ok(vec![Device::Cpu; count]);
     }
-    let devices = choice.devices(jobs).map_err(|e| {
+    choice.devices(jobs).map_err(|e| {
         LabError::Input(format!(
             "cannot time the sizes on {choice}: {e}; plan where the GPU is (`ladder plan \
              CONFIG --device {choice} --out DIR` stores the design for `run` and `slurm`), or \
              give [design] flops_per_second"
         ))
-    })?;
-    let first = devices.first().cloned().unwrap_or(Device::Cpu);
-    Ok((devices.len(), first))
+    })
 }
 
-/// Training steps of `run`'s shape as `ladder run` trains it on `jobs` parallel jobs on
-/// devices like `device`. On a GPU (one job each), one copy, timed over about
-/// [`TIMING_WINDOW`] after two untimed steps. On the CPU, `jobs` copies side by side,
-/// each in a pool of `ladder_sweep::threads_per_job(jobs)` threads, timed together so;
-/// their mean.
+/// Training steps of `run`'s shape as `ladder run` trains it on `devices`, one parallel
+/// job each (the CPU repeated, or GPUs, several jobs to a GPU where asked): a copy per
+/// device side by side, each in a pool of `ladder_sweep::threads_per_job(jobs)` threads,
+/// timed together over about [`TIMING_WINDOW`] after two untimed steps; their mean.
 ///
 /// The pool is what matters (docs/LOG.md, 2026-12-04): timed from outside one, every
 /// parallel op is handed to the pool's threads and waited for, which made a tiny model
 /// 2.5× slow on one thread. The side-by-side copies put the other jobs' use of memory
 /// and caches into the time, as in a sweep; measured, they moved the estimates by at
 /// most 10% (the quickstart 55 → 61 s against 68 s trained), within the host's drift.
-pub(crate) fn time_shape(
-    run: &PlannedRun,
-    jobs: usize,
-    device: &Device,
-) -> Result<StepTimes, LabError> {
-    let jobs = jobs.clamp(1, MAX_TIMED_COPIES);
+pub(crate) fn time_shape(run: &PlannedRun, devices: &[Device]) -> Result<StepTimes, LabError> {
+    let devices = match devices.len() {
+        0 => &[Device::Cpu][..],
+        n => &devices[..n.min(MAX_TIMED_COPIES)],
+    };
+    let jobs = devices.len();
     let threads = ladder_sweep::threads_per_job(jobs);
     let mut spec = TimingSpec {
         model: run.spec.model,
@@ -185,12 +181,6 @@ pub(crate) fn time_shape(
     };
     let failed =
         |e: &dyn std::fmt::Display| LabError::Runtime(format!("timing a training step: {e}"));
-    if !device.is_cpu() {
-        let first = time_steps(&spec, device).map_err(|e| failed(&e))?;
-        spec.warmup = 2;
-        spec.steps = timed_steps(&first);
-        return time_steps(&spec, device).map_err(|e| failed(&e));
-    }
     let pool = || {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -201,7 +191,7 @@ pub(crate) fn time_shape(
     // milliseconds, where start-up costs and the clock's noise can double the estimate,
     // so the timed steps span TIMING_WINDOW.
     let first = pool()?
-        .install(|| time_steps(&spec, &Device::Cpu))
+        .install(|| time_steps(&spec, &devices[0]))
         .map_err(|e| failed(&e))?;
     spec.warmup = 2;
     spec.steps = timed_steps(&first);
@@ -209,12 +199,13 @@ pub(crate) fn time_shape(
     // copy's timed steps overlap another's start-up.
     let start_line = std::sync::Barrier::new(jobs);
     let copies: Vec<Result<StepTimes, LabError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|_| {
+        let handles: Vec<_> = devices
+            .iter()
+            .map(|device| {
                 scope.spawn(|| {
                     pool()?
                         .install(|| {
-                            time_steps_after(&spec, &Device::Cpu, || {
+                            time_steps_after(&spec, device, || {
                                 start_line.wait();
                             })
                         })
@@ -284,11 +275,11 @@ mod tests {
         )
         .unwrap();
         let plan = load_plan(&config).unwrap();
-        let t = time_shape(&plan.runs[0], 3, &Device::Cpu).unwrap();
+        let t = time_shape(&plan.runs[0], &[Device::Cpu, Device::Cpu, Device::Cpu]).unwrap();
         assert!(t.steps >= 3 && t.step_seconds() > 0.0, "{t:?}");
         assert_eq!(t.tokens_per_step, 4 * 16);
         let mut shapes = 0;
-        let timing = Timing::measure(&plan, 2, &Device::Cpu, &mut |_, done| {
+        let timing = Timing::measure(&plan, &[Device::Cpu, Device::Cpu], &mut |_, done| {
             shapes += done.is_some() as usize
         })
         .unwrap();

@@ -44,9 +44,13 @@ impl fmt::Display for DeviceChoice {
 }
 
 impl DeviceChoice {
-    /// One device per parallel job: `jobs` times the CPU, or the chosen GPUs (at most
-    /// `jobs` of them when given). The error says what is missing, for example a build
-    /// without the `cuda` feature.
+    /// One device per parallel job: `jobs` times the CPU, or the chosen GPUs, one job
+    /// each by default. `jobs` fewer than the GPUs uses the first `jobs`; more puts
+    /// several jobs on each GPU in turn, so that small models, whose steps wait on kernel
+    /// launches more than on the GPU, train side by side: every job has a device of its
+    /// own (its cuBLAS handle), on candle's per-thread stream of the job's own thread,
+    /// which does not wait on the other jobs' streams. The error says what is missing, for example a build without the `cuda`
+    /// feature.
     pub fn devices(&self, jobs: Option<usize>) -> Result<Vec<Device>, String> {
         let gpu = |i: usize| {
             Device::new_cuda(i).map_err(|e| {
@@ -57,20 +61,26 @@ impl DeviceChoice {
                 )
             })
         };
-        match self {
-            Self::Cpu => Ok(vec![Device::Cpu; jobs.unwrap_or_else(cores).max(1)]),
-            Self::Cuda(Some(i)) => Ok(vec![gpu(*i)?]),
+        let mut gpus = match self {
+            Self::Cpu => return Ok(vec![Device::Cpu; jobs.unwrap_or_else(cores).max(1)]),
+            Self::Cuda(Some(i)) => vec![(*i, gpu(*i)?)],
             Self::Cuda(None) => {
-                let first = gpu(0)?;
-                let mut all = vec![first];
+                let mut all = vec![(0, gpu(0)?)];
                 // Ordinals are dense: the first that fails to open ends the list.
                 while let Ok(d) = Device::new_cuda(all.len()) {
-                    all.push(d);
+                    all.push((all.len(), d));
                 }
-                all.truncate(jobs.unwrap_or(all.len()).max(1));
-                Ok(all)
+                all
             }
+        };
+        let wanted = jobs.unwrap_or(gpus.len()).max(1);
+        let ordinals: Vec<usize> = gpus.iter().map(|(i, _)| *i).collect();
+        for k in gpus.len()..wanted {
+            let i = ordinals[k % ordinals.len()];
+            gpus.push((i, gpu(i)?));
         }
+        gpus.truncate(wanted);
+        Ok(gpus.into_iter().map(|(_, d)| d).collect())
     }
 }
 
