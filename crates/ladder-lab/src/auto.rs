@@ -451,8 +451,7 @@ fn write_canonical(value: &toml::Value, out: &mut String) {
 
 /// Resolves the `[design]` of the config `text` (read from `path`): measures every
 /// candidate size's training speed on `device` (unless `flops_per_second` assumes one),
-/// lays out and simulates the designs,
-/// and writes the best into the text. `Ok(None)` when the config has no `[design]` to
+/// lays out and simulates the designs, and writes the best into the text. `Ok(None)` when the config has no `[design]` to
 /// resolve. `on_step` hears what is being done (timing a size, simulating a layout).
 pub fn resolve_design(
     text: &str,

@@ -49,8 +49,8 @@ impl DeviceChoice {
     /// several jobs on each GPU in turn, so that small models, whose steps wait on kernel
     /// launches more than on the GPU, train side by side: every job has a device of its
     /// own (its cuBLAS handle), on candle's per-thread stream of the job's own thread,
-    /// which does not wait on the other jobs' streams. The error says what is missing, for example a build without the `cuda`
-    /// feature.
+    /// which does not wait on the other jobs' streams. The error says what is missing,
+    /// for example a build without the `cuda` feature.
     pub fn devices(&self, jobs: Option<usize>) -> Result<Vec<Device>, String> {
         let gpu = |i: usize| {
             Device::new_cuda(i).map_err(|e| {
@@ -63,24 +63,26 @@ impl DeviceChoice {
         };
         let mut gpus = match self {
             Self::Cpu => return Ok(vec![Device::Cpu; jobs.unwrap_or_else(cores).max(1)]),
-            Self::Cuda(Some(i)) => vec![(*i, gpu(*i)?)],
+            Self::Cuda(Some(i)) => vec![gpu(*i)?],
             Self::Cuda(None) => {
-                let mut all = vec![(0, gpu(0)?)];
+                let mut all = vec![gpu(0)?];
                 // Ordinals are dense: the first that fails to open ends the list.
                 while let Ok(d) = Device::new_cuda(all.len()) {
-                    all.push((all.len(), d));
+                    all.push(d);
                 }
                 all
             }
         };
-        let wanted = jobs.unwrap_or(gpus.len()).max(1);
-        let ordinals: Vec<usize> = gpus.iter().map(|(i, _)| *i).collect();
-        for k in gpus.len()..wanted {
-            let i = ordinals[k % ordinals.len()];
-            gpus.push((i, gpu(i)?));
+        let visible = gpus.len();
+        let wanted = jobs.unwrap_or(visible).max(1);
+        for k in visible..wanted {
+            gpus.push(match self {
+                Self::Cuda(Some(i)) => gpu(*i)?,
+                _ => gpu(k % visible)?,
+            });
         }
         gpus.truncate(wanted);
-        Ok(gpus.into_iter().map(|(_, d)| d).collect())
+        Ok(gpus)
     }
 }
 
