@@ -16,7 +16,8 @@ use crate::exit::{emit, Failure, ResultExt};
 pub struct MergeArgs {
     /// The sweep directory (the --out of `ladder run`).
     pub dir: PathBuf,
-    /// Write sweep.h5 even if it loses runs that the existing one holds.
+    /// Drop the runs that the existing sweep.h5 holds and runs/ has no file for (kept
+    /// otherwise, when they belong to the sweep).
     #[arg(long)]
     pub force: bool,
 }

@@ -2,8 +2,11 @@
 //!
 //! A merge takes only run files that belong to the sweep: ladder's schema, a finished
 //! status, the id its name says, and the sweep's own config. It refuses the whole merge
-//! when any file fails those checks, and when the new sweep.h5 would hold fewer runs
-//! than the one already there, so that a good sweep.h5 is never replaced by a worse one.
+//! when any file fails those checks. A run that the sweep.h5 already there holds and
+//! `runs/` no longer has (a results directory kept without its run files, as this
+//! repository commits them, and resumed) is kept from sweep.h5 when it belongs by the
+//! same checks, and the merge is refused when it does not: a good sweep.h5 is never
+//! replaced by a worse one unless `force` drops those runs.
 //! The file is written to `sweep.h5.tmp` and renamed, so a reader never sees half of it;
 //! merging the same run files twice gives the same file.
 
@@ -19,6 +22,8 @@ use crate::{read_run, read_runs, RunRecord, Status, StoreError, SCHEMA_VERSION};
 pub struct Merged {
     /// Runs now in `sweep.h5`.
     pub runs: usize,
+    /// Of those, the runs kept from the previous `sweep.h5`, which `runs/` does not hold.
+    pub kept: usize,
     /// Runs still in progress (or killed) under `runs/`, left out.
     pub unfinished: Vec<String>,
 }
@@ -52,15 +57,22 @@ pub fn check_run_file(path: &Path, config: &str) -> Result<RunRecord, String> {
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix(".h5"))
         .unwrap_or_default();
+    if run.id != stem {
+        return Err(format!("holds run `{}`, not `{stem}`", run.id));
+    }
+    belongs(&run, config)?;
+    Ok(run)
+}
+
+/// Why `run` does not belong in a sweep of `config`: a schema this ladder does not read, a
+/// run still in progress, or another config.
+fn belongs(run: &RunRecord, config: &str) -> Result<(), String> {
     if run.schema != SCHEMA_VERSION {
         return Err(format!(
             "schema {}, this ladder reads schema {SCHEMA_VERSION}: rerun the run with \
              this version",
             run.schema
         ));
-    }
-    if run.id != stem {
-        return Err(format!("holds run `{}`, not `{stem}`", run.id));
     }
     if run.status == Status::Running {
         return Err("status \"running\", not \"finished\" or \"diverged\"".into());
@@ -73,12 +85,12 @@ pub fn check_run_file(path: &Path, config: &str) -> Result<RunRecord, String> {
             config_hash(config)
         ));
     }
-    Ok(run)
+    Ok(())
 }
 
-/// Merges the finished run files in `dir/runs/` into `dir/sweep.h5` (see the module
-/// documentation). `force` replaces a sweep.h5 that holds runs the run files no longer
-/// have.
+/// Merges the finished run files in `dir/runs/` into `dir/sweep.h5`, with the runs the
+/// existing sweep.h5 holds that they do not (see the module documentation). `force`
+/// drops those instead.
 pub fn merge_sweep(dir: &Path, config: &str, force: bool) -> Result<Merged, StoreError> {
     let refuse = |message: String| StoreError::Schema {
         path: dir.to_path_buf(),
@@ -100,22 +112,34 @@ pub fn merge_sweep(dir: &Path, config: &str, force: bool) -> Result<Merged, Stor
         )));
     }
     let target = dir.join("sweep.h5");
+    let mut kept = 0;
     if target.exists() && !force {
         // An unreadable sweep.h5 is no loss; a readable one must not lose runs.
         if let Ok(old) = read_runs(&target) {
-            let lost: Vec<&str> = old
-                .iter()
-                .filter(|o| !runs.iter().any(|r| r.id == o.id))
-                .map(|o| o.id.as_str())
-                .collect();
-            if !lost.is_empty() {
+            let mut ours = Vec::new();
+            let mut why = Vec::new();
+            for o in old {
+                if runs.iter().any(|r| r.id == o.id) {
+                    continue;
+                }
+                match belongs(&o, config) {
+                    Ok(()) => ours.push(o),
+                    Err(e) => why.push(format!("  {}: {e}", o.id)),
+                }
+            }
+            if !why.is_empty() {
                 return Err(refuse(format!(
-                    "merge refused: sweep.h5 holds {} run(s) that runs/ no longer has ({}); \
-                     restore their files, or pass --force to drop them",
-                    lost.len(),
-                    lost.join(", ")
+                    "merge refused, sweep.h5 left as it was: it holds {} run(s) that runs/ \
+                     does not have and that do not belong to this sweep:\n{}\npass --force \
+                     to drop them (or move sweep.h5 aside to keep it)",
+                    why.len(),
+                    why.join("\n")
                 )));
             }
+            kept = ours.len();
+            runs.extend(ours);
+            // In the order the run files would give them.
+            runs.sort_by_cached_key(|r| format!("{}.h5", r.id));
         }
     }
     write_runs(dir, config, &runs)?;
@@ -126,6 +150,7 @@ pub fn merge_sweep(dir: &Path, config: &str, force: bool) -> Result<Merged, Stor
         .collect();
     Ok(Merged {
         runs: runs.len(),
+        kept,
         unfinished,
     })
 }

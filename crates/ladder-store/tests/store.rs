@@ -213,12 +213,36 @@ fn merge_is_idempotent_and_refuses_foreign_or_unfinished_files() {
     assert!(err.contains("\"running\""), "{err}");
     std::fs::remove_file(finished_path(d, "r2")).unwrap();
 
-    // Losing a run file would make sweep.h5 worse: refused unless forced.
+    // A run whose file is gone (a results directory kept without runs/) is kept from
+    // sweep.h5, byte for byte as its file gave it; --force drops it.
     std::fs::remove_file(finished_path(d, "r1")).unwrap();
+    let merged = merge_sweep(d, cfg, false).unwrap();
+    assert_eq!((merged.runs, merged.kept), (2, 1));
+    assert_eq!(sha(&d.join("sweep.h5")), first, "a kept run changed");
+    let forced = merge_sweep(d, cfg, true).unwrap();
+    assert_eq!((forced.runs, forced.kept), (1, 0));
+}
+
+/// A sweep.h5 holding a run of another config that runs/ does not have (the directory's
+/// config changed under it) is not rewritten without it, unless forced.
+#[test]
+fn merge_refuses_to_keep_or_drop_a_foreign_run_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let (d, other) = (dir.path(), "name = \"b\"\n");
+    finished_run(d, "x9", other);
+    assert_eq!(merge_sweep(d, other, false).unwrap().runs, 1);
+    let before = sha(&d.join("sweep.h5"));
+    std::fs::remove_file(finished_path(d, "x9")).unwrap();
+    let cfg = "name = \"a\"\n";
+    finished_run(d, "r0", cfg);
     let err = merge_sweep(d, cfg, false).unwrap_err().to_string();
-    assert!(err.contains("r1") && err.contains("--force"), "{err}");
-    assert_eq!(sha(&d.join("sweep.h5")), first);
-    assert_eq!(merge_sweep(d, cfg, true).unwrap().runs, 1);
+    assert!(
+        err.contains("x9") && err.contains("another sweep") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(sha(&d.join("sweep.h5")), before, "sweep.h5 was rewritten");
+    let forced = merge_sweep(d, cfg, true).unwrap();
+    assert_eq!((forced.runs, forced.kept), (1, 0));
 }
 
 /// A run's lock is exclusive (across processes, and across open files in one process)

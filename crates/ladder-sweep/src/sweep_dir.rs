@@ -6,12 +6,14 @@
 //!   that `ladder status` and `ladder merge` know what is missing without the data;
 //! - `runs/<id>.h5` finished runs, `runs/<id>.h5.tmp` runs in progress (or killed), and
 //!   `runs/<id>.failed` the error of a run that failed;
-//! - `sweep.h5`, merged from the finished runs.
+//! - `sweep.h5`, merged from the finished runs (and kept when `runs/` is not: the
+//!   repository commits a sweep directory without its run files).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use ladder_store::{finished_path, tmp_path};
+use ladder_store::{finished_path, read_runs, tmp_path, Status};
 
 use crate::{units, Plan, SweepError};
 
@@ -130,8 +132,14 @@ pub struct RunStatus {
     pub state: RunState,
 }
 
-fn state(dir: &Path, id: &str, stale_after: Duration, now: SystemTime) -> RunState {
-    if finished_path(dir, id).exists() {
+fn state(
+    dir: &Path,
+    id: &str,
+    merged: &HashSet<String>,
+    stale_after: Duration,
+    now: SystemTime,
+) -> RunState {
+    if merged.contains(id) || finished_path(dir, id).exists() {
         return RunState::Finished;
     }
     if let Ok(message) = std::fs::read_to_string(failed_path(dir, id)) {
@@ -150,8 +158,9 @@ fn state(dir: &Path, id: &str, stale_after: Duration, now: SystemTime) -> RunSta
     }
 }
 
-/// Every run of the sweep in `dir`, from its `units.tsv`, with where it stands. A
-/// run file in progress counts as running when written to within `stale_after`.
+/// Every run of the sweep in `dir`, from its `units.tsv`, with where it stands. A run
+/// that `sweep.h5` holds is finished, with its run file or without; a run file in
+/// progress counts as running when written to within `stale_after`.
 pub fn sweep_status(dir: &Path, stale_after: Duration) -> Result<Vec<RunStatus>, SweepError> {
     let path = dir.join(UNITS_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| SweepError::Invalid {
@@ -163,6 +172,14 @@ pub fn sweep_status(dir: &Path, stale_after: Duration) -> Result<Vec<RunStatus>,
         ),
     })?;
     let now = SystemTime::now();
+    let merged: HashSet<String> = read_runs(&dir.join("sweep.h5"))
+        .map(|runs| {
+            runs.into_iter()
+                .filter(|r| r.status != Status::Running)
+                .map(|r| r.id)
+                .collect()
+        })
+        .unwrap_or_default();
     text.lines()
         .skip(1)
         .enumerate()
@@ -173,7 +190,7 @@ pub fn sweep_status(dir: &Path, stale_after: Duration) -> Result<Vec<RunStatus>,
                     unit_index: index.parse().map_err(|_| bad_row(&path, i))?,
                     unit: unit.to_string(),
                     id: id.to_string(),
-                    state: state(dir, id, stale_after, now),
+                    state: state(dir, id, &merged, stale_after, now),
                 }),
                 _ => Err(bad_row(&path, i)),
             }

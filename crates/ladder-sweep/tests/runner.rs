@@ -117,6 +117,35 @@ fn a_sweep_past_its_stop_starts_nothing_and_a_later_call_resumes() {
     assert_eq!((rest.trained, rest.left, rest.in_sweep), (4, 0, 4));
 }
 
+/// A sweep directory kept as its config and a partial sweep.h5, without runs/ (as the
+/// repository commits a lab trained in slices), resumes: the runs in sweep.h5 are not
+/// retrained, and the merge keeps them beside the new ones.
+#[test]
+fn a_partial_sweep_kept_without_its_run_files_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = plan().only("0").unwrap();
+    let plan = plan();
+    let started = Arc::<AtomicUsize>::default();
+    let make = |_: &ladder_sweep::PlannedRun| -> Box<dyn Observer + Send> {
+        Box::new(Concurrency {
+            active: Arc::default(),
+            most: Arc::default(),
+            started: Arc::clone(&started),
+        })
+    };
+    // As `ladder run --only` does: the whole plan claims the directory.
+    ladder_sweep::claim_dir(&plan, dir.path()).unwrap();
+    let first = sweep(&one, dir.path(), &make, MERGE);
+    assert_eq!((first.trained, first.in_sweep), (1, 1));
+    std::fs::remove_dir_all(dir.path().join("runs")).unwrap();
+    let status = ladder_sweep::sweep_status(dir.path(), std::time::Duration::ZERO).unwrap();
+    let done = |s: &&ladder_sweep::RunStatus| s.state == ladder_sweep::RunState::Finished;
+    assert_eq!((status.len(), status.iter().filter(done).count()), (4, 1));
+    let rest = sweep(&plan, dir.path(), &make, MERGE);
+    assert_eq!((rest.trained, rest.skipped, rest.in_sweep), (3, 1, 4));
+    assert_eq!(started.load(Ordering::SeqCst), 4, "no run started twice");
+}
+
 /// Train, then merge into sweep.h5.
 const MERGE: SweepOptions = SweepOptions {
     merge: true,

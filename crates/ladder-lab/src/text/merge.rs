@@ -19,6 +19,16 @@ pub fn merge_text(merged: &Merged, statuses: Option<&[RunStatus]>, dir: &Path) -
             dir.join("sweep.h5").display()
         ),
     );
+    if merged.kept > 0 {
+        line(
+            &mut out,
+            format!(
+                "kept {} of them from the previous sweep.h5, whose run files runs/ does not \
+                 hold (`ladder merge --force` drops them)",
+                merged.kept
+            ),
+        );
+    }
     if !merged.unfinished.is_empty() {
         line(
             &mut out,
