@@ -99,13 +99,7 @@ fn a_sweep_past_its_stop_starts_nothing_and_a_later_call_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let plan = plan();
     let started = Arc::<AtomicUsize>::default();
-    let make = |_: &ladder_sweep::PlannedRun| -> Box<dyn Observer + Send> {
-        Box::new(Concurrency {
-            active: Arc::default(),
-            most: Arc::default(),
-            started: Arc::clone(&started),
-        })
-    };
+    let make = counting_starts(&started);
     let stopped = SweepOptions {
         merge: true,
         stop_starting_at: Some(std::time::Instant::now()),
@@ -126,13 +120,7 @@ fn a_partial_sweep_kept_without_its_run_files_resumes() {
     let one = plan().only("0").unwrap();
     let plan = plan();
     let started = Arc::<AtomicUsize>::default();
-    let make = |_: &ladder_sweep::PlannedRun| -> Box<dyn Observer + Send> {
-        Box::new(Concurrency {
-            active: Arc::default(),
-            most: Arc::default(),
-            started: Arc::clone(&started),
-        })
-    };
+    let make = counting_starts(&started);
     // As `ladder run --only` does: the whole plan claims the directory.
     ladder_sweep::claim_dir(&plan, dir.path()).unwrap();
     let first = sweep(&one, dir.path(), &make, MERGE);
@@ -144,6 +132,19 @@ fn a_partial_sweep_kept_without_its_run_files_resumes() {
     let rest = sweep(&plan, dir.path(), &make, MERGE);
     assert_eq!((rest.trained, rest.skipped, rest.in_sweep), (3, 1, 4));
     assert_eq!(started.load(Ordering::SeqCst), 4, "no run started twice");
+}
+
+/// An observer factory that only counts the runs started into `started`.
+fn counting_starts(
+    started: &Arc<AtomicUsize>,
+) -> impl Fn(&ladder_sweep::PlannedRun) -> Box<dyn Observer + Send> + Sync + '_ {
+    move |_| {
+        Box::new(Concurrency {
+            active: Arc::default(),
+            most: Arc::default(),
+            started: Arc::clone(started),
+        })
+    }
 }
 
 /// Train, then merge into sweep.h5.
