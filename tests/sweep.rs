@@ -417,6 +417,51 @@ fn a_resumed_sweep_trains_its_last_run_as_the_uninterrupted_sweep_did() {
     assert_eq!(retrained.curves.train_loss, last.curves.train_loss);
 }
 
+#[test]
+fn a_unit_trained_alone_with_jobs_matches_the_sweep_with_as_many_jobs() {
+    // `--only U --jobs J` is one of J processes sharing the cores: it must train its unit
+    // on the threads `ladder run --jobs J` gives each job, and so to the same losses; it
+    // once took every core whatever --jobs said.
+    let dir = tempfile::tempdir().unwrap();
+    let config = fixture("micro.toml");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = cores.to_string();
+    let whole = dir.path().join("whole");
+    let out = ladder(&[
+        "run",
+        &config,
+        "--out",
+        whole.to_str().unwrap(),
+        "--jobs",
+        &jobs,
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let alone = dir.path().join("alone");
+    let id = "d16-l1-h2-D8192";
+    let out = ladder(&[
+        "run",
+        &config,
+        "--out",
+        alone.to_str().unwrap(),
+        "--only",
+        id,
+        "--jobs",
+        &jobs,
+    ]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let out = ladder(&["merge", alone.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let find = |dir: &Path| {
+        let runs = read_runs(&dir.join("sweep.h5")).unwrap();
+        runs.into_iter().find(|r| r.id == id).unwrap()
+    };
+    let (whole, alone) = (find(&whole), find(&alone));
+    assert_eq!(alone.meta.threads, 1);
+    assert_eq!(alone.meta.threads, whole.meta.threads);
+    assert_eq!(alone.curves.val_loss, whole.curves.val_loss);
+    assert_eq!(alone.curves.train_loss, whole.curves.train_loss);
+}
+
 /// The quanta source end to end: its runs record it and its exact entropy rate, a longer
 /// run learns more facts, and no run beats the floor.
 #[test]

@@ -20,7 +20,9 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
     /// Runs trained in parallel (default: one single-threaded run per core on the CPU,
     /// one run per GPU with CUDA; more than the GPUs puts several runs on each, side by
-    /// side, for small models whose steps wait on kernel launches).
+    /// side, for small models whose steps wait on kernel launches). With --only: how many
+    /// such processes share this machine, so that this one takes its share of the cores
+    /// and trains its unit as `ladder run --jobs J` would.
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Where to train: cpu, cuda (every visible GPU, one run each) or cuda:N. CUDA needs
@@ -30,6 +32,7 @@ pub struct RunArgs {
     /// Train one unit only: its index (a Slurm array task id), its name, or one of its
     /// runs' ids; a unit is a run, or with WSD branching every run of one model.
     /// sweep.h5 is left to `ladder merge DIR`, so that many such processes can share DIR.
+    /// Its one job gets every core unless --jobs says how many processes share them.
     #[arg(long)]
     pub only: Option<String>,
     /// Start no unit after this many minutes: units in progress finish, finished runs are
@@ -75,12 +78,14 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
     // The whole plan claims the directory, so that units.tsv lists every unit.
     claim_dir(&plan, out).map_err(LabError::from)?;
     let plan = plan.only(selector).map_err(|e| Failure::Input(e.into()))?;
-    // One unit is one job: it gets every core (or its one GPU).
+    // One unit is one job: it gets every core (or its one GPU), or with `--jobs J` its
+    // share of them, as J such processes side by side, or `ladder run --jobs J`, give.
     let options = TrainOptions {
         device: args.device,
-        jobs: args.jobs.or(Some(1)),
+        jobs: Some(1),
         merge: false,
         stop_after: stop_after(args)?,
+        jobs_sharing_cores: args.jobs,
     };
     let outcome = train_plan(&plan, out, options)?;
     let ids: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
@@ -137,6 +142,7 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         jobs: args.jobs,
         merge: true,
         stop_after: stop_after(args)?,
+        jobs_sharing_cores: None,
     };
     let outcome = train_plan(&plan, &out, options)?;
     if outcome.left > 0 {

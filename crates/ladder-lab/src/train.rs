@@ -25,6 +25,10 @@ pub struct TrainOptions {
     pub merge: bool,
     /// Start no unit this long after training starts; the rest wait for a rerun.
     pub stop_after: Option<std::time::Duration>,
+    /// Jobs sharing this machine's cores, counting other processes' (`--only` units run
+    /// side by side); default, or when fewer, this process's jobs. It sets the threads
+    /// each job gets, and so the kernels' summation order.
+    pub jobs_sharing_cores: Option<usize>,
 }
 
 /// A plan about to train: its devices (one per job) and the runs left to train, with
@@ -40,6 +44,7 @@ pub struct Session<'p> {
     pub warnings: Vec<String>,
     merge: bool,
     stop_after: Option<std::time::Duration>,
+    jobs_sharing_cores: usize,
 }
 
 /// `jobs`, checked, or the number of cores.
@@ -75,7 +80,10 @@ impl<'p> Session<'p> {
             .devices(options.jobs)
             .map_err(|e| LabError::Input(format!("--device {}: {e}", options.device)))?;
         devices.truncate(units(plan).len().max(1));
-        share_threads(devices.len());
+        let jobs_sharing_cores = options
+            .jobs_sharing_cores
+            .map_or(devices.len(), |j| j.max(devices.len()));
+        share_threads(jobs_sharing_cores);
         let mut warnings = plan.warnings.clone();
         let bf16 = plan
             .runs
@@ -96,6 +104,7 @@ impl<'p> Session<'p> {
             warnings,
             merge: options.merge,
             stop_after: options.stop_after,
+            jobs_sharing_cores,
         })
     }
 
@@ -105,6 +114,7 @@ impl<'p> Session<'p> {
         let options = SweepOptions {
             merge: self.merge,
             stop_starting_at: self.stop_after.map(|d| std::time::Instant::now() + d),
+            jobs_sharing_cores: Some(self.jobs_sharing_cores),
         };
         let ctx = RunContext {
             git_commit: git_commit(),

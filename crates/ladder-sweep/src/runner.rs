@@ -54,6 +54,10 @@ pub struct SweepOptions {
     /// Start no job after this instant: jobs in progress finish, the rest are left for a
     /// later call, which resumes the sweep (a class's lab slot, a lent machine's limit).
     pub stop_starting_at: Option<Instant>,
+    /// Jobs that share this machine's cores when other processes train beside this one
+    /// (`ladder run --only U --jobs J`, J such processes): each job's pool gets its
+    /// share of them. Default, or when fewer: the devices given.
+    pub jobs_sharing_cores: Option<usize>,
 }
 
 /// What the run's file records about it.
@@ -443,7 +447,11 @@ pub fn run_sweep(
         ctx,
         extra,
         val: &val,
-        threads: threads_per_job(devices.len()),
+        threads: threads_per_job(
+            options
+                .jobs_sharing_cores
+                .map_or(devices.len(), |j| j.max(devices.len())),
+        ),
     };
     std::thread::scope(|scope| {
         for device in devices {

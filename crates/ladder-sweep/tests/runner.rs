@@ -103,6 +103,7 @@ fn a_sweep_past_its_stop_starts_nothing_and_a_later_call_resumes() {
     let stopped = SweepOptions {
         merge: true,
         stop_starting_at: Some(std::time::Instant::now()),
+        jobs_sharing_cores: None,
     };
     let first = sweep(&plan, dir.path(), &make, stopped);
     assert_eq!((first.trained, first.skipped, first.left), (0, 0, 4));
@@ -151,6 +152,7 @@ fn counting_starts(
 const MERGE: SweepOptions = SweepOptions {
     merge: true,
     stop_starting_at: None,
+    jobs_sharing_cores: None,
 };
 
 /// `plan` trained into `dir` on two CPU jobs.
