@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use candle_core::Device;
 use ladder_model::Precision;
 use ladder_sweep::{
-    pending_runs, run_sweep, threads_per_job, units, DeviceChoice, ExtraObserver, Plan, PlannedRun,
-    RunContext, SweepOptions, SweepOutcome,
+    jobs_sharing_cores, pending_runs, run_sweep, threads_per_job, units, DeviceChoice,
+    ExtraObserver, Plan, PlannedRun, RunContext, SweepOptions, SweepOutcome,
 };
 
 use crate::LabError;
@@ -44,7 +44,7 @@ pub struct Session<'p> {
     pub warnings: Vec<String>,
     merge: bool,
     stop_after: Option<std::time::Duration>,
-    jobs_sharing_cores: usize,
+    jobs_sharing_cores: Option<usize>,
 }
 
 /// `jobs`, checked, or the number of cores.
@@ -80,10 +80,10 @@ impl<'p> Session<'p> {
             .devices(options.jobs)
             .map_err(|e| LabError::Input(format!("--device {}: {e}", options.device)))?;
         devices.truncate(units(plan).len().max(1));
-        let jobs_sharing_cores = options
-            .jobs_sharing_cores
-            .map_or(devices.len(), |j| j.max(devices.len()));
-        share_threads(jobs_sharing_cores);
+        share_threads(jobs_sharing_cores(
+            options.jobs_sharing_cores,
+            devices.len(),
+        ));
         let mut warnings = plan.warnings.clone();
         let bf16 = plan
             .runs
@@ -104,7 +104,7 @@ impl<'p> Session<'p> {
             warnings,
             merge: options.merge,
             stop_after: options.stop_after,
-            jobs_sharing_cores,
+            jobs_sharing_cores: options.jobs_sharing_cores,
         })
     }
 
@@ -114,7 +114,7 @@ impl<'p> Session<'p> {
         let options = SweepOptions {
             merge: self.merge,
             stop_starting_at: self.stop_after.map(|d| std::time::Instant::now() + d),
-            jobs_sharing_cores: Some(self.jobs_sharing_cores),
+            jobs_sharing_cores: self.jobs_sharing_cores,
         };
         let ctx = RunContext {
             git_commit: git_commit(),

@@ -29,7 +29,8 @@ pub use estimate::{makespan, run_seconds};
 pub use isoflop::{expected_optimum, nearest_sizes};
 pub use plan::{Plan, PlannedRun};
 pub use runner::{
-    pending_runs, run_sweep, threads_per_job, ExtraObserver, RunContext, SweepOptions, SweepOutcome,
+    jobs_sharing_cores, pending_runs, run_sweep, threads_per_job, ExtraObserver, RunContext,
+    SweepOptions, SweepOutcome,
 };
 pub use size::{shape_for_size, shape_name};
 pub use source::DataSpec;

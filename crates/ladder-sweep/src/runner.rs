@@ -117,6 +117,12 @@ fn run_meta(
     }
 }
 
+/// Jobs the cores are shared among: those `declared` (other processes' counted, see
+/// [`SweepOptions::jobs_sharing_cores`]), and never fewer than this process's `jobs`.
+pub fn jobs_sharing_cores(declared: Option<usize>, jobs: usize) -> usize {
+    declared.map_or(jobs, |j| j.max(jobs))
+}
+
 /// Threads each of `jobs` parallel runs gets: the cores shared out evenly, at least one.
 ///
 /// candle sizes its matmul parallelism from `RAYON_NUM_THREADS` (else the core count),
@@ -447,11 +453,10 @@ pub fn run_sweep(
         ctx,
         extra,
         val: &val,
-        threads: threads_per_job(
-            options
-                .jobs_sharing_cores
-                .map_or(devices.len(), |j| j.max(devices.len())),
-        ),
+        threads: threads_per_job(jobs_sharing_cores(
+            options.jobs_sharing_cores,
+            devices.len(),
+        )),
     };
     std::thread::scope(|scope| {
         for device in devices {
