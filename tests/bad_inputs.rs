@@ -380,6 +380,11 @@ const CASES: &[Case] = &[
         needles: &["--stop-after -1", "≥ 0"],
     },
     Case {
+        id: "arg-run-finish-within-negative",
+        args: &["run", "{d}/micro.toml", "--finish-within", "-1"],
+        needles: &["--finish-within -1", "≥ 0"],
+    },
+    Case {
         id: "arg-design-misfit-length-auto",
         args: &["design", "{d}/micro.toml", "--model-misfit-length", "auto"],
         needles: &["--model-misfit-length auto", "chinchilla", "fit.json"],

@@ -128,6 +128,41 @@ fn a_sweep_stopped_early_resumes_where_it_stopped() {
     assert!(stdout.contains("verdict:"), "{stdout}");
 }
 
+/// `--finish-within M` starts only units expected to end within M minutes: none within
+/// 0, for the sweep or one unit, and every one within an hour, after which it fits.
+#[test]
+fn a_sweep_starts_only_units_that_end_within_its_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
+    let args = [
+        "run",
+        &fixture("micro.toml"),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--finish-within",
+    ];
+    let none = ladder(&[&args[..], &["0"]].concat());
+    let (stdout, stderr) = text(&none);
+    assert!(none.status.success(), "{stderr}");
+    assert!(stderr.contains("timing the shapes left"), "{stderr}");
+    assert!(
+        stdout.contains("expected to end within 0 min: trained 0 runs, skipped 0 finished, 6 left"),
+        "{stdout}"
+    );
+    let unit = ladder(&[&args[..], &["0", "--only", "0"]].concat());
+    let (stdout, stderr) = text(&unit);
+    assert!(unit.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("did not start unit 0 (1 runs left): not expected to end within 0 min"),
+        "{stdout}"
+    );
+    let all = ladder(&[&args[..], &["60"]].concat());
+    let (stdout, stderr) = text(&all);
+    assert!(all.status.success(), "{stderr}");
+    assert!(stdout.contains("trained 6 runs, skipped 0"), "{stdout}");
+    assert!(stdout.contains("verdict:"), "{stdout}");
+}
+
 #[test]
 fn another_config_in_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -129,6 +129,7 @@ impl Host for Terminal {
             jobs: self.jobs,
             merge: true,
             stop_after: None,
+            finish_within: None,
             jobs_sharing_cores: None,
         };
         train_plan(plan, dir, options).map(drop)

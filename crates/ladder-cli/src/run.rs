@@ -40,6 +40,13 @@ pub struct RunArgs {
     /// limit). The sweep is fitted only once every run has trained.
     #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
     pub stop_after: Option<f64>,
+    /// Start only units expected to end within this many minutes (a Slurm time limit, a
+    /// lab slot): the shapes left are timed first, as `ladder plan` times them, and a
+    /// longer unit is passed over for shorter ones that fit; estimates grow by as much
+    /// as the units already trained ran over theirs. The same command later resumes
+    /// with the rest.
+    #[arg(long, value_name = "MINUTES", allow_negative_numbers = true)]
+    pub finish_within: Option<f64>,
     /// How the sweep is fitted when it finishes.
     #[command(flatten)]
     pub fit: FitOptions,
@@ -52,6 +59,7 @@ pub(crate) fn train_plan(
     out: &Path,
     options: TrainOptions,
 ) -> Result<SweepOutcome, LabError> {
+    let timed = options.finish_within.is_some();
     let session = Session::new(plan, out, options)?;
     for w in &session.warnings {
         eprintln!("warning: {w}");
@@ -64,6 +72,9 @@ pub(crate) fn train_plan(
         session.devices.len(),
         out.display()
     );
+    if timed {
+        eprintln!("timing the shapes left, to start only units that end in time...");
+    }
     let progress = Progress::new(&session.pending);
     let outcome = session.run(out, &|run| progress.observer(run))?;
     progress.finish();
@@ -84,11 +95,23 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
         device: args.device,
         jobs: Some(1),
         merge: false,
-        stop_after: stop_after(args)?,
+        stop_after: minutes("--stop-after", args.stop_after)?,
+        finish_within: minutes("--finish-within", args.finish_within)?,
         jobs_sharing_cores: args.jobs,
     };
     let outcome = train_plan(&plan, out, options)?;
     let ids: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
+    if outcome.left > 0 {
+        let why = match args.finish_within {
+            Some(m) => format!("not expected to end within {m} min"),
+            None => format!("--stop-after {} min", args.stop_after.unwrap_or_default()),
+        };
+        return emit(&format!(
+            "did not start unit {selector} ({} runs left): {why}; run it when more time is \
+             left\n",
+            outcome.left,
+        ));
+    }
     emit(&format!(
         "trained {} runs, skipped {} finished ({}); merge with `ladder merge {}`\n",
         outcome.trained,
@@ -98,14 +121,15 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
     ))
 }
 
-/// `--stop-after`, checked, as a duration.
-fn stop_after(args: &RunArgs) -> Result<Option<std::time::Duration>, Failure> {
-    args.stop_after
+/// A number of minutes given to `flag` (`--stop-after`, `--finish-within`), checked, as
+/// a duration.
+fn minutes(flag: &str, value: Option<f64>) -> Result<Option<std::time::Duration>, Failure> {
+    value
         .map(|minutes| {
             std::time::Duration::try_from_secs_f64(minutes * 60.0).map_err(|_| {
                 LabError::Input(format!(
-                    "--stop-after {minutes}: give the minutes after which no unit starts, \
-                     a number ≥ 0"
+                    "{flag} {minutes}: give a number of minutes ≥ 0 (the time after which \
+                     no unit starts, or within which every unit started must end)"
                 ))
                 .into()
             })
@@ -141,18 +165,24 @@ pub(crate) fn run(args: &RunArgs) -> Result<(), Failure> {
         device: args.device,
         jobs: args.jobs,
         merge: true,
-        stop_after: stop_after(args)?,
+        stop_after: minutes("--stop-after", args.stop_after)?,
+        finish_within: minutes("--finish-within", args.finish_within)?,
         jobs_sharing_cores: None,
     };
     let outcome = train_plan(&plan, &out, options)?;
     if outcome.left > 0 {
+        let limit = match (args.stop_after, args.finish_within) {
+            (Some(m), None) => format!("stopped starting units after {m} min"),
+            (None, Some(m)) => format!("started only units expected to end within {m} min"),
+            (Some(s), Some(f)) => {
+                format!("started only units expected to end within {f} min, none after {s} min")
+            }
+            (None, None) => "stopped starting units".into(),
+        };
         return emit(&format!(
-            "stopped starting units after {} min: trained {} runs, skipped {} finished, {} \
-             left; rerun the same command to train them (the fit waits for every run)\n",
-            args.stop_after.unwrap_or_default(),
-            outcome.trained,
-            outcome.skipped,
-            outcome.left,
+            "{limit}: trained {} runs, skipped {} finished, {} left; rerun the same command \
+             to train them (the fit waits for every run)\n",
+            outcome.trained, outcome.skipped, outcome.left,
         ));
     }
     let results = Results::open(&out)?;

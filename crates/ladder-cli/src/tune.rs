@@ -52,6 +52,7 @@ pub(crate) fn tune(args: &TuneArgs) -> Result<(), Failure> {
         jobs: args.jobs,
         merge: true,
         stop_after: None,
+        finish_within: None,
         jobs_sharing_cores: None,
     };
     let mut round = 0;

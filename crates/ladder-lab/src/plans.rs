@@ -104,24 +104,42 @@ impl Timing {
         devices: &[Device],
         on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
     ) -> Result<Self, LabError> {
+        let runs: Vec<&PlannedRun> = plan.runs.iter().collect();
+        let sharing = devices.len();
+        let seconds = Self::measure_runs(&runs, plan.eval_tokens, devices, sharing, on_shape)?;
+        Ok(Self { seconds })
+    }
+
+    /// [`Timing::measure`] for some runs of a plan (whose evaluations cover
+    /// `eval_tokens`), each job on the threads it gets when `sharing` jobs share the
+    /// cores (other processes' counted, as `ladder run --only U --jobs J` declares them:
+    /// those processes, if they run, are timed beside, not copied): each one's seconds,
+    /// in order.
+    pub fn measure_runs(
+        runs: &[&PlannedRun],
+        eval_tokens: u64,
+        devices: &[Device],
+        sharing: usize,
+        on_shape: &mut dyn FnMut(&PlannedRun, Option<f64>),
+    ) -> Result<Vec<f64>, LabError> {
         let mut measured: Vec<(GptConfig, usize, StepTimes)> = Vec::new();
-        let mut seconds = Vec::with_capacity(plan.runs.len());
-        for run in &plan.runs {
+        let mut seconds = Vec::with_capacity(runs.len());
+        for &run in runs {
             let (model, batch) = (run.spec.model, run.spec.batch_size);
             let known = measured.iter().find(|(m, b, _)| *m == model && *b == batch);
             let times = match known {
                 Some((_, _, t)) => *t,
                 None => {
                     on_shape(run, None);
-                    let t = time_shape(run, devices)?;
+                    let t = time_shape_sharing(run, devices, sharing)?;
                     on_shape(run, Some(t.tokens_per_second()));
                     measured.push((model, batch, t));
                     t
                 }
             };
-            seconds.push(run_seconds(run, &times, plan.eval_tokens));
+            seconds.push(run_seconds(run, &times, eval_tokens));
         }
-        Ok(Self { seconds })
+        Ok(seconds)
     }
 
     /// Total training seconds, and the wall time on `jobs` parallel jobs (runs
@@ -163,12 +181,22 @@ pub fn job_devices(choice: DeviceChoice, jobs: Option<usize>) -> Result<Vec<Devi
 /// and caches into the time, as in a sweep; measured, they moved the estimates by at
 /// most 10% (the quickstart 55 → 61 s against 68 s trained), within the host's drift.
 pub(crate) fn time_shape(run: &PlannedRun, devices: &[Device]) -> Result<StepTimes, LabError> {
+    time_shape_sharing(run, devices, devices.len())
+}
+
+/// [`time_shape`], each copy on the threads of one of `sharing` jobs (at least one per
+/// device).
+fn time_shape_sharing(
+    run: &PlannedRun,
+    devices: &[Device],
+    sharing: usize,
+) -> Result<StepTimes, LabError> {
     let devices = match devices.len() {
         0 => &[Device::Cpu][..],
         n => &devices[..n.min(MAX_TIMED_COPIES)],
     };
     let jobs = devices.len();
-    let threads = ladder_sweep::threads_per_job(jobs);
+    let threads = ladder_sweep::threads_per_job(sharing.max(jobs));
     let mut spec = TimingSpec {
         model: run.spec.model,
         batch_size: run.spec.batch_size,

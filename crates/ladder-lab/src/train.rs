@@ -2,17 +2,18 @@
 //! gets, what every run file records about the code, and the sweep itself. The caller
 //! shows progress through the observer it passes.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use candle_core::Device;
 use ladder_model::Precision;
 use ladder_sweep::{
-    jobs_sharing_cores, pending_runs, run_sweep, threads_per_job, units, DeviceChoice,
+    jobs_sharing_cores, pending_runs, run_sweep, threads_per_job, units, Deadline, DeviceChoice,
     ExtraObserver, Plan, PlannedRun, RunContext, SweepOptions, SweepOutcome,
 };
 
-use crate::LabError;
+use crate::{LabError, Timing};
 
 /// Where and how widely to train.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,9 @@ pub struct TrainOptions {
     pub merge: bool,
     /// Start no unit this long after training starts; the rest wait for a rerun.
     pub stop_after: Option<std::time::Duration>,
+    /// Start only units expected to end this long after the session starts to run (the
+    /// shapes left timed first, as `ladder plan` times them); the rest wait for a rerun.
+    pub finish_within: Option<std::time::Duration>,
     /// Jobs sharing this machine's cores, counting other processes' (`--only` units run
     /// side by side); default, or when fewer, this process's jobs. It sets the threads
     /// each job gets, and so the kernels' summation order.
@@ -44,6 +48,7 @@ pub struct Session<'p> {
     pub warnings: Vec<String>,
     merge: bool,
     stop_after: Option<std::time::Duration>,
+    finish_within: Option<std::time::Duration>,
     jobs_sharing_cores: Option<usize>,
 }
 
@@ -104,16 +109,27 @@ impl<'p> Session<'p> {
             warnings,
             merge: options.merge,
             stop_after: options.stop_after,
+            finish_within: options.finish_within,
             jobs_sharing_cores: options.jobs_sharing_cores,
         })
     }
 
     /// Trains every pending run into `out` (or, with a `stop_after`, those whose units
-    /// start within it), each also reporting to the observer `extra` makes for it.
+    /// start within it; with a `finish_within`, those whose units are expected to end
+    /// within it), each also reporting to the observer `extra` makes for it.
     pub fn run(&self, out: &Path, extra: ExtraObserver) -> Result<SweepOutcome, LabError> {
+        let now = std::time::Instant::now();
+        let deadline = match self.finish_within {
+            Some(within) => Some(Deadline {
+                at: now + within,
+                run_seconds: self.pending_seconds()?,
+            }),
+            None => None,
+        };
         let options = SweepOptions {
             merge: self.merge,
-            stop_starting_at: self.stop_after.map(|d| std::time::Instant::now() + d),
+            stop_starting_at: self.stop_after.map(|d| now + d),
+            deadline,
             jobs_sharing_cores: self.jobs_sharing_cores,
         };
         let ctx = RunContext {
@@ -133,6 +149,28 @@ impl<'p> Session<'p> {
             extra,
             options,
         )?)
+    }
+
+    /// Estimated seconds of each pending run, by id: its shape's steps timed as this
+    /// session trains it, one copy per job side by side, each on its job's threads. With
+    /// `--only U --jobs J` that is one copy on 1/J of the cores: the other processes, if
+    /// they train, slow it as they will slow the unit, and are not timed twice (copied
+    /// as well, they made a unit started beside one look 1.5 times as long).
+    fn pending_seconds(&self) -> Result<HashMap<String, f64>, LabError> {
+        let sharing = jobs_sharing_cores(self.jobs_sharing_cores, self.devices.len());
+        let seconds = Timing::measure_runs(
+            &self.pending,
+            self.plan.eval_tokens,
+            &self.devices,
+            sharing,
+            &mut |_, _| {},
+        )?;
+        Ok(self
+            .pending
+            .iter()
+            .zip(seconds)
+            .map(|(run, s)| (run.id.clone(), s))
+            .collect())
     }
 }
 

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod config;
+mod deadline;
 mod device;
 mod error;
 mod estimate;
@@ -23,6 +24,7 @@ mod tune;
 mod units;
 
 pub use config::{DesignConfig, SweepConfig, TokensConfig};
+pub use deadline::Deadline;
 pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};

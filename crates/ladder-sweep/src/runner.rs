@@ -14,6 +14,7 @@ use ladder_train::{
     TrainError,
 };
 
+use crate::deadline::{Deadline, Overrun};
 use crate::sweep_dir::{claim_dir, clear_failed, mark_failed};
 use crate::{Plan, PlannedRun, SweepError};
 
@@ -41,12 +42,13 @@ pub struct SweepOutcome {
     /// Jobs left alone because another process holds their runs' locks, and why.
     pub busy: Vec<String>,
     /// Runs not started because the sweep stopped starting jobs
-    /// ([`SweepOptions::stop_starting_at`]): a later call trains them.
+    /// ([`SweepOptions::stop_starting_at`], [`SweepOptions::deadline`]): a later call
+    /// trains them.
     pub left: usize,
 }
 
 /// How a sweep trains, beside what its plan says.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SweepOptions {
     /// Rebuild `dir/sweep.h5` when done (leave that to `ladder merge` when other processes
     /// train the same sweep).
@@ -54,6 +56,8 @@ pub struct SweepOptions {
     /// Start no job after this instant: jobs in progress finish, the rest are left for a
     /// later call, which resumes the sweep (a class's lab slot, a lent machine's limit).
     pub stop_starting_at: Option<Instant>,
+    /// Start only jobs expected to end by then; the rest are left for a later call.
+    pub deadline: Option<Deadline>,
     /// Jobs that share this machine's cores when other processes train beside this one
     /// (`ladder run --only U --jobs J`, J such processes): each job's pool gets its
     /// share of them. Default, or when fewer: the devices given.
@@ -352,6 +356,33 @@ struct Shared<'j, 'p> {
     busy: Mutex<Vec<(String, usize)>>,
     /// No job starts after this instant.
     stop_starting_at: Option<Instant>,
+    /// No job starts that is expected to end after this.
+    deadline: Option<Deadline>,
+    /// How far finished jobs ran over their estimates.
+    overrun: Mutex<Overrun>,
+}
+
+impl<'j, 'p> Shared<'j, 'p> {
+    /// The next job to train, if one may start now: the queue's first, or with a
+    /// deadline its first expected to end by it, and that job's estimate.
+    fn next_job(&self) -> Option<(&'j Job<'p>, Option<f64>)> {
+        if self.stop_starting_at.is_some_and(|t| Instant::now() >= t) {
+            return None;
+        }
+        let mut queue = lock(&self.queue);
+        let Some(deadline) = &self.deadline else {
+            return queue.pop_front().map(|job| (job, None));
+        };
+        let (now, overrun) = (Instant::now(), lock(&self.overrun).factor());
+        let seconds = |job: &Job| {
+            deadline.job_seconds(job.runs().map(|r| (r.id.as_str(), r.cost())), job.cost())
+        };
+        let i = queue
+            .iter()
+            .position(|job| seconds(job).is_some_and(|s| deadline.fits(s, overrun, now)))?;
+        let job = queue.remove(i)?;
+        Some((job, seconds(job)))
+    }
 }
 
 /// What every worker trains with.
@@ -377,14 +408,15 @@ impl Worker<'_> {
             Err(e) => return lock(&shared.failures).push(format!("cannot start a worker: {e}")),
         };
         pool.install(|| loop {
-            if shared.stop_starting_at.is_some_and(|t| Instant::now() >= t) {
-                break;
-            }
             // The guard must drop before training: in `while let` it would live through
             // the loop body and serialise the jobs.
-            let next = lock(&shared.queue).pop_front();
-            let Some(job) = next else { break };
+            let next = shared.next_job();
+            let Some((job, estimate)) = next else { break };
+            let started = Instant::now();
             self.run_job(job, device, shared);
+            if let Some(estimate) = estimate {
+                lock(&shared.overrun).record(estimate, started.elapsed());
+            }
         });
     }
 
@@ -438,6 +470,8 @@ pub fn run_sweep(
         failures: Mutex::new(Vec::new()),
         busy: Mutex::new(Vec::new()),
         stop_starting_at: options.stop_starting_at,
+        deadline: options.deadline,
+        overrun: Mutex::new(Overrun::default()),
     };
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use ladder_sweep::{run_sweep, ExtraObserver, Plan, RunContext, SweepConfig, SweepOptions};
+use ladder_sweep::{
+    run_sweep, Deadline, ExtraObserver, Plan, RunContext, SweepConfig, SweepOptions,
+};
 use ladder_train::{EvalPoint, Observer, ObserverError, RunStart, RunSummary};
 
 const CONFIG: &str = r#"
@@ -103,13 +105,48 @@ fn a_sweep_past_its_stop_starts_nothing_and_a_later_call_resumes() {
     let stopped = SweepOptions {
         merge: true,
         stop_starting_at: Some(std::time::Instant::now()),
-        jobs_sharing_cores: None,
+        ..MERGE
     };
     let first = sweep(&plan, dir.path(), &make, stopped);
     assert_eq!((first.trained, first.skipped, first.left), (0, 0, 4));
     assert_eq!(started.load(Ordering::SeqCst), 0);
     let rest = sweep(&plan, dir.path(), &make, MERGE);
     assert_eq!((rest.trained, rest.left, rest.in_sweep), (4, 0, 4));
+}
+
+/// With a deadline, a sweep starts only the jobs expected to end by it, skipping a
+/// longer one for shorter ones behind it in the queue, and never one it has no estimate
+/// for; the next call trains the rest.
+#[test]
+fn a_sweep_with_a_deadline_starts_only_the_jobs_expected_to_end_by_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = plan();
+    let started = Arc::<AtomicUsize>::default();
+    let make = counting_starts(&started);
+    // The longest run (first in the queue) would end after the deadline; one run has no
+    // estimate; the other two fit.
+    let mut by_cost: Vec<_> = plan.runs.iter().collect();
+    by_cost.sort_by(|a, b| b.cost().total_cmp(&a.cost()));
+    let run_seconds = [(0, 7200.0), (1, 1.0), (2, 1.0)]
+        .into_iter()
+        .map(|(i, s)| (by_cost[i].id.clone(), s))
+        .collect();
+    let deadline = SweepOptions {
+        deadline: Some(Deadline {
+            at: std::time::Instant::now() + std::time::Duration::from_secs(3600),
+            run_seconds,
+        }),
+        ..MERGE
+    };
+    let first = sweep(&plan, dir.path(), &make, deadline);
+    assert_eq!((first.trained, first.left, first.in_sweep), (2, 2, 2));
+    let done = |i: usize| ladder_store::finished_path(dir.path(), &by_cost[i].id).exists();
+    assert_eq!(
+        (0..4).map(done).collect::<Vec<_>>(),
+        [false, true, true, false]
+    );
+    let rest = sweep(&plan, dir.path(), &make, MERGE);
+    assert_eq!((rest.trained, rest.skipped, rest.in_sweep), (2, 2, 4));
 }
 
 /// A sweep directory kept as its config and a partial sweep.h5, without runs/ (as the
@@ -152,6 +189,7 @@ fn counting_starts(
 const MERGE: SweepOptions = SweepOptions {
     merge: true,
     stop_starting_at: None,
+    deadline: None,
     jobs_sharing_cores: None,
 };
 
