@@ -154,8 +154,8 @@ impl<'p> Session<'p> {
     /// Estimated seconds of each pending run, by id: its shape's steps timed as this
     /// session trains it, one copy per job side by side, each on its job's threads. With
     /// `--only U --jobs J` that is one copy on 1/J of the cores: the other processes, if
-    /// they train, slow it as they will slow the unit, and are not timed twice (copied
-    /// as well, they made a unit started beside one look 1.5 times as long).
+    /// they train, slow it as they will slow the unit, and are not timed twice (copied as
+    /// well, 3 jobs on 2 cores timed a unit started beside one: up to 1.5 times too long).
     fn pending_seconds(&self) -> Result<HashMap<String, f64>, LabError> {
         let sharing = jobs_sharing_cores(self.jobs_sharing_cores, self.devices.len());
         let seconds = Timing::measure_runs(

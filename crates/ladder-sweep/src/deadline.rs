@@ -16,24 +16,23 @@ pub struct Deadline {
 
 impl Deadline {
     /// Estimated seconds of a job that trains `cost` FLOPs of the runs `ids` (all of one
-    /// shape): their seconds per FLOP (with `costs`, each run's FLOPs trained alone)
-    /// times `cost`, which for WSD branches counts the shared stable phase once. `None`
-    /// when a run has no estimate.
+    /// shape, each with its FLOPs trained alone): the seconds per FLOP of those with an
+    /// estimate times `cost`, which for WSD branches counts the shared stable phase
+    /// once. A branch group resumed with some branches finished has estimates for the
+    /// pending ones only; their shape is the group's. `None` when no run has one.
     pub(crate) fn job_seconds<'a>(
         &self,
         ids: impl Iterator<Item = (&'a str, f64)>,
         cost: f64,
     ) -> Option<f64> {
-        let (mut seconds, mut flops) = (0.0, 0.0);
+        let (mut seconds, mut flops) = (None, 0.0);
         for (id, run_cost) in ids {
-            seconds += self.run_seconds.get(id)?;
-            flops += run_cost;
+            if let Some(s) = self.run_seconds.get(id) {
+                seconds = Some(seconds.unwrap_or(0.0) + s);
+                flops += run_cost;
+            }
         }
-        if flops > 0.0 {
-            Some(seconds / flops * cost)
-        } else {
-            Some(seconds)
-        }
+        seconds.map(|s| if flops > 0.0 { s / flops * cost } else { s })
     }
 
     /// Whether a job estimated at `seconds`, started `now`, ends by the deadline once
@@ -92,6 +91,10 @@ mod tests {
         let both = [("a", 1e12), ("b", 3e12)].into_iter();
         assert_eq!(d.job_seconds(both, 2.5e12), Some(25.0));
         assert_eq!(d.job_seconds([("c", 1e12)].into_iter(), 1e12), None);
+        // A group resumed with branch c finished (no estimate): a's rate, 1e-11 s/FLOP.
+        let resumed = [("a", 1e12), ("c", 2e12)].into_iter();
+        let s = d.job_seconds(resumed, 1.5e12).unwrap();
+        assert!((s - 15.0).abs() < 1e-9, "{s}");
     }
 
     #[test]
