@@ -153,14 +153,22 @@ fn a_sweep_starts_only_units_that_end_within_its_limit() {
     let (stdout, stderr) = text(&unit);
     assert!(unit.status.success(), "{stderr}");
     assert!(
-        stdout.contains("did not start unit 0 (1 runs left): not expected to end within 0 min"),
+        stdout.contains("did not start unit 0 (1 runs left): expected to take"),
         "{stdout}"
     );
+    assert!(stdout.contains("not to end within 0 min"), "{stdout}");
+    assert!(stderr.contains("shortest unit left: "), "{stderr}");
     let all = ladder(&[&args[..], &["60"]].concat());
     let (stdout, stderr) = text(&all);
     assert!(all.status.success(), "{stderr}");
     assert!(stdout.contains("trained 6 runs, skipped 0"), "{stdout}");
     assert!(stdout.contains("verdict:"), "{stdout}");
+    // Each unit's estimate is set beside its time.
+    let timed = stderr
+        .lines()
+        .filter(|l| l.contains(": estimated "))
+        .count();
+    assert_eq!(timed, 6, "{stderr}");
 }
 
 #[test]

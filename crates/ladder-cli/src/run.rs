@@ -81,6 +81,23 @@ pub(crate) fn train_plan(
     for b in &outcome.busy {
         eprintln!("warning: skipped: {b}");
     }
+    // How the estimates behind `--finish-within` compared with the units' times, so
+    // that the next limit can be chosen from measured times.
+    for t in &outcome.timed {
+        eprintln!(
+            "unit {}: estimated {:.1} min, took {:.1} min ({:.2}x)",
+            t.unit,
+            t.estimated.as_secs_f64() / 60.0,
+            t.took.as_secs_f64() / 60.0,
+            t.took.as_secs_f64() / t.estimated.as_secs_f64()
+        );
+    }
+    if let Some((unit, wait)) = &outcome.shortest_left {
+        eprintln!(
+            "shortest unit left: {unit}, expected to take {:.1} min",
+            wait.as_secs_f64() / 60.0
+        );
+    }
     Ok(outcome)
 }
 
@@ -102,9 +119,13 @@ fn run_one_unit(args: &RunArgs, plan: Plan, out: &Path, selector: &str) -> Resul
     let outcome = train_plan(&plan, out, options)?;
     let ids: Vec<&str> = plan.runs.iter().map(|r| r.id.as_str()).collect();
     if outcome.left > 0 {
-        let why = match args.finish_within {
-            Some(m) => format!("not expected to end within {m} min"),
-            None => format!("--stop-after {} min", args.stop_after.unwrap_or_default()),
+        let why = match (args.finish_within, &outcome.shortest_left) {
+            (Some(m), Some((_, wait))) => format!(
+                "expected to take {:.1} min, not to end within {m} min",
+                wait.as_secs_f64() / 60.0
+            ),
+            (Some(m), None) => format!("not expected to end within {m} min"),
+            (None, _) => format!("--stop-after {} min", args.stop_after.unwrap_or_default()),
         };
         return emit(&format!(
             "did not start unit {selector} ({} runs left): {why}; run it when more time is \

@@ -42,6 +42,17 @@ impl Deadline {
     }
 }
 
+/// A unit trained under a deadline: how long it was expected to take, and took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitTiming {
+    /// The unit's name (a run id, or a branch group's model name).
+    pub unit: String,
+    /// Its estimate from the timed steps, before any scaling by overruns.
+    pub estimated: Duration,
+    /// How long it trained.
+    pub took: Duration,
+}
+
 /// How far the jobs this sweep finished ran over their estimates: the largest ratio of
 /// measured to estimated time, never below 1. The step times behind the estimates are
 /// a few seconds' sample; a sweep that runs slower (another process beside it, a busier

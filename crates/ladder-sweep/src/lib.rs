@@ -24,7 +24,7 @@ mod tune;
 mod units;
 
 pub use config::{DesignConfig, SweepConfig, TokensConfig};
-pub use deadline::Deadline;
+pub use deadline::{Deadline, UnitTiming};
 pub use device::DeviceChoice;
 pub use error::SweepError;
 pub use estimate::{makespan, run_seconds};

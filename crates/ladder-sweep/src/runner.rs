@@ -3,7 +3,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::path::Path;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use candle_core::Device;
 use ladder_store::{
@@ -14,7 +14,7 @@ use ladder_train::{
     TrainError,
 };
 
-use crate::deadline::{Deadline, Overrun};
+use crate::deadline::{Deadline, Overrun, UnitTiming};
 use crate::sweep_dir::{claim_dir, clear_failed, mark_failed};
 use crate::{Plan, PlannedRun, SweepError};
 
@@ -45,6 +45,12 @@ pub struct SweepOutcome {
     /// ([`SweepOptions::stop_starting_at`], [`SweepOptions::deadline`]): a later call
     /// trains them.
     pub left: usize,
+    /// Under a deadline, every unit trained: its estimate and its time, so that a
+    /// later `--finish-within` can be judged by them.
+    pub timed: Vec<UnitTiming>,
+    /// Under a deadline, the unit left with the shortest estimate (scaled by the
+    /// overrun seen), and that estimate: the least time a later call needs to start one.
+    pub shortest_left: Option<(String, Duration)>,
 }
 
 /// How a sweep trains, beside what its plan says.
@@ -218,6 +224,17 @@ impl<'p> Job<'p> {
             Job::Branches(runs, pending) => branch_cost(runs, pending),
         }
     }
+
+    /// Its unit's name, as `units.tsv` lists it.
+    fn name(&self) -> String {
+        match self {
+            Job::Run(r) => r.id.clone(),
+            Job::Branches(runs, _) => runs
+                .first()
+                .map(|r| crate::units::group_name(r))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// FLOPs of training the `pending` branches of one stable phase: the stable steps up to
@@ -360,6 +377,8 @@ struct Shared<'j, 'p> {
     deadline: Option<Deadline>,
     /// How far finished jobs ran over their estimates.
     overrun: Mutex<Overrun>,
+    /// The jobs trained under the deadline, with their estimates and times.
+    timed: Mutex<Vec<UnitTiming>>,
 }
 
 impl<'j, 'p> Shared<'j, 'p> {
@@ -374,15 +393,28 @@ impl<'j, 'p> Shared<'j, 'p> {
             return queue.pop_front().map(|job| (job, None));
         };
         let (now, overrun) = (Instant::now(), lock(&self.overrun).factor());
-        let seconds = |job: &Job| {
-            deadline.job_seconds(job.runs().map(|r| (r.id.as_str(), r.cost())), job.cost())
-        };
-        let i = queue
-            .iter()
-            .position(|job| seconds(job).is_some_and(|s| deadline.fits(s, overrun, now)))?;
+        let i = queue.iter().position(|job| {
+            job_seconds(deadline, job).is_some_and(|s| deadline.fits(s, overrun, now))
+        })?;
         let job = queue.remove(i)?;
-        Some((job, seconds(job)))
+        Some((job, job_seconds(deadline, job)))
     }
+
+    /// The job left with the shortest estimate, scaled by the overrun seen.
+    fn shortest_left(&self) -> Option<(String, Duration)> {
+        let deadline = self.deadline.as_ref()?;
+        let overrun = lock(&self.overrun).factor();
+        lock(&self.queue)
+            .iter()
+            .filter_map(|job| Some((job.name(), job_seconds(deadline, job)? * overrun)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .and_then(|(name, s)| Some((name, Duration::try_from_secs_f64(s).ok()?)))
+    }
+}
+
+/// A job's estimated seconds under `deadline`, unscaled.
+fn job_seconds(deadline: &Deadline, job: &Job) -> Option<f64> {
+    deadline.job_seconds(job.runs().map(|r| (r.id.as_str(), r.cost())), job.cost())
 }
 
 /// What every worker trains with.
@@ -413,25 +445,36 @@ impl Worker<'_> {
             let next = shared.next_job();
             let Some((job, estimate)) = next else { break };
             let started = Instant::now();
-            self.run_job(job, device, shared);
-            if let Some(estimate) = estimate {
-                lock(&shared.overrun).record(estimate, started.elapsed());
-            }
+            let trained = self.run_job(job, device, shared);
+            let Some(estimate) = estimate.filter(|_| trained) else {
+                continue;
+            };
+            let took = started.elapsed();
+            lock(&shared.overrun).record(estimate, took);
+            lock(&shared.timed).push(UnitTiming {
+                unit: job.name(),
+                estimated: Duration::try_from_secs_f64(estimate).unwrap_or(Duration::MAX),
+                took,
+            });
         });
     }
 
-    /// Trains one job holding every run's lock; a run another process is training is
-    /// left to it.
-    fn run_job(&self, job: &Job, device: &Device, shared: &Shared) {
+    /// Trains one job holding every run's lock, and says whether it did; a run another
+    /// process is training is left to it.
+    fn run_job(&self, job: &Job, device: &Device, shared: &Shared) -> bool {
         let ids = || job.runs().map(|r| r.id.as_str());
         let locks: Result<Vec<RunLock>, StoreError> =
             ids().map(|id| RunLock::acquire(self.dir, id)).collect();
         let _locks = match locks {
             Ok(locks) => locks,
             Err(e @ StoreError::Busy { .. }) => {
-                return lock(&shared.busy).push((e.to_string(), job.pending()))
+                lock(&shared.busy).push((e.to_string(), job.pending()));
+                return false;
             }
-            Err(e) => return lock(&shared.failures).push(e.to_string()),
+            Err(e) => {
+                lock(&shared.failures).push(e.to_string());
+                return false;
+            }
         };
         clear_failed(self.dir, ids());
         let (plan, dir, ctx, extra, val) = (self.plan, self.dir, self.ctx, self.extra, self.val);
@@ -439,6 +482,7 @@ impl Worker<'_> {
             mark_failed(dir, ids(), &e);
             lock(&shared.failures).push(e);
         }
+        true
     }
 }
 
@@ -472,6 +516,7 @@ pub fn run_sweep(
         stop_starting_at: options.stop_starting_at,
         deadline: options.deadline,
         overrun: Mutex::new(Overrun::default()),
+        timed: Mutex::new(Vec::new()),
     };
     // One OS thread per job, each with its own rayon pool for candle's kernels, so that a
     // run never runs nested inside another's matmul and the cores are shared out evenly.
@@ -498,10 +543,12 @@ pub fn run_sweep(
             scope.spawn(move || worker.work(device, shared));
         }
     });
+    let shortest_left = shared.shortest_left();
     let Shared {
         queue,
         failures,
         busy,
+        timed,
         ..
     } = shared;
     let left: usize = queue
@@ -512,6 +559,7 @@ pub fn run_sweep(
         .sum();
     let failures = failures.into_inner().unwrap_or_else(|e| e.into_inner());
     let busy = busy.into_inner().unwrap_or_else(|e| e.into_inner());
+    let timed = timed.into_inner().unwrap_or_else(|e| e.into_inner());
     // Merge what finished even when runs failed; the runs' failure is the one to report.
     // A sweep.h5 that already holds every run, with nothing trained now, stays as it is.
     let complete = pending == 0 && in_sweep_file(plan, dir).len() == plan.runs.len();
@@ -533,5 +581,7 @@ pub fn run_sweep(
             None if complete => plan.runs.len(),
             None => 0,
         },
+        timed,
+        shortest_left,
     })
 }

@@ -166,8 +166,9 @@ pub fn sweep_status(dir: &Path, stale_after: Duration) -> Result<Vec<RunStatus>,
     let text = std::fs::read_to_string(&path).map_err(|e| SweepError::Invalid {
         field: path.display().to_string(),
         message: format!(
-            "{e}: not a sweep directory, or one from before units.tsv; `ladder run CONFIG \
-             --out {}` (or `ladder slurm`) writes it",
+            "{e}: not a sweep directory, or one without its list of units (claimed before \
+             units.tsv, or copied without it); `ladder plan CONFIG --no-timing --out {}`, \
+             CONFIG being the config it was trained from, writes it without training",
             dir.display()
         ),
     })?;

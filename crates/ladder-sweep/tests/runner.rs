@@ -145,8 +145,21 @@ fn a_sweep_with_a_deadline_starts_only_the_jobs_expected_to_end_by_it() {
         (0..4).map(done).collect::<Vec<_>>(),
         [false, true, true, false]
     );
+    // Each unit trained is reported with its estimate; of those left, the one with an
+    // estimate is the shortest to wait for (at least its 2 h, scaled by any overrun).
+    let mut timed: Vec<_> = first.timed.iter().map(|t| t.unit.as_str()).collect();
+    timed.sort();
+    let mut expected = [by_cost[1].id.as_str(), by_cost[2].id.as_str()];
+    expected.sort();
+    assert_eq!(timed, expected);
+    let one_second = std::time::Duration::from_secs(1);
+    assert!(first.timed.iter().all(|t| t.estimated == one_second));
+    let (unit, wait) = first.shortest_left.clone().unwrap();
+    assert_eq!(unit, by_cost[0].id);
+    assert!(wait >= std::time::Duration::from_secs(7200), "{wait:?}");
     let rest = sweep(&plan, dir.path(), &make, MERGE);
     assert_eq!((rest.trained, rest.skipped, rest.in_sweep), (2, 2, 4));
+    assert!(rest.timed.is_empty() && rest.shortest_left.is_none());
 }
 
 /// A sweep directory kept as its config and a partial sweep.h5, without runs/ (as the
