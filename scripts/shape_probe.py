@@ -15,12 +15,12 @@ first (report/ is not committed; sweep.h5 is).
 
 Usage: shape_probe.py [LAB_DIR]   (default results/lab-cpu, from the repository root)
 """
-import csv
-import json
 import math
 import statistics as st
 import sys
 from pathlib import Path
+
+from lab_runs import finished_runs, residual_of
 
 # (deep model, depth-2 counterpart in the lab, the deep model's sweep directory)
 PAIRS = [
@@ -31,27 +31,13 @@ PAIRS = [
 T90 = {1: 6.314, 2: 2.920, 3: 2.353, 4: 2.132, 5: 2.015, 6: 1.943, 7: 1.895, 8: 1.860}
 
 
-def finished_runs(sweep_dir):
-    path = Path(sweep_dir) / "report" / "runs.csv"
-    if not path.exists():
-        sys.exit(f"{path}: missing; run `ladder report {sweep_dir}` first")
-    with open(path, newline="") as f:
-        return [r for r in csv.DictReader(f) if r["status"] == "finished"]
-
-
 def main():
     lab_dir = sys.argv[1] if len(sys.argv) > 1 else "results/lab-cpu"
-    law = json.loads((Path(lab_dir) / "fit.json").read_text())["approach3"]
-
-    def residual(run):
-        n, d = float(run["N_total"]), float(run["D"])
-        predicted = law["E"] + law["A"] / n ** law["alpha"] + law["B"] / d ** law["beta"]
-        return math.log(float(run["final_val_loss"]) / predicted)
-
-    lab = finished_runs(lab_dir)
+    residual = residual_of(lab_dir)
+    lab = list(finished_runs(lab_dir).values())
     gains = []
     for deep, shallow, sweep_dir in PAIRS:
-        deep_runs = finished_runs(sweep_dir)
+        deep_runs = list(finished_runs(sweep_dir).values())
         tokens = sorted({r["D"] for r in deep_runs}, key=float)
         shallow_runs = [
             r for r in lab if r["run_id"].startswith(shallow + "-") and r["D"] in tokens
@@ -90,7 +76,7 @@ def tokens_probe(lab, residual):
     if not (Path(sweep_dir) / "report" / "runs.csv").exists():
         print(f"{sweep_dir}: no report/runs.csv (run `ladder report {sweep_dir}`), skipped")
         return
-    runs = finished_runs(sweep_dir)
+    runs = list(finished_runs(sweep_dir).values())
     lab_runs = [r for r in lab if r["run_id"].startswith("d96-l2-")]
     print(f"d96-l2 by tokens (log residuals against the lab's law)")
     for t in sorted({r["D"] for r in runs + lab_runs}, key=float):
@@ -122,7 +108,7 @@ def warmup_probe(lab, residual):
             print(f"  {sweep_dir}: no report/runs.csv (run `ladder report {sweep_dir}`), skipped")
             continue
         lab_runs = {(r["D"], r["seed"]): r for r in lab if r["run_id"].startswith(model + "-")}
-        for r in finished_runs(sweep_dir):
+        for r in finished_runs(sweep_dir).values():
             twin = lab_runs.get((r["D"], r["seed"]))
             if twin is None:
                 continue

@@ -13,32 +13,12 @@ Reads each directory's report/runs.csv (run `ladder report DIR` first) and fit.j
 
 Usage: warmup_pair.py LAB_A LAB_B   (e.g. results/lab-cpu results/lab-cpu-warmup-k1)
 """
-import csv
-import json
 import math
 import statistics as st
 import sys
 from collections import defaultdict
-from pathlib import Path
 
-
-def finished_runs(lab_dir):
-    path = Path(lab_dir) / "report" / "runs.csv"
-    if not path.exists():
-        sys.exit(f"{path}: missing; run `ladder report {lab_dir}` first")
-    with open(path, newline="") as f:
-        return {r["run_id"]: r for r in csv.DictReader(f) if r["status"] == "finished"}
-
-
-def residual_of(lab_dir):
-    law = json.loads((Path(lab_dir) / "fit.json").read_text())["approach3"]
-
-    def residual(run):
-        n, d = float(run["N_total"]), float(run["D"])
-        predicted = law["E"] + law["A"] / n ** law["alpha"] + law["B"] / d ** law["beta"]
-        return math.log(float(run["final_val_loss"]) / predicted)
-
-    return residual
+from lab_runs import finished_runs, residual_of
 
 
 def main():
